@@ -1,0 +1,40 @@
+"""Run one experiment and write its results folder.
+
+    python -m experiments.run scenario=jan2022 protocol=eu seed=1 rounds=20
+    python -m experiments.run scenario=ec_emissions protocol.variant=scholz protocol.q=1 seed=0 rounds=3
+    python -m experiments.run ... hydra.run.dir=somewhere/else
+
+Writes results/<experiment>/<timestamp>/ (config.yaml, manifest.json, runs/rounds/events/issues
+.parquet, figures/positions.png) and prints a summary. Bad input: one line on stderr, exit status 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from sim.config import one_line_errors, register_configs, report_and_exit
+from sim.runner import run_config, summary, write_run
+
+register_configs()
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="config")
+@one_line_errors
+def main(cfg: DictConfig) -> None:
+    folder = Path(HydraConfig.get().runtime.output_dir)
+    result = run_config(cfg)
+    write_run(result, folder, cfg, figures=cfg.record.figures)
+    print(summary(result))
+    print(f"\nresults: {folder}")
+
+
+def cli() -> None:
+    report_and_exit(main)
+
+
+if __name__ == "__main__":
+    cli()

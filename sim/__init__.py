@@ -1,0 +1,21 @@
+"""Agent-based bargaining simulation (Mesa + Hydra).
+
+Python API for notebooks, without Hydra::
+
+    import sim
+    scenario = sim.load_scenario("jan2022")
+    result = sim.run(scenario, protocol="eu", seed=1, rounds=20)
+    result.rounds          # tidy per-round positions (pandas)
+    sim.plots.positions_figure(result.rounds, result.issues)
+"""
+
+from sim import plots
+from sim.config import ConfigError
+from sim.model import BargainingModel
+from sim.runner import RunResult, load_scenario, run
+from sim.scenario import Actor, Issue, Scenario, scenario_from_config, scenario_from_csv
+
+__all__ = [
+    "Actor", "BargainingModel", "ConfigError", "Issue", "RunResult", "Scenario", "load_scenario",
+    "plots", "run", "scenario_from_config", "scenario_from_csv",
+]

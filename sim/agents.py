@@ -1,0 +1,64 @@
+"""Actor agents: one per party. State lives in the model's arrays (rows of N×K), so that kernels can
+work on all actors at once; an agent is the named, inspectable view of its row plus its strategy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.scenario import Actor as ActorData
+from sim.strategies import Strategy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import BargainingModel
+
+
+class Actor(mesa.Agent):
+    """A party to the negotiation (MODEL.md §1).
+
+    Attributes:
+        data: the frozen scenario record (capability, ideal point, traits).
+        index: its row in the model's position and salience arrays.
+        strategy: how its aspiration falls over time (sim.strategies).
+        disagreement: d_i, its utility without agreement (MODEL.md §3).
+    """
+
+    model: "BargainingModel"
+
+    def __init__(self, model: "BargainingModel", data: ActorData, index: int, strategy: Strategy,
+                 disagreement: float):
+        super().__init__(model)
+        self.data = data
+        self.index = index
+        self.strategy = strategy
+        self.disagreement = disagreement
+
+    @property
+    def actor_id(self) -> str:
+        return self.data.id
+
+    @property
+    def position(self) -> np.ndarray:
+        """Current position per issue (a view into the model's array; issue units)."""
+        return self.model.positions[self.index]
+
+    @property
+    def salience(self) -> np.ndarray:
+        return self.model.saliences[self.index]
+
+    def utility(self, bundles: np.ndarray) -> np.ndarray:
+        """Own utility of bundles (M, K) or (K,), under its scenario preferences (MODEL.md §2)."""
+        from sim.utility import utilities
+
+        s = self.model.negotiation
+        row = slice(self.index, self.index + 1)
+        return utilities(bundles, s.positions[row], s.weights[row], s.spans,
+                         s.risk_exponents[row])[0]
+
+    def aspiration(self, round_index: int, deadline: int) -> float:
+        return self.strategy.aspiration(round_index, deadline, self.disagreement)
+
+    def __repr__(self) -> str:
+        return f"Actor({self.data.id!r})"

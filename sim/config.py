@@ -1,0 +1,213 @@
+"""Structured-config schema (Hydra ConfigStore) and the one error type a user can cause.
+
+Every experiment is a Hydra config composed from ``configs/``. The dataclasses here are the schema
+Hydra validates the composed config against (types, unknown keys); :mod:`sim.scenario` and the
+protocol/strategy registries then check values and cross-references. Any mistake a user can make ends
+in a :class:`ConfigError`, which entry points print as one line and exit with status 2
+(see :func:`report_and_exit`).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from omegaconf import MISSING
+
+#: Repository root and the Hydra config directory (the package is installed in editable mode).
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO_ROOT / "configs"
+
+
+class ConfigError(ValueError):
+    """A mistake in user input: a config file, an override, or a CSV file.
+
+    Args:
+        source: the file (or ``"command line"``) where the bad value came from.
+        key: the dotted config key, or ``"<column> (row N)"`` for CSV input.
+        problem: what is wrong and what is allowed, e.g. ``"-1.0 is not allowed; must be > 0"``.
+    """
+
+    def __init__(self, source: str, key: str, problem: str):
+        self.source, self.key, self.problem = str(source), key, problem
+        super().__init__(f"{self.source}: {key}: {problem}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Schema. Mappings keyed by id (not lists) so that every number is addressable by an override such as
+# scenario.actors.russia.salience.enlargement=0.9 (sweeps depend on this).
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class IssueConfig:
+    """One negotiated issue (MODEL.md §1)."""
+
+    label: str = MISSING
+    low: str = ""  # what the low end of the scale means (0 = closest to Moscow's Dec 2021 drafts)
+    high: str = ""  # what the high end means
+    status_quo: float = MISSING  # reversion point if no deal, in scale units
+    scale: List[float] = field(default_factory=lambda: [0.0, 100.0])  # [lower, upper]
+    unit: str = ""
+    levels: Optional[Dict[str, float]] = None  # discrete issue: label -> point on the scale
+    note: str = ""
+
+
+@dataclass
+class OutsideOptionConfig:
+    """What an actor gets without agreement (MODEL.md §3)."""
+
+    kind: str = "status_quo"  # status_quo | reservation | war
+    value: Optional[float] = None  # reservation utility in [0, 1] (kind=reservation)
+    optimism: float = 1.0  # multiplies the war win probability (kind=war); capped at p = 1
+    cost: float = 0.0  # utility cost of war, >= 0 (kind=war)
+    opponents: Optional[List[str]] = None  # actor ids of the other side; default: all outside the bloc
+
+
+@dataclass
+class ActorConfig:
+    """One party (MODEL.md §1)."""
+
+    name: str = ""
+    capability: float = MISSING  # > 0; enters only as ratios
+    position: Dict[str, float] = field(default_factory=dict)  # issue id -> ideal point (scale units)
+    salience: Dict[str, float] = field(default_factory=dict)  # issue id -> salience in [0, 1]
+    risk_exponent: float = 1.0  # rho in MODEL.md §2 (1 linear, 2 quadratic)
+    discount_factor: float = 1.0  # delta in (0, 1]
+    veto: List[str] = field(default_factory=list)  # issue ids on which this actor's consent is needed
+    bloc: Optional[str] = None  # actors that coordinate share a bloc name
+    strategy: Optional[str] = None  # overrides the default strategy (configs/strategy/)
+    concession_exponent: Optional[float] = None  # overrides the strategy's exponent e
+    outside_option: OutsideOptionConfig = field(default_factory=OutsideOptionConfig)
+    note: str = ""
+
+
+@dataclass
+class BudgetConfig:
+    """A divisible pie: the outcomes on ``issues`` must sum to ``total`` (MODEL.md §4.2)."""
+
+    issues: List[str] = field(default_factory=list)
+    total: float = 100.0
+
+
+@dataclass
+class ScenarioConfig:
+    """A negotiation: issues and actors, written in YAML or imported from CSV (``path``)."""
+
+    id: str = MISSING
+    name: str = ""
+    description: str = ""
+    source: str = ""
+    issues: Dict[str, IssueConfig] = field(default_factory=dict)
+    actors: Dict[str, ActorConfig] = field(default_factory=dict)
+    budget: Optional[BudgetConfig] = None
+    # CSV import (scenario=from_csv): BDM/DEU long format Actor,Capability,Position,Salience[,Issue]
+    path: Optional[str] = None  # a CSV file, or a directory with one CSV per issue
+    scale: List[float] = field(default_factory=lambda: [0.0, 100.0])  # scale for imported issues
+    status_quo: Dict[str, float] = field(default_factory=dict)  # imported issue id -> status quo
+
+
+@dataclass
+class RecordConfig:
+    """What a run records besides its outcome row."""
+
+    rounds: bool = True  # per round x actor x issue positions (rounds.parquet)
+    events: bool = True  # offers, responses, conflicts (events.parquet)
+    figures: bool = True
+
+
+@dataclass
+class Config:
+    """Top-level config composed by Hydra (configs/config.yaml)."""
+
+    scenario: ScenarioConfig = MISSING
+    protocol: Any = MISSING  # validated by the protocol registry (sim.protocols)
+    strategy: Any = MISSING  # default concession strategy, validated by sim.strategies
+    seed: int = 0
+    rounds: int = 20
+    experiment: str = "run"
+    record: RecordConfig = field(default_factory=RecordConfig)
+
+
+def register_configs() -> None:
+    """Register the schema in Hydra's ConfigStore (idempotent). Entry points and tests call this."""
+    from hydra.core.config_store import ConfigStore
+
+    store = ConfigStore.instance()
+    store.store(name="base_config", node=Config)
+
+
+# --------------------------------------------------------------------------------------------------
+# Error reporting for entry points
+# --------------------------------------------------------------------------------------------------
+
+
+def _hydra_error_line(error: BaseException) -> Optional[str]:
+    """Turn a Hydra / OmegaConf composition error into one line, or None if it is not one."""
+    from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if isinstance(error, MissingConfigException):
+        group = (error.missing_cfg_file or "").rsplit("/", 1)
+        options = ", ".join(sorted(error.options or []))
+        if len(group) == 2:
+            return (
+                f"configs/{group[0]}: unknown {group[0]} '{group[1]}'; allowed: {options or '(none)'}"
+            )
+        return f"configs: {str(error).splitlines()[0]}"
+    if isinstance(error, OverrideParseException):
+        return f"command line: {str(error).splitlines()[0]}"
+    cause = error
+    while cause is not None and not isinstance(cause, OmegaConfBaseException):
+        cause = cause.__cause__
+    if isinstance(cause, OmegaConfBaseException):
+        key = getattr(cause, "full_key", None) or "?"
+        message = (getattr(cause, "msg", None) or str(cause)).splitlines()[0]
+        if "not in struct" in message or "not in '" in message or "Missing key" in message:
+            message = f"unknown key {key!r}; see docs/reference/config.md for the allowed keys"
+        return f"configs (with command-line overrides): {key}: {message}"
+    if isinstance(error, HydraException):
+        return f"configs: {str(error).splitlines()[0]}"
+    return None
+
+
+def one_line_errors(task: Any) -> Any:
+    """Decorate a Hydra task function: a ConfigError raised inside the job prints one line and
+    exits 2 (Hydra would otherwise log "Error executing job ..." and a traceback first)."""
+    import functools
+
+    @functools.wraps(task)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return task(*args, **kwargs)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            sys.exit(2)
+
+    return wrapper
+
+
+def report_and_exit(main: Any) -> None:
+    """Run a Hydra (or plain) entry point; turn user mistakes into one line on stderr and exit 2.
+
+    Hydra normally prints its own multi-line report and exits 1. We ask it to re-raise
+    (``HYDRA_FULL_ERROR``) so composition errors reach us, unless the user set that variable to get a
+    traceback. Programming errors are not caught: their traceback is the useful report.
+    """
+    import os
+
+    user_wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        main()
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    except Exception as error:  # noqa: BLE001 - filtered just below
+        line = None if user_wants_traceback else _hydra_error_line(error)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        sys.exit(2)

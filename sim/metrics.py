@@ -1,0 +1,94 @@
+"""Pure functions from a finished model to one flat outcome row (MODEL.md §6), and the per-issue
+reference table that figures mark."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.solutions import (
+    bargaining_range,
+    kalai_smorodinsky,
+    nash_solution,
+    pareto_check,
+    scenario_compromise,
+    scenario_median,
+)
+from sim.utility import scenario_utilities
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import BargainingModel
+    from sim.scenario import Scenario
+
+
+def bundle_distance(a: np.ndarray, b: np.ndarray, spans: np.ndarray) -> float:
+    """Root-mean-square difference per issue as a share of each issue's scale, in [0, 1]."""
+    return float(np.sqrt(np.mean(((np.asarray(a) - np.asarray(b)) / spans) ** 2)))
+
+
+def nash_product(values: np.ndarray, disagreement: np.ndarray, alpha: np.ndarray) -> float:
+    """Π_i (u_i − d_i)^{α_i}, 0 when someone is below its disagreement value."""
+    surplus = values - disagreement
+    if np.any(surplus < 0):
+        return 0.0
+    return float(np.prod(surplus ** alpha))
+
+
+def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -> dict[str, Any]:
+    """One flat row describing a finished run (MODEL.md §6).
+
+    Columns: scenario, protocol, protocol parameters, seed, config_hash, agreement, rounds,
+    breakdown_cause, outcome_<issue>, utility_<actor>, disagreement_<actor>, nash_product,
+    distance_to_nash, pareto_efficient, distance_to_pareto, bargaining_range, bargaining_range_empty.
+    """
+    scenario = model.negotiation
+    result = model.outcome()
+    bundle = np.asarray(result.bundle, dtype=float)
+    values = scenario_utilities(scenario, bundle)
+    d = model.disagreement
+    nash = nash_solution(scenario, d)
+    check = pareto_check(scenario, bundle)
+    share = bargaining_range(scenario, d)
+    row: dict[str, Any] = {
+        **model.describe(),
+        "seed": seed,
+        "config_hash": config_hash,
+        "agreement": bool(result.agreement),
+        "rounds": int(model.round),
+        "breakdown_cause": result.breakdown_cause,
+    }
+    row.update({f"outcome_{issue}": float(v) for issue, v in zip(scenario.issue_ids, bundle)})
+    row.update({f"utility_{actor}": float(v) for actor, v in zip(scenario.actor_ids, values)})
+    row.update({f"disagreement_{actor}": float(v) for actor, v in zip(scenario.actor_ids, d)})
+    row.update({
+        "nash_product": nash_product(values, d, scenario.capabilities),
+        "distance_to_nash": np.nan if nash is None else bundle_distance(bundle, nash, scenario.spans),
+        "pareto_efficient": bool(check.efficient),
+        "distance_to_pareto": float(check.distance),
+        "bargaining_range": share,
+        "bargaining_range_empty": bool(share == 0.0),
+    })
+    return row
+
+
+def reference_table(scenario: "Scenario", disagreement: np.ndarray | None = None) -> pd.DataFrame:
+    """Per issue: scale, end texts, status quo and the reference solutions (MODEL.md §5)."""
+    nash = nash_solution(scenario, disagreement)
+    ks = kalai_smorodinsky(scenario, disagreement)
+    missing = np.full(scenario.n_issues, np.nan)
+    return pd.DataFrame({
+        "issue": list(scenario.issue_ids),
+        "label": [i.label for i in scenario.issues],
+        "low": [i.low for i in scenario.issues],
+        "high": [i.high for i in scenario.issues],
+        "unit": [i.unit for i in scenario.issues],
+        "lower": scenario.lower,
+        "upper": scenario.upper,
+        "status_quo": scenario.status_quo,
+        "compromise": scenario_compromise(scenario),
+        "median": scenario_median(scenario),
+        "nash": missing if nash is None else nash,
+        "kalai_smorodinsky": missing if ks is None else ks,
+    })

@@ -1,0 +1,210 @@
+"""BargainingModel: one Mesa model for every protocol (DESIGN.md "How the parts meet").
+
+The model owns the run's one random generator (``Model(rng=seed)``), the mutable state (current
+positions and saliences, N×K arrays that the agents view row by row), the event log and the data
+collector. ``step()`` asks the protocol to advance one round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields, is_dataclass
+from typing import Any, Mapping
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.agents import Actor
+from sim.config import ConfigError
+from sim.events import EventLog
+from sim.protocols import PROTOCOLS, Protocol, ProtocolOutcome
+from sim.scenario import Scenario
+from sim.solutions import compromise, weighted_median
+from sim.strategies import STRATEGIES, make_strategy
+from sim.utility import disagreement_values
+
+
+def build_params(protocol: str, params: Mapping[str, Any] | Any | None) -> Any:
+    """Protocol parameters as its ``Params`` dataclass, checking names and types.
+
+    Raises:
+        ConfigError: unknown protocol, unknown parameter or a value of the wrong type.
+    """
+    if protocol not in PROTOCOLS:
+        raise ConfigError("configs/protocol", "protocol",
+                          f"unknown protocol {protocol!r}; allowed: {', '.join(sorted(PROTOCOLS))}")
+    cls = PROTOCOLS[protocol].Params
+    if params is None:
+        return cls()
+    if is_dataclass(params):
+        return params
+    source = f"configs/protocol/{protocol}.yaml"
+    allowed = [f.name for f in fields(cls)]
+    values = {}
+    for key, value in dict(params).items():
+        if key not in allowed:
+            raise ConfigError(source, f"protocol.{key}", f"unknown key; allowed: {', '.join(allowed)}")
+        default = getattr(cls(), key)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(source, f"protocol.{key}", f"{value!r}; allowed: true, false")
+        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+            try:
+                value = type(default)(value)
+            except (TypeError, ValueError):
+                raise ConfigError(source, f"protocol.{key}", f"{value!r} is not a number") from None
+        values[key] = value
+    return cls(**values)
+
+
+class BargainingModel(mesa.Model):
+    """A negotiation run under one protocol.
+
+    Args:
+        scenario: the negotiation (:class:`sim.scenario.Scenario`).
+        protocol: registered protocol name (``eu``, ...).
+        protocol_params: its parameters (mapping or its ``Params`` dataclass).
+        strategy: default concession strategy for actors that do not name their own.
+        strategy_exponent: default exponent e for that strategy (None: the strategy's default).
+        rounds: maximum number of rounds.
+        rng: seed (int), ``numpy.random.SeedSequence`` or Generator; passed to ``mesa.Model``.
+        record_rounds: collect per-round positions (DataCollector); off in large sweeps.
+        record_events: keep the event log; off in large sweeps.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        protocol: str = "eu",
+        protocol_params: Mapping[str, Any] | Any | None = None,
+        strategy: str = "linear",
+        strategy_exponent: float | None = None,
+        rounds: int = 20,
+        rng: Any = None,
+        record_rounds: bool = True,
+        record_events: bool = True,
+    ):
+        super().__init__(rng=rng)
+        if rounds < 0:
+            raise ConfigError("configs/config.yaml", "rounds", f"{rounds}; must be >= 0")
+        if strategy not in STRATEGIES:
+            raise ConfigError("configs/strategy", "strategy",
+                              f"unknown strategy {strategy!r}; allowed: {', '.join(sorted(STRATEGIES))}")
+        self.negotiation = scenario
+        self.max_rounds = int(rounds)
+        self.round = 0
+        self.record_rounds = record_rounds
+        self.record_events = record_events
+        self.positions = scenario.positions.copy()
+        self.saliences = scenario.saliences.copy()
+        self.risk = np.ones_like(self.positions)
+        self.disagreement = disagreement_values(scenario)
+        # Canonical order (sorted ids) for random draws: permuting the actors in the config must not
+        # change which number each actor (pair, issue) receives.
+        self._actor_rank = np.argsort(np.argsort(np.array(scenario.actor_ids), kind="stable"))
+        self._issue_rank = np.argsort(np.argsort(np.array(scenario.issue_ids), kind="stable"))
+
+        self.actors: list[Actor] = []
+        for index, data in enumerate(scenario.actors):
+            name = data.strategy or strategy
+            exponent = data.concession_exponent
+            if exponent is None and name == strategy:
+                exponent = strategy_exponent
+            self.actors.append(Actor(self, data, index, make_strategy(name, exponent),
+                                     float(self.disagreement[index])))
+
+        self.events = EventLog(scenario.actor_ids, scenario.issue_ids)
+        params = build_params(protocol, protocol_params)
+        PROTOCOLS[protocol].validate(params)
+        self.protocol: Protocol = PROTOCOLS[protocol](self, params)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={"median": self.predicted_median, "mean": self.predicted_mean},
+            agent_reporters={"position": "position", "salience": "salience"},
+        )
+        if self.record_rounds:
+            self.datacollector.collect(self)
+        if self.max_rounds == 0:
+            self.running = False
+
+    # ---- randomness -------------------------------------------------------------------------------
+    def canonical_random(self, shape: tuple[int, ...], pairwise: bool = False) -> np.ndarray:
+        """Uniform draws from the model's RNG, laid out in canonical (id-sorted) order.
+
+        Shapes: (N, K) per actor and issue, or (N, N, K) per pair and issue (``pairwise``: one
+        symmetric draw per unordered pair).
+        """
+        draws = self.rng.random(shape)
+        if pairwise:
+            upper = np.triu(draws.transpose(2, 0, 1), 1)
+            draws = (upper + upper.transpose(0, 2, 1)).transpose(1, 2, 0)
+            return draws[self._actor_rank][:, self._actor_rank][:, :, self._issue_rank]
+        return draws[self._actor_rank][:, self._issue_rank]
+
+    @property
+    def actor_rank(self) -> np.ndarray:
+        """Rank of each actor in the canonical order (sorted ids)."""
+        return self._actor_rank
+
+    # ---- reporters ---------------------------------------------------------------------------------
+    def predicted_median(self) -> np.ndarray:
+        """c·s-weighted median of the current positions, per issue."""
+        return weighted_median(self.positions, self.negotiation.capabilities[:, None] * self.saliences)
+
+    def predicted_mean(self) -> np.ndarray:
+        """c·s-weighted mean (compromise) of the current positions, per issue."""
+        return compromise(self.positions, self.negotiation.capabilities[:, None] * self.saliences)
+
+    # ---- dynamics ---------------------------------------------------------------------------------
+    def step(self) -> None:
+        """One round of the protocol; stops at the round limit or when the protocol is done."""
+        if not self.running:
+            return
+        self.protocol.step()
+        self.round += 1
+        if self.record_rounds:
+            self.datacollector.collect(self)
+        if self.protocol.done or self.round >= self.max_rounds:
+            self.running = False
+
+    def run(self) -> "BargainingModel":
+        """Step until stopped; returns self."""
+        while self.running:
+            self.step()
+        return self
+
+    def outcome(self) -> ProtocolOutcome:
+        return self.protocol.outcome()
+
+    # ---- tables ------------------------------------------------------------------------------------
+    def rounds_table(self) -> pd.DataFrame:
+        """Tidy per-round table: round, actor, issue, position, salience, median, mean."""
+        scenario = self.negotiation
+        agent_frame = self.datacollector.get_agent_vars_dataframe()
+        model_frame = self.datacollector.get_model_vars_dataframe()
+        if agent_frame.empty:
+            return pd.DataFrame(columns=["round", "actor", "issue", "position", "salience",
+                                         "median", "mean"])
+        n, k = scenario.n_actors, scenario.n_issues
+        rounds = len(model_frame)
+        positions = np.stack(agent_frame["position"].to_numpy()).reshape(rounds, n, k)
+        saliences = np.stack(agent_frame["salience"].to_numpy()).reshape(rounds, n, k)
+        median = np.stack(model_frame["median"].to_numpy())  # (R, K)
+        mean = np.stack(model_frame["mean"].to_numpy())
+        round_index = np.repeat(np.arange(rounds), n * k)
+        return pd.DataFrame({
+            "round": round_index,
+            "actor": np.tile(np.repeat(np.array(scenario.actor_ids, dtype=object), k), rounds),
+            "issue": np.tile(np.array(scenario.issue_ids, dtype=object), rounds * n),
+            "position": positions.ravel(),
+            "salience": saliences.ravel(),
+            "median": np.broadcast_to(median[:, None, :], (rounds, n, k)).ravel(),
+            "mean": np.broadcast_to(mean[:, None, :], (rounds, n, k)).ravel(),
+        })
+
+    def events_table(self) -> pd.DataFrame:
+        return self.events.to_frame()
+
+    def describe(self) -> dict[str, Any]:
+        """Run settings for the outcome row."""
+        return {"protocol": self.protocol.name, "scenario": self.negotiation.id,
+                **{f"protocol_{k}": v for k, v in asdict(self.protocol.params).items() if k != "name"}}

@@ -1,0 +1,412 @@
+"""Bueno de Mesquita's expected-utility (challenge) model, vectorised (MODEL.md §4.1).
+
+Every issue is its own contest (positions normalised by the initial range of positions on that
+issue); arrays are (N, K) for actors × issues and (N, N, K) for ordered pairs (i, j) × issues, with
+``[i, j, k]`` meaning "i challenges j on issue k". All kernels are pure numpy; the protocol class at
+the end owns the state changes and the event log.
+
+References: Bueno de Mesquita (1994, 1997, 2002); Scholz, Calbert & Smith (2011); Masad (2016).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.protocols.base import Protocol, ProtocolOutcome
+from sim.solutions import weighted_median
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import BargainingModel
+
+VARIANTS = ("standard", "scholz")
+
+
+# --------------------------------------------------------------------------------------------------
+# Kernels
+# --------------------------------------------------------------------------------------------------
+
+
+def normalise(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (N, K) → ([0, 1] positions, per-issue minimum, per-issue range).
+
+    An issue on which everybody agrees gets range 1 (nothing will move on it).
+    """
+    low = positions.min(axis=0)
+    span = positions.max(axis=0) - low
+    span = np.where(span > 0, span, 1.0)
+    return (positions - low) / span, low, span
+
+
+def win_probability_standard(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """P[i, j, k]: probability that i's position beats j's (standard variant).
+
+    Votes v_h(i, j) = c_h s_h (|x_h − x_j| − |x_h − x_i|); P = Σ_{v_h>0} v_h / Σ_h |v_h|.
+    Computed in O(N² log N) per issue with prefix sums over sorted positions instead of the O(N³)
+    double loop: the vote is piecewise linear in x_h (constant outside [a, b], linear inside).
+
+    Args:
+        x: normalised positions (N, K).
+        weight: c_h · s_hk, shape (N, K).
+    """
+    n, k_count = x.shape
+    probability = np.full((n, n, k_count), 0.5)
+    for k in range(k_count):
+        order = np.argsort(x[:, k], kind="stable")
+        xs, ws = x[order, k], weight[order, k]
+        cum_w = np.concatenate(([0.0], np.cumsum(ws)))
+        cum_wx = np.concatenate(([0.0], np.cumsum(ws * xs)))
+        a = np.minimum(x[:, None, k], x[None, :, k])
+        b = np.maximum(x[:, None, k], x[None, :, k])
+        mid = 0.5 * (a + b)
+        length = b - a
+        i_a = np.searchsorted(xs, a, side="right")  # voters with x_h <= a
+        i_mid = np.searchsorted(xs, mid, side="left")  # voters with x_h < mid
+        i_b = np.searchsorted(xs, b, side="left")  # voters with x_h < b
+        total_w = cum_w[-1]
+        w_low = cum_w[i_a]
+        w_high = total_w - cum_w[i_b]
+        w_in_low, wx_in_low = cum_w[i_mid] - cum_w[i_a], cum_wx[i_mid] - cum_wx[i_a]
+        w_in_high, wx_in_high = cum_w[i_b] - cum_w[i_mid], cum_wx[i_b] - cum_wx[i_mid]
+        for_lower = length * w_low + 2.0 * (mid * w_in_low - wx_in_low)
+        for_upper = length * w_high + 2.0 * (wx_in_high - mid * w_in_high)
+        total = for_lower + for_upper
+        i_is_lower = x[:, None, k] < x[None, :, k]
+        favour_i = np.where(i_is_lower, for_lower, for_upper)
+        probability[:, :, k] = np.divide(favour_i, total, out=np.full_like(total, 0.5),
+                                         where=total > 0)
+    return probability
+
+
+def win_probability_scholz(x: np.ndarray, weight: np.ndarray, risk: np.ndarray,
+                           chunk: int = 32) -> np.ndarray:
+    """P[i, j, k] for the Scholz et al. (2011) variant.
+
+    V_h(i, j) = c_h s_h (|x_h − x_j|^{r_h} − |x_h − x_i|^{r_h}) (x already divided by the range R);
+    P(i, j) = Σ_h max(0, V_h(i, j)) / Σ_h Σ_a Σ_b |V_h(a, b)| (all ordered pairs).
+
+    Args:
+        x: normalised positions (N, K); weight: c_h s_hk (N, K); risk: r_h per voter (N,).
+    """
+    n, k_count = x.shape
+    # D[h, a, k] = |x_h − x_a|^{r_h}
+    distance = np.abs(x[:, None, :] - x[None, :, :]) ** risk[:, None, None]
+    # Denominator: Σ_h w_h Σ_{a,b} |D_ha − D_hb|, via sorted prefix sums per (h, k).
+    sorted_d = np.sort(distance, axis=1)
+    ranks = 2.0 * np.arange(n) - n + 1.0
+    pair_sums = 2.0 * np.einsum("hak,a->hk", sorted_d, ranks)  # ordered pairs: twice the unordered
+    denominator = (weight * pair_sums).sum(axis=0)  # (K,)
+    numerator = np.zeros((n, n, k_count))
+    for start in range(0, n, chunk):
+        d = distance[start:start + chunk]  # (h, a, K)
+        w = weight[start:start + chunk]
+        # V_h(i, j) ∝ D_hj − D_hi  -> (h, i, j, K)
+        votes = d[:, None, :, :] - d[:, :, None, :]
+        numerator += np.einsum("hijk,hk->ijk", np.maximum(votes, 0.0), w)
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator),
+                     where=denominator > 0)
+
+
+def expected_utility(
+    x: np.ndarray,
+    salience: np.ndarray,
+    probability: np.ndarray,
+    risk: np.ndarray,
+    q: float,
+    t: float,
+    median: np.ndarray,
+) -> np.ndarray:
+    """EU[i, j, k] of i challenging j on issue k (MODEL.md §4.1).
+
+    EU = s_j [P_ij U_s + (1 − P_ij) U_f] + (1 − s_j) U_s − [Q U_sq + (1 − Q)(T U_b + (1 − T) U_w)],
+    zero where x_i = x_j.
+
+    Args:
+        x: normalised positions (N, K); salience: (N, K); probability: P[i, j, k] (N, N, K).
+        risk: the exponent r used in the utilities, broadcastable to (N, N, K) — e.g.
+            ``r[:, None, None]`` for each challenger's own view, ``r[None, :, None]`` for the target's.
+        q, t: BDM's Q and T; median: μ per issue (K,), used only when q < 1.
+    """
+    d = np.abs(x[:, None, :] - x[None, :, :])
+    u_success = 2.0 - 4.0 * (0.5 - 0.5 * d) ** risk
+    u_failure = 2.0 - 4.0 * (0.5 + 0.5 * d) ** risk
+    u_status_quo = 2.0 - 4.0 * 0.5 ** risk
+    s_target = salience[None, :, :]
+    value = (s_target * (probability * u_success + (1.0 - probability) * u_failure)
+             + (1.0 - s_target) * u_success)
+    if q < 1.0:
+        spread = np.abs(x - median)  # (N, K)
+        pair = 0.25 * (spread[:, None, :] + spread[None, :, :])
+        u_better = 2.0 - 4.0 * (0.5 - pair) ** risk
+        u_worse = 2.0 - 4.0 * (0.5 + pair) ** risk
+        value = value - (q * u_status_quo + (1.0 - q) * (t * u_better + (1.0 - t) * u_worse))
+    else:
+        value = value - u_status_quo
+    return np.where(d > 0, value, 0.0)
+
+
+def risk_exponents(eu_with_unit_risk: np.ndarray) -> np.ndarray:
+    """r_i from the danger sums S_j = Σ_{k≠j} EU_k(k→j) computed with all r = 1.
+
+    R_i = (2 S_i − max S − min S) / (max S − min S); r_i = (1 − R_i/3) / (1 + R_i/3) ∈ [0.5, 2].
+    Returns (N, K); an issue on which all S are equal gets r = 1.
+    """
+    danger = eu_with_unit_risk.sum(axis=0)  # Σ over challengers k of EU_k(k→j); diagonal is 0
+    high, low = danger.max(axis=0), danger.min(axis=0)
+    width = high - low
+    relative = np.divide(2.0 * danger - high - low, width, out=np.zeros_like(danger),
+                         where=width > 0)
+    return (1.0 - relative / 3.0) / (1.0 + relative / 3.0)
+
+
+@dataclass
+class RoundResult:
+    """Everything one round computed; arrays indexed [i, j, k] = i's offer/challenge to j."""
+
+    risk: np.ndarray  # (N, K)
+    probability: np.ndarray  # P[i, j, k]
+    eu_own: np.ndarray  # EU_i(i→j) with r_i
+    eu_target: np.ndarray  # A: EU_j(i→j) with r_j
+    offer: np.ndarray  # bool: offer sent (standard) / pair considered (scholz)
+    kind: np.ndarray  # int codes, see KIND_*
+    target: np.ndarray  # proposed new position of j (normalised), nan when none
+    new_x: np.ndarray  # (N, K) normalised positions after the round
+    moved_to: np.ndarray  # (N, K) index of the actor whose offer/conflict moved it, -1 if none
+    conflict_winner: np.ndarray  # [i, j, k] index of the winner of a drawn conflict, -1 if none
+
+
+KIND_NONE, KIND_CONFLICT, KIND_COMPROMISE, KIND_CAPITULATE = 0, 1, 2, 3
+KIND_NAMES = {KIND_CONFLICT: "conflict", KIND_COMPROMISE: "compromise",
+              KIND_CAPITULATE: "capitulate"}
+
+
+def eu_round(
+    x: np.ndarray,
+    salience: np.ndarray,
+    capability: np.ndarray,
+    variant: str,
+    q: float,
+    t: float,
+    draws: np.ndarray | None = None,
+    rank: np.ndarray | None = None,
+) -> RoundResult:
+    """One round of the challenge model on normalised positions ``x`` (N, K).
+
+    Args:
+        x: normalised positions (divided by the *initial* range; Scholz et al. 2011).
+        salience: (N, K); capability: (N,).
+        variant: ``standard`` (offers, responses, drawn conflicts) or ``scholz`` (deterministic).
+        q, t: BDM's Q and T (the scholz variant uses Q = 1 by definition).
+        draws: symmetric uniforms [a, b, k] deciding conflicts in the standard variant: of a pair, the
+            actor of lower ``rank`` wins iff its draw < its win probability.
+        rank: canonical rank of each actor (default: list order); makes the result independent of
+            the order in which actors are listed.
+
+    Returns:
+        A :class:`RoundResult`; all moves are simultaneous.
+    """
+    n, k_count = x.shape
+    weight = capability[:, None] * salience
+    median = weighted_median(x, weight)
+    if variant == "scholz":
+        q = 1.0
+        unit = np.ones(n)
+        p_unit = win_probability_scholz(x, weight, unit)
+        eu_unit = expected_utility(x, salience, p_unit, 1.0, q, t, median)
+        risk = risk_exponents(eu_unit)
+        # P uses each voter's own r_h; per issue, since r depends on the issue.
+        probability = np.empty((n, n, k_count))
+        for k in range(k_count):
+            probability[:, :, k] = win_probability_scholz(x[:, k:k + 1], weight[:, k:k + 1],
+                                                          risk[:, k])[:, :, 0]
+    else:
+        probability = win_probability_standard(x, weight)
+        eu_unit = expected_utility(x, salience, probability, 1.0, q, t, median)
+        risk = risk_exponents(eu_unit)
+    eu_own = expected_utility(x, salience, probability, risk[:, None, :], q, t, median)
+    eu_target = expected_utility(x, salience, probability, risk[None, :, :], q, t, median)
+    a = eu_target  # A[i, j] = EU_j(i→j)
+    b = np.swapaxes(eu_own, 0, 1)  # B[i, j] = EU_j(j→i)
+    differs = x[:, None, :] != x[None, :, :]
+
+    kind = np.zeros((n, n, k_count), dtype=np.int8)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        compromise_target = x[None, :, :] + (x[:, None, :] - x[None, :, :]) * np.abs(b / a)
+    if variant == "scholz":
+        offer = differs
+        lose = offer & (a > b) & (b > 0)
+        compromise = offer & (a > 0) & (b < 0) & (a > np.abs(b))
+        kind[lose] = KIND_CONFLICT
+        kind[compromise] = KIND_COMPROMISE
+    else:
+        offer = differs & (eu_own > 0)
+        credible = offer & (a > 0)
+        conflict = credible & (b > 0)
+        compromise = credible & (b < 0) & (np.abs(b) < a)
+        capitulate = credible & ~conflict & ~compromise
+        kind[conflict] = KIND_CONFLICT
+        kind[compromise] = KIND_COMPROMISE
+        kind[capitulate] = KIND_CAPITULATE
+    target = np.full((n, n, k_count), np.nan)
+    target = np.where(kind == KIND_COMPROMISE, compromise_target, target)
+    target = np.where(kind == KIND_CAPITULATE, x[:, None, :], target)
+
+    moved_to = np.full((n, k_count), -1)
+    new_x = x.copy()
+    conflict_winner = np.full((n, n, k_count), -1)
+    index = np.arange(n)
+    # 1) Moves forced by a lost confrontation take precedence: nearest winner, ties by actor order.
+    if variant == "scholz":
+        # j loses to i: move to x_i.  lost[i, j, k]
+        lost = kind == KIND_CONFLICT
+        loser_gets = np.where(lost, x[:, None, :], np.nan)  # candidate new x of j from i
+    else:
+        pairs = kind == KIND_CONFLICT
+        pairs = pairs | np.swapaxes(pairs, 0, 1)  # a contest between i and j, drawn once
+        lost = np.zeros((n, n, k_count), dtype=bool)  # lost[w, l] = l lost to w
+        if pairs.any():
+            if draws is None:
+                raise ValueError("conflicts need random draws")
+            order = index if rank is None else np.asarray(rank)
+            upper = order[:, None] < order[None, :]
+            decide = pairs & upper[:, :, None]
+            first_wins = draws < probability  # for pair (a, b), a < b: a wins iff u < P_ab
+            win_ab = decide & first_wins
+            win_ba = decide & ~first_wins
+            lost |= win_ab  # b lost to a
+            lost |= np.swapaxes(win_ba, 0, 1)  # a lost to b
+            winner_ab = np.where(first_wins, index[:, None, None], index[None, :, None])
+            conflict_winner = np.where(decide, winner_ab,
+                                       np.where(np.swapaxes(decide, 0, 1),
+                                                np.swapaxes(winner_ab, 0, 1), -1))
+        loser_gets = np.where(lost, x[:, None, :], np.nan)
+    distance_to_winner = np.abs(loser_gets - x[None, :, :])  # (winner i, loser j, k)
+    has_lost = lost.any(axis=0)  # (j, k)
+    if has_lost.any():
+        nearest = np.nanargmin(np.where(lost, distance_to_winner, np.inf), axis=0)  # first = order
+        jj, kk = np.nonzero(has_lost)
+        winners = nearest[jj, kk]
+        new_x[jj, kk] = x[winners, kk]
+        moved_to[jj, kk] = winners
+
+    # 2) Otherwise accept one offer.
+    acceptable = (kind == KIND_COMPROMISE) | (kind == KIND_CAPITULATE)
+    free = ~has_lost
+    if variant == "scholz":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            criterion = (np.abs(b) * x[None, :, :] + np.abs(a) * x[:, None, :]) / (np.abs(a) + np.abs(b))
+        score = np.where(acceptable, criterion, np.inf)
+        best = np.argmin(score, axis=0)  # ties: first in actor order
+    else:
+        move = np.where(acceptable, np.abs(target - x[None, :, :]), np.inf)
+        # smallest move; ties broken by the highest sender EU, then actor order
+        smallest = move.min(axis=0, keepdims=True)
+        tied = acceptable & (move <= smallest)
+        best = np.argmax(np.where(tied, eu_own, -np.inf), axis=0)
+    chosen = acceptable.any(axis=0) & free
+    if chosen.any():
+        jj, kk = np.nonzero(chosen)
+        senders = best[jj, kk]
+        new_x[jj, kk] = target[senders, jj, kk]
+        moved_to[jj, kk] = senders
+    return RoundResult(risk=risk, probability=probability, eu_own=eu_own, eu_target=eu_target,
+                       offer=offer, kind=kind, target=target, new_x=new_x, moved_to=moved_to,
+                       conflict_winner=conflict_winner)
+
+
+# --------------------------------------------------------------------------------------------------
+# Protocol
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class EUParams:
+    """Config of ``protocol=eu`` (configs/protocol/eu.yaml)."""
+
+    name: str = "eu"
+    variant: str = "standard"  # standard | scholz
+    q: float = 1.0  # probability a target does not move if not challenged
+    t: float = 1.0  # probability a moving target moves toward the median
+    shock_probability: float = 0.0  # per round and salience: redraw U(0, 1) with this probability
+    tolerance: float = 1e-9  # stop when no position moves more than this (share of the range)
+    convergence: float = 0.05  # agreement: all positions within this share of the range of the median
+
+
+class EUProtocol(Protocol):
+    """``eu``: issue-by-issue challenges, offers and responses (Bueno de Mesquita; Scholz et al.)."""
+
+    name: ClassVar[str] = "eu"
+    Params: ClassVar[type] = EUParams
+
+    def __init__(self, model: "BargainingModel", params: EUParams):
+        super().__init__(model, params)
+        scenario = model.negotiation
+        _, self.low, self.range = normalise(scenario.positions)
+        self.last_move = np.inf
+
+    @classmethod
+    def validate(cls, params: EUParams) -> None:
+        cls.check_choice("variant", params.variant, VARIANTS)
+        cls.check_range("q", params.q, 0.0, 1.0)
+        cls.check_range("t", params.t, 0.0, 1.0)
+        cls.check_range("shock_probability", params.shock_probability, 0.0, 1.0)
+        cls.check_range("tolerance", params.tolerance, 0.0, 1.0)
+        cls.check_range("convergence", params.convergence, 0.0, 1.0)
+
+    def step(self) -> None:
+        model = self.model
+        params = self.params
+        if params.shock_probability > 0:
+            shock = model.canonical_random(model.saliences.shape) < params.shock_probability
+            fresh = model.canonical_random(model.saliences.shape)
+            model.saliences[shock] = fresh[shock]
+        x = (model.positions - self.low) / self.range
+        draws = None
+        if params.variant == "standard":
+            draws = model.canonical_random((len(x), len(x), x.shape[1]), pairwise=True)
+        result = eu_round(x, model.saliences, model.negotiation.capabilities, params.variant,
+                          params.q, params.t, draws, model.actor_rank)
+        new_positions = self.low + result.new_x * self.range
+        self.last_move = float(np.max(np.abs(result.new_x - x))) if x.size else 0.0
+        if model.record_events:
+            self._record(result, x)
+        model.positions[:] = new_positions
+        model.risk = result.risk
+        if self.last_move <= params.tolerance:
+            self.done = True
+
+    def _record(self, result: RoundResult, x: np.ndarray) -> None:
+        """Events: every offer with the response, and every conflict with its winner (in units)."""
+        model = self.model
+        ii, jj, kk = np.nonzero(result.offer)
+        if ii.size == 0:
+            return
+        kinds = result.kind[ii, jj, kk]
+        names = np.array(["none", "conflict", "compromise", "capitulate"])[kinds]
+        if self.params.variant == "standard":
+            names = np.where((kinds == KIND_NONE), "not_credible", names)
+        else:
+            names = np.where(kinds == KIND_CONFLICT, "lose_confrontation", names)
+        target = self.low[kk] + result.target[ii, jj, kk] * self.range[kk]
+        winner = result.conflict_winner[ii, jj, kk]
+        accepted = result.moved_to[jj, kk] == ii
+        model.events.add(
+            round=model.round + 1, protocol="eu", kind="offer", sender=ii, receiver=jj, issue=kk,
+            response=names, sender_position=self.low[kk] + x[ii, kk] * self.range[kk],
+            receiver_position=self.low[kk] + x[jj, kk] * self.range[kk], proposed_position=target,
+            eu_sender=result.eu_own[ii, jj, kk], eu_receiver_a=result.eu_target[ii, jj, kk],
+            eu_receiver_b=result.eu_own[jj, ii, kk], probability=result.probability[ii, jj, kk],
+            accepted=accepted, winner=winner,
+        )
+
+    def outcome(self) -> ProtocolOutcome:
+        """Predicted outcome = current weighted median; agreement = positions converged to it."""
+        model = self.model
+        weight = model.negotiation.capabilities[:, None] * model.saliences
+        median = weighted_median(model.positions, weight)
+        spread = np.abs(model.positions - median).max(axis=0) / model.negotiation.spans
+        agreement = bool(np.all(spread <= self.params.convergence))
+        return ProtocolOutcome(bundle=median, agreement=agreement,
+                               breakdown_cause="" if agreement else "not_converged")

@@ -1,0 +1,259 @@
+"""Running one experiment and writing its results folder (DESIGN.md "Results layout").
+
+Two ways in: the Python API for notebooks (:func:`load_scenario`, :func:`run`) and
+:func:`run_config` for a composed Hydra config (``experiments/run.py``). Both return a
+:class:`RunResult` holding the run's tidy tables; :func:`write_run` writes them out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from sim.config import CONFIG_DIR, REPO_ROOT, ConfigError, ScenarioConfig
+from sim.metrics import outcome, reference_table
+from sim.model import BargainingModel
+from sim.scenario import Scenario, scenario_from_config, scenario_source
+
+PACKAGES = ("mesa", "numpy", "pandas", "scipy", "matplotlib", "hydra-core", "omegaconf", "pyarrow")
+
+
+@dataclass
+class RunResult:
+    """A finished run and its tables (pandas)."""
+
+    scenario: Scenario
+    model: BargainingModel
+    runs: pd.DataFrame  # one row: MODEL.md §6
+    rounds: pd.DataFrame  # round, actor, issue, position, salience, median, mean
+    events: pd.DataFrame  # offers, responses, conflicts
+    issues: pd.DataFrame  # per issue: scale, end texts, status quo, reference solutions
+
+
+# --------------------------------------------------------------------------------------------------
+# Python API
+# --------------------------------------------------------------------------------------------------
+
+
+def load_scenario(name: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load a scenario by config name (``"jan2022"``, ``"classroom/jan2022"``) or YAML path.
+
+    Args:
+        name: a name under ``configs/scenario/`` or a path to a YAML file.
+        overrides: dotted keys inside the scenario, e.g. ``{"actors.russia.capability": 0.6}``.
+
+    Raises:
+        ConfigError: unknown scenario, or an invalid value (naming the file and key).
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    path = Path(name)
+    if path.suffix not in (".yaml", ".yml"):
+        path = CONFIG_DIR / "scenario" / f"{name}.yaml"
+    if not path.exists():
+        known = sorted(str(p.relative_to(CONFIG_DIR / "scenario").with_suffix(""))
+                       for p in (CONFIG_DIR / "scenario").rglob("*.yaml"))
+        raise ConfigError("configs/scenario", "scenario", f"unknown scenario {str(name)!r}; allowed: "
+                                                          f"{', '.join(known)}")
+    source = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+    try:
+        node = OmegaConf.merge(OmegaConf.structured(ScenarioConfig), OmegaConf.load(path))
+        for key, value in (overrides or {}).items():
+            OmegaConf.update(node, key, value, merge=True)
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", None) or "?"
+        raise ConfigError(source, f"scenario.{key}", str(error).splitlines()[0]) from None
+    return scenario_from_config(node, source=source)
+
+
+def run(
+    scenario: Scenario | str,
+    protocol: str = "eu",
+    seed: int | None = 0,
+    rounds: int = 20,
+    protocol_params: Mapping[str, Any] | None = None,
+    strategy: str = "linear",
+    strategy_exponent: float | None = None,
+    record_rounds: bool = True,
+    record_events: bool = True,
+    config_hash: str = "",
+) -> RunResult:
+    """Run one negotiation and return its tables.
+
+    Args:
+        scenario: a :class:`Scenario` or the name of one (see :func:`load_scenario`).
+        protocol: ``eu`` (and the others registered in :mod:`sim.protocols`).
+        seed: the run's seed (``None`` draws OS entropy and is not reproducible).
+        rounds: round limit.
+        protocol_params: protocol settings, e.g. ``{"variant": "scholz"}``.
+        strategy, strategy_exponent: default concession strategy (bundle protocols).
+        record_rounds, record_events: keep the per-round and event tables.
+        config_hash: identifier of the config this run came from (written into the row).
+    """
+    if isinstance(scenario, str):
+        scenario = load_scenario(scenario)
+    model = BargainingModel(scenario, protocol=protocol, protocol_params=protocol_params,
+                            strategy=strategy, strategy_exponent=strategy_exponent, rounds=rounds,
+                            rng=seed, record_rounds=record_rounds, record_events=record_events)
+    model.run()
+    row = outcome(model, seed=seed, config_hash=config_hash)
+    return RunResult(
+        scenario=scenario, model=model, runs=pd.DataFrame([row]),
+        rounds=model.rounds_table() if record_rounds else pd.DataFrame(),
+        events=model.events_table() if record_events else pd.DataFrame(),
+        issues=reference_table(scenario, model.disagreement),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# From a composed Hydra config
+# --------------------------------------------------------------------------------------------------
+
+
+def config_hash(cfg: Any) -> str:
+    """SHA-256 (16 hex digits) of the resolved config without seed, output and Hydra settings."""
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else dict(cfg)
+    for key in ("seed", "hydra", "experiment", "record"):
+        data.pop(key, None)
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def scenario_from_cfg(cfg: Any) -> Scenario:
+    """The validated scenario of a composed config (CSV paths relative to the launch directory)."""
+    base = Path(os.environ.get("PWD", os.getcwd()))
+    try:
+        from hydra.utils import get_original_cwd
+
+        base = Path(get_original_cwd())
+    except (ImportError, ValueError):
+        pass
+    return scenario_from_config(cfg.scenario, source=scenario_source(cfg.scenario.get("id")),
+                                base_dir=base)
+
+
+def run_config(cfg: Any) -> RunResult:
+    """Run the experiment a composed config describes (protocol, strategy, seed, rounds)."""
+    from omegaconf import OmegaConf
+
+    scenario = scenario_from_cfg(cfg)
+    protocol_cfg = OmegaConf.to_container(cfg.protocol, resolve=True)
+    strategy_cfg = OmegaConf.to_container(cfg.strategy, resolve=True)
+    protocol = protocol_cfg.pop("name", None)
+    if protocol is None:
+        raise ConfigError("configs/protocol", "protocol.name", "missing; the protocol's registry name")
+    return run(
+        scenario, protocol=protocol, seed=cfg.seed, rounds=cfg.rounds,
+        protocol_params={"name": protocol, **protocol_cfg},
+        strategy=strategy_cfg.get("name", "linear"), strategy_exponent=strategy_cfg.get("exponent"),
+        record_rounds=cfg.record.rounds, record_events=cfg.record.events,
+        config_hash=config_hash(cfg),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Results folder
+# --------------------------------------------------------------------------------------------------
+
+
+def git_commit() -> str:
+    """The repository's HEAD commit (with ``-dirty`` when the work tree has changes), or ""."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=5).stdout.strip()
+        return head + ("-dirty" if dirty and head else "")
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def manifest(seed: Any, started: float, completed: bool, **extra: Any) -> dict[str, Any]:
+    """Provenance of a results folder: versions, commit, python, seed, times, completed flag."""
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "completed": completed,
+        "master_seed": seed,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z") if completed else None,
+        "git_commit": git_commit(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": versions,
+        "command": " ".join(sys.argv),
+        **extra,
+    }
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    """Write JSON atomically (temp file + rename)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    tmp.replace(path)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write a Parquet table atomically (temp file + rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+
+
+def write_run(result: RunResult, folder: Path, cfg: Any = None, figures: bool = True) -> Path:
+    """Write a run's folder: config.yaml, manifest.json (completed last), runs/rounds/events/issues
+    Parquet tables and figures/positions.png."""
+    from omegaconf import OmegaConf
+
+    started = time.time()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    seed = result.runs["seed"].iloc[0]
+    extra = {"scenario": result.scenario.id, "protocol": result.runs["protocol"].iloc[0],
+             "config_hash": result.runs["config_hash"].iloc[0]}
+    write_json(folder / "manifest.json", manifest(seed, started, False, **extra))
+    if cfg is not None:
+        (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    write_parquet(result.runs, folder / "runs.parquet")
+    write_parquet(result.issues, folder / "issues.parquet")
+    if not result.rounds.empty:
+        write_parquet(result.rounds, folder / "rounds.parquet")
+    write_parquet(result.events, folder / "events.parquet")
+    if figures and not result.rounds.empty:
+        from sim.plots import positions_figure, save
+
+        save(positions_figure(result.rounds, result.issues), folder / "figures" / "positions.png")
+    write_json(folder / "manifest.json", manifest(seed, started, True, **extra))
+    return folder
+
+
+def summary(result: RunResult) -> str:
+    """A short text table: per issue status quo, reference solutions and the outcome."""
+    row = result.runs.iloc[0]
+    table = result.issues[["issue", "status_quo", "compromise", "median", "nash"]].copy()
+    table["outcome"] = [row[f"outcome_{i}"] for i in table["issue"]]
+    if not result.rounds.empty:
+        start = result.rounds[result.rounds["round"] == 0].groupby("issue", sort=False)["median"].first()
+        table.insert(4, "median_at_start", table["issue"].map(start))
+    status = "agreement" if row["agreement"] else f"no agreement ({row['breakdown_cause']})"
+    head = (f"{result.scenario.name} | protocol {row['protocol']} | seed {row['seed']} | "
+            f"{row['rounds']} rounds | {status}")
+    return head + "\n" + table.to_string(index=False, float_format=lambda v: f"{v:8.2f}")

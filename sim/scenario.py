@@ -1,0 +1,621 @@
+"""Scenario data: issues, actors and the negotiation they form (MODEL.md §1).
+
+A :class:`Scenario` is plain, frozen data. It is built from a Hydra config node (YAML) with
+:func:`scenario_from_config`, or from the BDM/DEU long CSV format with :func:`scenario_from_csv`, and
+validated on the way: every mistake raises :class:`~sim.config.ConfigError` naming the file and key.
+Numerical code reads the derived arrays (``positions`` N×K, ``saliences`` N×K, ``capabilities`` N,
+...), which are read-only views built once.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from sim.config import CONFIG_DIR, REPO_ROOT, ConfigError
+
+OUTSIDE_OPTION_KINDS = ("status_quo", "reservation", "war")
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array = np.ascontiguousarray(array)
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One issue: a scale [lower, upper] with end texts, a status quo and optional discrete levels."""
+
+    id: str
+    label: str
+    status_quo: float
+    lower: float = 0.0
+    upper: float = 100.0
+    low: str = ""
+    high: str = ""
+    unit: str = ""
+    levels: tuple[tuple[str, float], ...] = ()  # (label, point) sorted by point; empty = continuous
+    note: str = ""
+
+    @property
+    def span(self) -> float:
+        """Length of the scale (the 100 of MODEL.md §2 on a 0-100 scale)."""
+        return self.upper - self.lower
+
+    @property
+    def discrete(self) -> bool:
+        return bool(self.levels)
+
+    def snap(self, values: np.ndarray | float) -> np.ndarray:
+        """Snap values to the nearest level (identity for a continuous issue)."""
+        values = np.asarray(values, dtype=float)
+        if not self.levels:
+            return values
+        points = np.array([point for _, point in self.levels])
+        return points[np.abs(values[..., None] - points).argmin(axis=-1)]
+
+    def level_label(self, value: float) -> str:
+        """Label of the level nearest to ``value`` ("" for a continuous issue)."""
+        if not self.levels:
+            return ""
+        return min(self.levels, key=lambda level: abs(level[1] - value))[0]
+
+
+@dataclass(frozen=True)
+class OutsideOption:
+    """What an actor gets if bargaining ends without agreement (MODEL.md §3)."""
+
+    kind: str = "status_quo"
+    value: float | None = None
+    optimism: float = 1.0
+    cost: float = 0.0
+    opponents: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """One party: capability, ideal point and salience per issue, and its bargaining traits."""
+
+    id: str
+    name: str
+    capability: float
+    position: Mapping[str, float]
+    salience: Mapping[str, float]
+    risk_exponent: float = 1.0
+    discount_factor: float = 1.0
+    veto: tuple[str, ...] = ()
+    bloc: str | None = None
+    strategy: str | None = None
+    concession_exponent: float | None = None
+    outside_option: OutsideOption = field(default_factory=OutsideOption)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A negotiation: issues × actors. Order of ``issues`` and ``actors`` is display order only."""
+
+    id: str
+    issues: tuple[Issue, ...]
+    actors: tuple[Actor, ...]
+    name: str = ""
+    description: str = ""
+    source: str = ""
+    budget_issues: tuple[str, ...] = ()  # a divisible pie: these outcomes sum to budget_total
+    budget_total: float = 0.0
+
+    # ---- lookups --------------------------------------------------------------------------------
+    @cached_property
+    def issue_ids(self) -> tuple[str, ...]:
+        return tuple(issue.id for issue in self.issues)
+
+    @cached_property
+    def actor_ids(self) -> tuple[str, ...]:
+        return tuple(actor.id for actor in self.actors)
+
+    def issue(self, issue_id: str) -> Issue:
+        return self.issues[self.issue_ids.index(issue_id)]
+
+    def actor(self, actor_id: str) -> Actor:
+        return self.actors[self.actor_ids.index(actor_id)]
+
+    @property
+    def n_actors(self) -> int:
+        return len(self.actors)
+
+    @property
+    def n_issues(self) -> int:
+        return len(self.issues)
+
+    # ---- arrays for the numerical kernels (read-only) ---------------------------------------------
+    @cached_property
+    def positions(self) -> np.ndarray:
+        """Ideal points, shape (N, K), in each issue's own units."""
+        return _readonly(
+            np.array([[a.position[k] for k in self.issue_ids] for a in self.actors], dtype=float)
+        )
+
+    @cached_property
+    def saliences(self) -> np.ndarray:
+        """Saliences in [0, 1], shape (N, K)."""
+        return _readonly(
+            np.array([[a.salience[k] for k in self.issue_ids] for a in self.actors], dtype=float)
+        )
+
+    @cached_property
+    def capabilities(self) -> np.ndarray:
+        return _readonly(np.array([a.capability for a in self.actors], dtype=float))
+
+    @cached_property
+    def risk_exponents(self) -> np.ndarray:
+        return _readonly(np.array([a.risk_exponent for a in self.actors], dtype=float))
+
+    @cached_property
+    def discount_factors(self) -> np.ndarray:
+        return _readonly(np.array([a.discount_factor for a in self.actors], dtype=float))
+
+    @cached_property
+    def status_quo(self) -> np.ndarray:
+        return _readonly(np.array([i.status_quo for i in self.issues], dtype=float))
+
+    @cached_property
+    def lower(self) -> np.ndarray:
+        return _readonly(np.array([i.lower for i in self.issues], dtype=float))
+
+    @cached_property
+    def upper(self) -> np.ndarray:
+        return _readonly(np.array([i.upper for i in self.issues], dtype=float))
+
+    @cached_property
+    def spans(self) -> np.ndarray:
+        return _readonly(self.upper - self.lower)
+
+    @cached_property
+    def vetoes(self) -> np.ndarray:
+        """Boolean (N, K): actor i's consent is needed for any change on issue k."""
+        return _readonly(
+            np.array([[k in a.veto for k in self.issue_ids] for a in self.actors], dtype=bool)
+        )
+
+    @cached_property
+    def weights(self) -> np.ndarray:
+        """Normalised salience weights w_ik = s_ik / Σ_k s_ik (MODEL.md §2); zero rows stay zero."""
+        totals = self.saliences.sum(axis=1, keepdims=True)
+        return _readonly(np.divide(self.saliences, totals, out=np.zeros_like(self.saliences),
+                                   where=totals > 0))
+
+    def snap(self, bundles: np.ndarray) -> np.ndarray:
+        """Snap bundles (..., K) to the discrete levels of discrete issues."""
+        bundles = np.array(bundles, dtype=float, copy=True)
+        for k, issue in enumerate(self.issues):
+            if issue.discrete:
+                bundles[..., k] = issue.snap(bundles[..., k])
+        return bundles
+
+    def opponents_of(self, index: int) -> np.ndarray:
+        """Indices of the actors on the other side of actor ``index`` (for the war lottery)."""
+        actor = self.actors[index]
+        if actor.outside_option.opponents is not None:
+            return np.array([self.actor_ids.index(a) for a in actor.outside_option.opponents])
+        return np.array([
+            j for j, other in enumerate(self.actors)
+            if j != index and (actor.bloc is None or other.bloc != actor.bloc)
+        ])
+
+    def with_arrays(
+        self,
+        positions: np.ndarray | None = None,
+        saliences: np.ndarray | None = None,
+        capabilities: np.ndarray | None = None,
+    ) -> "Scenario":
+        """A copy with some numbers replaced (perturbation sweeps, classroom sliders)."""
+        actors = []
+        for i, actor in enumerate(self.actors):
+            changes: dict[str, Any] = {}
+            if positions is not None:
+                changes["position"] = dict(zip(self.issue_ids, map(float, positions[i])))
+            if saliences is not None:
+                changes["salience"] = dict(zip(self.issue_ids, map(float, saliences[i])))
+            if capabilities is not None:
+                changes["capability"] = float(capabilities[i])
+            actors.append(replace(actor, **changes))
+        return replace(self, actors=tuple(actors))
+
+    def permuted(self, actor_order: Sequence[int]) -> "Scenario":
+        """The same scenario with the actors listed in another order (used by invariance tests)."""
+        return replace(self, actors=tuple(self.actors[i] for i in actor_order))
+
+
+# ==================================================================================================
+# Building and validating
+# ==================================================================================================
+
+
+def _number(value: Any, source: str, key: str) -> float:
+    """A finite float, or a ConfigError naming the key."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(source, key, f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ConfigError(source, key, f"{value!r} is not allowed; must be a finite number")
+    return number
+
+
+def _check_range(value: float, low: float, high: float, source: str, key: str, what: str) -> None:
+    if not low <= value <= high:
+        raise ConfigError(source, key, f"{value:g} is outside {what}; allowed: [{low:g}, {high:g}]")
+
+
+def _as_plain(node: Any) -> Any:
+    """OmegaConf node → plain Python containers (dicts / lists), resolving interpolations."""
+    try:
+        from omegaconf import DictConfig, ListConfig, OmegaConf
+
+        if isinstance(node, (DictConfig, ListConfig)):
+            return OmegaConf.to_container(node, resolve=True)
+    except ImportError:  # pragma: no cover - omegaconf is a dependency
+        pass
+    return node
+
+
+def _check_keys(mapping: Mapping[str, Any], allowed: Sequence[str], source: str, prefix: str) -> None:
+    for key in mapping:
+        if key not in allowed:
+            raise ConfigError(source, f"{prefix}{key}",
+                              f"unknown key; allowed: {', '.join(allowed)}")
+
+
+_ISSUE_KEYS = ("label", "low", "high", "status_quo", "scale", "unit", "levels", "note")
+_ACTOR_KEYS = ("name", "capability", "position", "salience", "risk_exponent", "discount_factor",
+               "veto", "bloc", "strategy", "concession_exponent", "outside_option", "note")
+_OUTSIDE_KEYS = ("kind", "value", "optimism", "cost", "opponents")
+_SCENARIO_KEYS = ("id", "name", "description", "source", "issues", "actors", "budget", "path",
+                  "scale", "status_quo")
+
+
+def scenario_source(scenario_id: str | None) -> str:
+    """The YAML file a scenario id comes from, relative to the repository (for error messages)."""
+    if not scenario_id:
+        return "configs/scenario"
+    path = CONFIG_DIR / "scenario" / f"{scenario_id}.yaml"
+    return str(path.relative_to(REPO_ROOT)) if path.exists() else f"scenario '{scenario_id}'"
+
+
+def scenario_from_config(node: Any, source: str | None = None, base_dir: Path | None = None) -> Scenario:
+    """Build and validate a :class:`Scenario` from a config node (DictConfig or dict).
+
+    Args:
+        node: the ``scenario`` config node (see :class:`sim.config.ScenarioConfig`).
+        source: file name used in error messages; defaults to the scenario's YAML file.
+        base_dir: directory against which a relative CSV ``path`` is resolved (default: cwd).
+
+    Raises:
+        ConfigError: on any invalid value or reference, naming the file and key.
+    """
+    data = dict(_as_plain(node) or {})
+    source = source or scenario_source(data.get("id"))
+    _check_keys(data, _SCENARIO_KEYS, source, "scenario.")
+    if data.get("path") in (None, "", "???") and data.get("id") == "from_csv":
+        raise ConfigError(source, "scenario.path", "missing; give the CSV file or directory, "
+                                                   "e.g. scenario.path=data.csv")
+    if data.get("path"):
+        path = Path(data["path"])
+        if not path.is_absolute():
+            path = (base_dir or Path.cwd()) / path
+        imported = scenario_from_csv(
+            path,
+            scale=data.get("scale") or (0.0, 100.0),
+            status_quo=data.get("status_quo") or {},
+            scenario_id=path.stem if data.get("id") in (None, "", "from_csv") else data["id"],
+        )
+        data = {**_scenario_to_dict(imported), **{k: data[k] for k in ("name", "description", "source")
+                                                  if data.get(k)}}
+        source = str(path)
+    return _build(data, source)
+
+
+def _build(data: Mapping[str, Any], source: str) -> Scenario:
+    scenario_id = data.get("id")
+    if not scenario_id:
+        raise ConfigError(source, "scenario.id", "missing; give the scenario an id")
+    issues_cfg = data.get("issues") or {}
+    actors_cfg = data.get("actors") or {}
+    if not isinstance(issues_cfg, Mapping) or not issues_cfg:
+        raise ConfigError(source, "scenario.issues", "needs at least one issue (a mapping id -> issue)")
+    if not isinstance(actors_cfg, Mapping) or len(actors_cfg) < 2:
+        raise ConfigError(source, "scenario.actors",
+                          f"needs at least two actors; found {len(actors_cfg or {})}")
+
+    issues = tuple(_build_issue(str(iid), cfg or {}, source) for iid, cfg in issues_cfg.items())
+    issue_ids = [issue.id for issue in issues]
+    actors = tuple(_build_actor(str(aid), cfg or {}, issues, source) for aid, cfg in actors_cfg.items())
+    actor_ids = [actor.id for actor in actors]
+    for actor in actors:
+        for other in actor.outside_option.opponents or ():
+            if other not in actor_ids or other == actor.id:
+                raise ConfigError(
+                    source, f"scenario.actors.{actor.id}.outside_option.opponents",
+                    f"unknown actor {other!r}; allowed: {', '.join(a for a in actor_ids if a != actor.id)}")
+        if actor.outside_option.kind == "war":
+            index = actor_ids.index(actor.id)
+            probe = Scenario(id="probe", issues=issues, actors=actors)
+            if len(probe.opponents_of(index)) == 0:
+                raise ConfigError(source, f"scenario.actors.{actor.id}.outside_option",
+                                  "a war outside option needs an opposing side: set opponents or "
+                                  "give the actors blocs")
+
+    budget = data.get("budget") or None
+    budget_issues: tuple[str, ...] = ()
+    budget_total = 0.0
+    if budget:
+        budget_issues = tuple(budget.get("issues") or ())
+        for iid in budget_issues:
+            if iid not in issue_ids:
+                raise ConfigError(source, "scenario.budget.issues",
+                                  f"unknown issue {iid!r}; allowed: {', '.join(issue_ids)}")
+        if len(budget_issues) < 1:
+            raise ConfigError(source, "scenario.budget.issues", "name at least one issue")
+        budget_total = _number(budget.get("total", 100.0), source, "scenario.budget.total")
+        upper = sum(issues[issue_ids.index(i)].upper for i in budget_issues)
+        lower = sum(issues[issue_ids.index(i)].lower for i in budget_issues)
+        _check_range(budget_total, lower, upper, source, "scenario.budget.total",
+                     "what the budget issues' scales can sum to")
+    return Scenario(
+        id=str(scenario_id), issues=issues, actors=actors, name=str(data.get("name") or scenario_id),
+        description=str(data.get("description") or ""), source=str(data.get("source") or ""),
+        budget_issues=budget_issues, budget_total=budget_total,
+    )
+
+
+def _build_issue(issue_id: str, cfg: Mapping[str, Any], source: str) -> Issue:
+    prefix = f"scenario.issues.{issue_id}"
+    if not isinstance(cfg, Mapping):
+        raise ConfigError(source, prefix, "must be a mapping with label, status_quo, ...")
+    _check_keys(cfg, _ISSUE_KEYS, source, prefix + ".")
+    scale = cfg.get("scale") or (0.0, 100.0)
+    if len(scale) != 2:
+        raise ConfigError(source, f"{prefix}.scale", f"{scale!r}; allowed: a pair [lower, upper]")
+    lower = _number(scale[0], source, f"{prefix}.scale")
+    upper = _number(scale[1], source, f"{prefix}.scale")
+    if not upper > lower:
+        raise ConfigError(source, f"{prefix}.scale", f"[{lower:g}, {upper:g}]; upper must exceed lower")
+    if cfg.get("status_quo") is None:
+        raise ConfigError(source, f"{prefix}.status_quo", "missing; allowed: a number on the scale")
+    status_quo = _number(cfg["status_quo"], source, f"{prefix}.status_quo")
+    _check_range(status_quo, lower, upper, source, f"{prefix}.status_quo", "the issue's scale")
+    levels: list[tuple[str, float]] = []
+    for label, point in (cfg.get("levels") or {}).items():
+        point = _number(point, source, f"{prefix}.levels.{label}")
+        _check_range(point, lower, upper, source, f"{prefix}.levels.{label}", "the issue's scale")
+        levels.append((str(label), point))
+    levels.sort(key=lambda level: level[1])
+    return Issue(
+        id=issue_id, label=str(cfg.get("label") or issue_id), status_quo=status_quo, lower=lower,
+        upper=upper, low=str(cfg.get("low") or ""), high=str(cfg.get("high") or ""),
+        unit=str(cfg.get("unit") or ""), levels=tuple(levels), note=str(cfg.get("note") or ""),
+    )
+
+
+def _build_actor(actor_id: str, cfg: Mapping[str, Any], issues: tuple[Issue, ...], source: str) -> Actor:
+    prefix = f"scenario.actors.{actor_id}"
+    if not isinstance(cfg, Mapping):
+        raise ConfigError(source, prefix, "must be a mapping with capability, position, salience, ...")
+    _check_keys(cfg, _ACTOR_KEYS, source, prefix + ".")
+    issue_ids = [issue.id for issue in issues]
+    if cfg.get("capability") is None:
+        raise ConfigError(source, f"{prefix}.capability", "missing; allowed: a number > 0")
+    capability = _number(cfg["capability"], source, f"{prefix}.capability")
+    if not capability > 0:
+        raise ConfigError(source, f"{prefix}.capability", f"{capability:g} is not allowed; must be > 0")
+
+    position: dict[str, float] = {}
+    salience: dict[str, float] = {}
+    for what, target in (("position", position), ("salience", salience)):
+        given = cfg.get(what) or {}
+        for iid in given:
+            if iid not in issue_ids:
+                raise ConfigError(source, f"{prefix}.{what}.{iid}",
+                                  f"unknown issue; allowed: {', '.join(issue_ids)}")
+        for issue in issues:
+            key = f"{prefix}.{what}.{issue.id}"
+            if issue.id not in given or given[issue.id] is None:
+                raise ConfigError(source, key, f"missing; every actor needs a {what} on every issue")
+            value = _number(given[issue.id], source, key)
+            if what == "position":
+                _check_range(value, issue.lower, issue.upper, source, key, "the issue's scale")
+            else:
+                _check_range(value, 0.0, 1.0, source, key, "the salience range")
+            target[issue.id] = value
+
+    risk = _number(cfg.get("risk_exponent", 1.0), source, f"{prefix}.risk_exponent")
+    if not risk > 0:
+        raise ConfigError(source, f"{prefix}.risk_exponent", f"{risk:g}; must be > 0")
+    delta = _number(cfg.get("discount_factor", 1.0), source, f"{prefix}.discount_factor")
+    if not 0 < delta <= 1:
+        raise ConfigError(source, f"{prefix}.discount_factor", f"{delta:g}; allowed: (0, 1]")
+    veto = tuple(str(v) for v in (cfg.get("veto") or ()))
+    for iid in veto:
+        if iid not in issue_ids:
+            raise ConfigError(source, f"{prefix}.veto",
+                              f"veto on unknown issue {iid!r}; allowed: {', '.join(issue_ids)}")
+    exponent = cfg.get("concession_exponent")
+    if exponent is not None:
+        exponent = _number(exponent, source, f"{prefix}.concession_exponent")
+        if not exponent > 0:
+            raise ConfigError(source, f"{prefix}.concession_exponent", f"{exponent:g}; must be > 0")
+    strategy = cfg.get("strategy")
+    if strategy is not None:
+        from sim.strategies import STRATEGIES
+
+        if strategy not in STRATEGIES:
+            raise ConfigError(source, f"{prefix}.strategy",
+                              f"unknown strategy {strategy!r}; allowed: {', '.join(sorted(STRATEGIES))}")
+    return Actor(
+        id=actor_id, name=str(cfg.get("name") or actor_id), capability=capability,
+        position=position, salience=salience, risk_exponent=risk, discount_factor=delta, veto=veto,
+        bloc=None if cfg.get("bloc") is None else str(cfg["bloc"]), strategy=strategy,
+        concession_exponent=exponent,
+        outside_option=_build_outside_option(cfg.get("outside_option") or {}, source, prefix),
+        note=str(cfg.get("note") or ""),
+    )
+
+
+def _build_outside_option(cfg: Mapping[str, Any], source: str, prefix: str) -> OutsideOption:
+    prefix = f"{prefix}.outside_option"
+    _check_keys(cfg, _OUTSIDE_KEYS, source, prefix + ".")
+    kind = str(cfg.get("kind") or "status_quo")
+    if kind not in OUTSIDE_OPTION_KINDS:
+        raise ConfigError(source, f"{prefix}.kind",
+                          f"unknown kind {kind!r}; allowed: {', '.join(OUTSIDE_OPTION_KINDS)}")
+    value = cfg.get("value")
+    if kind == "reservation":
+        if value is None:
+            raise ConfigError(source, f"{prefix}.value", "missing; a reservation utility in [0, 1]")
+        value = _number(value, source, f"{prefix}.value")
+        _check_range(value, 0.0, 1.0, source, f"{prefix}.value", "the utility range")
+    elif value is not None:
+        value = _number(value, source, f"{prefix}.value")
+    optimism = _number(cfg.get("optimism", 1.0), source, f"{prefix}.optimism")
+    if not optimism > 0:
+        raise ConfigError(source, f"{prefix}.optimism", f"{optimism:g}; must be > 0")
+    cost = _number(cfg.get("cost", 0.0), source, f"{prefix}.cost")
+    if cost < 0:
+        raise ConfigError(source, f"{prefix}.cost", f"{cost:g}; must be >= 0")
+    opponents = cfg.get("opponents")
+    return OutsideOption(kind=kind, value=value, optimism=optimism, cost=cost,
+                         opponents=None if opponents is None else tuple(str(o) for o in opponents))
+
+
+def _scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """Inverse of :func:`_build` (used to merge CSV data with YAML metadata)."""
+    return {
+        "id": scenario.id, "name": scenario.name,
+        "issues": {
+            i.id: {"label": i.label, "status_quo": i.status_quo, "scale": [i.lower, i.upper]}
+            for i in scenario.issues
+        },
+        "actors": {
+            a.id: {"name": a.name, "capability": a.capability, "position": dict(a.position),
+                   "salience": dict(a.salience)}
+            for a in scenario.actors
+        },
+    }
+
+
+# ==================================================================================================
+# CSV import: the BDM / DEU long format
+# ==================================================================================================
+
+CSV_COLUMNS = ("Actor", "Capability", "Position", "Salience")
+
+
+def _slug(text: str) -> str:
+    out = "".join(ch.lower() if ch.isalnum() else "_" for ch in text.strip())
+    while "__" in out:
+        out = out.replace("__", "_")
+    return out.strip("_") or "actor"
+
+
+def scenario_from_csv(
+    path: str | Path,
+    scale: Sequence[float] = (0.0, 100.0),
+    status_quo: Mapping[str, float] | None = None,
+    scenario_id: str | None = None,
+) -> Scenario:
+    """Import the BDM/DEU long format ``Actor,Capability,Position,Salience`` (one row per actor
+    per issue), either one file with an ``Issue`` column or a directory with one file per issue
+    (issue id = file name). Salience may be given on 0-1 or 0-100 (then divided by 100).
+
+    The status quo of an issue is a row whose Actor is ``Status Quo`` (its Position is used), or an
+    entry of ``status_quo``; an issue without either is an error.
+
+    Raises:
+        ConfigError: naming the file, the row and the column of the first bad cell.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.csv"))
+        if not files:
+            raise ConfigError(str(path), "scenario.path", "directory holds no *.csv files")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise ConfigError(str(path), "scenario.path", "no such file or directory")
+    status_quo = dict(status_quo or {})
+    lower = _number(scale[0], "command line", "scenario.scale")
+    upper = _number(scale[1], "command line", "scenario.scale")
+
+    rows: list[tuple[str, str, str, float, float, float]] = []  # issue, actor id, name, c, x, s
+    sq_rows: dict[str, float] = {}
+    issue_order: list[str] = []
+    for file in files:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            lookup = {h.lower(): raw for h, raw in zip(header, reader.fieldnames or [])}
+            missing = [c for c in CSV_COLUMNS if c.lower() not in lookup]
+            if missing:
+                raise ConfigError(str(file), "header",
+                                  f"missing column(s) {', '.join(missing)}; required: "
+                                  f"{', '.join(CSV_COLUMNS)} (optional: Issue)")
+            has_issue = "issue" in lookup
+            for line, row in enumerate(reader, start=2):
+                def cell(column: str) -> str:
+                    return (row.get(lookup[column.lower()]) or "").strip()
+
+                issue_id = _slug(cell("Issue")) if has_issue else _slug(file.stem)
+                if issue_id not in issue_order:
+                    issue_order.append(issue_id)
+                name = cell("Actor")
+                if not name:
+                    raise ConfigError(str(file), f"Actor (row {line})", "empty; allowed: an actor name")
+                where = lambda column: f"{column} (row {line})"  # noqa: E731
+                position = _number(cell("Position"), str(file), where("Position"))
+                if _slug(name) in ("status_quo", "sq"):
+                    sq_rows[issue_id] = position
+                    continue
+                capability = _number(cell("Capability"), str(file), where("Capability"))
+                salience = _number(cell("Salience"), str(file), where("Salience"))
+                rows.append((issue_id, _slug(name), name, capability, position, salience))
+    if not rows:
+        raise ConfigError(str(path), "rows", "no actor rows found")
+    # Salience on 0-100 (as in some DEU files) is rescaled; mixed scales are an error caught below.
+    if max(r[5] for r in rows) > 1.0 and min(r[5] for r in rows) >= 0 and max(r[5] for r in rows) <= 100:
+        rows = [(i, a, n, c, x, s / 100.0) for i, a, n, c, x, s in rows]
+
+    issues_cfg: dict[str, Any] = {}
+    for issue_id in issue_order:
+        if issue_id in status_quo:
+            sq = status_quo[issue_id]
+        elif issue_id in sq_rows:
+            sq = sq_rows[issue_id]
+        else:
+            raise ConfigError(str(path), f"scenario.status_quo.{issue_id}",
+                              "missing; add a 'Status Quo' row or set scenario.status_quo."
+                              f"{issue_id}=<number>")
+        issues_cfg[issue_id] = {"label": issue_id.replace("_", " "), "status_quo": sq,
+                                "scale": [lower, upper]}
+    actors_cfg: dict[str, Any] = {}
+    for issue_id, actor_id, name, capability, position, salience in rows:
+        entry = actors_cfg.setdefault(actor_id, {"name": name, "capability": capability,
+                                                 "position": {}, "salience": {}})
+        if issue_id in entry["position"]:
+            raise ConfigError(str(path), f"Actor {name!r}",
+                              f"appears twice on issue {issue_id!r}; ids must be unique per issue")
+        entry["position"][issue_id] = position
+        entry["salience"][issue_id] = salience
+        if entry["capability"] != capability:
+            # DEU files repeat capability per issue; it must agree (capability is per actor).
+            raise ConfigError(str(path), f"Capability (actor {name!r})",
+                              f"differs between issues ({entry['capability']:g} vs {capability:g})")
+    data = {"id": scenario_id or _slug(path.stem), "name": scenario_id or path.stem,
+            "issues": issues_cfg, "actors": actors_cfg}
+    return _build(data, str(path))
