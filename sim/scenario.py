@@ -532,7 +532,7 @@ def scenario_from_csv(
 ) -> Scenario:
     """Import the BDM/DEU long format ``Actor,Capability,Position,Salience`` (one row per actor
     per issue), either one file with an ``Issue`` column or a directory with one file per issue
-    (issue id = file name). Salience may be given on 0-1 or 0-100 (then divided by 100).
+    (issue id = file name). Salience must be on 0-1; positions on ``scale``.
 
     The status quo of an issue is a row whose Actor is ``Status Quo`` (its Position is used), or an
     entry of ``status_quo``; an issue without either is an error.
@@ -587,10 +587,14 @@ def scenario_from_csv(
                 rows.append((issue_id, _slug(name), name, capability, position, salience))
     if not rows:
         raise ConfigError(str(path), "rows", "no actor rows found")
-    # Salience on 0-100 (as in some DEU files) is rescaled; mixed scales are an error caught below.
-    if max(r[5] for r in rows) > 1.0 and min(r[5] for r in rows) >= 0 and max(r[5] for r in rows) <= 100:
-        rows = [(i, a, n, c, x, s / 100.0) for i, a, n, c, x, s in rows]
-
+    for issue_id, _, name, _, position, salience in rows:
+        if not 0.0 <= salience <= 1.0:
+            raise ConfigError(str(path), f"Salience (actor {name!r}, issue {issue_id!r})",
+                              f"{salience:g} is outside [0, 1]; rescale 0-100 data by 1/100")
+        if not lower <= position <= upper:
+            raise ConfigError(str(path), f"Position (actor {name!r}, issue {issue_id!r})",
+                              f"{position:g} is outside the scale [{lower:g}, {upper:g}]; set "
+                              "scenario.scale=[lower,upper]")
     issues_cfg: dict[str, Any] = {}
     for issue_id in issue_order:
         if issue_id in status_quo:

@@ -1,0 +1,60 @@
+"""Shared fixtures and hypothesis strategies."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import settings, strategies as st
+
+from sim.scenario import Scenario, scenario_from_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+settings.register_profile("default", deadline=None, max_examples=40)
+settings.register_profile("ci", deadline=None, max_examples=80)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+
+def make_scenario(positions, saliences, capabilities, status_quo=None, risk=None, scale=(0.0, 100.0),
+                  **actor_extra) -> Scenario:
+    """A scenario from arrays: actors a0.., issues i0.. (tests only)."""
+    positions = np.asarray(positions, float)
+    n, k = positions.shape
+    status_quo = np.full(k, 50.0) if status_quo is None else np.asarray(status_quo, float)
+    issues = {f"i{j}": {"label": f"issue {j}", "status_quo": float(status_quo[j]), "scale": list(scale)}
+              for j in range(k)}
+    actors = {}
+    for i in range(n):
+        actors[f"a{i}"] = {
+            "capability": float(capabilities[i]),
+            "position": {f"i{j}": float(positions[i, j]) for j in range(k)},
+            "salience": {f"i{j}": float(saliences[i][j]) for j in range(k)},
+            "risk_exponent": 1.0 if risk is None else float(risk[i]),
+            **{key: value[i] for key, value in actor_extra.items()},
+        }
+    return scenario_from_config({"id": "test", "issues": issues, "actors": actors})
+
+
+@st.composite
+def scenarios(draw, min_actors=2, max_actors=6, min_issues=1, max_issues=4, risk=False):
+    """Random valid scenarios on 0-100 scales with distinct-ish positions."""
+    n = draw(st.integers(min_actors, max_actors))
+    k = draw(st.integers(min_issues, max_issues))
+    unit = st.floats(0.0, 1.0, allow_nan=False)
+    positions = np.array([[draw(st.floats(0.0, 100.0, allow_nan=False)) for _ in range(k)]
+                          for _ in range(n)])
+    saliences = [[draw(st.floats(0.05, 1.0)) for _ in range(k)] for _ in range(n)]
+    capabilities = [draw(st.floats(0.05, 1.0)) for _ in range(n)]
+    status_quo = [draw(unit) * 100.0 for _ in range(k)]
+    exponents = [draw(st.sampled_from([1.0, 1.5, 2.0])) for _ in range(n)] if risk else None
+    return make_scenario(positions, saliences, capabilities, status_quo, exponents)
+
+
+@pytest.fixture(scope="session")
+def ec():
+    import sim
+
+    return sim.load_scenario("ec_emissions")
