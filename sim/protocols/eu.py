@@ -75,8 +75,9 @@ def win_probability_standard(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
         total = for_lower + for_upper
         i_is_lower = x[:, None, k] < x[None, :, k]
         favour_i = np.where(i_is_lower, for_lower, for_upper)
+        # Equal positions: no vote separates them (0/0); report 0.5 rather than rounding noise.
         probability[:, :, k] = np.divide(favour_i, total, out=np.full_like(total, 0.5),
-                                         where=total > 0)
+                                         where=(total > 0) & (a < b))
     return probability
 
 

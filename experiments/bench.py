@@ -1,0 +1,126 @@
+"""Benchmarks (a script, not a timed test). Prints tables for docs/performance.md.
+
+    python -m experiments.bench            # all benchmarks available
+    python -m experiments.bench eu         # one eu round: vectorised kernel vs the plain-Python oracle
+
+``eu``: median wall time of one round for N = 10, 50, 200 actors and K = 1, 10 issues, for the
+vectorised kernel (``sim.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +
+Mesa + data collection + event log), and for the plain-Python reference implementation used by the
+tests as an oracle (``tests/eu_oracle.py``). The oracle is run issue by issue (issues are independent
+contests); where running it K times would take minutes, it is timed on one issue and multiplied by K,
+and the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the oracle lives in tests/, which is not an installed package
+
+from sim.model import BargainingModel  # noqa: E402
+from sim.protocols.eu import eu_round, normalise  # noqa: E402
+from tests import eu_oracle  # noqa: E402
+from tests.conftest import make_scenario  # noqa: E402
+
+
+def median_time(function, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def random_problem(n: int, k: int, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    positions = rng.uniform(0, 100, (n, k))
+    saliences = rng.uniform(0.05, 1.0, (n, k))
+    capabilities = rng.uniform(0.05, 1.0, n)
+    return positions, saliences, capabilities
+
+
+def bench_eu(repeats: int, oracle_budget: float) -> list[dict]:
+    rows = []
+    for variant in ("standard", "scholz"):
+        for n in (10, 50, 200):
+            for k in (1, 10):
+                positions, saliences, capabilities = random_problem(n, k)
+                x, _, _ = normalise(positions)
+                rng = np.random.default_rng(0)
+                draws = rng.random((n, n, k))
+                draws = np.triu(draws.transpose(2, 0, 1), 1)
+                draws = (draws + draws.transpose(0, 2, 1)).transpose(1, 2, 0)
+                kernel = median_time(lambda: eu_round(x, saliences, capabilities, variant, 1.0, 1.0,
+                                                      draws), repeats)
+                scenario = make_scenario(positions, saliences, capabilities)
+
+                def model_round():
+                    model = BargainingModel(scenario, "eu", {"variant": variant}, rounds=1, rng=0)
+                    start = time.perf_counter()
+                    model.step()
+                    return time.perf_counter() - start
+
+                step = statistics.median(model_round() for _ in range(repeats))
+                # Oracle: one issue at a time; extrapolate to K issues when it would be too slow.
+                column = lambda j: ([float(v) for v in x[:, j]], [float(v) for v in saliences[:, j]],  # noqa: E731
+                                    [float(v) for v in capabilities])
+                issue_draws = lambda j: [[float(v) for v in row] for row in draws[:, :, j]]  # noqa: E731
+
+                def oracle_issue(j=0):
+                    xs, ss, cs = column(j)
+                    eu_oracle.eu_round(xs, ss, cs, variant, 1.0, 1.0, issue_draws(j), None)
+
+                single = median_time(oracle_issue, 1 if n >= 200 else max(1, repeats // 2))
+                if single * k <= oracle_budget:
+                    oracle = median_time(lambda: [oracle_issue(j) for j in range(k)], 1)
+                    note = ""
+                else:
+                    oracle = single * k
+                    note = f"one issue timed, x{k}"
+                rows.append({"variant": variant, "N": n, "K": k, "kernel_ms": kernel * 1e3,
+                             "model_step_ms": step * 1e3, "oracle_ms": oracle * 1e3,
+                             "speedup": oracle / kernel, "note": note})
+                print(f"  eu {variant:8s} N={n:3d} K={k:2d}: kernel {kernel * 1e3:9.3f} ms, "
+                      f"model step {step * 1e3:9.3f} ms, oracle {oracle * 1e3:11.1f} ms "
+                      f"({oracle / kernel:8.0f}x) {note}", file=sys.stderr)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    head = ("| variant | N | K | vectorised kernel (ms) | model.step() (ms) | plain-Python oracle (ms) "
+            "| oracle / kernel | note |")
+    lines = [head, "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['variant']} | {r['N']} | {r['K']} | {r['kernel_ms']:.3f} | "
+                     f"{r['model_step_ms']:.3f} | {r['oracle_ms']:.1f} | {r['speedup']:.0f}x | "
+                     f"{r['note']} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu"])
+    parser.add_argument("--repeats", type=int, default=7, help="timing repeats (median is reported)")
+    parser.add_argument("--oracle-budget", type=float, default=20.0,
+                        help="seconds the oracle may take per cell before extrapolating from one issue")
+    args = parser.parse_args(argv)
+    print(f"# Benchmarks — {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
+          f"numpy {np.__version__}, {platform.machine()}, timer: time.perf_counter "
+          f"(resolution {time.get_clock_info('perf_counter').resolution:.0e} s), "
+          f"median of {args.repeats} repeats\n")
+    if args.which in ("all", "eu"):
+        print("## One `eu` round\n")
+        print(table(bench_eu(args.repeats, args.oracle_budget)))
+
+
+if __name__ == "__main__":
+    main()
