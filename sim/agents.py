@@ -57,6 +57,10 @@ class Actor(mesa.Agent):
         return utilities(bundles, s.positions[row], s.weights[row], s.spans,
                          s.risk_exponents[row])[0]
 
+    def accepts(self, bundle: np.ndarray, threshold: float) -> bool:
+        """Respond to an offer: accept iff its utility reaches the threshold (MODEL.md §4.2)."""
+        return bool(self.utility(bundle) >= threshold - 1e-12)
+
     def aspiration(self, round_index: int, deadline: int) -> float:
         return self.strategy.aspiration(round_index, deadline, self.disagreement)
 

@@ -92,3 +92,44 @@ def reference_table(scenario: "Scenario", disagreement: np.ndarray | None = None
         "nash": missing if nash is None else nash,
         "kalai_smorodinsky": missing if ks is None else ks,
     })
+
+
+def utility_space_table(scenario: "Scenario", actors: tuple[str, str], disagreement: np.ndarray,
+                        outcomes: dict[str, np.ndarray] | None = None, samples: int = 2048) -> pd.DataFrame:
+    """Points of the utility space of two actors for :func:`sim.plots.utility_space_figure`:
+    a fixed quasi-random sample of bundles, the Pareto frontier of the whole negotiation projected on
+    the two, Nash and Kalai–Smorodinsky points, the disagreement point and the given outcomes."""
+    from sim.solutions import pareto_frontier, sample_bundles
+
+    index = [scenario.actor_ids.index(a) for a in actors]
+    rows = []
+
+    def add(kind: str, label: str, bundles: np.ndarray) -> None:
+        values = scenario_utilities(scenario, np.atleast_2d(bundles))[index]
+        for column in range(values.shape[1]):
+            rows.append({"kind": kind, "label": label,
+                         f"u_{actors[0]}": values[0, column], f"u_{actors[1]}": values[1, column]})
+
+    add("sample", "", sample_bundles(scenario, samples))
+    if not scenario.budget_issues:
+        # The two actors' own frontier: weights only on them.
+        from sim.solutions import weighted_sum_optima
+
+        grid = np.linspace(0.0, 1.0, 101)
+        lambdas = np.zeros((len(grid), scenario.n_actors))
+        lambdas[:, index[0]] = grid + 1e-9
+        lambdas[:, index[1]] = 1.0 - grid + 1e-9
+        add("frontier", "", scenario.snap(weighted_sum_optima(scenario, lambdas)))
+    else:
+        add("frontier", "", pareto_frontier(scenario))
+    nash = nash_solution(scenario, disagreement)
+    ks = kalai_smorodinsky(scenario, disagreement)
+    if nash is not None:
+        add("nash", "Nash", nash)
+    if ks is not None:
+        add("kalai_smorodinsky", "KS", ks)
+    rows.append({"kind": "disagreement", "label": "d", f"u_{actors[0]}": disagreement[index[0]],
+                 f"u_{actors[1]}": disagreement[index[1]]})
+    for label, bundle in (outcomes or {}).items():
+        add("outcome", label, bundle)
+    return pd.DataFrame(rows)

@@ -82,3 +82,126 @@ def save(figure: Figure, path: str | Path, dpi: int = 130) -> Path:
     figure.savefig(tmp, dpi=dpi)
     tmp.replace(path)
     return path
+
+
+def utility_space_figure(space: pd.DataFrame, path: pd.DataFrame | None = None,
+                         actors: tuple[str, str] | None = None) -> Figure:
+    """Utility space of two actors: sampled feasible set, Pareto frontier, Nash and Kalai–Smorodinsky
+    points, disagreement point, the outcome(s) and the path of offers.
+
+    Args:
+        space: table with columns ``kind`` (sample | frontier | nash | kalai_smorodinsky |
+            disagreement | outcome), ``label`` and ``u_<actor>`` for the two actors
+            (:func:`sim.metrics.utility_space_table`).
+        path: optional offers table with ``round`` and ``utility_<actor>`` columns (events of kind
+            ``offer``) drawn as the path of offers.
+    """
+    if actors is None:
+        actors = tuple(c[2:] for c in space.columns if c.startswith("u_"))[:2]
+    x_col, y_col = f"u_{actors[0]}", f"u_{actors[1]}"
+    figure = Figure(figsize=(6.4, 5.6), layout="constrained")
+    ax = figure.subplots()
+    sample = space[space["kind"] == "sample"]
+    ax.scatter(sample[x_col], sample[y_col], s=3, color="0.8", label="feasible bundles (sample)")
+    frontier = space[space["kind"] == "frontier"].sort_values(x_col)
+    ax.plot(frontier[x_col], frontier[y_col], color="tab:blue", linewidth=1.5, label="Pareto frontier")
+    markers = {"disagreement": ("s", "0.2", "disagreement point"), "nash": ("*", "black", "Nash"),
+               "kalai_smorodinsky": ("D", "tab:orange", "Kalai–Smorodinsky")}
+    for kind, (marker, colour, label) in markers.items():
+        rows = space[space["kind"] == kind]
+        if not rows.empty:
+            ax.scatter(rows[x_col], rows[y_col], marker=marker, s=90, color=colour, label=label, zorder=5)
+    for _, row in space[space["kind"] == "outcome"].iterrows():
+        ax.scatter(row[x_col], row[y_col], marker="o", s=70, facecolors="none", linewidths=2,
+                   edgecolors="tab:red", zorder=6)
+        ax.annotate(row["label"], (row[x_col], row[y_col]), textcoords="offset points", xytext=(6, 4),
+                    fontsize=8, color="tab:red")
+    if path is not None and not path.empty and f"utility_{actors[0]}" in path:
+        ax.plot(path[f"utility_{actors[0]}"], path[f"utility_{actors[1]}"], color="tab:red", alpha=0.6,
+                linewidth=1, marker=".", label="offers (in order)")
+    ax.set_xlabel(f"utility of {actors[0]}")
+    ax.set_ylabel(f"utility of {actors[1]}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    return figure
+
+
+def offers_figure(events: pd.DataFrame, issues: pd.DataFrame, columns: int | None = None) -> Figure:
+    """Per issue, the value each proposal offered by round, coloured by proposer; filled markers for
+    the agreed offer, crosses for rejected ones."""
+    offers = events[events["kind"] == "offer"] if "kind" in events else events
+    issue_ids = list(issues["issue"])
+    count = len(issue_ids)
+    columns = columns or min(3, count)
+    rows = math.ceil(count / columns)
+    figure = Figure(figsize=(5.0 * columns, 3.4 * rows + 0.8), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
+    proposers = list(dict.fromkeys(offers["proposer"])) if not offers.empty else []
+    colours = plt.get_cmap("tab10")
+    reference = issues.set_index("issue")
+    for ax, issue in zip(axes, issue_ids):
+        info = reference.loc[issue]
+        for index, proposer in enumerate(proposers):
+            mine = offers[offers["proposer"] == proposer]
+            agreed = mine["agreement"].astype(bool)
+            colour = colours(index % 10)
+            ax.scatter(mine.loc[~agreed, "round"], mine.loc[~agreed, f"offer_{issue}"], marker="x",
+                       color=colour, label=f"{proposer} (rejected)")
+            ax.scatter(mine.loc[agreed, "round"], mine.loc[agreed, f"offer_{issue}"], marker="o", s=60,
+                       color=colour, label=f"{proposer} (agreed)")
+        ax.axhline(info["status_quo"], **REFERENCE_STYLES["status_quo"])
+        ax.set_ylim(info["lower"], info["upper"])
+        ax.set_title(_wrap(str(info["label"]), 48), fontsize=10)
+        ax.set_xlabel("round")
+        ax.set_ylabel("offered value")
+        ax.grid(alpha=0.3)
+    for ax in axes[count:]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 6), fontsize=8)
+    return figure
+
+
+def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame) -> Figure:
+    """Outcome bundle per issue for each protocol beside the compromise, median and Nash solutions
+    and the status quo; the issue's end texts label the ends of each scale.
+
+    Args:
+        comparison: one row per protocol with ``protocol``, ``agreement`` and ``outcome_<issue>``.
+        issues: the reference table (issue, label, low, high, lower, upper, status_quo, compromise,
+            median, nash).
+    """
+    count = len(issues)
+    figure = Figure(figsize=(11, 0.95 * count + 1.6), layout="constrained")
+    ax = figure.subplots()
+    markers = {"status_quo": ("|", "0.3"), "compromise": ("^", "tab:green"), "median": ("v", "tab:purple"),
+               "nash": ("*", "black")}
+    protocol_colours = plt.get_cmap("tab10")
+    for row, (_, info) in enumerate(issues.iterrows()):
+        y = count - 1 - row
+        scale = lambda v: (v - info["lower"]) / (info["upper"] - info["lower"])  # noqa: E731
+        ax.plot([0, 1], [y, y], color="0.85", linewidth=6, solid_capstyle="butt", zorder=1)
+        for column, (marker, colour) in markers.items():
+            if np.isfinite(info[column]):
+                ax.scatter(scale(info[column]), y, marker=marker, s=120 if marker != "|" else 300,
+                           color=colour, zorder=3, label=column.replace("_", " ") if row == 0 else None)
+        for index, (_, outcome) in enumerate(comparison.iterrows()):
+            value = outcome.get(f"outcome_{info['issue']}")
+            if value is None or not np.isfinite(value):
+                continue
+            agreed = bool(outcome["agreement"])
+            ax.scatter(scale(value), y + 0.18 * (index - 1), marker="o", s=55,
+                       facecolors=protocol_colours(index) if agreed else "none",
+                       edgecolors=protocol_colours(index), linewidths=1.5, zorder=4,
+                       label=(f"{outcome['protocol']} ({'agreement' if agreed else outcome['breakdown_cause']})"
+                              if row == 0 else None))
+        ax.text(-0.01, y, _wrap(str(info["low"]), 38), ha="right", va="center", fontsize=7)
+        ax.text(1.01, y, _wrap(str(info["high"]), 38), ha="left", va="center", fontsize=7)
+        ax.text(0.5, y + 0.38, str(info["label"]), ha="center", va="bottom", fontsize=8, weight="bold")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.7, count - 0.2)
+    ax.set_yticks([])
+    ax.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
+    figure.legend(loc="outside lower center", ncol=4, fontsize=8)
+    ax.set_title("Outcome per issue by protocol (hollow: no agreement — status quo or predicted outcome)")
+    return figure

@@ -19,6 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from sim.config import CONFIG_DIR, REPO_ROOT, ConfigError, ScenarioConfig
@@ -39,6 +40,22 @@ class RunResult:
     rounds: pd.DataFrame  # round, actor, issue, position, salience, median, mean
     events: pd.DataFrame  # offers, responses, conflicts
     issues: pd.DataFrame  # per issue: scale, end texts, status quo, reference solutions
+    parts: tuple["RunResult", ...] = ()  # protocol=all: one result per protocol
+
+    @property
+    def protocols(self) -> list[str]:
+        return list(self.runs["protocol"])
+
+
+def combine(results: list[RunResult]) -> RunResult:
+    """Several protocols on one scenario and seed, as one result (tables stacked by protocol)."""
+    return RunResult(
+        scenario=results[0].scenario, model=results[0].model,
+        runs=pd.concat([r.runs for r in results], ignore_index=True),
+        rounds=pd.concat([r.rounds for r in results if not r.rounds.empty], ignore_index=True),
+        events=pd.concat([r.events for r in results if not r.events.empty], ignore_index=True),
+        issues=results[0].issues, parts=tuple(results),
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -109,12 +126,25 @@ def run(
                             rng=seed, record_rounds=record_rounds, record_events=record_events)
     model.run()
     row = outcome(model, seed=seed, config_hash=config_hash)
+    rounds = model.rounds_table() if record_rounds else pd.DataFrame()
+    if not rounds.empty:
+        rounds.insert(0, "protocol", protocol)
     return RunResult(
-        scenario=scenario, model=model, runs=pd.DataFrame([row]),
-        rounds=model.rounds_table() if record_rounds else pd.DataFrame(),
+        scenario=scenario, model=model, runs=pd.DataFrame([row]), rounds=rounds,
         events=model.events_table() if record_events else pd.DataFrame(),
         issues=reference_table(scenario, model.disagreement),
     )
+
+
+def protocol_defaults(name: str) -> dict[str, Any]:
+    """The parameters in ``configs/protocol/<name>.yaml``."""
+    from omegaconf import OmegaConf
+
+    path = CONFIG_DIR / "protocol" / f"{name}.yaml"
+    if not path.exists():
+        raise ConfigError("configs/protocol/all.yaml", "protocol.protocols",
+                          f"unknown protocol {name!r}")
+    return dict(OmegaConf.to_container(OmegaConf.load(path), resolve=True))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -156,13 +186,14 @@ def run_config(cfg: Any) -> RunResult:
     protocol = protocol_cfg.pop("name", None)
     if protocol is None:
         raise ConfigError("configs/protocol", "protocol.name", "missing; the protocol's registry name")
-    return run(
-        scenario, protocol=protocol, seed=cfg.seed, rounds=cfg.rounds,
-        protocol_params={"name": protocol, **protocol_cfg},
-        strategy=strategy_cfg.get("name", "linear"), strategy_exponent=strategy_cfg.get("exponent"),
-        record_rounds=cfg.record.rounds, record_events=cfg.record.events,
-        config_hash=config_hash(cfg),
-    )
+    common = dict(seed=cfg.seed, rounds=cfg.rounds, strategy=strategy_cfg.get("name", "linear"),
+                  strategy_exponent=strategy_cfg.get("exponent"), record_rounds=cfg.record.rounds,
+                  record_events=cfg.record.events, config_hash=config_hash(cfg))
+    if protocol == "all":
+        names = protocol_cfg.get("protocols") or ["eu", "offers", "exchange"]
+        return combine([run(scenario, protocol=name, protocol_params=protocol_defaults(name), **common)
+                        for name in names])
+    return run(scenario, protocol=protocol, protocol_params={"name": protocol, **protocol_cfg}, **common)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -237,15 +268,65 @@ def write_run(result: RunResult, folder: Path, cfg: Any = None, figures: bool = 
     if not result.rounds.empty:
         write_parquet(result.rounds, folder / "rounds.parquet")
     write_parquet(result.events, folder / "events.parquet")
-    if figures and not result.rounds.empty:
-        from sim.plots import positions_figure, save
-
-        save(positions_figure(result.rounds, result.issues), folder / "figures" / "positions.png")
+    if result.parts:
+        write_parquet(result.runs, folder / "comparison.parquet")
+    if figures:
+        write_figures(result, folder / "figures")
     write_json(folder / "manifest.json", manifest(seed, started, True, **extra))
     return folder
 
 
+def contrasting_actors(scenario: Scenario) -> tuple[str, str]:
+    """Two actors for the utility-space figure: the first listed and the one farthest from it."""
+    distance = ((scenario.positions - scenario.positions[0]) ** 2 * scenario.weights).sum(axis=1)
+    return scenario.actor_ids[0], scenario.actor_ids[int(distance.argmax())]
+
+
+def write_figures(result: RunResult, folder: Path) -> None:
+    """positions.png (eu/exchange), offers.png (offers), utility_space.png, comparison.png (all)."""
+    from sim import plots
+    from sim.metrics import utility_space_table
+
+    parts = result.parts or (result,)
+    for part in parts:
+        protocol = part.runs["protocol"].iloc[0]
+        suffix = "" if len(parts) == 1 else f"_{protocol}"
+        if protocol in ("eu", "exchange") and not part.rounds.empty:
+            plots.save(plots.positions_figure(part.rounds, part.issues), folder / f"positions{suffix}.png")
+        if protocol == "offers" and not part.events.empty and (part.events["kind"] == "offer").any():
+            plots.save(plots.offers_figure(part.events, part.issues), folder / f"offers{suffix}.png")
+    scenario = result.scenario
+    actors = contrasting_actors(scenario)
+    outcomes = {row["protocol"]: np.array([row[f"outcome_{i}"] for i in scenario.issue_ids])
+                for _, row in result.runs.iterrows()}
+    space = utility_space_table(scenario, actors, result.model.disagreement, outcomes)
+    offers = None
+    if not result.events.empty and "kind" in result.events:
+        offers = result.events[(result.events["kind"] == "offer") & (result.events["protocol"] == "offers")]
+    plots.save(plots.utility_space_figure(space, offers, actors), folder / "utility_space.png")
+    if result.parts:
+        plots.save(plots.comparison_figure(result.runs, result.issues), folder / "comparison.png")
+
+
 def summary(result: RunResult) -> str:
+    if result.parts:
+        return comparison_summary(result)
+    return single_summary(result)
+
+
+def comparison_summary(result: RunResult) -> str:
+    """Outcome per issue by protocol, with agreement or breakdown cause per protocol."""
+    table = result.issues[["issue", "status_quo", "compromise", "median", "nash"]].copy()
+    lines = [f"{result.scenario.name} | seed {result.runs['seed'].iloc[0]} | protocols compared"]
+    for _, row in result.runs.iterrows():
+        table[row["protocol"]] = [row[f"outcome_{i}"] for i in table["issue"]]
+        status = "agreement" if row["agreement"] else f"no agreement: {row['breakdown_cause']}"
+        lines.append(f"  {row['protocol']:9s} {status} after {row['rounds']} rounds; "
+                     f"bargaining range {row['bargaining_range']:.3f}")
+    return "\n".join(lines) + "\n" + table.to_string(index=False, float_format=lambda v: f"{v:8.2f}")
+
+
+def single_summary(result: RunResult) -> str:
     """A short text table: per issue status quo, reference solutions and the outcome."""
     row = result.runs.iloc[0]
     table = result.issues[["issue", "status_quo", "compromise", "median", "nash"]].copy()

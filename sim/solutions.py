@@ -80,6 +80,12 @@ def scenario_median(scenario: Scenario) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 
 
+def sobol(dimensions: int, count: int, seed: int) -> np.ndarray:
+    """``count`` scrambled Sobol points in [0, 1)^d (drawn as a power of two, then truncated)."""
+    power = max(0, int(np.ceil(np.log2(max(count, 1)))))
+    return qmc.Sobol(d=dimensions, scramble=True, seed=seed).random_base2(power)[:count]
+
+
 def sample_bundles(scenario: Scenario, count: int = 4096, seed: int = 12345) -> np.ndarray:
     """A fixed scrambled-Sobol sample of the bundle space, shape (count, K), snapped to levels.
 
@@ -87,7 +93,7 @@ def sample_bundles(scenario: Scenario, count: int = 4096, seed: int = 12345) -> 
     With a budget (divisible pie) the budget issues are drawn uniformly from the simplex.
     """
     k_count = scenario.n_issues
-    points = qmc.Sobol(d=k_count, scramble=True, seed=seed).random(count)
+    points = sobol(k_count, count, seed)
     bundles = scenario.lower + points * scenario.spans
     if scenario.budget_issues:
         bundles = _project_budget(scenario, bundles, points)
@@ -175,7 +181,7 @@ def pareto_frontier(scenario: Scenario, count: int = 512, seed: int = 7) -> np.n
                            scenario.risk_exponents)
         return sample[pareto_mask(values)]
     n = scenario.n_actors
-    raw = qmc.Sobol(d=n, scramble=True, seed=seed).random(count)
+    raw = sobol(n, count, seed)
     lambdas = -np.log(np.clip(raw, 1e-12, 1.0))  # exponential spacings → uniform on the simplex
     lambdas /= lambdas.sum(axis=1, keepdims=True)
     lambdas = np.concatenate([lambdas, np.eye(n) + 1e-6])

@@ -70,8 +70,22 @@ class Hardliner(Strategy):
         return 1.0
 
 
+@dataclass(frozen=True)
+class Equilibrium(Strategy):
+    """Subgame-perfect play in divide-the-pie games: accept exactly the discounted continuation value,
+    offer it to the cheapest needed responders and keep the rest (Rubinstein 1982; Baron & Ferejohn
+    1989). The continuation values depend on the protocol (order, consent rule), so the ``offers``
+    protocol computes them; on its own this strategy holds out for nothing above the outside option.
+    """
+
+    name: ClassVar[str] = "equilibrium"
+
+    def aspiration(self, round_index: int, deadline: int, disagreement: float) -> float:
+        return disagreement
+
+
 STRATEGIES: dict[str, type[Strategy]] = {
-    cls.name: cls for cls in (Boulware, Linear, Conceder, Hardliner)
+    cls.name: cls for cls in (Boulware, Linear, Conceder, Hardliner, Equilibrium)
 }
 
 

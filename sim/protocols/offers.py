@@ -1,0 +1,370 @@
+"""Multilateral offers over the whole bundle (MODEL.md §4.2).
+
+Each round one actor proposes a full bundle; every actor whose consent the rule needs answers. The
+proposer offers the bundle that maximises its own utility subject to each needed responder accepting
+*as the proposer believes* (beliefs = true preferences plus noise drawn once per run). With concave
+utilities every such optimum lies on the (believed) Pareto frontier, so each proposer keeps a
+candidate set of frontier bundles built once per run (weighted-sum optima, ideal points, status quo)
+and each round picks the best believed-acceptable one, then refines it by bisection towards better
+candidates so the binding constraint is met almost exactly. All of it is vectorised over candidates.
+
+The ``equilibrium`` strategy (divide-the-pie scenarios with a budget) instead offers each needed
+responder exactly its discounted continuation value (Rubinstein 1982; Baron & Ferejohn 1989).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sim.config import ConfigError
+from sim.protocols.base import Protocol, ProtocolOutcome
+from sim.solutions import sample_bundles, sobol, weighted_sum_optima
+from sim.utility import utilities
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import BargainingModel
+
+ORDERS = ("round_robin", "recognition")
+CONSENT_RULES = ("unanimity", "veto", "majority")
+TOLERANCE = 1e-12
+
+
+@dataclass
+class OffersParams:
+    """Config of ``protocol=offers`` (configs/protocol/offers.yaml)."""
+
+    name: str = "offers"
+    deadline: int = 0  # T: rounds before breakdown; 0 = the run's round limit (`rounds`)
+    order: str = "round_robin"  # round_robin (config order) | recognition (random, ∝ capability)
+    consent: str = "unanimity"  # unanimity | veto | majority
+    principals: list = field(default_factory=list)  # veto rule: actors whose consent is always needed
+    quota: float = 0.5  # majority rule: more than quota·N actors (proposer included) must accept
+    belief_noise: float = 0.0  # sd of belief errors: positions (share of scale) and saliences
+    candidates: int = 192  # frontier candidates per proposer
+    walkout: bool = True  # an actor leaves when its outside option beats all it can still expect
+
+
+class OffersProtocol(Protocol):
+    """``offers``: proposals over the full bundle with accept/reject responses (MODEL.md §4.2)."""
+
+    name: ClassVar[str] = "offers"
+    Params: ClassVar[type] = OffersParams
+
+    @classmethod
+    def validate(cls, params: OffersParams) -> None:
+        cls.check_choice("order", params.order, ORDERS)
+        cls.check_choice("consent", params.consent, CONSENT_RULES)
+        cls.check_range("quota", params.quota, 0.0, 0.999999)
+        cls.check_range("belief_noise", params.belief_noise, 0.0, 10.0)
+        cls.check_range("candidates", params.candidates, 8, 100000)
+        cls.check_range("deadline", params.deadline, 0, 10**9)
+
+    def __init__(self, model: "BargainingModel", params: OffersParams):
+        super().__init__(model, params)
+        scenario = model.negotiation
+        self.n, self.k = scenario.n_actors, scenario.n_issues
+        for actor in params.principals:
+            if actor not in scenario.actor_ids:
+                raise ConfigError(self._source(), "protocol.principals",
+                                  f"unknown actor {actor!r}; allowed: {', '.join(scenario.actor_ids)}")
+        self.deadline = params.deadline or model.max_rounds
+        self.principal = np.array([a in params.principals for a in scenario.actor_ids])
+        self.required_votes = (self.n if params.consent == "unanimity"
+                               else int(np.floor(params.quota * self.n)) + 1)
+        self.active = np.ones(self.n, dtype=bool)  # walked-out actors become inactive
+        self.agreed: np.ndarray | None = None
+        self.cause = ""
+        self.last_offer: np.ndarray | None = None
+        self.offers_made = 0
+        self.current_proposer = 0
+        self.equilibrium = [a.strategy.name == "equilibrium" for a in model.actors]
+        if any(self.equilibrium):
+            self._prepare_equilibrium()
+        else:
+            self._prepare_beliefs()
+
+    # ---- consent ------------------------------------------------------------------------------------
+    def needed(self, bundles: np.ndarray) -> np.ndarray:
+        """Boolean (N, M): whose consent each bundle needs (the proposer's is implied)."""
+        m = len(bundles)
+        if self.params.consent == "veto":
+            scenario = self.model.negotiation
+            changed = np.abs(bundles - scenario.status_quo) > 1e-9 * scenario.spans  # (M, K)
+            vetoed = (scenario.vetoes.astype(float) @ changed.T.astype(float)) > 0  # (N, M)
+            return vetoed | self.principal[:, None]
+        return np.ones((self.n, m), dtype=bool)
+
+    def agreement_reached(self, accepts: np.ndarray, needed: np.ndarray, proposer: int) -> bool:
+        """accepts, needed: (N,) for one bundle."""
+        votes = accepts.copy()
+        votes[proposer] = True
+        if self.params.consent == "majority":
+            return int(votes.sum()) >= self.required_votes
+        return bool(np.all(votes[needed]))
+
+    # ---- beliefs and candidates -----------------------------------------------------------------------
+    def _prepare_beliefs(self) -> None:
+        """Draw belief errors once per run and build each proposer's candidate set."""
+        model, scenario = self.model, self.model.negotiation
+        noise = self.params.belief_noise
+        positions = np.broadcast_to(scenario.positions, (self.n, self.n, self.k)).copy()
+        saliences = np.broadcast_to(scenario.saliences, (self.n, self.n, self.k)).copy()
+        if noise > 0:
+            eye = np.eye(self.n, dtype=bool)[:, :, None]
+            # [observer, target, issue]; an actor knows its own preferences exactly
+            pos_error = model.rng.normal(0.0, noise, positions.shape) * scenario.spans
+            sal_error = model.rng.normal(0.0, noise, saliences.shape)
+            positions = np.where(eye, positions, np.clip(positions + pos_error, scenario.lower, scenario.upper))
+            saliences = np.where(eye, saliences, np.clip(saliences + sal_error, 0.0, 1.0))
+        totals = saliences.sum(axis=2, keepdims=True)
+        self.belief_positions = positions
+        self.belief_saliences = saliences
+        self.belief_weights = np.divide(saliences, totals, out=np.zeros_like(saliences), where=totals > 0)
+        self.candidates: list[np.ndarray] = []
+        self.believed_u: list[np.ndarray] = []  # per proposer: (N, M) believed utilities
+        self.own_u: list[np.ndarray] = []  # per proposer: (M,) true own utility
+        self.needed_cache: list[np.ndarray] = []
+        base = self._base_candidates()
+        for p in range(self.n):
+            frontier = self._frontier(p)
+            bundles = scenario.snap(np.concatenate([frontier, base]))
+            self.candidates.append(bundles)
+            self.believed_u.append(self._believed(p, bundles))
+            self.own_u.append(model.actors[p].utility(bundles))
+            self.needed_cache.append(self.needed(bundles))
+
+    def _believed(self, observer: int, bundles: np.ndarray) -> np.ndarray:
+        scenario = self.model.negotiation
+        return utilities(bundles, self.belief_positions[observer], self.belief_weights[observer],
+                         scenario.spans, scenario.risk_exponents)
+
+    def _base_candidates(self) -> np.ndarray:
+        scenario = self.model.negotiation
+        sample = sample_bundles(scenario, 256, seed=99)
+        return np.concatenate([scenario.positions, scenario.status_quo[None], sample])
+
+    def _frontier(self, observer: int) -> np.ndarray:
+        """Weighted-sum optima under ``observer``'s beliefs: its believed Pareto frontier."""
+        scenario = self.model.negotiation
+        if scenario.budget_issues:
+            return sample_bundles(scenario, self.params.candidates, seed=observer + 1)
+        believed = scenario.with_arrays(positions=self.belief_positions[observer],
+                                        saliences=self.belief_saliences[observer])
+        raw = sobol(self.n, self.params.candidates, seed=observer + 1)
+        lambdas = -np.log(np.clip(raw, 1e-12, 1.0))
+        lambdas /= lambdas.sum(axis=1, keepdims=True)
+        lambdas = np.concatenate([lambdas, np.eye(self.n) + 1e-6])
+        return weighted_sum_optima(believed, lambdas)
+
+    # ---- one round ------------------------------------------------------------------------------------
+    def proposer_of(self, round_index: int) -> int:
+        active = np.flatnonzero(self.active)
+        if self.params.order == "recognition":
+            weights = self.model.negotiation.capabilities[active]
+            return int(self.model.rng.choice(active, p=weights / weights.sum()))
+        return int(active[round_index % len(active)])
+
+    def aspirations(self, round_index: int) -> np.ndarray:
+        return np.array([a.aspiration(round_index, self.deadline) for a in self.model.actors])
+
+    def step(self) -> None:
+        model = self.model
+        t = model.round
+        if t >= self.deadline:
+            self.done, self.cause = True, "deadline"
+            return
+        if self.params.walkout and not any(self.equilibrium) and self._walkouts(t):
+            return
+        proposer = self.proposer_of(t)
+        self.current_proposer = proposer
+        aspiration = np.maximum(self.aspirations(t), model.disagreement)
+        if self.equilibrium[proposer]:
+            bundle = self._equilibrium_offer(proposer, t)
+        else:
+            bundle = self._best_offer(proposer, aspiration)
+        self.last_offer = bundle
+        values = np.array([a.utility(bundle) for a in model.actors])
+        needed = self.needed(bundle[None])[:, 0] & self.active
+        needed[proposer] = False
+        accepts = np.zeros(self.n, dtype=bool)
+        for actor in model.actors:
+            i = actor.index
+            if i != proposer and self.active[i] and (needed[i] or self.params.consent == "majority"):
+                accepts[i] = actor.accepts(bundle, self._threshold(i, t))
+        agreed = self.agreement_reached(accepts, needed, proposer)
+        self.offers_made += 1
+        if model.record_events:
+            responses = np.where(accepts, "accept", "reject").astype(object)
+            responses[~(needed | (self.params.consent == "majority"))] = "not_needed"
+            responses[~self.active] = "walked_out"
+            responses[proposer] = "proposer"
+            model.events.add(
+                round=t + 1, protocol=self.name, kind="offer", proposer=proposer,
+                agreement=agreed, **{f"offer_{i}": float(v) for i, v in zip(model.negotiation.issue_ids, bundle)},
+                **{f"response_{a}": str(r) for a, r in zip(model.negotiation.actor_ids, responses)},
+                **{f"utility_{a}": float(v) for a, v in zip(model.negotiation.actor_ids, values)},
+            )
+        if agreed:
+            self.agreed, self.done = bundle, True
+        elif t + 1 >= self.deadline:
+            self.done, self.cause = True, "deadline"
+
+    def _threshold(self, i: int, t: int) -> float:
+        """The lowest utility actor i accepts now: max(aspiration, disagreement)."""
+        if self.equilibrium[i]:
+            return self._equilibrium_threshold(i, t)
+        return max(self.model.actors[i].aspiration(t, self.deadline), float(self.model.disagreement[i]))
+
+    # ---- the proposer's optimisation ---------------------------------------------------------------------
+    def _feasible(self, p: int, believed: np.ndarray, needed: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+        ok = (believed >= thresholds[:, None] - TOLERANCE) & self.active[:, None]
+        ok[p] = True
+        if self.params.consent == "majority":
+            return ok.sum(axis=0) >= self.required_votes
+        return np.all(ok | ~needed, axis=0)
+
+    def _best_offer(self, p: int, aspiration: np.ndarray) -> np.ndarray:
+        """Max own utility s.t. every needed responder's believed utility >= its aspiration."""
+        bundles, believed, own = self.candidates[p], self.believed_u[p], self.own_u[p]
+        needed = self.needed_cache[p]
+        feasible = self._feasible(p, believed, needed, aspiration) & (own >= aspiration[p] - TOLERANCE)
+        if not feasible.any():
+            # Nothing acceptable in its beliefs that it also wants: ask for the bundle closest to
+            # acceptable among those at its own aspiration (a reasoned, rejectable offer).
+            shortfall = np.maximum(aspiration[:, None] - believed, 0.0)
+            shortfall[p] = 0.0
+            shortfall = np.where(needed & self.active[:, None], shortfall, 0.0).max(axis=0)
+            mine = own >= aspiration[p] - TOLERANCE
+            score = np.where(mine, shortfall, np.inf)
+            return bundles[int(np.argmin(score))] if np.isfinite(score).any() else self.model.negotiation.positions[p].copy()
+        best = int(np.argmax(np.where(feasible, own, -np.inf)))
+        return self._refine(p, bundles[best], own[best], aspiration)
+
+    def _refine(self, p: int, start: np.ndarray, start_value: float, aspiration: np.ndarray,
+                tries: int = 6, steps: int = 24) -> np.ndarray:
+        """Bisection from the best acceptable bundle towards better (unacceptable) candidates."""
+        scenario = self.model.negotiation
+        bundles, own = self.candidates[p], self.own_u[p]
+        better = np.flatnonzero(own > start_value + 1e-12)
+        if better.size == 0:
+            return start
+        targets = bundles[better[np.argsort(-own[better])[:tries]]]  # (T, K)
+        low = np.zeros(len(targets))
+        high = np.ones(len(targets))
+        for _ in range(steps):
+            mid = 0.5 * (low + high)
+            trial = scenario.snap(start + mid[:, None] * (targets - start))
+            ok = self._feasible(p, self._believed(p, trial), self.needed(trial), aspiration)
+            low = np.where(ok, mid, low)
+            high = np.where(ok, high, mid)
+        final = scenario.snap(start + low[:, None] * (targets - start))
+        values = self.model.actors[p].utility(final)
+        best = int(np.argmax(values))
+        return final[best] if values[best] > start_value else start
+
+    # ---- walk-out --------------------------------------------------------------------------------------
+    def _walkouts(self, t: int) -> bool:
+        """Actors whose outside option beats everything they can still expect leave; True if over."""
+        model = self.model
+        floor = np.array([min(a.aspiration(s, self.deadline) for s in (t, self.deadline - 1))
+                          for a in model.actors])
+        floor = np.maximum(floor, model.disagreement)
+        for i in np.flatnonzero(self.active):
+            if self.params.consent == "veto" and not (self.principal[i] or model.negotiation.vetoes[i].any()):
+                continue  # an actor whose consent is never needed has nothing to walk out of
+            believed, own = self.believed_u[i], self.own_u[i]
+            others = floor.copy()
+            others[i] = -np.inf
+            feasible = self._feasible(i, believed, self.needed_cache[i], others)
+            best = own[feasible].max() if feasible.any() else -np.inf
+            if model.disagreement[i] > best + 1e-9:
+                self.active[i] = False
+                if model.record_events:
+                    model.events.add(round=t + 1, protocol=self.name, kind="walkout", actor=int(i),
+                                     expected=float(best), outside_option=float(model.disagreement[i]))
+                if self.params.consent != "majority" or self.active.sum() < self.required_votes:
+                    self.done, self.cause = True, f"walkout:{model.negotiation.actor_ids[i]}"
+                    return True
+        return False
+
+    # ---- equilibrium (divide the pie) ----------------------------------------------------------------------
+    def _prepare_equilibrium(self) -> None:
+        """Stationary continuation values V[s, j]: j's share when s proposes (fixed point)."""
+        scenario = self.model.negotiation
+        if not scenario.budget_issues or len(scenario.budget_issues) != self.n:
+            raise ConfigError("configs/strategy/equilibrium.yaml", "strategy",
+                              "equilibrium needs a divide-the-pie scenario: a budget with one share "
+                              "issue per actor (see configs/scenario/pie_two.yaml)")
+        if not all(self.equilibrium):
+            raise ConfigError("configs/strategy/equilibrium.yaml", "strategy",
+                              "equilibrium must be used by every actor of the pie")
+        self.share_issue = np.array([int(np.argmax(scenario.positions[i] * scenario.saliences[i]))
+                                     for i in range(self.n)])
+        delta = scenario.discount_factors
+        n = self.n
+        buy = self.required_votes - 1
+        if self.params.order == "recognition":
+            weights = scenario.capabilities / scenario.capabilities.sum()
+            transition = np.tile(weights, (n, 1))  # next proposer independent of the current one
+        else:
+            transition = np.roll(np.eye(n), 1, axis=1)  # s -> s + 1
+        values = np.full((n, n), 1.0 / n)
+        for _ in range(100000):
+            price = delta[None, :] * (transition @ values)  # [s, j]: what j must be offered when s proposes
+            new = np.zeros((n, n))
+            for proposer in range(n):
+                new[proposer] = self._expected_division(proposer, price[proposer], buy)
+            if np.max(np.abs(new - values)) < 1e-15:
+                values = new
+                break
+            values = new
+        self.values = values
+        self.transition = transition
+        self.votes_to_buy = buy
+
+    def _expected_division(self, proposer: int, price: np.ndarray, buy: int) -> np.ndarray:
+        """Expected shares when ``proposer`` buys the ``buy`` cheapest responders at ``price``,
+        mixing uniformly among equally cheap ones (the stationary equilibrium of Baron & Ferejohn)."""
+        others = np.array([j for j in range(self.n) if j != proposer])
+        shares = np.zeros(self.n)
+        remaining = buy
+        for level in np.unique(np.round(price[others], 14)):
+            group = others[np.abs(price[others] - level) < 1e-14]
+            if remaining <= 0:
+                break
+            probability = min(1.0, remaining / len(group))
+            shares[group] = probability * price[group]
+            remaining -= len(group)
+        shares[proposer] = 1.0 - shares.sum()
+        return shares
+
+    def _equilibrium_threshold(self, i: int, t: int) -> float:
+        """δ_i × i's expected share in the next round, given this round's proposer."""
+        continuation = self.transition[self.current_proposer] @ self.values[:, i]
+        return float(self.model.negotiation.discount_factors[i] * continuation)
+
+    def _equilibrium_offer(self, p: int, t: int) -> np.ndarray:
+        """Offer the cheapest needed responders exactly their discounted continuation values (ties:
+        the next actors after the proposer in config order) and keep the rest."""
+        scenario = self.model.negotiation
+        price = scenario.discount_factors * (self.transition[p] @ self.values)
+        others = sorted((j for j in range(self.n) if j != p),
+                        key=lambda j: (round(price[j], 14), (j - p) % self.n))
+        shares = np.zeros(self.n)
+        bought = others[: self.votes_to_buy]
+        shares[bought] = price[bought]
+        shares[p] = 1.0 - shares.sum()
+        bundle = scenario.status_quo.copy()
+        bundle[self.share_issue] = shares * scenario.budget_total
+        return bundle
+
+    # ---- result ------------------------------------------------------------------------------------------
+    def outcome(self) -> ProtocolOutcome:
+        scenario = self.model.negotiation
+        if self.agreed is not None:
+            return ProtocolOutcome(bundle=self.agreed.copy(), agreement=True)
+        return ProtocolOutcome(bundle=scenario.status_quo.copy(), agreement=False,
+                               breakdown_cause=self.cause or "deadline")
