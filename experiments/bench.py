@@ -2,6 +2,7 @@
 
     python -m experiments.bench            # all benchmarks available
     python -m experiments.bench eu         # one eu round: vectorised kernel vs the plain-Python oracle
+    python -m experiments.bench protocols  # full offers / exchange / eu runs on jan2022
 
 ``eu``: median wall time of one round for N = 10, 50, 200 actors and K = 1, 10 issues, for the
 vectorised kernel (``sim.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +
@@ -95,6 +96,60 @@ def bench_eu(repeats: int, oracle_budget: float) -> list[dict]:
     return rows
 
 
+def bench_protocols(repeats: int, rounds: int = 50) -> list[dict]:
+    """Full offers / exchange runs on jan2022 (construction included), and the share of that time
+    spent outside the protocol's own numerical work (Mesa's step machinery, agent set-up, the data
+    collector and event log)."""
+    import sim
+    from sim.protocols import PROTOCOLS
+
+    scenario = sim.load_scenario("jan2022")
+    rows = []
+    for protocol in ("offers", "exchange", "eu"):
+        cls = PROTOCOLS[protocol]
+        inside = [0.0]
+        original_step, original_init = cls.step, cls.__init__
+
+        def timed_step(self, _step=original_step):
+            start = time.perf_counter()
+            _step(self)
+            inside[0] += time.perf_counter() - start
+
+        def timed_init(self, *args, _init=original_init, **kwargs):
+            start = time.perf_counter()
+            _init(self, *args, **kwargs)
+            inside[0] += time.perf_counter() - start
+
+        totals, shares, used = [], [], 0
+        cls.step, cls.__init__ = timed_step, timed_init
+        try:
+            for repeat in range(repeats):
+                inside[0] = 0.0
+                start = time.perf_counter()
+                model = BargainingModel(scenario, protocol, rounds=rounds, rng=repeat)
+                model.run()
+                total = time.perf_counter() - start
+                totals.append(total)
+                shares.append(1.0 - inside[0] / total)
+                used = model.round
+        finally:
+            cls.step, cls.__init__ = original_step, original_init
+        total = statistics.median(totals)
+        rows.append({"protocol": protocol, "rounds": used, "total_ms": total * 1e3,
+                     "outside_share": statistics.median(shares)})
+        print(f"  {protocol}: {total * 1e3:.2f} ms for {used} rounds, "
+              f"{statistics.median(shares):.0%} outside the protocol", file=sys.stderr)
+    return rows
+
+
+def protocol_table(rows: list[dict]) -> str:
+    lines = ["| protocol | rounds run | full run (ms) | share outside the protocol (Mesa, data collection) |",
+             "|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['protocol']} | {r['rounds']} | {r['total_ms']:.2f} | {r['outside_share']:.0%} |")
+    return "\n".join(lines)
+
+
 def table(rows: list[dict]) -> str:
     head = ("| variant | N | K | vectorised kernel (ms) | model.step() (ms) | plain-Python oracle (ms) "
             "| oracle / kernel | note |")
@@ -108,7 +163,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu"])
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu", "protocols"])
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats (median is reported)")
     parser.add_argument("--oracle-budget", type=float, default=20.0,
                         help="seconds the oracle may take per cell before extrapolating from one issue")
@@ -120,6 +175,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.which in ("all", "eu"):
         print("## One `eu` round\n")
         print(table(bench_eu(args.repeats, args.oracle_budget)))
+    if args.which in ("all", "protocols"):
+        print("\n## Full runs on `jan2022` (50-round limit, default protocol settings)\n")
+        print(protocol_table(bench_protocols(max(args.repeats, 11))))
 
 
 if __name__ == "__main__":

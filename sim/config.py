@@ -149,6 +149,13 @@ def _hydra_error_line(error: BaseException) -> Optional[str]:
     from hydra.errors import HydraException, MissingConfigException, OverrideParseException
     from omegaconf.errors import OmegaConfBaseException
 
+    import traceback
+
+    if isinstance(error, AssertionError) and any(
+            frame.name == "_apply_overrides_to_config" for frame in traceback.extract_tb(error.__traceback__)):
+        # Hydra asserts when an override reaches inside a value that is null in the config.
+        return ("command line: an override sets a key inside a value that is null in the config; "
+                "set the whole value instead, e.g. scenario.budget={issues:[a,b],total:100}")
     if isinstance(error, MissingConfigException):
         group = (error.missing_cfg_file or "").rsplit("/", 1)
         options = ", ".join(sorted(error.options or []))

@@ -90,6 +90,9 @@ class BargainingModel(mesa.Model):
         if strategy not in STRATEGIES:
             raise ConfigError("configs/strategy", "strategy",
                               f"unknown strategy {strategy!r}; allowed: {', '.join(sorted(STRATEGIES))}")
+        if strategy_exponent is not None and not strategy_exponent > 0:
+            raise ConfigError(f"configs/strategy/{strategy}.yaml", "strategy.exponent",
+                              f"{strategy_exponent:g}; must be > 0")
         self.negotiation = scenario
         self.max_rounds = int(rounds)
         self.round = 0
@@ -98,6 +101,8 @@ class BargainingModel(mesa.Model):
         self.positions = scenario.positions.copy()
         self.saliences = scenario.saliences.copy()
         self.risk = np.ones_like(self.positions)
+        self._prediction_key: tuple[bytes, bytes] | None = None
+        self._prediction: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
         self.disagreement = disagreement_values(scenario)
         # Canonical order (sorted ids) for random draws: permuting the actors in the config must not
         # change which number each actor (pair, issue) receives.
@@ -146,13 +151,23 @@ class BargainingModel(mesa.Model):
         return self._actor_rank
 
     # ---- reporters ---------------------------------------------------------------------------------
+    def _predictions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(median, mean) of the current state, recomputed only when positions or saliences changed
+        (bundle protocols leave them alone, so data collection stays cheap)."""
+        key = (self.positions.tobytes(), self.saliences.tobytes())
+        if self._prediction_key != key:
+            weight = self.negotiation.capabilities[:, None] * self.saliences
+            self._prediction = (weighted_median(self.positions, weight), compromise(self.positions, weight))
+            self._prediction_key = key
+        return self._prediction
+
     def predicted_median(self) -> np.ndarray:
         """c·s-weighted median of the current positions, per issue."""
-        return weighted_median(self.positions, self.negotiation.capabilities[:, None] * self.saliences)
+        return self._predictions()[0]
 
     def predicted_mean(self) -> np.ndarray:
         """c·s-weighted mean (compromise) of the current positions, per issue."""
-        return compromise(self.positions, self.negotiation.capabilities[:, None] * self.saliences)
+        return self._predictions()[1]
 
     # ---- dynamics ---------------------------------------------------------------------------------
     def step(self) -> None:

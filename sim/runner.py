@@ -258,6 +258,7 @@ def write_run(result: RunResult, folder: Path, cfg: Any = None, figures: bool = 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     seed = result.runs["seed"].iloc[0]
+    seed = None if seed is None or pd.isna(seed) else int(seed)
     extra = {"scenario": result.scenario.id, "protocol": result.runs["protocol"].iloc[0],
              "config_hash": result.runs["config_hash"].iloc[0]}
     write_json(folder / "manifest.json", manifest(seed, started, False, **extra))

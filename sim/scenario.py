@@ -603,7 +603,7 @@ def scenario_from_csv(
             sq = sq_rows[issue_id]
         else:
             raise ConfigError(str(path), f"scenario.status_quo.{issue_id}",
-                              "missing; add a 'Status Quo' row or set scenario.status_quo."
+                              "missing; add a 'Status Quo' row or set +scenario.status_quo."
                               f"{issue_id}=<number>")
         issues_cfg[issue_id] = {"label": issue_id.replace("_", " "), "status_quo": sq,
                                 "scale": [lower, upper]}
