@@ -120,6 +120,10 @@ class BargainingModel(mesa.Model):
 
         self.events = EventLog(scenario.actor_ids, scenario.issue_ids)
         params = build_params(protocol, protocol_params)
+        if scenario.budget_issues and not PROTOCOLS[protocol].supports_budget:
+            raise ConfigError(f"configs/protocol/{protocol}.yaml", "protocol",
+                              f"{protocol} does not model a divisible pie (scenario.budget); allowed: "
+                              + ", ".join(n for n, c in PROTOCOLS.items() if c.supports_budget))
         PROTOCOLS[protocol].validate(params)
         self.protocol: Protocol = PROTOCOLS[protocol](self, params)
         self.datacollector = mesa.DataCollector(

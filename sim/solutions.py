@@ -344,7 +344,10 @@ def _max_linear(scenario: Scenario, coefficient_u: np.ndarray, extra_var: bool,
     """Maximise Σ_i coefficient_i u_i (+ s if ``extra_var``) subject to u_i >= floor_i + slope_i s.
 
     Returns (bundle, objective). Used for the ideal points of KS, the KS point and the Pareto check.
+    With linear utilities (all ρ = 1) this is a linear program, solved exactly by HiGHS.
     """
+    if np.all(scenario.risk_exponents == 1.0):
+        return _max_linear_lp(scenario, coefficient_u, extra_var, floor, slope)
     problem = _Epigraph(scenario)
     size = problem.k + problem.n * problem.k
 
@@ -389,6 +392,47 @@ def _max_linear(scenario: Scenario, coefficient_u: np.ndarray, extra_var: bool,
     z = np.clip(base[: problem.k], scenario.lower, scenario.upper)
     return z, (s if extra_var else float(coefficient_u @ utilities(
         z, scenario.positions, scenario.weights, scenario.spans, scenario.risk_exponents)))
+
+
+def _max_linear_lp(scenario: Scenario, coefficient_u: np.ndarray, extra_var: bool,
+                   floor: np.ndarray, slope: np.ndarray) -> tuple[np.ndarray, float]:
+    """:func:`_max_linear` for linear utilities as an LP over v = [z, t, (s)]:
+    u_i = 1 − Σ_k (w_ik/span_k) t_ik, t_ik >= |z_k − x_ik|."""
+    from scipy.optimize import linprog
+    from scipy.sparse import bmat, csr_matrix, identity, kron
+
+    n, k = scenario.n_actors, scenario.n_issues
+    loss = scenario.weights / scenario.spans  # (N, K): d(1 − u_i)/d t_ik
+    nk = n * k
+    extra = 1 if extra_var else 0
+    # objective: minimise Σ_i c_i Σ_k loss_ik t_ik − s
+    cost = np.concatenate([np.zeros(k), (coefficient_u[:, None] * loss).ravel(), -np.ones(extra)])
+    stack_z = kron(np.ones((n, 1)), identity(k), format="csr")  # (NK, K)
+    eye_t = identity(nk, format="csr")
+    zeros_s = csr_matrix((nk, extra))
+    rows_t = kron(identity(n), csr_matrix(np.ones((1, k))), format="csr").multiply(
+        np.repeat(loss.ravel()[None, :], n, axis=0)).tocsr()  # (N, NK): Σ_k loss_ik t_ik
+    utility_rows = [csr_matrix((n, k)), rows_t] + ([csr_matrix(slope[:, None])] if extra else [])
+    a_ub = bmat([[stack_z, -eye_t] + ([zeros_s] if extra else []),
+                 [-stack_z, -eye_t] + ([zeros_s] if extra else []),
+                 utility_rows], format="csr")
+    x = scenario.positions.ravel()
+    b_ub = np.concatenate([x, -x, 1.0 - floor])
+    a_eq = b_eq = None
+    if scenario.budget_issues:
+        row = np.zeros((1, k + nk + extra))
+        row[0, [scenario.issue_ids.index(i) for i in scenario.budget_issues]] = 1.0
+        a_eq, b_eq = row, np.array([scenario.budget_total])
+    bounds = (list(zip(scenario.lower, scenario.upper)) + [(0.0, float(v)) for v in np.tile(scenario.spans, n)]
+              + [(None, None)] * extra)
+    result = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    if result.status != 0:
+        return scenario.status_quo.copy(), -np.inf
+    z = np.clip(result.x[:k], scenario.lower, scenario.upper)
+    if extra_var:
+        return z, float(result.x[-1])
+    return z, float(coefficient_u @ utilities(z, scenario.positions, scenario.weights, scenario.spans,
+                                              scenario.risk_exponents))
 
 
 def kalai_smorodinsky(scenario: Scenario, disagreement: np.ndarray | None = None) -> np.ndarray | None:

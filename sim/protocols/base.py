@@ -29,6 +29,7 @@ class Protocol(ABC):
 
     name: ClassVar[str]
     Params: ClassVar[type]
+    supports_budget: ClassVar[bool] = False  # can it respect a divisible pie (scenario.budget)?
 
     def __init__(self, model: "BargainingModel", params: Any):
         self.model = model

@@ -52,6 +52,7 @@ class OffersProtocol(Protocol):
 
     name: ClassVar[str] = "offers"
     Params: ClassVar[type] = OffersParams
+    supports_budget: ClassVar[bool] = True
 
     @classmethod
     def validate(cls, params: OffersParams) -> None:
@@ -267,27 +268,41 @@ class OffersProtocol(Protocol):
 
     # ---- walk-out --------------------------------------------------------------------------------------
     def _walkouts(self, t: int) -> bool:
-        """Actors whose outside option beats everything they can still expect leave; True if over."""
+        """Actors whose outside option beats everything they can still expect leave, all at once
+        (named largest margin first); returns True if that ends the game.
+
+        Only an outside option other than the status quo (war, a reservation value) makes leaving a
+        choice: an actor whose fallback *is* the status quo gets it at the deadline anyway, and by
+        staying keeps the chance of a better offer, so it never walks out."""
         model = self.model
         floor = np.array([min(a.aspiration(s, self.deadline) for s in (t, self.deadline - 1))
                           for a in model.actors])
         floor = np.maximum(floor, model.disagreement)
+        leaving: list[tuple[float, int, float]] = []
         for i in np.flatnonzero(self.active):
+            if model.negotiation.actors[i].outside_option.kind == "status_quo":
+                continue
             if self.params.consent == "veto" and not (self.principal[i] or model.negotiation.vetoes[i].any()):
                 continue  # an actor whose consent is never needed has nothing to walk out of
-            believed, own = self.believed_u[i], self.own_u[i]
             others = floor.copy()
             others[i] = -np.inf
-            feasible = self._feasible(i, believed, self.needed_cache[i], others)
-            best = own[feasible].max() if feasible.any() else -np.inf
-            if model.disagreement[i] > best + 1e-9:
-                self.active[i] = False
-                if model.record_events:
-                    model.events.add(round=t + 1, protocol=self.name, kind="walkout", actor=int(i),
-                                     expected=float(best), outside_option=float(model.disagreement[i]))
-                if self.params.consent != "majority" or self.active.sum() < self.required_votes:
-                    self.done, self.cause = True, f"walkout:{model.negotiation.actor_ids[i]}"
-                    return True
+            feasible = self._feasible(i, self.believed_u[i], self.needed_cache[i], others)
+            best = self.own_u[i][feasible].max() if feasible.any() else -np.inf
+            margin = model.disagreement[i] - best
+            if margin > 1e-9:
+                leaving.append((float(margin), int(i), float(best)))
+        if not leaving:
+            return False
+        leaving.sort(key=lambda item: -item[0])
+        for margin, i, best in leaving:
+            self.active[i] = False
+            if model.record_events:
+                model.events.add(round=t + 1, protocol=self.name, kind="walkout", actor=i,
+                                 expected=best, outside_option=float(model.disagreement[i]))
+        if self.params.consent != "majority" or self.active.sum() < self.required_votes:
+            names = ",".join(model.negotiation.actor_ids[i] for _, i, _ in leaving)
+            self.done, self.cause = True, f"walkout:{names}"
+            return True
         return False
 
     # ---- equilibrium (divide the pie) ----------------------------------------------------------------------
