@@ -136,3 +136,25 @@ def test_bad_csv_exits_2_naming_file_and_key(tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and str(csv) in lines[0] and "Salience" in lines[0] and "1.5" in lines[0]
+
+
+def test_protocol_all_writes_the_comparison(tmp_path):
+    out = tmp_path / "all"
+    done = cli("scenario=jan2022_core", "protocol=all", "seed=3", f"hydra.run.dir={out}")
+    assert done.returncode == 0, done.stderr
+    comparison = pd.read_parquet(out / "comparison.parquet")
+    assert list(comparison["protocol"]) == ["eu", "offers", "exchange"]
+    for name in ("comparison.png", "utility_space.png", "offers_offers.png", "positions_eu.png"):
+        assert (out / "figures" / name).exists(), name
+    offers_line = next(line for line in done.stdout.splitlines() if line.strip().startswith("offers"))
+    assert "agreement" in offers_line or "no agreement:" in offers_line
+    assert "enlargement" in done.stdout
+
+
+def test_cli_prints_the_rubinstein_split(tmp_path):
+    done = cli("scenario=pie_two", "protocol=offers", "scenario.actors.a.strategy=equilibrium",
+               "scenario.actors.b.strategy=equilibrium", "scenario.actors.b.discount_factor=0.8",
+               f"hydra.run.dir={tmp_path / 'pie'}")
+    assert done.returncode == 0, done.stderr
+    row = next(line for line in done.stdout.splitlines() if line.strip().startswith("share_a"))
+    assert row.split()[-1] == "71.43"  # x1 = (1 - .8) / (1 - .9 * .8) = 0.71429
