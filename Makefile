@@ -19,6 +19,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: $(STAMP)
 	$(PY) -m experiments.run scenario=jan2022 protocol=eu seed=1 rounds=20
+	$(PY) -m experiments.sweep sweep=smoke sweep.workers=2
 
 test: $(STAMP)
 	$(PY) -m pytest

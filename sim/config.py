@@ -119,6 +119,27 @@ class RecordConfig:
 
 
 @dataclass
+class SweepConfig:
+    """A sweep (configs/sweep/<name>.yaml, key ``sweep``); see sim.sweep and docs/how-to/sweeps.md."""
+
+    name: str = "sweep"
+    description: str = ""
+    design: str = "grid"  # grid | zip | random | lhs | sobol | morris
+    samples: int = 0  # random/lhs: points; sobol: base N (N(D+2) points); morris: trajectories
+    replicates: int = 1
+    seed: int = 0  # master seed: run seeds are SeedSequence(seed).spawn by run index
+    shard_size: int = 100  # runs per shard (the unit of resume and of parallel work)
+    parameters: Dict[str, Any] = field(default_factory=dict)  # config key -> {values} | {low, high[, steps]}
+    outputs: List[str] = field(default_factory=lambda: ["agreement"])
+    heatmap: List[str] = field(default_factory=list)  # two parameter keys for the agreement heatmap
+    workers: int = 1  # processes on this machine
+    out: Optional[str] = None  # results folder (default: Hydra's run dir); re-run to resume
+    jobs: int = 1  # cluster split: this job runs shards with index % jobs == job, no aggregation
+    job: int = 0
+    progress: bool = True
+
+
+@dataclass
 class Config:
     """Top-level config composed by Hydra (configs/config.yaml)."""
 
@@ -129,6 +150,7 @@ class Config:
     rounds: int = 20
     experiment: str = "run"
     record: RecordConfig = field(default_factory=RecordConfig)
+    sweep: Optional[SweepConfig] = None
 
 
 def register_configs() -> None:

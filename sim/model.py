@@ -225,5 +225,6 @@ class BargainingModel(mesa.Model):
 
     def describe(self) -> dict[str, Any]:
         """Run settings for the outcome row."""
-        return {"protocol": self.protocol.name, "scenario": self.negotiation.id,
-                **{f"protocol_{k}": v for k, v in asdict(self.protocol.params).items() if k != "name"}}
+        params = {f"protocol_{k}": (",".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+                  for k, v in asdict(self.protocol.params).items() if k != "name"}
+        return {"protocol": self.protocol.name, "scenario": self.negotiation.id, **params}

@@ -205,3 +205,70 @@ def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame) -> Figure:
     figure.legend(loc="outside lower center", ncol=4, fontsize=8)
     ax.set_title("Outcome per issue by protocol (hollow: no agreement — status quo or predicted outcome)")
     return figure
+
+
+def heatmap_figure(grid: pd.DataFrame, x: str, y: str, title: str = "probability of agreement") -> Figure:
+    """A heatmap of ``mean`` over two parameters; each cell annotated with its value and n."""
+    table = grid.pivot(index=y, columns=x, values="mean").sort_index(ascending=False)
+    counts = grid.pivot(index=y, columns=x, values="n").reindex_like(table)
+    figure = Figure(figsize=(1.1 * table.shape[1] + 3, 0.7 * table.shape[0] + 2), layout="constrained")
+    ax = figure.subplots()
+    image = ax.imshow(table.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(table.shape[1]), [f"{v:.3g}" for v in table.columns])
+    ax.set_yticks(range(table.shape[0]), [f"{v:.3g}" for v in table.index])
+    for i in range(table.shape[0]):
+        for j in range(table.shape[1]):
+            value = table.iat[i, j]
+            ax.text(j, i, f"{value:.2f}\nn={int(counts.iat[i, j])}", ha="center", va="center", fontsize=7,
+                    color="white" if value < 0.6 else "black")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    figure.colorbar(image, ax=ax, label=title)
+    ax.set_title(title)
+    return figure
+
+
+def distributions_figure(runs: pd.DataFrame, by: str, outputs: list[str]) -> Figure:
+    """Box plots of each output by the values of ``by`` (protocol, scenario, sigma, ...)."""
+    outputs = [o for o in outputs if o in runs]
+    figure = Figure(figsize=(4.2 * len(outputs), 3.8), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(outputs), squeeze=False)).ravel()
+    groups = sorted(runs[by].dropna().unique(), key=str)
+    for ax, output in zip(axes, outputs):
+        data = [runs.loc[runs[by] == g, output].astype(float).dropna().to_numpy() for g in groups]
+        ax.boxplot(data, tick_labels=[str(g) for g in groups], showmeans=True)
+        ax.set_title(output)
+        ax.set_xlabel(by)
+        ax.tick_params(axis="x", labelrotation=30)
+        ax.grid(alpha=0.3)
+    return figure
+
+
+def sobol_figure(indices: pd.DataFrame, output: str) -> Figure:
+    """First-order (S1) and total (ST) Sobol indices with 95% confidence intervals."""
+    figure = Figure(figsize=(8, 0.45 * len(indices) + 1.8), layout="constrained")
+    ax = figure.subplots()
+    position = np.arange(len(indices))
+    ax.barh(position - 0.2, indices["S1"], 0.4, xerr=indices["S1_conf"], label="S1 (first order)")
+    ax.barh(position + 0.2, indices["ST"], 0.4, xerr=indices["ST_conf"], label="ST (total)")
+    ax.set_yticks(position, indices["parameter"], fontsize=8)
+    ax.axvline(0, color="0.5", linewidth=0.8)
+    ax.set_xlabel("Sobol index")
+    ax.set_title(f"Sobol indices for {output}")
+    ax.legend()
+    return figure
+
+
+def morris_figure(indices: pd.DataFrame, output: str) -> Figure:
+    """Morris screening: mu* (importance) against sigma (non-linearity / interactions)."""
+    figure = Figure(figsize=(6.5, 5), layout="constrained")
+    ax = figure.subplots()
+    ax.errorbar(indices["mu_star"], indices["sigma"], xerr=indices["mu_star_conf"], fmt="o")
+    for _, row in indices.iterrows():
+        ax.annotate(row["parameter"], (row["mu_star"], row["sigma"]), fontsize=7, xytext=(4, 3),
+                    textcoords="offset points")
+    ax.set_xlabel("μ* (mean absolute elementary effect)")
+    ax.set_ylabel("σ (spread of effects)")
+    ax.set_title(f"Morris screening for {output}")
+    ax.grid(alpha=0.3)
+    return figure
