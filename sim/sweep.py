@@ -481,7 +481,7 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
         futures = [pool.submit(_worker, context, index) for index in shards]
         for future in as_completed(futures):
             _, d, f = future.result()

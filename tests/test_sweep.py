@@ -1,0 +1,184 @@
+"""Sweeps: seeding, invariance to workers and shards, resume after SIGKILL, failures, lock, cluster split."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from sim.config import CONFIG_DIR, ConfigError, register_configs
+from sim.sweep import (
+    SweepLock, aggregate, design_points, execute, pending_shards, prepare_folder, run_seeds, run_table,
+    spec_from_config,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+register_configs()
+
+
+def base(overrides=()):
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+        cfg = compose(config_name="config", overrides=list(overrides))
+    data = OmegaConf.to_container(cfg, resolve=True)
+    data.pop("sweep", None)
+    return data
+
+
+SPEC = {
+    "name": "t", "design": "grid", "replicates": 3, "seed": 5, "shard_size": 4,
+    "parameters": {"protocol": {"values": ["eu", "offers"]},
+                   "scenario.actors.russia.outside_option.optimism": {"values": [1.0, 3.0]}},
+}
+
+
+def sweep(folder, spec=SPEC, workers=1, overrides=("scenario=jan2022_core", "rounds=8"), **changes):
+    spec = spec_from_config({**spec, **changes})
+    context = prepare_folder(folder, spec, base(overrides))
+    execute(context, pending_shards(context), workers)
+    aggregate(context)
+    return pd.read_parquet(Path(folder) / "runs.parquet")
+
+
+def test_seeds_are_spawned_by_run_index_and_distinct():
+    seeds = run_seeds(42, 1000)
+    assert len(set(seeds)) == 1000 and np.all(seeds >= 0)
+    assert run_seeds(42, 10).tolist() == seeds[:10].tolist()  # a longer design keeps the first seeds
+    table = run_table(spec_from_config(SPEC))
+    assert len(table) == 2 * 2 * 3 and table.groupby("point")["seed"].nunique().eq(3).all()
+
+
+def test_results_do_not_depend_on_workers_or_shard_size(tmp_path):
+    one = sweep(tmp_path / "a", workers=1, shard_size=4)
+    two = sweep(tmp_path / "b", workers=2, shard_size=3)
+    pd.testing.assert_frame_equal(one, two)
+    assert list(one["run_index"]) == list(range(12))
+    assert {"protocol", "scenario_actors_russia_outside_option_optimism", "replicate", "seed",
+            "agreement", "outcome_enlargement", "config_hash"} <= set(one.columns)
+
+
+@pytest.mark.parametrize("design, extra", [
+    ("random", {"samples": 7}), ("lhs", {"samples": 7}), ("sobol", {"samples": 8}), ("morris", {"samples": 3}),
+])
+def test_sampling_designs_stay_in_bounds_and_are_reproducible(design, extra):
+    spec = spec_from_config({"name": "d", "design": design, **extra, "parameters": {
+        "a.b": {"low": 0.2, "high": 0.9}, "c.d": {"low": 1.0, "high": 4.0}}})
+    points = design_points(spec)
+    assert points["a_b"].between(0.2, 0.9).all() and points["c_d"].between(1.0, 4.0).all()
+    pd.testing.assert_frame_equal(points, design_points(spec))
+    if design == "sobol":
+        assert len(points) == 8 * (2 + 2)
+
+
+@pytest.mark.parametrize("bad, key", [
+    ({"design": "magic"}, "sweep.design"),
+    ({"replicates": 0}, "sweep.replicates"),
+    ({"parameters": {}}, "sweep.parameters"),
+    ({"parameters": {"x.y": {"low": 2, "high": 1, "steps": 3}}}, "sweep.parameters.x.y"),
+    ({"design": "sobol", "samples": 4, "parameters": {"protocol": {"values": ["eu"]}}}, "sweep.parameters.protocol"),
+    ({"colour": "red"}, "sweep.colour"),
+])
+def test_bad_specs_name_the_key(bad, key):
+    with pytest.raises(ConfigError) as caught:
+        spec_from_config({**SPEC, **bad}, "configs/sweep/t.yaml")
+    assert key in str(caught.value) and "configs/sweep/t.yaml" in str(caught.value)
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
+    spec = {"name": "f", "replicates": 2, "seed": 1, "shard_size": 3,
+            "parameters": {"scenario.actors.russia.capability": {"values": [0.5, -1.0, 0.7]}}}
+    runs = sweep(tmp_path / "f", spec)
+    failures = pd.read_parquet(tmp_path / "f" / "failures.parquet")
+    assert sorted(runs["run_index"]) == [0, 1, 4, 5]
+    assert sorted(failures["run_index"]) == [2, 3]
+    assert (failures["scenario_actors_russia_capability"] == -1.0).all()
+    assert failures["traceback"].str.contains("ConfigError").all() and failures["seed"].notna().all()
+
+
+def cli(*args, cwd=REPO, **kwargs):
+    return subprocess.run([sys.executable, "-m", "experiments.sweep", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600, **kwargs)
+
+
+def test_cli_failing_runs_exit_1_with_one_line_summary(tmp_path):
+    extra = tmp_path / "configs" / "sweep"
+    extra.mkdir(parents=True)
+    (extra / "failing.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - override /scenario: jan2022_core\nrounds: 5\nsweep:\n"
+        "  name: failing\n  replicates: 2\n  shard_size: 2\n  parameters:\n"
+        "    scenario.actors.russia.capability: {values: [0.5, -1.0]}\n")
+    done = cli("--config-dir", str(tmp_path / "configs"), "sweep=failing", f"sweep.out={tmp_path / 'out'}",
+               "sweep.progress=false")
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "2 of 4 runs raised" in lines[0] and "failures.parquet" in lines[0]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["runs_done"] == 2 and manifest["runs_failed"] == 2
+
+
+def test_second_sweep_on_the_same_folder_is_refused(tmp_path):
+    with SweepLock(tmp_path):
+        done = cli("sweep=smoke", f"sweep.out={tmp_path}", "sweep.progress=false")
+    assert done.returncode == 2
+    assert "another sweep" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_folder_holding_another_sweep_is_refused(tmp_path):
+    sweep(tmp_path, replicates=1)
+    with pytest.raises(ConfigError, match="different sweep"):
+        prepare_folder(tmp_path, spec_from_config({**SPEC, "replicates": 2}), base(("scenario=jan2022_core", "rounds=8")))
+
+
+def test_killed_sweep_resumes_to_the_same_table(tmp_path):
+    args = ["sweep=russia_resolve", "sweep.replicates=2", "sweep.shard_size=4", "sweep.progress=false", "rounds=12"]
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "experiments.sweep", *args, f"sweep.out={killed}"],
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((killed / "shards").glob("shard-*.parquet"))) < 3:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    shards_before = len(list((killed / "shards").glob("shard-*.parquet")))
+    assert 3 <= shards_before < 28 and not (killed / "runs.parquet").exists()
+    resumed = cli(*args, f"sweep.out={killed}")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming" in resumed.stderr
+    straight = cli(*args, f"sweep.out={tmp_path / 'straight'}")
+    assert straight.returncode == 0, straight.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(killed / "runs.parquet"),
+                                  pd.read_parquet(tmp_path / "straight" / "runs.parquet"))
+    assert (killed / "figures" / "agreement_heatmap.png").exists()
+    assert subprocess.run([sys.executable, "-m", "experiments.reproduce", str(killed), "--sample", "5"],
+                          cwd=REPO, capture_output=True, text=True).returncode == 0
+
+
+def test_submitit_local_jobs_give_the_local_aggregate(tmp_path):
+    common = ["sweep=smoke", "sweep.replicates=2", "sweep.progress=false", "rounds=6"]
+    split = tmp_path / "split"
+    jobs = cli("-m", *common, f"sweep.out={split}", "sweep.jobs=2", "sweep.job=0,1",
+               "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10",
+               f"hydra.sweep.dir={tmp_path / 'multirun'}")
+    assert jobs.returncode == 0, jobs.stderr[-2000:]
+    assert not (split / "runs.parquet").exists() and not pending_shards_of(split)
+    final = cli(*common, f"sweep.out={split}")
+    assert final.returncode == 0, final.stderr
+    local = cli(*common, f"sweep.out={tmp_path / 'local'}")
+    assert local.returncode == 0, local.stderr
+    pd.testing.assert_frame_equal(pd.read_parquet(split / "runs.parquet"),
+                                  pd.read_parquet(tmp_path / "local" / "runs.parquet"))
+
+
+def pending_shards_of(folder: Path) -> list[int]:
+    design = json.loads((folder / "design.json").read_text())["spec"]
+    total = -(-len(pd.read_parquet(folder / "design.parquet")) // design["shard_size"])
+    return [i for i in range(total) if not (folder / "shards" / f"shard-{i:06d}.parquet").exists()]
