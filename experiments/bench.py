@@ -3,6 +3,7 @@
     python -m experiments.bench            # all benchmarks available
     python -m experiments.bench eu         # one eu round: vectorised kernel vs the plain-Python oracle
     python -m experiments.bench protocols  # full offers / exchange / eu runs on jan2022
+    python -m experiments.bench sweep      # sweep throughput vs Mesa batch_run and a Hydra job per run
 
 ``eu``: median wall time of one round for N = 10, 50, 200 actors and K = 1, 10 issues, for the
 vectorised kernel (``sim.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +
@@ -150,6 +151,68 @@ def protocol_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def bench_sweep(runs: int = 200, hydra_runs: int = 12) -> list[dict]:
+    """Runs per second on jan2022 (20-round limit) per protocol: our sweep with 1 and 2 workers,
+    Mesa's batch_run on the same model, runs and seeds, and one Hydra (multirun) job per run."""
+    import subprocess
+    import tempfile
+
+    from hydra import compose, initialize_config_dir
+    from mesa.batchrunner import batch_run
+    from omegaconf import OmegaConf
+
+    import sim
+    from sim.config import CONFIG_DIR, register_configs
+    from sim.sweep import aggregate, execute, pending_shards, prepare_folder, run_seeds, spec_from_config
+
+    register_configs()
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+        cfg = compose(config_name="config", overrides=["scenario=jan2022", "rounds=20"])
+    base = OmegaConf.to_container(cfg, resolve=True)
+    base.pop("sweep", None)
+    scenario = sim.load_scenario("jan2022")
+    rows = []
+    for protocol in ("eu", "offers", "exchange"):
+        spec = spec_from_config({"name": f"bench_{protocol}", "replicates": runs, "seed": 1, "shard_size": 25,
+                                 "parameters": {"protocol": {"values": [protocol]}}})
+        rates = {}
+        for workers in (1, 2):
+            with tempfile.TemporaryDirectory() as folder:
+                start = time.perf_counter()
+                context = prepare_folder(Path(folder), spec, base)
+                execute(context, pending_shards(context), workers)
+                aggregate(context)
+                rates[workers] = runs / (time.perf_counter() - start)
+        seeds = [int(v) for v in run_seeds(1, runs)]
+        start = time.perf_counter()
+        batch_run(BargainingModel, {"scenario": scenario, "protocol": protocol, "rounds": 20,
+                                    "record_events": False}, rng=seeds, number_processes=1,
+                  data_collection_period=-1, max_steps=20, display_progress=False)
+        batch = runs / (time.perf_counter() - start)
+        with tempfile.TemporaryDirectory() as folder:
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "experiments.run", "-m", "scenario=jan2022",
+                            f"protocol={protocol}", "rounds=20", "record.figures=false", "record.events=false",
+                            "record.rounds=false", f"seed={','.join(map(str, range(hydra_runs)))}",
+                            f"hydra.sweep.dir={folder}"], cwd=REPO, check=True, capture_output=True)
+            hydra_rate = hydra_runs / (time.perf_counter() - start)
+        rows.append({"protocol": protocol, "sweep_1": rates[1], "sweep_2": rates[2], "batch_run": batch,
+                     "hydra_per_run": hydra_rate})
+        print(f"  sweep {protocol}: {rates[1]:.1f} / {rates[2]:.1f} runs/s (1/2 workers), batch_run "
+              f"{batch:.1f}, hydra job per run {hydra_rate:.2f}", file=sys.stderr)
+    return rows
+
+
+def sweep_table(rows: list[dict]) -> str:
+    lines = ["| protocol | sweep, 1 worker (runs/s) | sweep, 2 workers | 2 vs 1 | Mesa batch_run, 1 process | "
+             "sweep(1) / batch_run | one Hydra job per run | sweep(2) / Hydra |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['protocol']} | {r['sweep_1']:.1f} | {r['sweep_2']:.1f} | {r['sweep_2'] / r['sweep_1']:.2f}x | "
+                     f"{r['batch_run']:.1f} | {r['sweep_1'] / r['batch_run']:.2f}x | {r['hydra_per_run']:.2f} | "
+                     f"{r['sweep_2'] / r['hydra_per_run']:.0f}x |")
+    return "\n".join(lines)
+
+
 def table(rows: list[dict]) -> str:
     head = ("| variant | N | K | vectorised kernel (ms) | model.step() (ms) | plain-Python oracle (ms) "
             "| oracle / kernel | note |")
@@ -163,7 +226,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu", "protocols"])
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu", "protocols", "sweep"])
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats (median is reported)")
     parser.add_argument("--oracle-budget", type=float, default=20.0,
                         help="seconds the oracle may take per cell before extrapolating from one issue")
@@ -178,6 +241,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.which in ("all", "protocols"):
         print("\n## Full runs on `jan2022` (50-round limit, default protocol settings)\n")
         print(protocol_table(bench_protocols(max(args.repeats, 11))))
+    if args.which in ("all", "sweep"):
+        print("\n## Sweep throughput on `jan2022` (20-round limit)\n")
+        print(sweep_table(bench_sweep()))
 
 
 if __name__ == "__main__":

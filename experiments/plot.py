@@ -37,6 +37,9 @@ def plot_folder(folder: str | Path) -> list[Path]:
         written.append(plots.save(plots.distributions_figure(runs, column, outputs),
                                   figures / f"distributions_by_{column}.png"))
     for output in outputs:
+        if spec.design in ("sobol", "morris") and runs[output].astype(float).std() == 0:
+            print(f"note: {output} is constant over the design; no {spec.design} indices for it", file=sys.stderr)
+            continue
         if spec.design == "sobol":
             indices = sobol_indices(runs, spec, output)
             indices.to_csv(folder / f"sobol_{output}.csv", index=False)

@@ -499,11 +499,24 @@ def _pareto_cached(key: _ScenarioKey, bundle: tuple, tolerance: float) -> Pareto
 def bargaining_range(scenario: Scenario, disagreement: np.ndarray | None = None,
                      consenting: np.ndarray | None = None, count: int = 4096) -> float:
     """Share of the bundle space that every consenting actor prefers to its outside option
-    (u_i(z) >= d_i), estimated on the fixed quasi-random sample of :func:`sample_bundles`."""
+    (u_i(z) >= d_i), estimated on the fixed quasi-random sample of :func:`sample_bundles`
+    (cached per scenario: sweeps ask for it once per run)."""
     d = disagreement_values(scenario) if disagreement is None else np.asarray(disagreement, float)
     mask = np.ones(scenario.n_actors, bool) if consenting is None else np.asarray(consenting, bool)
-    sample = sample_bundles(scenario, count)
-    values = utilities(sample, scenario.positions, scenario.weights, scenario.spans,
-                       scenario.risk_exponents)
-    inside = np.all(values[mask] >= d[mask, None], axis=0)
+    return _range_cached(_key(scenario), tuple(d), tuple(mask), count)
+
+
+@lru_cache(maxsize=1024)
+def _range_cached(key: _ScenarioKey, d: tuple, mask: tuple, count: int) -> float:
+    scenario = key.scenario
+    values = _sample_utilities(key, count)
+    mask_arr = np.array(mask)
+    inside = np.all(values[mask_arr] >= np.array(d)[mask_arr, None], axis=0)
     return float(inside.mean())
+
+
+@lru_cache(maxsize=64)
+def _sample_utilities(key: _ScenarioKey, count: int) -> np.ndarray:
+    scenario = key.scenario
+    return utilities(sample_bundles(scenario, count), scenario.positions, scenario.weights, scenario.spans,
+                     scenario.risk_exponents)

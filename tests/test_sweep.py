@@ -182,3 +182,21 @@ def pending_shards_of(folder: Path) -> list[int]:
     design = json.loads((folder / "design.json").read_text())["spec"]
     total = -(-len(pd.read_parquet(folder / "design.parquet")) // design["shard_size"])
     return [i for i in range(total) if not (folder / "shards" / f"shard-{i:06d}.parquet").exists()]
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (CONFIG_DIR / "sweep").glob("*.yaml")))
+def test_every_sweep_config_composes_and_its_first_runs_run(name, tmp_path):
+    from sim.sweep import SweepContext, execute_run
+
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+        cfg = compose(config_name="config", overrides=[f"sweep={name}"])
+    settings = OmegaConf.to_container(cfg.sweep, resolve=True)
+    spec = spec_from_config({k: v for k, v in settings.items()
+                             if k not in ("workers", "out", "jobs", "job", "progress")}, f"configs/sweep/{name}.yaml")
+    data = OmegaConf.to_container(cfg, resolve=True)
+    data.pop("sweep")
+    data["rounds"] = 3
+    context = SweepContext(folder=tmp_path, spec=spec, base=data, runs=run_table(spec))
+    for run in context.runs.head(2).to_dict("records"):
+        row = execute_run(context, run)
+        assert row["seed"] == run["seed"] and "agreement" in row
