@@ -28,9 +28,12 @@ def summary_table(runs: pd.DataFrame, by: list[str], outputs: list[str]) -> pd.D
             values = group[output].astype(float).dropna()
             mean = values.mean() if len(values) else np.nan
             half = 1.96 * values.std(ddof=1) / np.sqrt(len(values)) if len(values) > 1 else np.nan
+            low, high = mean - half, mean + half
+            if group[output].dtype == bool:  # a proportion: keep the interval inside [0, 1]
+                low, high = max(0.0, low), min(1.0, high)
             row[f"{output}_mean"] = mean
-            row[f"{output}_low"] = mean - half
-            row[f"{output}_high"] = mean + half
+            row[f"{output}_low"] = low
+            row[f"{output}_high"] = high
         rows.append(row)
     return pd.DataFrame(rows)
 
