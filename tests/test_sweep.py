@@ -200,3 +200,27 @@ def test_every_sweep_config_composes_and_its_first_runs_run(name, tmp_path):
     for run in context.runs.head(2).to_dict("records"):
         row = execute_run(context, run)
         assert row["seed"] == run["seed"] and "agreement" in row
+
+
+@pytest.mark.parametrize("design, samples, files", [
+    ("sobol", 8, ["sobol_outcome_enlargement.csv", "figures/sobol_outcome_enlargement.png"]),
+    ("morris", 4, ["morris_outcome_enlargement.csv", "figures/morris_outcome_enlargement.png"]),
+])
+def test_sensitivity_indices_and_plots(tmp_path, design, samples, files):
+    from experiments.plot import plot_folder
+
+    spec = {"name": design, "design": design, "samples": samples, "seed": 4, "shard_size": 50,
+            "parameters": {"scenario.actors.russia.capability": {"low": 0.2, "high": 1.5},
+                           "scenario.actors.ukraine.salience.enlargement": {"low": 0.2, "high": 1.0}},
+            "outputs": ["outcome_enlargement"]}
+    folder = tmp_path / design
+    sweep(folder, spec, overrides=("scenario=jan2022_core", "rounds=6"))
+    (folder / "config.yaml").write_text("{}")
+    written = plot_folder(folder)
+    for name in files:
+        assert (folder / name).exists() and (folder / name) in written + [folder / name]
+    table = pd.read_csv(folder / files[0])
+    assert list(table["parameter"]) == ["scenario_actors_russia_capability",
+                                        "scenario_actors_ukraine_salience_enlargement"]
+    summary = pd.read_csv(folder / "summary.csv")
+    assert summary["n"].sum() == len(pd.read_parquet(folder / "runs.parquet"))
