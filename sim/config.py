@@ -93,6 +93,18 @@ class BudgetConfig:
 
 
 @dataclass
+class ClassroomConfig:
+    """A teacher's note for a classroom scenario (configs/scenario/classroom/)."""
+
+    learning_goal: str = ""
+    minutes: int = 50
+    look_for: List[str] = field(default_factory=list)  # what to watch in the app
+    questions: List[str] = field(default_factory=list)  # discussion questions
+    answer: str = ""  # worked answer where there is one (e.g. the warm-up's Nash solution)
+    what_happened: str = ""  # the historical outcome, for the debrief
+
+
+@dataclass
 class ScenarioConfig:
     """A negotiation: issues and actors, written in YAML or imported from CSV (``path``)."""
 
@@ -103,6 +115,7 @@ class ScenarioConfig:
     issues: Dict[str, IssueConfig] = field(default_factory=dict)
     actors: Dict[str, ActorConfig] = field(default_factory=dict)
     budget: Optional[BudgetConfig] = None
+    classroom: Optional[ClassroomConfig] = None  # teacher's note (classroom scenarios)
     # CSV import (scenario=from_csv): BDM/DEU long format Actor,Capability,Position,Salience[,Issue]
     path: Optional[str] = None  # a CSV file, or a directory with one CSV per issue
     scale: List[float] = field(default_factory=lambda: [0.0, 100.0])  # scale for imported issues

@@ -110,6 +110,7 @@ class Scenario:
     source: str = ""
     budget_issues: tuple[str, ...] = ()  # a divisible pie: these outcomes sum to budget_total
     budget_total: float = 0.0
+    classroom: Mapping[str, Any] | None = None  # teacher's note (configs/scenario/classroom/)
 
     # ---- lookups --------------------------------------------------------------------------------
     @cached_property
@@ -278,7 +279,7 @@ _ACTOR_KEYS = ("name", "capability", "position", "salience", "risk_exponent", "d
                "veto", "bloc", "strategy", "concession_exponent", "outside_option", "note")
 _OUTSIDE_KEYS = ("kind", "value", "optimism", "cost", "opponents")
 _SCENARIO_KEYS = ("id", "name", "description", "source", "issues", "actors", "budget", "path",
-                  "scale", "status_quo")
+                  "scale", "status_quo", "classroom")
 
 
 def scenario_source(scenario_id: str | None) -> str:
@@ -372,6 +373,7 @@ def _build(data: Mapping[str, Any], source: str) -> Scenario:
         id=str(scenario_id), issues=issues, actors=actors, name=str(data.get("name") or scenario_id),
         description=str(data.get("description") or ""), source=str(data.get("source") or ""),
         budget_issues=budget_issues, budget_total=budget_total,
+        classroom=dict(data["classroom"]) if data.get("classroom") else None,
     )
 
 
