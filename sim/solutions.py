@@ -249,10 +249,6 @@ class _Epigraph:
         return list(zip(s.lower, s.upper)) + [(0.0, float(span)) for span in np.tile(self.span, self.n)]
 
 
-def _best_start(scenario: Scenario, score: np.ndarray, sample: np.ndarray) -> np.ndarray:
-    return sample[int(np.nanargmax(score))]
-
-
 def _candidates(scenario: Scenario) -> np.ndarray:
     """Start points: the fixed sample plus ideal points, status quo, compromise and frontier points."""
     extra = [scenario.positions, scenario.status_quo[None], scenario_compromise(scenario)[None]]

@@ -79,7 +79,6 @@ class OffersProtocol(Protocol):
         self.agreed: np.ndarray | None = None
         self.cause = ""
         self.last_offer: np.ndarray | None = None
-        self.offers_made = 0
         self.current_proposer = 0
         self.equilibrium = [a.strategy.name == "equilibrium" for a in model.actors]
         if any(self.equilibrium):
@@ -196,7 +195,6 @@ class OffersProtocol(Protocol):
             if i != proposer and self.active[i] and (needed[i] or self.params.consent == "majority"):
                 accepts[i] = actor.accepts(bundle, self._threshold(i, t))
         agreed = self.agreement_reached(accepts, needed, proposer)
-        self.offers_made += 1
         if model.record_events:
             responses = np.where(accepts, "accept", "reject").astype(object)
             responses[~(needed | (self.params.consent == "majority"))] = "not_needed"
