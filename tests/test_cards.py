@@ -1,0 +1,188 @@
+"""Role cards (sim/cards.py, experiments/cards.py): content from the scenario and its YAML comments."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.cards import card_html, role_card, yaml_comments
+from sim.config import CONFIG_DIR
+from sim.runner import load_scenario
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = ["jan2022", "classroom/jan2022"]
+
+
+def _load(name: str):
+    path = CONFIG_DIR / "scenario" / f"{name}.yaml"
+    if not path.exists():
+        pytest.skip(f"{path.relative_to(REPO)} does not exist (yet)")
+    return load_scenario(name), yaml_comments(path)
+
+
+def _section(card: str, heading: str) -> str:
+    start = card.index(f"## {heading}")
+    following = card.find("\n## ", start + 1)
+    return card[start:] if following < 0 else card[start:following]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_actor_has_a_card_listing_every_issue_ranked_by_salience(name):
+    scenario, comments = _load(name)
+    for actor in scenario.actors:
+        card = role_card(scenario, actor.id, comments)
+        assert card.startswith(f"# Role card: {actor.name}")
+        for issue in scenario.issues:
+            assert issue.label in card, (actor.id, issue.id)
+        ranked = _section(card, "What you care about most")
+        headings = re.findall(r"^### \d+\. (.+) - salience ([\d.]+)$", ranked, flags=re.M)
+        assert [label for label, _ in headings] and len(headings) == scenario.n_issues
+        shown = [float(s) for _, s in headings]
+        assert shown == sorted(shown, reverse=True)
+        assert shown[0] == max(actor.salience.values())
+        top = max(scenario.issues, key=lambda i: actor.salience[i.id])
+        assert actor.salience[top.id] == shown[0]
+        red_lines = _section(card, "Red lines")
+        for iid in actor.veto:
+            assert scenario.issue(iid).label in red_lines
+        assert "disagreement value" in red_lines
+        for other in scenario.actors:
+            if other.id != actor.id:
+                assert f"### {other.name}" in _section(card, "What the others have said")
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_russia_card_carries_the_enlargement_basis_and_war(name):
+    scenario, comments = _load(name)
+    if "russia" not in scenario.actor_ids:
+        pytest.skip("no russia in this scenario")
+    basis = comments["actors.russia.position.enlargement"]
+    card = role_card(scenario, "russia", comments)
+    documented = _section(card, "Your documented positions")
+    # the comment's source (without the leading evidence mark) appears verbatim, with its mark
+    source = re.sub(r"^\s*\[[DJK]\]\s*", "", basis)
+    assert source in documented
+    assert re.search(r"NATO enlargement[^\n]*\*\* \[[DJK]\]", documented)
+    for url in re.findall(r"https?://\S+", basis):
+        assert url in card
+    if scenario.actor("russia").outside_option.kind == "war":
+        assert "war" in _section(card, "Red lines")
+        assert "chance of winning" in card
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_html_is_self_contained(name):
+    scenario, comments = _load(name)
+    for actor in scenario.actors:
+        page = card_html(role_card(scenario, actor.id, comments), actor.name)
+        assert page.startswith("<!DOCTYPE html>")
+        assert page.rstrip().endswith("</html>")
+        lower = page.lower()
+        for forbidden in ("<script", "<link", "src=", "@import", "url("):
+            assert forbidden not in lower, forbidden
+        assert page.count("<ul>") == page.count("</ul>")
+        assert page.count("<main") == 1
+
+
+def test_card_html_converts_the_markdown_subset():
+    page = card_html("# T\n\n- **b** see https://example.org/a.html.\n  - [x](https://e.org)\n\n"
+                     "| a | b |\n|---|---|\n| 1 | <2> |\n", "T & co")
+    assert "<title>T &amp; co</title>" in page
+    assert "<h1>T</h1>" in page and "<strong>b</strong>" in page
+    assert '<a href="https://example.org/a.html">' in page and '<a href="https://e.org">x</a>' in page
+    assert "<table>" in page and "<td>&lt;2&gt;</td>" in page
+
+
+def test_yaml_comments_parses_block_and_inline_yaml(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "# header comment\n"
+        "id: toy  # the id\n"
+        "description: >-\n"
+        "  folded text # not a comment key\n"
+        "  more text\n"
+        "issues:\n"
+        "  tax:  # issue comment\n"
+        "    label: \"Tax # rate\"  # [D] quoted hash kept in value\n"
+        "    status_quo: 50  # [J] guess, see https://example.org/q?a=1#frag\n"
+        "    scale: [0, 100]\n"
+        "actors:\n"
+        "  a:\n"
+        "    capability: 1  # [D] brief §1\n"
+        "    position: {tax: 10}\n"
+        "    salience:\n"
+        "      tax: 0.5  # [J] table\n"
+        "    veto:\n"
+        "      - tax  # needs a\n"
+        "    outside_option:\n"
+        "      opponents: [b]  # [J] the other one\n"
+        "  b:\n"
+        "    capability: 2\n"
+        "    position: {tax: 90}\n"
+        "    weird line without colon\n"
+        "    salience: {tax: 1}  # inline\n",
+        encoding="utf-8")
+    comments = yaml_comments(path)
+    assert comments["id"] == "the id"
+    assert comments["issues.tax"] == "issue comment"
+    assert comments["issues.tax.label"] == "[D] quoted hash kept in value"
+    assert comments["issues.tax.status_quo"] == "[J] guess, see https://example.org/q?a=1#frag"
+    assert comments["actors.a.capability"] == "[D] brief §1"
+    assert comments["actors.a.salience.tax"] == "[J] table"
+    assert comments["actors.a.veto.0"] == comments["actors.a.veto.tax"] == "needs a"
+    assert comments["actors.a.outside_option.opponents"] == "[J] the other one"
+    assert comments["actors.b.salience"] == "inline"
+    assert not any(key.startswith("description") for key in comments)
+    assert "actors.a.position" not in comments and "actors.b.capability" not in comments
+
+
+def test_yaml_comments_covers_every_number_of_jan2022():
+    comments = yaml_comments(CONFIG_DIR / "scenario" / "jan2022.yaml")
+    scenario = load_scenario("jan2022")
+    for actor in scenario.actors:
+        assert f"actors.{actor.id}.capability" in comments
+        for issue in scenario.issues:
+            assert f"actors.{actor.id}.position.{issue.id}" in comments
+            assert f"actors.{actor.id}.salience.{issue.id}" in comments
+    for issue in scenario.issues:
+        assert f"issues.{issue.id}.status_quo" in comments
+
+
+def test_unknown_actor_raises():
+    scenario, comments = _load("jan2022")
+    with pytest.raises(KeyError):
+        role_card(scenario, "atlantis", comments)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "experiments.cards", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_writes_a_card_per_actor_and_an_index(tmp_path):
+    out = tmp_path / "run"
+    done = cli("scenario=jan2022", f"hydra.run.dir={out}")
+    assert done.returncode == 0, done.stderr
+    folder = out / "cards"
+    assert str(folder) in done.stdout
+    assert len(list(folder.glob("*.md"))) == 4
+    assert len(list(folder.glob("*.html"))) == 5  # 4 cards + index
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert index.startswith("<!DOCTYPE html>")
+    for actor in ("usa", "nato", "russia", "ukraine"):
+        assert (folder / f"{actor}.md").exists() and (folder / f"{actor}.html").exists()
+        assert f'href="{actor}.html"' in index
+
+
+def test_cli_bad_input_is_one_line_exit_2(tmp_path):
+    done = cli("scenario=no_such_scenario", f"hydra.run.dir={tmp_path / 'x'}")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "no_such_scenario" in done.stderr
+    done = cli("scenario=jan2022", "scenario.actors.russia.capability=-1",
+               f"hydra.run.dir={tmp_path / 'y'}")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "capability" in done.stderr
