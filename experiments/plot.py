@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from sim import plots
 from sim.analysis import agreement_grid, morris_indices, sobol_indices, summary_table
@@ -22,7 +23,10 @@ from sim.sweep import spec_from_config
 def plot_folder(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     spec = spec_from_config(json.loads((folder / "design.json").read_text())["spec"], str(folder / "design.json"))
-    runs = pd.read_parquet(folder / "runs.parquet")
+    # Only the columns the figures and tables use: memory must not grow with the number of runs.
+    available = set(pq.read_schema(folder / "runs.parquet").names)
+    wanted = ["point", "scenario", "protocol", *[p.column for p in spec.parameters], *spec.outputs]
+    runs = pd.read_parquet(folder / "runs.parquet", columns=[c for c in dict.fromkeys(wanted) if c in available])
     written: list[Path] = []
     if runs.empty:
         return written

@@ -209,10 +209,13 @@ def design_points(spec: SweepSpec) -> pd.DataFrame:
 
 
 def run_seeds(master: int, count: int) -> np.ndarray:
-    """One 63-bit seed per run index, spawned from the master seed in the parent."""
-    children = np.random.SeedSequence(master).spawn(count)
-    return np.array([int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for child in children],
-                    dtype=np.int64)
+    """One 63-bit seed per run index: child ``i`` of ``SeedSequence(master).spawn(count)``, built one at
+    a time (same numbers as spawn, without holding ``count`` SeedSequence objects)."""
+    seeds = np.empty(count, dtype=np.int64)
+    for index in range(count):
+        child = np.random.SeedSequence(master, spawn_key=(index,))
+        seeds[index] = int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+    return seeds
 
 
 def run_table(spec: SweepSpec) -> pd.DataFrame:
@@ -348,14 +351,15 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def execute_shard(context: SweepContext, index: int, fail: Callable[[Mapping], None] | None = None) -> tuple[int, int]:
-    """Run shard ``index`` and write it (and its failures) atomically. Returns (done, failed)."""
-    start, stop = shard_ranges(len(context.runs), context.spec.shard_size)[index]
+def execute_shard(context: SweepContext, index: int, runs: pd.DataFrame | None = None) -> tuple[int, int]:
+    """Run shard ``index`` (its rows of the run table, or ``runs`` when given) and write it and its
+    failures atomically. Returns (done, failed)."""
+    if runs is None:
+        start, stop = shard_ranges(len(context.runs), context.spec.shard_size)[index]
+        runs = context.runs.iloc[start:stop]
     rows, failures = [], []
-    for run in context.runs.iloc[start:stop].to_dict("records"):
+    for run in runs.to_dict("records"):
         try:
-            if fail is not None:
-                fail(run)
             rows.append(execute_run(context, run))
         except Exception as error:  # noqa: BLE001 - recorded (bad points included), the sweep goes on
             failures.append({**{k: _plain(v) for k, v in run.items()}, "error": repr(error),
@@ -376,8 +380,8 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _worker(context: SweepContext, index: int) -> tuple[int, int, int]:
-    done, failed = execute_shard(context, index)
+def _worker(context: SweepContext, index: int, runs: pd.DataFrame) -> tuple[int, int, int]:
+    done, failed = execute_shard(context, index, runs)
     return index, done, failed
 
 
@@ -481,8 +485,13 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from dataclasses import replace
+
+    ranges = shard_ranges(len(context.runs), context.spec.shard_size)
+    light = replace(context, runs=context.runs.iloc[:0])  # each task carries only its own rows
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        futures = [pool.submit(_worker, context, index) for index in shards]
+        futures = [pool.submit(_worker, light, index, context.runs.iloc[slice(*ranges[index])])
+                   for index in shards]
         for future in as_completed(futures):
             _, d, f = future.result()
             done, failed = done + d, failed + f

@@ -52,6 +52,9 @@ def sweep(folder, spec=SPEC, workers=1, overrides=("scenario=jan2022_core", "rou
 def test_seeds_are_spawned_by_run_index_and_distinct():
     seeds = run_seeds(42, 1000)
     assert len(set(seeds)) == 1000 and np.all(seeds >= 0)
+    spawned = np.random.SeedSequence(42).spawn(1000)  # exactly SeedSequence.spawn, child by child
+    assert seeds[[0, 1, 999]].tolist() == [int(spawned[i].generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+                                            for i in (0, 1, 999)]
     assert run_seeds(42, 10).tolist() == seeds[:10].tolist()  # a longer design keeps the first seeds
     table = run_table(spec_from_config(SPEC))
     assert len(table) == 2 * 2 * 3 and table.groupby("point")["seed"].nunique().eq(3).all()
