@@ -151,7 +151,7 @@ def protocol_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def bench_sweep(runs: int = 200, hydra_runs: int = 12) -> list[dict]:
+def bench_sweep(runs: int = 1000, hydra_runs: int = 12) -> list[dict]:
     """Runs per second on jan2022 (20-round limit) per protocol: our sweep with 1 and 2 workers,
     Mesa's batch_run on the same model, runs and seeds, and one Hydra (multirun) job per run."""
     import subprocess
