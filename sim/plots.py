@@ -26,6 +26,22 @@ def _wrap(text: str, width: int = 34) -> str:
     return "\n".join(textwrap.wrap(text, width)) if text else ""
 
 
+def _issue_panels(count: int, columns: int | None, width: float, height: float) -> tuple[Figure, np.ndarray]:
+    """A figure with one panel per issue (up to 3 per row); unused panels are hidden."""
+    columns = columns or min(3, count)
+    rows = math.ceil(count / columns)
+    figure = Figure(figsize=(width * columns, height * rows + 0.8), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
+    for ax in axes[count:]:
+        ax.set_visible(False)
+    return figure, axes
+
+
+def _legend_below(figure: Figure, ax, columns: int) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), columns), fontsize=8)
+
+
 def positions_figure(rounds: pd.DataFrame, issues: pd.DataFrame, columns: int | None = None) -> Figure:
     """One panel per issue: each actor's position by round, with the status quo and the reference
     solutions marked and the issue's end texts at the bottom and top of the scale.
@@ -36,11 +52,7 @@ def positions_figure(rounds: pd.DataFrame, issues: pd.DataFrame, columns: int | 
             median, nash), e.g. ``RunResult.issues``.
     """
     issue_ids = list(issues["issue"])
-    count = len(issue_ids)
-    columns = columns or min(3, count)
-    rows = math.ceil(count / columns)
-    figure = Figure(figsize=(5.2 * columns, 3.9 * rows + 0.8), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
+    figure, axes = _issue_panels(len(issue_ids), columns, 5.2, 3.9)
     actors = list(dict.fromkeys(rounds["actor"]))
     colours = plt.get_cmap("tab10" if len(actors) <= 10 else "tab20")
     reference = issues.set_index("issue")
@@ -67,10 +79,7 @@ def positions_figure(rounds: pd.DataFrame, issues: pd.DataFrame, columns: int | 
                 ha="left", fontsize=7, color="0.25",
                 bbox=dict(facecolor="white", alpha=0.7, edgecolor="none", pad=1))
         ax.grid(alpha=0.3)
-    for ax in axes[count:]:
-        ax.set_visible(False)
-    handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 8), fontsize=8)
+    _legend_below(figure, axes[0], 8)
     return figure
 
 
@@ -131,11 +140,7 @@ def offers_figure(events: pd.DataFrame, issues: pd.DataFrame, columns: int | Non
     the agreed offer, crosses for rejected ones."""
     offers = events[events["kind"] == "offer"] if "kind" in events else events
     issue_ids = list(issues["issue"])
-    count = len(issue_ids)
-    columns = columns or min(3, count)
-    rows = math.ceil(count / columns)
-    figure = Figure(figsize=(5.0 * columns, 3.4 * rows + 0.8), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
+    figure, axes = _issue_panels(len(issue_ids), columns, 5.0, 3.4)
     proposers = list(dict.fromkeys(offers["proposer"])) if not offers.empty else []
     colours = plt.get_cmap("tab10")
     reference = issues.set_index("issue")
@@ -155,10 +160,7 @@ def offers_figure(events: pd.DataFrame, issues: pd.DataFrame, columns: int | Non
         ax.set_xlabel("round")
         ax.set_ylabel("offered value")
         ax.grid(alpha=0.3)
-    for ax in axes[count:]:
-        ax.set_visible(False)
-    handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 6), fontsize=8)
+    _legend_below(figure, axes[0], 6)
     return figure
 
 

@@ -139,9 +139,6 @@ def test_agreements_are_individually_rational_and_inside_the_range(scenario, rul
     assert np.all(values[consenting] >= d[consenting] - 1e-9)  # individually rational
     if rule["consent"] == "unanimity":  # everyone consented: the bundle is in everyone's range
         assert consenting.all() and np.all(values >= d - 1e-9)
-    # the bargaining-range estimate must count a point as "inside" exactly when it is
-    inside = np.all(scenario_utilities(scenario, bundle[None])[consenting, 0] >= d[consenting])
-    assert inside
 
 
 @given(scenarios(max_actors=4, max_issues=3), st.integers(0, 3), st.floats(0.5, 3.0))
