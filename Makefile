@@ -4,12 +4,17 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench clean help
+ASSETS := .cache/solara-cdn
+HOST   ?= 127.0.0.1
+PORT   ?= 8765
+
+.PHONY: run test bench classroom assets clean help
 
 help:
 	@echo "make run    set up .venv and run the main job (results/ ... figures)"
 	@echo "make test   set up .venv and run the test suite"
 	@echo "make bench  run the benchmarks (experiments/bench.py)"
+	@echo "make classroom [HOST=0.0.0.0] [PORT=8765]  serve the classroom app (HOST=0.0.0.0: the class's LAN)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || { python=$$(tools/find-python) && echo "creating $(VENV) with $$python" && "$$python" -m venv $(VENV); }
@@ -21,11 +26,22 @@ run: $(STAMP)
 	$(PY) -m experiments.run scenario=jan2022 protocol=eu seed=1 rounds=20
 	$(PY) -m experiments.sweep sweep=smoke sweep.workers=2
 
-test: $(STAMP)
-	$(PY) -m pytest
+# Solara's front-end files, from the npm registry, served by the app itself (no CDN at run time).
+$(ASSETS)/.stamp: tools/fetch-solara-assets
+	@if command -v npm >/dev/null; then tools/fetch-solara-assets $(ASSETS) && touch $@; \
+	else echo "warning: npm not found: the classroom app and its browser test need Solara's assets (tools/fetch-solara-assets)"; fi
+
+assets: $(ASSETS)/.stamp
+
+test: $(STAMP) $(ASSETS)/.stamp
+	SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(PY) -m pytest
+
+classroom: $(STAMP) $(ASSETS)/.stamp
+	SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(VENV)/bin/solara run sim/classroom/app.py \
+		--host $(HOST) --port $(PORT) --production
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .cache

@@ -3,8 +3,10 @@
     python -m experiments.debrief results/run/2026-11-27_18-41-54
 
 The report holds: the timeline of offers and responses (or the positions by round), the outcome beside
-the compromise and Nash solutions and the status quo, and what happened in reality (the scenario's
-teacher's note, ``classroom.what_happened``, for classroom scenarios). It opens without network
+the compromise and Nash solutions and the status quo, what happened in reality (the scenario's
+teacher's note, ``classroom.what_happened``, for classroom scenarios) and, when a person played a seat
+in the classroom app (``play_as`` in runs.parquet), that person's utility beside the model agent's in
+the same seat over ``--replicates`` runs of the same config (seeds spawned from the session's seed). It opens without network
 access: no scripts, no external files. Exit status 2 if the folder is not a results folder.
 """
 
@@ -43,7 +45,55 @@ def table_html(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, float_format=lambda v: f"{v:.2f}", border=0, escape=True)
 
 
-def report(folder: Path) -> str:
+def seat_comparison(folder: Path, runs: pd.DataFrame, replicates: int) -> str:
+    """HTML: a human-played seat's utility beside the model agent's in that seat over ``replicates``
+    runs of the same config ("" when nobody played a seat)."""
+    import numpy as np
+
+    from sim.runner import run_config
+    from sim.sweep import run_seeds
+
+    row = runs.iloc[0]
+    seat = row.get("play_as") if "play_as" in runs else None
+    if not isinstance(seat, str) or seat in ("", "nobody") or replicates <= 0:
+        return ""
+    cfg = OmegaConf.load(folder / "config.yaml")
+    cfg.record.rounds, cfg.record.events = False, False
+    session_seed = int(row["seed"])
+    seeds = [session_seed, *[int(s) for s in run_seeds(session_seed, replicates - 1)]]
+    rows = []
+    for seed in seeds:
+        cfg.seed = seed
+        rows.append(run_config(cfg).runs.iloc[0])
+    model = pd.DataFrame(rows)
+    human = float(row[f"utility_{seat}"])
+    values = model[f"utility_{seat}"].to_numpy(dtype=float)
+    d = float(row[f"disagreement_{seat}"])
+    table = pd.DataFrame([
+        {"who": f"you, playing {seat}", "runs": 1, "agreement": "yes" if row["agreement"] else "no",
+         "utility": human, "mean": human, "min": human, "max": human},
+        {"who": f"the model agent in {seat}'s seat (same seed {session_seed})", "runs": 1,
+         "agreement": "yes" if model["agreement"].iloc[0] else "no", "utility": values[0],
+         "mean": values[0], "min": values[0], "max": values[0]},
+        {"who": "the model agent, all replicates", "runs": len(values),
+         "agreement": f"{model['agreement'].mean():.0%}", "utility": float(np.median(values)),
+         "mean": float(values.mean()), "min": float(values.min()), "max": float(values.max())},
+    ])
+    better = float((values < human - 1e-9).mean())
+    if np.ptp(values) < 1e-12:
+        spread = ("With these settings the protocol has no randomness (no belief noise, fixed proposal order): "
+                  f"all {len(values)} replicates give the model agent the same result.")
+    else:
+        spread = f"You did better than the model agent in {better:.0%} of {len(values)} replicates."
+    verdict = ("better than" if human > values.mean() + 1e-9 else "worse than" if human < values.mean() - 1e-9
+               else "the same as")
+    figure = plots.replicate_figure(values, human, d, seat)
+    return (f"<h2>Your seat: {html.escape(seat)} played by a person, against the model agent</h2>"
+            f"<p>Your utility {human:.3f} is {verdict} the model agent's average {values.mean():.3f} in the "
+            f"same seat (outside option {d:.3f}). {html.escape(spread)}</p>" + table_html(table) + embed(figure))
+
+
+def report(folder: Path, replicates: int = 30) -> str:
     """The HTML text of the debrief of one results folder."""
     runs = pd.read_parquet(folder / "runs.parquet")
     issues = pd.read_parquet(folder / "issues.parquet")
@@ -78,6 +128,7 @@ def report(folder: Path) -> str:
         for protocol, part in rounds.groupby("protocol", sort=False):
             parts.append(f"<h2>Positions by round ({html.escape(str(protocol))})</h2>")
             parts.append(embed(plots.positions_figure(part, issues)))
+    parts.append(seat_comparison(folder, runs, replicates))
     parts.append("<h2>What happened</h2>")
     if note.get("what_happened"):
         parts.append(f'<div class="note">{html.escape(note["what_happened"])}</div>')
@@ -94,6 +145,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path)
     parser.add_argument("--out", type=Path, default=None, help="report file (default <folder>/report.html)")
+    parser.add_argument("--replicates", type=int, default=30,
+                        help="runs of the model agent in a person-played seat (default 30)")
     args = parser.parse_args(argv)
     needed = [n for n in ("runs.parquet", "issues.parquet", "config.yaml") if not (args.folder / n).exists()]
     if needed:
@@ -101,7 +154,10 @@ def main(argv: list[str] | None = None) -> None:
               "python -m experiments.run", file=sys.stderr)
         sys.exit(2)
     out = args.out or args.folder / "report.html"
-    out.write_text(report(args.folder), encoding="utf-8")
+    if args.replicates < 0:
+        print(f"error: command line: --replicates: {args.replicates}; must be >= 0", file=sys.stderr)
+        sys.exit(2)
+    out.write_text(report(args.folder, replicates=args.replicates), encoding="utf-8")
     print(out)
 
 

@@ -98,6 +98,7 @@ class ClassroomConfig:
 
     learning_goal: str = ""
     minutes: int = 50
+    rounds: Optional[int] = None  # round limit the app starts with (the deadline); None = 20
     look_for: List[str] = field(default_factory=list)  # what to watch in the app
     questions: List[str] = field(default_factory=list)  # discussion questions
     answer: str = ""  # worked answer where there is one (e.g. the warm-up's Nash solution)

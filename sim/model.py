@@ -179,6 +179,8 @@ class BargainingModel(mesa.Model):
         if not self.running:
             return
         self.protocol.step()
+        if self.protocol.waiting:  # a human seat must act first; the round resumes on the next step
+            return
         self.round += 1
         if self.record_rounds:
             self.datacollector.collect(self)
@@ -189,6 +191,9 @@ class BargainingModel(mesa.Model):
         """Step until stopped; returns self."""
         while self.running:
             self.step()
+            if self.protocol.waiting:
+                raise RuntimeError(f"run() cannot play a human seat: the protocol waits for it to "
+                                   f"{self.protocol.waiting}")
         return self
 
     def outcome(self) -> ProtocolOutcome:

@@ -274,3 +274,35 @@ def morris_figure(indices: pd.DataFrame, output: str) -> Figure:
     ax.set_title(f"Morris screening for {output}")
     ax.grid(alpha=0.3)
     return figure
+
+
+def replicate_figure(values: np.ndarray, human: float, disagreement: float, seat: str) -> Figure:
+    """The model agent's utility in a seat over replicates (histogram) against a person's result."""
+    figure = Figure(figsize=(6.5, 3.2), layout="constrained")
+    ax = figure.subplots()
+    low, high = min(values.min(), human, disagreement), max(values.max(), human, disagreement)
+    pad = max(0.02, 0.05 * (high - low))
+    ax.hist(values, bins=np.linspace(low - pad, high + pad, 21), color="tab:gray", alpha=0.7,
+            label=f"model agent ({len(values)} runs)")
+    ax.axvline(human, color="tab:red", linewidth=2.5, label="you")
+    ax.axvline(disagreement, color="black", linestyle=":", label="outside option")
+    ax.set_xlabel(f"utility of {seat}")
+    ax.set_ylabel("runs")
+    ax.legend(loc="upper left", fontsize=8)
+    return figure
+
+
+def utilities_figure(table: pd.DataFrame, title: str = "utility by round") -> Figure:
+    """Each party's utility by round (columns: round, then one per actor)."""
+    figure = Figure(figsize=(6.5, 3.4), layout="constrained")
+    ax = figure.subplots()
+    actors = [c for c in table.columns if c != "round"]
+    for actor in actors:
+        ax.plot(table["round"], table[actor], marker="o", markersize=3, label=actor)
+    ax.set_xlabel("round")
+    ax.set_ylabel("utility")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title(title)
+    if actors:
+        ax.legend(fontsize=8, ncols=min(4, len(actors)), loc="lower right")
+    return figure

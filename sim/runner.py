@@ -176,18 +176,26 @@ def scenario_from_cfg(cfg: Any) -> Scenario:
                                 base_dir=base)
 
 
+def strategy_of(cfg: Any) -> tuple[str, float | None]:
+    """The default concession strategy of a composed config: (name, exponent or None)."""
+    from omegaconf import OmegaConf
+
+    strategy_cfg = OmegaConf.to_container(cfg.strategy, resolve=True)
+    return strategy_cfg.get("name", "linear"), strategy_cfg.get("exponent")
+
+
 def run_config(cfg: Any) -> RunResult:
     """Run the experiment a composed config describes (protocol, strategy, seed, rounds)."""
     from omegaconf import OmegaConf
 
     scenario = scenario_from_cfg(cfg)
     protocol_cfg = OmegaConf.to_container(cfg.protocol, resolve=True)
-    strategy_cfg = OmegaConf.to_container(cfg.strategy, resolve=True)
+    strategy, exponent = strategy_of(cfg)
     protocol = protocol_cfg.pop("name", None)
     if protocol is None:
         raise ConfigError("configs/protocol", "protocol.name", "missing; the protocol's registry name")
-    common = dict(seed=cfg.seed, rounds=cfg.rounds, strategy=strategy_cfg.get("name", "linear"),
-                  strategy_exponent=strategy_cfg.get("exponent"), record_rounds=cfg.record.rounds,
+    common = dict(seed=cfg.seed, rounds=cfg.rounds, strategy=strategy,
+                  strategy_exponent=exponent, record_rounds=cfg.record.rounds,
                   record_events=cfg.record.events, config_hash=config_hash(cfg))
     if protocol == "all":
         names = protocol_cfg.get("protocols") or ["eu", "offers", "exchange"]

@@ -35,6 +35,7 @@ class Protocol(ABC):
         self.model = model
         self.params = params
         self.done = False
+        self.waiting = ""  # what a human seat must do before the round can finish ("" = nothing)
 
     @abstractmethod
     def step(self) -> None:

@@ -80,6 +80,11 @@ class OffersProtocol(Protocol):
         self.cause = ""
         self.last_offer: np.ndarray | None = None
         self.current_proposer = 0
+        self.seat: int | None = None  # a human plays this actor (classroom): see take_seat()
+        self.seat_bundle: np.ndarray | None = None
+        self.seat_response: bool | None = None
+        self.pending: np.ndarray | None = None  # this round's offer, when it awaits the seat's answer
+        self._opened = -1  # the round whose proposer has been drawn
         self.equilibrium = [a.strategy.name == "equilibrium" for a in model.actors]
         if any(self.equilibrium):
             self._prepare_equilibrium()
@@ -171,29 +176,54 @@ class OffersProtocol(Protocol):
         return np.array([a.aspiration(round_index, self.deadline) for a in self.model.actors])
 
     def step(self) -> None:
+        """One round: the proposer offers a bundle, the needed responders answer.
+
+        With a human seat (``seat``), the round pauses where the human must act: ``waiting`` is
+        "propose" (call :meth:`propose`) or "respond" (call :meth:`respond`); the next ``step()``
+        resumes the same round without drawing any random number twice."""
         model = self.model
         t = model.round
-        if t >= self.deadline:
-            self.done, self.cause = True, "deadline"
-            return
-        if self.params.walkout and not any(self.equilibrium) and self._walkouts(t):
-            return
-        proposer = self.proposer_of(t)
-        self.current_proposer = proposer
-        aspiration = np.maximum(self.aspirations(t), model.disagreement)
-        if self.equilibrium[proposer]:
-            bundle = self._equilibrium_offer(proposer, t)
-        else:
-            bundle = self._best_offer(proposer, aspiration)
-        self.last_offer = bundle
-        values = np.array([a.utility(bundle) for a in model.actors])
+        if self.pending is None:
+            if self._opened != t:
+                if t >= self.deadline:
+                    self.done, self.cause = True, "deadline"
+                    return
+                if self.params.walkout and not any(self.equilibrium) and self._walkouts(t):
+                    return
+                self.current_proposer = self.proposer_of(t)
+                self._opened = t
+            proposer = self.current_proposer
+            if proposer == self.seat:
+                if self.seat_bundle is None:
+                    self.waiting = "propose"
+                    return
+                bundle, self.seat_bundle = self.seat_bundle, None
+            else:
+                aspiration = np.maximum(self.aspirations(t), model.disagreement)
+                if self.equilibrium[proposer]:
+                    bundle = self._equilibrium_offer(proposer, t)
+                else:
+                    bundle = self._best_offer(proposer, aspiration)
+            self.pending = bundle
+            self.last_offer = bundle
+        proposer, bundle = self.current_proposer, self.pending
         needed = self.needed(bundle[None])[:, 0] & self.active
         needed[proposer] = False
+        asked = needed | (self.params.consent == "majority")
+        asked[proposer] = False
+        asked &= self.active
+        if self.seat is not None and asked[self.seat] and self.seat_response is None:
+            self.waiting = "respond"
+            return
+        self.waiting = ""
+        values = np.array([a.utility(bundle) for a in model.actors])
         accepts = np.zeros(self.n, dtype=bool)
         for actor in model.actors:
             i = actor.index
-            if i != proposer and self.active[i] and (needed[i] or self.params.consent == "majority"):
-                accepts[i] = actor.accepts(bundle, self._threshold(i, t))
+            if asked[i]:
+                accepts[i] = (self.seat_response if i == self.seat
+                              else actor.accepts(bundle, self._threshold(i, t)))
+        self.pending, self.seat_response = None, None
         agreed = self.agreement_reached(accepts, needed, proposer)
         if model.record_events:
             responses = np.where(accepts, "accept", "reject").astype(object)
@@ -210,6 +240,50 @@ class OffersProtocol(Protocol):
             self.agreed, self.done = bundle, True
         elif t + 1 >= self.deadline:
             self.done, self.cause = True, "deadline"
+
+    # ---- a human seat (classroom play-as) ---------------------------------------------------------------
+    def take_seat(self, actor: str) -> None:
+        """Let a person play ``actor``: the protocol then waits for :meth:`propose` when it is that
+        actor's turn and for :meth:`respond` when an offer needs its answer. The person's actor never
+        walks out on its own."""
+        scenario = self.model.negotiation
+        if actor not in scenario.actor_ids:
+            raise ConfigError("classroom", "play_as", f"unknown actor {actor!r}; allowed: "
+                                                      f"{', '.join(scenario.actor_ids)}")
+        if any(self.equilibrium):
+            raise ConfigError("configs/strategy/equilibrium.yaml", "strategy",
+                              "play-as needs model agents that bargain by aspiration, not equilibrium")
+        self.seat = scenario.actor_ids.index(actor)
+
+    def propose(self, bundle: np.ndarray) -> np.ndarray:
+        """The seat's proposal for this round (clipped to the scales, snapped to discrete levels)."""
+        if self.waiting != "propose":
+            raise RuntimeError(f"not the seat's turn to propose (waiting: {self.waiting or 'nothing'})")
+        scenario = self.model.negotiation
+        bundle = np.asarray(bundle, dtype=float).reshape(-1)
+        if bundle.shape != (self.k,):
+            raise ValueError(f"a proposal needs {self.k} values, one per issue; got {bundle.size}")
+        self.seat_bundle = scenario.snap(np.clip(bundle, scenario.lower, scenario.upper))
+        self.waiting = ""
+        return self.seat_bundle
+
+    def respond(self, accept: bool) -> None:
+        """The seat's answer to the pending offer."""
+        if self.waiting != "respond":
+            raise RuntimeError(f"no offer is waiting for the seat's answer (waiting: {self.waiting or 'nothing'})")
+        self.seat_response = bool(accept)
+        self.waiting = ""
+
+    def believed_by(self, observer: int, bundle: np.ndarray, round_index: int | None = None) -> dict[str, np.ndarray]:
+        """What ``observer`` believes of a bundle: each actor's utility and the least it is thought
+        to accept this round (its aspiration, not below its outside option), and so whether it
+        would accept (the proposer's own view: MODEL.md §4.2)."""
+        t = self.model.round if round_index is None else round_index
+        bundle = self.model.negotiation.snap(np.asarray(bundle, dtype=float)[None])
+        believed = self._believed(observer, bundle)[:, 0]
+        threshold = np.maximum(self.aspirations(t), self.model.disagreement)
+        return {"utility": believed, "threshold": threshold,
+                "accepts": believed >= threshold - TOLERANCE, "needed": self.needed(bundle)[:, 0] & self.active}
 
     def _threshold(self, i: int, t: int) -> float:
         """The lowest utility actor i accepts now: max(aspiration, disagreement)."""
@@ -278,7 +352,7 @@ class OffersProtocol(Protocol):
         floor = np.maximum(floor, model.disagreement)
         leaving: list[tuple[float, int, float]] = []
         for i in np.flatnonzero(self.active):
-            if model.negotiation.actors[i].outside_option.kind == "status_quo":
+            if i == self.seat or model.negotiation.actors[i].outside_option.kind == "status_quo":
                 continue
             if self.params.consent == "veto" and not (self.principal[i] or model.negotiation.vetoes[i].any()):
                 continue  # an actor whose consent is never needed has nothing to walk out of
