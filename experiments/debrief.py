@@ -71,19 +71,19 @@ def seat_comparison(folder: Path, runs: pd.DataFrame, replicates: int) -> str:
     d = float(row[f"disagreement_{seat}"])
     table = pd.DataFrame([
         {"who": f"you, playing {seat}", "runs": 1, "agreement": "yes" if row["agreement"] else "no",
-         "utility": human, "mean": human, "min": human, "max": human},
+         "mean utility": human, "min": human, "max": human},
         {"who": f"the model agent in {seat}'s seat (same seed {session_seed})", "runs": 1,
-         "agreement": "yes" if model["agreement"].iloc[0] else "no", "utility": values[0],
-         "mean": values[0], "min": values[0], "max": values[0]},
+         "agreement": "yes" if model["agreement"].iloc[0] else "no", "mean utility": values[0],
+         "min": values[0], "max": values[0]},
         {"who": "the model agent, all replicates", "runs": len(values),
-         "agreement": f"{model['agreement'].mean():.0%}", "utility": float(np.median(values)),
-         "mean": float(values.mean()), "min": float(values.min()), "max": float(values.max())},
+         "agreement": f"{model['agreement'].mean():.0%}", "mean utility": float(values.mean()),
+         "min": float(values.min()), "max": float(values.max())},
     ])
-    better = float((values < human - 1e-9).mean())
     if np.ptp(values) < 1e-12:
         spread = ("With these settings the protocol has no randomness (no belief noise, fixed proposal order): "
                   f"all {len(values)} replicates give the model agent the same result.")
     else:
+        better = float((values < human - 1e-9).mean())
         spread = f"You did better than the model agent in {better:.0%} of {len(values)} replicates."
     verdict = ("better than" if human > values.mean() + 1e-9 else "worse than" if human < values.mean() - 1e-9
                else "the same as")

@@ -125,14 +125,21 @@ def run(
                             strategy=strategy, strategy_exponent=strategy_exponent, rounds=rounds,
                             rng=seed, record_rounds=record_rounds, record_events=record_events)
     model.run()
-    row = outcome(model, seed=seed, config_hash=config_hash)
-    rounds = model.rounds_table() if record_rounds else pd.DataFrame()
+    return result_of(model, seed=seed, config_hash=config_hash)
+
+
+def result_of(model: BargainingModel, seed: Any = None, config_hash: str = "",
+              issues: pd.DataFrame | None = None) -> RunResult:
+    """The tables of a finished (or stopped) model: its outcome row, rounds and events as recorded,
+    and the per-issue reference table (``issues``, if the caller already has it)."""
+    rounds = model.rounds_table() if model.record_rounds else pd.DataFrame()
     if not rounds.empty:
-        rounds.insert(0, "protocol", protocol)
+        rounds.insert(0, "protocol", model.protocol.name)
     return RunResult(
-        scenario=scenario, model=model, runs=pd.DataFrame([row]), rounds=rounds,
-        events=model.events_table() if record_events else pd.DataFrame(),
-        issues=reference_table(scenario, model.disagreement),
+        scenario=model.negotiation, model=model,
+        runs=pd.DataFrame([outcome(model, seed=seed, config_hash=config_hash)]), rounds=rounds,
+        events=model.events_table() if model.record_events else pd.DataFrame(),
+        issues=reference_table(model.negotiation, model.disagreement) if issues is None else issues,
     )
 
 
@@ -257,9 +264,10 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     tmp.replace(path)
 
 
-def write_run(result: RunResult, folder: Path, cfg: Any = None, figures: bool = True) -> Path:
-    """Write a run's folder: config.yaml, manifest.json (completed last), runs/rounds/events/issues
-    Parquet tables and figures/positions.png."""
+def write_run(result: RunResult, folder: Path, cfg: Any = None, figures: bool = True,
+              **manifest_extra: Any) -> Path:
+    """Write a run's folder: config.yaml, manifest.json (completed last; ``manifest_extra`` added to
+    it), runs/rounds/events/issues Parquet tables and figures/positions.png."""
     from omegaconf import OmegaConf
 
     started = time.time()
@@ -268,7 +276,7 @@ def write_run(result: RunResult, folder: Path, cfg: Any = None, figures: bool = 
     seed = result.runs["seed"].iloc[0]
     seed = None if seed is None or pd.isna(seed) else int(seed)
     extra = {"scenario": result.scenario.id, "protocol": result.runs["protocol"].iloc[0],
-             "config_hash": result.runs["config_hash"].iloc[0]}
+             "config_hash": result.runs["config_hash"].iloc[0], **manifest_extra}
     write_json(folder / "manifest.json", manifest(seed, started, False, **extra))
     if cfg is not None:
         (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))

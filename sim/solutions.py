@@ -504,7 +504,6 @@ def bargaining_range(scenario: Scenario, disagreement: np.ndarray | None = None,
 
 @lru_cache(maxsize=1024)
 def _range_cached(key: _ScenarioKey, d: tuple, mask: tuple, count: int) -> float:
-    scenario = key.scenario
     values = _sample_utilities(key, count)
     mask_arr = np.array(mask)
     inside = np.all(values[mask_arr] >= np.array(d)[mask_arr, None], axis=0)

@@ -22,8 +22,6 @@ Conventions shared with ``eu.py`` so that the two can be compared:
 
 from __future__ import annotations
 
-import math
-
 CONFLICT, COMPROMISE, CAPITULATE = "conflict", "compromise", "capitulate"
 
 

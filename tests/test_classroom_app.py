@@ -43,8 +43,11 @@ def test_the_page_renders_with_its_own_model_per_session():
     _, first = solara.render(app.Page(), handle_error=False)
     _, second = solara.render(app.Page(), handle_error=False)
     assert "Export report" in buttons(first)
-    models = [rc.find(v.Btn, children=["Export report"]) for rc in (first, second)]
-    assert all(len(m.widgets) == 1 for m in models)
+    seat = {rc: rc.find(v.Select, label="Play as").widget for rc in (first, second)}
+    seat[first].v_model = "ukraine"  # the first session's model takes a seat ...
+    first.find(v.Html, children=["You now play ukraine."]).assert_single()
+    assert seat[second].v_model == "nobody"  # ... the second session's model is untouched
+    assert not second.find(v.Html, children=["You now play ukraine."]).widgets
 
 
 def test_step_updates_the_offer_table_and_charts():

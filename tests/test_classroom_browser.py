@@ -38,7 +38,7 @@ def _missing() -> str:
     if not assets or not (Path(assets) / "@widgetti" / "solara-vuetify-app@10.1.1").exists():
         return "Solara assets missing: run via `make test` (tools/fetch-solara-assets)"
     try:
-        import playwright  # noqa: F401
+        import playwright  # noqa: F401  (is it installed?)
     except ImportError:
         return "playwright not installed"
     return ""

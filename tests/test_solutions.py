@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
 
 from sim.solutions import (
     bargaining_range, compromise, kalai_smorodinsky, nash_solution, pareto_check, pareto_frontier,

@@ -24,9 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from omegaconf import OmegaConf
+
 from sim.config import CONFIG_DIR, ConfigError, register_configs
-from sim.metrics import outcome, reference_table
+from sim.metrics import reference_table
 from sim.model import BargainingModel
+from sim.runner import config_hash, result_of, scenario_from_cfg, strategy_of, write_run
 
 NOBODY = "nobody"  # play_as value: every seat is a model agent
 PROTOCOLS = ("offers", "eu", "exchange")  # what the app offers, first = default
@@ -114,8 +117,6 @@ class ClassroomModel(BargainingModel):
 
     def __init__(self, scenario: str = DEFAULT_SCENARIO, protocol: str = "offers", play_as: str = NOBODY,
                  seed: int | str = 1, rounds: int = 0, tuning: Tuning | None = None, rng: Any = None):
-        from sim.runner import scenario_from_cfg, strategy_of
-
         try:
             seed = int(seed)
         except (TypeError, ValueError):
@@ -126,8 +127,6 @@ class ClassroomModel(BargainingModel):
         self.cfg = compose(self.command)
         if not rounds:  # the scenario's suggested limit: write it out so the command re-runs the same
             self.command.insert(3, f"rounds={self.cfg.rounds}")
-        from omegaconf import OmegaConf
-
         params = OmegaConf.to_container(self.cfg.protocol, resolve=True)
         name, exponent = strategy_of(self.cfg)
         negotiation = scenario_from_cfg(self.cfg)
@@ -191,8 +190,6 @@ def offer_table(model: BargainingModel) -> pd.DataFrame:
     the current predicted outcome (weighted median) with each party's position and utility."""
     scenario = model.negotiation
     ids = list(scenario.actor_ids)
-    events = model.events_table()
-    offers = events[events["kind"] == "offer"] if "kind" in events else pd.DataFrame()
     protocol = model.protocol
     if model.protocol.name != "offers":
         bundle = model.predicted_median()
@@ -205,8 +202,9 @@ def offer_table(model: BargainingModel) -> pd.DataFrame:
         responses = {a: ("proposer" if a == proposer else "your answer?" if i == protocol.seat else "waiting")
                      for i, a in enumerate(ids)}
         round_number = model.round + 1
-    elif not offers.empty:
-        last = offers.iloc[-1]
+    elif getattr(protocol, "last_offer", None) is not None:
+        events = model.events_table()
+        last = events[events["kind"] == "offer"].iloc[-1]
         bundle = np.array([last[f"offer_{i}"] for i in scenario.issue_ids])
         proposer = last["proposer"]
         responses = {a: last[f"response_{a}"] for a in ids}
@@ -281,18 +279,6 @@ def seat_view(model: BargainingModel, bundle: np.ndarray) -> pd.DataFrame:
 
 
 # ---- export -----------------------------------------------------------------------------------------
-def session_result(model: ClassroomModel):
-    """The session as a :class:`sim.runner.RunResult` (one outcome row, rounds, events, issues)."""
-    from sim.runner import RunResult
-
-    row = outcome(model, seed=model.seed, config_hash="")
-    rounds = model.rounds_table() if model.record_rounds else pd.DataFrame()
-    if not rounds.empty:
-        rounds.insert(0, "protocol", model.protocol.name)
-    return RunResult(scenario=model.negotiation, model=model, runs=pd.DataFrame([row]), rounds=rounds,
-                     events=model.events_table(), issues=model.issues)
-
-
 def export(model: ClassroomModel, root: Path | str = "results/classroom", replicates: int = 30) -> Path:
     """Write the session's results folder and its debrief (``report.html``); returns the report path.
 
@@ -300,10 +286,7 @@ def export(model: ClassroomModel, root: Path | str = "results/classroom", replic
     model agents in every seat (manifest.json ``command``) and, for a played seat, the comparison of
     the person's utility with the model agent's over ``replicates`` runs (see experiments.debrief).
     """
-    import json
-
     from experiments.debrief import report
-    from sim.runner import config_hash, write_json, write_run
 
     stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
     folder = Path(root) / stamp
@@ -311,14 +294,9 @@ def export(model: ClassroomModel, root: Path | str = "results/classroom", replic
     while folder.exists():
         folder = Path(root) / f"{stamp}_{suffix}"
         suffix += 1
-    result = session_result(model)
-    result.runs["config_hash"] = config_hash(model.cfg)
-    write_run(result, folder, model.cfg, figures=False)
-    manifest_path = folder / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest.update({"command": "python -m experiments.run " + " ".join(model.command),
-                     "play_as": model.play_as, "source": "classroom app"})
-    write_json(manifest_path, manifest)
+    result = result_of(model, seed=model.seed, config_hash=config_hash(model.cfg), issues=model.issues)
+    write_run(result, folder, model.cfg, figures=False, source="classroom app", play_as=model.play_as,
+              command="python -m experiments.run " + " ".join(model.command))
     out = folder / "report.html"
     out.write_text(report(folder, replicates=replicates), encoding="utf-8")
     return out

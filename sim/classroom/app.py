@@ -25,7 +25,6 @@ from sim import plots
 from sim.classroom import (DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS, ClassroomModel, Tuning,
                            bundle_table, export, offer_table, pending_offer, scenarios, seat_view,
                            utilities_by_round)
-from sim.config import ConfigError
 
 REPLICATES = 30  # model-agent runs the exported report compares a played seat with
 SCROLL = {"height": "100%", "overflow-y": "auto", "padding": "0 0.5rem"}  # a panel scrolls inside its grid cell
@@ -55,7 +54,7 @@ _solara_viz.make_initial_grid_layout = _layout
 def _frame(frame, key: str = "") -> None:
     """A small table (pandas) as HTML, numbers to 3 decimals."""
     text = frame.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0, classes=f"classroom-table {key}")
-    solara.HTML(tag="div", unsafe_innerHTML=text, attributes={"class": key})
+    solara.HTML(tag="div", unsafe_innerHTML=text)
 
 
 def _status(model: ClassroomModel) -> str:
@@ -65,10 +64,10 @@ def _status(model: ClassroomModel) -> str:
         what = "agreement" if result.agreement else f"no agreement ({result.breakdown_cause})"
         return f"Finished after round {model.round}: {what}."
     text = f"Round {model.round + 1} of {model.max_rounds}."
-    if model.protocol.name == "offers" and protocol.pending is None and protocol._opened != model.round:
-        nxt = protocol.proposer_of(model.round) if protocol.params.order == "round_robin" else None
-        if nxt is not None:
-            text += f" Next proposer: {model.negotiation.actor_ids[nxt]}."
+    if protocol.name == "offers" and protocol.pending is None:
+        proposer = protocol.upcoming_proposer()
+        if proposer is not None:
+            text += f" Proposer: {model.negotiation.actor_ids[proposer]}."
     return text
 
 
@@ -202,7 +201,7 @@ def _export(model: ClassroomModel) -> None:
     def run_export() -> None:
         set_busy(True)
         try:
-            set_path(str(export(model, replicates=REPLICATES if model.seat is not None else 0)))
+            set_path(str(export(model, replicates=REPLICATES)))
         finally:
             set_busy(False)
 
@@ -252,36 +251,24 @@ def _tune(model: ClassroomModel) -> None:
         solara.Markdown("Pending changes: " + ", ".join(f"`{c}`" for c in changed))
 
 
-@solara.component
-def SeatPanel(model: ClassroomModel):
-    """Play-as: choose a seat; propose with one slider per issue; accept or reject offers."""
-    update_counter.get()
-    with solara.Div(style=SCROLL):
-        _seat(model)
+def _scrolling(body, name: str, doc: str):
+    """A page component: ``body(model)`` inside a cell that scrolls, redrawn on every step."""
+
+    @solara.component
+    def Panel(model: ClassroomModel):
+        update_counter.get()
+        with solara.Div(style=SCROLL):
+            body(model)
+
+    Panel.__name__ = Panel.__qualname__ = name
+    Panel.__doc__ = doc
+    return Panel
 
 
-@solara.component
-def OfferPanel(model: ClassroomModel):
-    """The offer on the table with each party's response and utility."""
-    update_counter.get()
-    with solara.Div(style=SCROLL):
-        _offer(model)
-
-
-@solara.component
-def ExportPanel(model: ClassroomModel):
-    """Export report: results folder + self-contained HTML debrief."""
-    update_counter.get()
-    with solara.Div(style=SCROLL):
-        _export(model)
-
-
-@solara.component
-def TunePanel(model: ClassroomModel):
-    """Sliders for each actor: capability, optimism about the outside option, saliences (apply on Reset)."""
-    update_counter.get()
-    with solara.Div(style=SCROLL):
-        _tune(model)
+SeatPanel = _scrolling(_seat, "SeatPanel", "Play-as: choose a seat; propose with one slider per issue; accept or reject.")
+OfferPanel = _scrolling(_offer, "OfferPanel", "The offer on the table with each party's response and utility.")
+ExportPanel = _scrolling(_export, "ExportPanel", "Export report: results folder + self-contained HTML debrief.")
+TunePanel = _scrolling(_tune, "TunePanel", "Each actor's capability, optimism and saliences (applied on Reset).")
 
 
 def model_params(tuning: Tuning) -> dict:
@@ -308,5 +295,3 @@ def Page():
         name="Crisis bargaining classroom",
     )
 
-
-__all__ = ["Page", "ConfigError"]

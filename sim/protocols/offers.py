@@ -172,6 +172,13 @@ class OffersProtocol(Protocol):
             return int(self.model.rng.choice(active, p=weights / weights.sum()))
         return int(active[round_index % len(active)])
 
+    def upcoming_proposer(self) -> int | None:
+        """Who proposes in the current round: known once the round is open, or in advance under
+        round-robin order; None when it is still to be drawn (recognition order)."""
+        if self._opened == self.model.round:
+            return self.current_proposer
+        return self.proposer_of(self.model.round) if self.params.order == "round_robin" else None
+
     def aspirations(self, round_index: int) -> np.ndarray:
         return np.array([a.aspiration(round_index, self.deadline) for a in self.model.actors])
 
