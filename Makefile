@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed-stamp
 ASSETS := .cache/solara-cdn
 HOST   ?= 127.0.0.1
 PORT   ?= 8765
+# Small matrices everywhere: OpenBLAS threads only spin (experiments/__init__.py says why).
+export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: run test bench classroom assets clean help
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as experiments/__init__.py: small matrices, one thread
 from pathlib import Path
 
 import numpy as np
