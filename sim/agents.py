@@ -57,12 +57,21 @@ class Actor(mesa.Agent):
         return utilities(bundles, s.positions[row], s.weights[row], s.spans,
                          s.risk_exponents[row])[0]
 
-    def accepts(self, bundle: np.ndarray, threshold: float) -> bool:
-        """Respond to an offer: accept iff its utility reaches the threshold (MODEL.md §4.2)."""
-        return bool(self.utility(bundle) >= threshold - 1e-12)
+    def accepts(self, bundle: np.ndarray, threshold: float, round_index: int | None = None) -> bool:
+        """Respond to an offer (MODEL.md §4.2): accept iff its value — an expectation under its
+        credibility of promised moves, capped where its power declines — reaches the threshold, and the
+        bundle crosses none of its red lines and meets its package rule
+        (docs/explanation/why-talks-fail.md)."""
+        from sim.utility import scenario_values
+
+        scenario = self.model.negotiation
+        value = scenario_values(scenario, bundle, round_index)[self.index]
+        return bool(value >= threshold - 1e-9 and scenario.allowed(bundle)[self.index])
 
     def aspiration(self, round_index: int, deadline: int) -> float:
-        return self.strategy.aspiration(round_index, deadline, self.disagreement)
+        """The least it asks in round t: its strategy's aspiration above its outside option then."""
+        disagreement = float(self.model.disagreement_at(round_index)[self.index])
+        return self.strategy.aspiration(round_index, deadline, disagreement)
 
     def __repr__(self) -> str:
         return f"Actor({self.data.id!r})"

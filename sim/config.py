@@ -52,6 +52,7 @@ class IssueConfig:
     scale: List[float] = field(default_factory=lambda: [0.0, 100.0])  # [lower, upper]
     unit: str = ""
     levels: Optional[Dict[str, float]] = None  # discrete issue: label -> point on the scale
+    indivisible: bool = False  # no split: only the scale's ends (or the levels, if any) are outcomes
     note: str = ""
 
 
@@ -64,6 +65,28 @@ class OutsideOptionConfig:
     optimism: float = 1.0  # multiplies the war win probability (kind=war); capped at p = 1
     cost: float = 0.0  # utility cost of war, >= 0 (kind=war)
     opponents: Optional[List[str]] = None  # actor ids of the other side; default: all outside the bloc
+    shift: float = 0.0  # change of the war win probability per round (kind=war): < 0 = growing weaker
+
+
+@dataclass
+class RedLineConfig:
+    """A bound an actor never accepts crossing on one issue (a utility cliff; docs/explanation/why-talks-fail.md)."""
+
+    min: Optional[float] = None  # lowest acceptable outcome (scale units)
+    max: Optional[float] = None  # highest acceptable outcome
+    levels: Optional[List[str]] = None  # discrete issue: the acceptable level labels
+    note: str = ""
+
+
+@dataclass
+class PackageConfig:
+    """Accept nothing unless a set of issues jointly moves far enough (Russia's "no cherry-picking")."""
+
+    issues: List[str] = field(default_factory=list)
+    weights: Optional[Dict[str, float]] = None  # issue id -> weight; default: the actor's saliences
+    max: Optional[float] = None  # the weighted mean of the outcomes on ``issues`` must be <= max
+    min: Optional[float] = None  # ... or >= min
+    note: str = ""
 
 
 @dataclass
@@ -81,6 +104,9 @@ class ActorConfig:
     strategy: Optional[str] = None  # overrides the default strategy (configs/strategy/)
     concession_exponent: Optional[float] = None  # overrides the strategy's exponent e
     outside_option: OutsideOptionConfig = field(default_factory=OutsideOptionConfig)
+    red_lines: Dict[str, RedLineConfig] = field(default_factory=dict)  # issue id -> bound
+    package: Optional[PackageConfig] = None  # all-or-nothing linkage of issues
+    credibility: Dict[str, float] = field(default_factory=dict)  # issue id -> kappa in [0, 1]
     note: str = ""
 
 
@@ -106,6 +132,17 @@ class ClassroomConfig:
 
 
 @dataclass
+class RulesConfig:
+    """Which mechanisms of bargaining failure bind (docs/explanation/why-talks-fail.md). A rule that is
+    off is still declared: outcome rows report the red lines a bundle crosses either way."""
+
+    red_lines: bool = True
+    package: bool = True
+    credibility: bool = True
+    power_shift: bool = True
+
+
+@dataclass
 class ScenarioConfig:
     """A negotiation: issues and actors, written in YAML or imported from CSV (``path``)."""
 
@@ -117,6 +154,7 @@ class ScenarioConfig:
     actors: Dict[str, ActorConfig] = field(default_factory=dict)
     budget: Optional[BudgetConfig] = None
     classroom: Optional[ClassroomConfig] = None  # teacher's note (classroom scenarios)
+    rules: RulesConfig = field(default_factory=RulesConfig)  # switch the failure mechanisms on/off
     # CSV import (scenario=from_csv): BDM/DEU long format Actor,Capability,Position,Salience[,Issue]
     path: Optional[str] = None  # a CSV file, or a directory with one CSV per issue
     scale: List[float] = field(default_factory=lambda: [0.0, 100.0])  # scale for imported issues

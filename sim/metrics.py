@@ -10,13 +10,15 @@ import pandas as pd
 
 from sim.solutions import (
     bargaining_range,
+    bargaining_range_empty,
     kalai_smorodinsky,
     nash_solution,
+    no_gain_actors,
     pareto_check,
     scenario_compromise,
     scenario_median,
 )
-from sim.utility import scenario_utilities
+from sim.utility import scenario_utilities, scenario_values
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import BargainingModel
@@ -36,39 +38,68 @@ def nash_product(values: np.ndarray, disagreement: np.ndarray, alpha: np.ndarray
     return float(np.prod(surplus ** alpha))
 
 
+def ending(scenario: "Scenario", agreement: bool) -> str:
+    """What a run ends in: ``agreement``, else what the outside options make of a breakdown —
+    ``war`` when any actor's outside option is war (MODEL.md §3: the costly lottery), ``reservation``
+    when some actor has a reservation value, else ``status_quo``."""
+    if agreement:
+        return "agreement"
+    kinds = {a.outside_option.kind for a in scenario.actors}
+    return "war" if "war" in kinds else "reservation" if "reservation" in kinds else "status_quo"
+
+
 def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -> dict[str, Any]:
     """One flat row describing a finished run (MODEL.md §6).
 
-    Columns: scenario, protocol, protocol parameters, seed, config_hash, agreement, rounds,
-    breakdown_cause, outcome_<issue>, utility_<actor>, disagreement_<actor>, nash_product,
-    distance_to_nash, pareto_efficient, distance_to_pareto, bargaining_range, bargaining_range_empty.
+    Columns: scenario, protocol, protocol parameters, seed, config_hash, agreement, ending, rounds,
+    breakdown_cause, breakdown_causes, red_lines_crossed, outcome_<issue>, utility_<actor>,
+    disagreement_<actor>, nash_product, distance_to_nash, nash_no_gain, pareto_efficient,
+    distance_to_pareto, bargaining_range, bargaining_range_empty.
+
+    After a breakdown the row says what each actor gets, not a peace that did not happen: utility_<a>
+    is its outside option d_a (status quo, reservation or the war lottery) in the round talks ended;
+    outcome_<issue> is the status quo, or NaN when the breakdown means war. ``red_lines_crossed`` lists
+    every declared red line (binding or not) that the bundle on the table crosses: the agreement, or
+    what was on the table when talks broke down.
     """
     scenario = model.negotiation
     result = model.outcome()
-    bundle = np.asarray(result.bundle, dtype=float)
-    values = scenario_utilities(scenario, bundle)
+    table = np.asarray(result.bundle, dtype=float)
+    t = model.round if result.round_index is None else result.round_index
+    d_now = model.disagreement_at(t)
+    end = ending(scenario, result.agreement)
+    if result.agreement:
+        bundle = table
+        values = scenario_values(scenario, bundle, t)
+    else:
+        bundle = np.full(scenario.n_issues, np.nan) if end == "war" else scenario.status_quo.copy()
+        values = d_now.copy()
     d = model.disagreement
     nash = nash_solution(scenario, d)
-    check = pareto_check(scenario, bundle)
+    check = pareto_check(scenario, bundle) if end != "war" else None
     share = bargaining_range(scenario, d)
     row: dict[str, Any] = {
         **model.describe(),
         "seed": seed,
         "config_hash": config_hash,
         "agreement": bool(result.agreement),
+        "ending": end,
         "rounds": int(model.round),
         "breakdown_cause": result.breakdown_cause,
+        "breakdown_causes": "; ".join(result.causes),
+        "red_lines_crossed": ",".join(scenario.crossed_red_lines(table)),
     }
     row.update({f"outcome_{issue}": float(v) for issue, v in zip(scenario.issue_ids, bundle)})
     row.update({f"utility_{actor}": float(v) for actor, v in zip(scenario.actor_ids, values)})
     row.update({f"disagreement_{actor}": float(v) for actor, v in zip(scenario.actor_ids, d)})
     row.update({
-        "nash_product": nash_product(values, d, scenario.capabilities),
-        "distance_to_nash": np.nan if nash is None else bundle_distance(bundle, nash, scenario.spans),
-        "pareto_efficient": bool(check.efficient),
-        "distance_to_pareto": float(check.distance),
+        "nash_product": nash_product(values, d_now, scenario.capabilities) if result.agreement else 0.0,
+        "distance_to_nash": np.nan if nash is None or end == "war" else bundle_distance(bundle, nash, scenario.spans),
+        "nash_no_gain": ",".join(no_gain_actors(scenario, d)),
+        "pareto_efficient": False if check is None else bool(check.efficient),
+        "distance_to_pareto": np.nan if check is None else float(check.distance),
         "bargaining_range": share,
-        "bargaining_range_empty": bool(share == 0.0),
+        "bargaining_range_empty": bargaining_range_empty(scenario, d),
     })
     return row
 

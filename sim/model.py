@@ -104,6 +104,7 @@ class BargainingModel(mesa.Model):
         self._prediction_key: tuple[bytes, bytes] | None = None
         self._prediction: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
         self.disagreement = disagreement_values(scenario)
+        self._disagreement_by_round: dict[int, np.ndarray] = {}
         # Canonical order (sorted ids) for random draws: permuting the actors in the config must not
         # change which number each actor (pair, issue) receives.
         self._actor_rank = np.argsort(np.argsort(np.array(scenario.actor_ids), kind="stable"))
@@ -134,6 +135,15 @@ class BargainingModel(mesa.Model):
             self.datacollector.collect(self)
         if self.max_rounds == 0:
             self.running = False
+
+    def disagreement_at(self, round_index: int) -> np.ndarray:
+        """d_i in round ``round_index`` (0-based): the outside options, with war win probabilities
+        drifted by a power shift (MODEL.md §3; docs/explanation/why-talks-fail.md)."""
+        if round_index == 0 or not self.negotiation.shifts.any():
+            return self.disagreement
+        if round_index not in self._disagreement_by_round:
+            self._disagreement_by_round[round_index] = disagreement_values(self.negotiation, round_index)
+        return self._disagreement_by_round[round_index]
 
     # ---- randomness -------------------------------------------------------------------------------
     def canonical_random(self, shape: tuple[int, ...], pairwise: bool = False) -> np.ndarray:

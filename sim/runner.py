@@ -86,13 +86,35 @@ def load_scenario(name: str | Path, overrides: Mapping[str, Any] | None = None) 
                                                           f"{', '.join(known)}")
     source = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
     try:
-        node = OmegaConf.merge(OmegaConf.structured(ScenarioConfig), OmegaConf.load(path))
+        node = OmegaConf.merge(OmegaConf.structured(ScenarioConfig), _load_with_defaults(path))
         for key, value in (overrides or {}).items():
             OmegaConf.update(node, key, value, merge=True)
     except OmegaConfBaseException as error:
         key = getattr(error, "full_key", None) or "?"
         raise ConfigError(source, f"scenario.{key}", str(error).splitlines()[0]) from None
     return scenario_from_config(node, source=source)
+
+
+def _load_with_defaults(path: Path) -> Any:
+    """A scenario YAML with Hydra's inheritance inside its group resolved: ``defaults: [jan2022, _self_]``
+    merges ``jan2022.yaml`` from the same folder first (as ``scenario=<name>`` composes it)."""
+    from omegaconf import OmegaConf
+
+    node = OmegaConf.load(path)
+    parents = node.pop("defaults", None) if hasattr(node, "pop") else None
+    if not parents:
+        return node
+    merged = OmegaConf.create()
+    own_merged = False
+    for entry in parents:
+        if entry == "_self_":
+            merged, own_merged = OmegaConf.merge(merged, node), True
+        else:
+            parent = path.parent / f"{entry}.yaml"
+            if not parent.exists():
+                raise ConfigError(str(path), "defaults", f"no scenario {entry!r} beside this file")
+            merged = OmegaConf.merge(merged, _load_with_defaults(parent))
+    return merged if own_merged else OmegaConf.merge(merged, node)
 
 
 def run(
@@ -337,7 +359,7 @@ def comparison_summary(result: RunResult) -> str:
     lines = [f"{result.scenario.name} | seed {result.runs['seed'].iloc[0]} | protocols compared"]
     for _, row in result.runs.iterrows():
         table[row["protocol"]] = [row[f"outcome_{i}"] for i in table["issue"]]
-        status = "agreement" if row["agreement"] else f"no agreement: {row['breakdown_cause']}"
+        status = "agreement" if row["agreement"] else f"no agreement ({row['ending']}): {row['breakdown_cause']}"
         lines.append(f"  {row['protocol']:9s} {status} after {row['rounds']} rounds; "
                      f"bargaining range {row['bargaining_range']:.3f}")
     return "\n".join(lines) + "\n" + table.to_string(index=False, float_format=lambda v: f"{v:8.2f}")
@@ -351,7 +373,9 @@ def single_summary(result: RunResult) -> str:
     if not result.rounds.empty:
         start = result.rounds[result.rounds["round"] == 0].groupby("issue", sort=False)["median"].first()
         table.insert(4, "median_at_start", table["issue"].map(start))
-    status = "agreement" if row["agreement"] else f"no agreement ({row['breakdown_cause']})"
+    status = "agreement" if row["agreement"] else f"no agreement, {row['ending']} ({row['breakdown_cause']})"
+    if row.get("red_lines_crossed"):
+        status += f"\nred lines crossed by the bundle on the table: {row['red_lines_crossed'].replace(',', ', ')}"
     head = (f"{result.scenario.name} | protocol {row['protocol']} | seed {row['seed']} | "
             f"{row['rounds']} rounds | {status}")
     return head + "\n" + table.to_string(index=False, float_format=lambda v: f"{v:8.2f}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -42,6 +42,7 @@ class Issue:
     high: str = ""
     unit: str = ""
     levels: tuple[tuple[str, float], ...] = ()  # (label, point) sorted by point; empty = continuous
+    indivisible: bool = False  # no split: only the levels, or the scale's two ends
     note: str = ""
 
     @property
@@ -51,14 +52,23 @@ class Issue:
 
     @property
     def discrete(self) -> bool:
-        return bool(self.levels)
+        """Outcomes are a finite set of points (:attr:`choices`): levels, or an indivisible issue."""
+        return bool(self.levels) or self.indivisible
+
+    @property
+    def choices(self) -> tuple[float, ...]:
+        """The outcomes a discrete issue allows: its levels, else (indivisible) the scale's ends;
+        empty for a continuous issue."""
+        if self.levels:
+            return tuple(point for _, point in self.levels)
+        return (self.lower, self.upper) if self.indivisible else ()
 
     def snap(self, values: np.ndarray | float) -> np.ndarray:
-        """Snap values to the nearest level (identity for a continuous issue)."""
+        """Snap values to the nearest allowed point (identity for a continuous issue)."""
         values = np.asarray(values, dtype=float)
-        if not self.levels:
+        if not self.discrete:
             return values
-        points = np.array([point for _, point in self.levels])
+        points = np.array(self.choices)
         return points[np.abs(values[..., None] - points).argmin(axis=-1)]
 
     def level_label(self, value: float) -> str:
@@ -77,6 +87,55 @@ class OutsideOption:
     optimism: float = 1.0
     cost: float = 0.0
     opponents: tuple[str, ...] | None = None
+    shift: float = 0.0  # change of the win probability per round (power shift, Powell 2006)
+
+
+@dataclass(frozen=True)
+class RedLine:
+    """A bound an actor never accepts crossing on one issue, whatever the rest of the bundle gives
+    it (a utility cliff). ``levels``: on a discrete issue, the only acceptable points."""
+
+    issue: str
+    lower: float = -math.inf
+    upper: float = math.inf
+    levels: tuple[float, ...] = ()
+    note: str = ""
+
+    def allows(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=float)
+        ok = (values >= self.lower - 1e-9) & (values <= self.upper + 1e-9)
+        if self.levels:
+            ok &= np.isclose(values[..., None], np.array(self.levels), atol=1e-9).any(axis=-1)
+        return ok
+
+    def describe(self) -> str:
+        if self.levels:
+            return "levels " + "/".join(f"{v:g}" for v in self.levels)
+        parts = ([f">= {self.lower:g}"] if math.isfinite(self.lower) else []) + (
+            [f"<= {self.upper:g}"] if math.isfinite(self.upper) else [])
+        return " and ".join(parts)
+
+
+@dataclass(frozen=True)
+class Package:
+    """Accept nothing unless the weighted mean of the outcomes on ``issues`` is within [lower, upper]
+    (Russia's "package nature" of 17 Feb 2022: no cherry-picking of secondary issues)."""
+
+    issues: tuple[str, ...]
+    weights: tuple[float, ...]  # normalised to sum to 1, one per issue
+    lower: float = -math.inf
+    upper: float = math.inf
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Which mechanisms of bargaining failure bind (each can be switched off for counterfactuals)."""
+
+    red_lines: bool = True
+    package: bool = True
+    credibility: bool = True
+    power_shift: bool = True
 
 
 @dataclass(frozen=True)
@@ -95,6 +154,9 @@ class Actor:
     strategy: str | None = None
     concession_exponent: float | None = None
     outside_option: OutsideOption = field(default_factory=OutsideOption)
+    red_lines: Mapping[str, RedLine] = field(default_factory=dict)  # issue id -> red line
+    package: Package | None = None
+    credibility: Mapping[str, float] = field(default_factory=dict)  # issue id -> kappa (default 1)
     note: str = ""
 
 
@@ -111,6 +173,7 @@ class Scenario:
     budget_issues: tuple[str, ...] = ()  # a divisible pie: these outcomes sum to budget_total
     budget_total: float = 0.0
     classroom: Mapping[str, Any] | None = None  # teacher's note (configs/scenario/classroom/)
+    rules: Rules = field(default_factory=Rules)
 
     # ---- lookups --------------------------------------------------------------------------------
     @cached_property
@@ -192,8 +255,91 @@ class Scenario:
         return _readonly(np.divide(self.saliences, totals, out=np.zeros_like(self.saliences),
                                    where=totals > 0))
 
+    # ---- the mechanisms of bargaining failure (docs/explanation/why-talks-fail.md) -----------------
+    @cached_property
+    def red_line_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Declared red lines as (lower, upper), each (N, K) (±inf where none), binding or not."""
+        lower = np.full((self.n_actors, self.n_issues), -np.inf)
+        upper = np.full((self.n_actors, self.n_issues), np.inf)
+        for i, actor in enumerate(self.actors):
+            for issue_id, line in actor.red_lines.items():
+                k = self.issue_ids.index(issue_id)
+                lower[i, k], upper[i, k] = line.lower, line.upper
+        return _readonly(lower), _readonly(upper)
+
+    @cached_property
+    def package_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Declared package rules as (weights (N, K), lower (N,), upper (N,)); zero rows where none."""
+        weights = np.zeros((self.n_actors, self.n_issues))
+        lower = np.full(self.n_actors, -np.inf)
+        upper = np.full(self.n_actors, np.inf)
+        for i, actor in enumerate(self.actors):
+            if actor.package is not None:
+                for issue_id, weight in zip(actor.package.issues, actor.package.weights):
+                    weights[i, self.issue_ids.index(issue_id)] = weight
+                lower[i], upper[i] = actor.package.lower, actor.package.upper
+        return _readonly(weights), _readonly(lower), _readonly(upper)
+
+    @cached_property
+    def credibilities(self) -> np.ndarray:
+        """kappa (N, K): how far each actor believes a promised move on each issue (1 when the
+        credibility rule is off)."""
+        kappa = np.ones((self.n_actors, self.n_issues))
+        if self.rules.credibility:
+            for i, actor in enumerate(self.actors):
+                for issue_id, value in actor.credibility.items():
+                    kappa[i, self.issue_ids.index(issue_id)] = value
+        return _readonly(kappa)
+
+    @cached_property
+    def shifts(self) -> np.ndarray:
+        """Per-round change of each actor's war win probability (0 when the rule is off)."""
+        return _readonly(np.array([a.outside_option.shift if self.rules.power_shift
+                                   and a.outside_option.kind == "war" else 0.0 for a in self.actors]))
+
+    def allowed(self, bundles: np.ndarray, binding: bool = True) -> np.ndarray:
+        """Boolean (N, M) (or (N,) for one bundle): whose red lines and package rule a bundle respects.
+
+        ``binding``: only the rules the scenario switches on (``rules``); else every declared rule."""
+        bundles = np.asarray(bundles, dtype=float)
+        single = bundles.ndim == 1
+        z = np.atleast_2d(bundles)
+        ok = np.ones((self.n_actors, len(z)), dtype=bool)
+        if self.rules.red_lines or not binding:
+            ok &= self.red_line_mask(z).all(axis=2)
+        if self.rules.package or not binding:
+            weights, lower, upper = self.package_rows
+            mean = weights @ z.T  # (N, M)
+            ok &= (mean >= lower[:, None] - 1e-9) & (mean <= upper[:, None] + 1e-9)
+        return ok[:, 0] if single else ok
+
+    def red_line_mask(self, bundles: np.ndarray) -> np.ndarray:
+        """Boolean (N, M, K): actor i's declared red line on issue k allows bundle m's outcome."""
+        z = np.atleast_2d(np.asarray(bundles, dtype=float))
+        lower, upper = self.red_line_bounds
+        ok = (z[None] >= lower[:, None, :] - 1e-9) & (z[None] <= upper[:, None, :] + 1e-9)
+        for i, actor in enumerate(self.actors):
+            for issue_id, line in actor.red_lines.items():
+                if line.levels:
+                    k = self.issue_ids.index(issue_id)
+                    ok[i, :, k] &= line.allows(z[:, k])
+        return ok
+
+    def crossed_red_lines(self, bundle: np.ndarray) -> list[str]:
+        """``actor.issue`` for every declared red line the bundle crosses (binding or not)."""
+        mask = self.red_line_mask(np.asarray(bundle, dtype=float)[None])[:, 0, :]
+        return [f"{self.actor_ids[i]}.{self.issue_ids[k]}" for i, k in zip(*np.nonzero(~mask))]
+
+    def broken_packages(self, bundle: np.ndarray) -> list[str]:
+        """Ids of the actors whose declared package rule the bundle does not meet."""
+        weights, lower, upper = self.package_rows
+        mean = weights @ np.asarray(bundle, dtype=float)
+        has = np.array([a.package is not None for a in self.actors])
+        bad = has & ((mean < lower - 1e-9) | (mean > upper + 1e-9))
+        return [self.actor_ids[i] for i in np.flatnonzero(bad)]
+
     def snap(self, bundles: np.ndarray) -> np.ndarray:
-        """Snap bundles (..., K) to the discrete levels of discrete issues."""
+        """Snap bundles (..., K) to the allowed points of discrete issues."""
         bundles = np.array(bundles, dtype=float, copy=True)
         for k, issue in enumerate(self.issues):
             if issue.discrete:
@@ -274,12 +420,16 @@ def _check_keys(mapping: Mapping[str, Any], allowed: Sequence[str], source: str,
                               f"unknown key; allowed: {', '.join(allowed)}")
 
 
-_ISSUE_KEYS = ("label", "low", "high", "status_quo", "scale", "unit", "levels", "note")
+_ISSUE_KEYS = ("label", "low", "high", "status_quo", "scale", "unit", "levels", "indivisible", "note")
 _ACTOR_KEYS = ("name", "capability", "position", "salience", "risk_exponent", "discount_factor",
-               "veto", "bloc", "strategy", "concession_exponent", "outside_option", "note")
-_OUTSIDE_KEYS = ("kind", "value", "optimism", "cost", "opponents")
+               "veto", "bloc", "strategy", "concession_exponent", "outside_option", "red_lines",
+               "package", "credibility", "note")
+_OUTSIDE_KEYS = ("kind", "value", "optimism", "cost", "opponents", "shift")
+_RED_LINE_KEYS = ("min", "max", "levels", "note")
+_PACKAGE_KEYS = ("issues", "weights", "max", "min", "note")
+_RULES_KEYS = tuple(f.name for f in fields(Rules))
 _SCENARIO_KEYS = ("id", "name", "description", "source", "issues", "actors", "budget", "path",
-                  "scale", "status_quo", "classroom")
+                  "scale", "status_quo", "classroom", "rules")
 
 
 def scenario_source(scenario_id: str | None) -> str:
@@ -374,7 +524,18 @@ def _build(data: Mapping[str, Any], source: str) -> Scenario:
         description=str(data.get("description") or ""), source=str(data.get("source") or ""),
         budget_issues=budget_issues, budget_total=budget_total,
         classroom=dict(data["classroom"]) if data.get("classroom") else None,
+        rules=_build_rules(data.get("rules") or {}, source),
     )
+
+
+def _build_rules(cfg: Mapping[str, Any], source: str) -> Rules:
+    _check_keys(cfg, _RULES_KEYS, source, "scenario.rules.")
+    values = {}
+    for key, value in cfg.items():
+        if not isinstance(value, bool):
+            raise ConfigError(source, f"scenario.rules.{key}", f"{value!r}; allowed: true, false")
+        values[key] = value
+    return Rules(**values)
 
 
 def _build_issue(issue_id: str, cfg: Mapping[str, Any], source: str) -> Issue:
@@ -399,10 +560,14 @@ def _build_issue(issue_id: str, cfg: Mapping[str, Any], source: str) -> Issue:
         _check_range(point, lower, upper, source, f"{prefix}.levels.{label}", "the issue's scale")
         levels.append((str(label), point))
     levels.sort(key=lambda level: level[1])
+    indivisible = cfg.get("indivisible", False)
+    if not isinstance(indivisible, bool):
+        raise ConfigError(source, f"{prefix}.indivisible", f"{indivisible!r}; allowed: true, false")
     return Issue(
         id=issue_id, label=str(cfg.get("label") or issue_id), status_quo=status_quo, lower=lower,
         upper=upper, low=str(cfg.get("low") or ""), high=str(cfg.get("high") or ""),
-        unit=str(cfg.get("unit") or ""), levels=tuple(levels), note=str(cfg.get("note") or ""),
+        unit=str(cfg.get("unit") or ""), levels=tuple(levels), indivisible=indivisible,
+        note=str(cfg.get("note") or ""),
     )
 
 
@@ -438,8 +603,9 @@ def _build_actor(actor_id: str, cfg: Mapping[str, Any], issues: tuple[Issue, ...
             target[issue.id] = value
 
     risk = _number(cfg.get("risk_exponent", 1.0), source, f"{prefix}.risk_exponent")
-    if not risk > 0:
-        raise ConfigError(source, f"{prefix}.risk_exponent", f"{risk:g}; must be > 0")
+    if not risk >= 1:
+        raise ConfigError(source, f"{prefix}.risk_exponent",
+                          f"{risk:g}; must be >= 1 (concave utilities: the exact bundle solutions need them)")
     delta = _number(cfg.get("discount_factor", 1.0), source, f"{prefix}.discount_factor")
     if not 0 < delta <= 1:
         raise ConfigError(source, f"{prefix}.discount_factor", f"{delta:g}; allowed: (0, 1]")
@@ -460,14 +626,116 @@ def _build_actor(actor_id: str, cfg: Mapping[str, Any], issues: tuple[Issue, ...
         if strategy not in STRATEGIES:
             raise ConfigError(source, f"{prefix}.strategy",
                               f"unknown strategy {strategy!r}; allowed: {', '.join(sorted(STRATEGIES))}")
+    credibility: dict[str, float] = {}
+    given = cfg.get("credibility") or {}
+    if not isinstance(given, Mapping):
+        raise ConfigError(source, f"{prefix}.credibility", "must be a mapping issue id -> kappa in [0, 1]")
+    for iid, value in given.items():
+        key = f"{prefix}.credibility.{iid}"
+        if iid not in issue_ids:
+            raise ConfigError(source, key, f"unknown issue; allowed: {', '.join(issue_ids)}")
+        credibility[str(iid)] = _number(value, source, key)
+        _check_range(credibility[str(iid)], 0.0, 1.0, source, key, "the probability range")
     return Actor(
         id=actor_id, name=str(cfg.get("name") or actor_id), capability=capability,
         position=position, salience=salience, risk_exponent=risk, discount_factor=delta, veto=veto,
         bloc=None if cfg.get("bloc") is None else str(cfg["bloc"]), strategy=strategy,
         concession_exponent=exponent,
         outside_option=_build_outside_option(cfg.get("outside_option") or {}, source, prefix),
-        note=str(cfg.get("note") or ""),
+        red_lines=_build_red_lines(cfg.get("red_lines") or {}, issues, source, prefix),
+        package=_build_package(cfg.get("package"), salience, issues, source, prefix),
+        credibility=credibility, note=str(cfg.get("note") or ""),
     )
+
+
+def _build_red_lines(cfg: Mapping[str, Any], issues: tuple[Issue, ...], source: str,
+                     prefix: str) -> dict[str, RedLine]:
+    prefix = f"{prefix}.red_lines"
+    if not isinstance(cfg, Mapping):
+        raise ConfigError(source, prefix, "must be a mapping issue id -> {min, max, levels}")
+    by_id = {issue.id: issue for issue in issues}
+    lines: dict[str, RedLine] = {}
+    for iid, line in cfg.items():
+        key = f"{prefix}.{iid}"
+        if iid not in by_id:
+            raise ConfigError(source, key, f"unknown issue; allowed: {', '.join(by_id)}")
+        if not isinstance(line, Mapping):
+            raise ConfigError(source, key, "must be a mapping with min, max or levels")
+        _check_keys(line, _RED_LINE_KEYS, source, key + ".")
+        issue = by_id[iid]
+        bounds = {}
+        for end in ("min", "max"):
+            if line.get(end) is not None:
+                bounds[end] = _number(line[end], source, f"{key}.{end}")
+                _check_range(bounds[end], issue.lower, issue.upper, source, f"{key}.{end}",
+                             "the issue's scale")
+        if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
+            raise ConfigError(source, key, f"min {bounds['min']:g} > max {bounds['max']:g}; "
+                                           "nothing would be acceptable")
+        points: tuple[float, ...] = ()
+        if line.get("levels") is not None:
+            names = dict(issue.levels)
+            if not names:
+                raise ConfigError(source, f"{key}.levels", "the issue has no levels; use min/max")
+            for label in line["levels"]:
+                if str(label) not in names:
+                    raise ConfigError(source, f"{key}.levels", f"unknown level {label!r}; allowed: "
+                                                               f"{', '.join(names)}")
+            points = tuple(sorted(names[str(label)] for label in line["levels"]))
+        if not bounds and not points:
+            raise ConfigError(source, key, "give min, max or levels")
+        red_line = RedLine(issue=str(iid), lower=bounds.get("min", -math.inf),
+                           upper=bounds.get("max", math.inf), levels=points,
+                           note=str(line.get("note") or ""))
+        if issue.discrete and not red_line.allows(np.array(issue.choices)).any():
+            raise ConfigError(source, key, "excludes every level of the issue; allowed: "
+                                           + ", ".join(f"{v:g}" for v in issue.choices))
+        lines[str(iid)] = red_line
+    return lines
+
+
+def _build_package(cfg: Mapping[str, Any] | None, salience: Mapping[str, float],
+                   issues: tuple[Issue, ...], source: str, prefix: str) -> Package | None:
+    if not cfg:
+        return None
+    prefix = f"{prefix}.package"
+    if not isinstance(cfg, Mapping):
+        raise ConfigError(source, prefix, "must be a mapping with issues, weights, max or min")
+    _check_keys(cfg, _PACKAGE_KEYS, source, prefix + ".")
+    by_id = {issue.id: issue for issue in issues}
+    names = [str(i) for i in (cfg.get("issues") or [])]
+    if not names:
+        raise ConfigError(source, f"{prefix}.issues", "name at least one issue")
+    for iid in names:
+        if iid not in by_id:
+            raise ConfigError(source, f"{prefix}.issues", f"unknown issue {iid!r}; allowed: "
+                                                          f"{', '.join(by_id)}")
+    given = cfg.get("weights") or {}
+    for iid in given:
+        if iid not in names:
+            raise ConfigError(source, f"{prefix}.weights.{iid}",
+                              f"not one of the package's issues; allowed: {', '.join(names)}")
+    weights = []
+    for iid in names:
+        weight = _number(given.get(iid, salience[iid]), source, f"{prefix}.weights.{iid}")
+        if weight < 0:
+            raise ConfigError(source, f"{prefix}.weights.{iid}", f"{weight:g}; must be >= 0")
+        weights.append(weight)
+    if sum(weights) <= 0:
+        raise ConfigError(source, f"{prefix}.weights", "all zero; at least one weight must be > 0")
+    low = min(by_id[i].lower for i in names)
+    high = max(by_id[i].upper for i in names)
+    bounds = {}
+    for end in ("min", "max"):
+        if cfg.get(end) is not None:
+            bounds[end] = _number(cfg[end], source, f"{prefix}.{end}")
+            _check_range(bounds[end], low, high, source, f"{prefix}.{end}", "the issues' scale")
+    if not bounds:
+        raise ConfigError(source, prefix, "give max (weighted mean at most) or min (at least)")
+    total = sum(weights)
+    return Package(issues=tuple(names), weights=tuple(w / total for w in weights),
+                   lower=bounds.get("min", -math.inf), upper=bounds.get("max", math.inf),
+                   note=str(cfg.get("note") or ""))
 
 
 def _build_outside_option(cfg: Mapping[str, Any], source: str, prefix: str) -> OutsideOption:
@@ -492,7 +760,11 @@ def _build_outside_option(cfg: Mapping[str, Any], source: str, prefix: str) -> O
     if cost < 0:
         raise ConfigError(source, f"{prefix}.cost", f"{cost:g}; must be >= 0")
     opponents = cfg.get("opponents")
-    return OutsideOption(kind=kind, value=value, optimism=optimism, cost=cost,
+    shift = _number(cfg.get("shift", 0.0), source, f"{prefix}.shift")
+    _check_range(shift, -1.0, 1.0, source, f"{prefix}.shift", "the per-round change of a probability")
+    if shift != 0 and kind != "war":
+        raise ConfigError(source, f"{prefix}.shift", "a power shift needs kind: war")
+    return OutsideOption(kind=kind, value=value, optimism=optimism, cost=cost, shift=shift,
                          opponents=None if opponents is None else tuple(str(o) for o in opponents))
 
 

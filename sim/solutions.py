@@ -1,10 +1,11 @@
 """Reference solutions (MODEL.md §5): compromise, weighted median, Nash, Kalai–Smorodinsky, Pareto.
 
-Compromise and median are closed forms per issue. The bundle-level solutions solve convex programs:
-with ρ_i ≥ 1 every u_i is concave in the bundle, so the Nash product, the Kalai–Smorodinsky point and
-the Pareto check are concave maximisations. We solve them exactly in the epigraph form
-``t_ik >= |z_k − x_ik|`` (smooth, linear constraints) with SLSQP, starting from the best of a
-quasi-random sample, so kinks of the linear (ρ = 1) utilities do not trouble the optimiser.
+Compromise and median are closed forms per issue. The bundle-level solutions are programs over the
+mixed domain — the levels of discrete issues, the box on continuous ones — with every switched-on red
+line and package rule and values as expectations under credibility (:mod:`sim.programs`): with
+ρ_i ≥ 1 every value is concave in the bundle, so the Kalai–Smorodinsky point and the Pareto check are
+(mixed-integer) linear programs solved exactly by HiGHS, and the Nash product is maximised by tangent
+cuts on its logarithm to 1e-10.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.stats import qmc
 
+from sim.programs import Consent, Program, value_model
 from sim.scenario import Scenario
 from sim.utility import disagreement_values, utilities
 
 TOLERANCE = 1e-7
+GAIN_TOLERANCE = 1e-9  # an actor whose best individually rational value is within this of d gains nothing
 
 
 # --------------------------------------------------------------------------------------------------
@@ -189,94 +191,66 @@ def pareto_frontier(scenario: Scenario, count: int = 512, seed: int = 7) -> np.n
 
 
 # --------------------------------------------------------------------------------------------------
-# Convex programs over the bundle (epigraph form)
+# Programs over the mixed domain (sim.programs): Nash, Kalai–Smorodinsky, Pareto check, range
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Epigraph:
-    """Variables v = [z (K), t (N·K)] with t_ik >= |z_k − x_ik|; u_i = 1 − Σ_k w_ik (t_ik/span_k)^ρ_i."""
-
-    scenario: Scenario
-
-    def __post_init__(self) -> None:
-        s = self.scenario
-        self.n, self.k = s.n_actors, s.n_issues
-        self.x, self.w, self.rho, self.span = s.positions, s.weights, s.risk_exponents, s.spans
-
-    def split(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return v[: self.k], v[self.k:].reshape(self.n, self.k)
-
-    def start(self, z: np.ndarray) -> np.ndarray:
-        return np.concatenate([z, (np.abs(z[None, :] - self.x) + 1e-9).ravel()])
-
-    def utility(self, v: np.ndarray) -> np.ndarray:
-        _, t = self.split(v)
-        return 1.0 - (self.w * (np.maximum(t, 0) / self.span) ** self.rho[:, None]).sum(axis=1)
-
-    def utility_jacobian(self, v: np.ndarray) -> np.ndarray:
-        """d u_i / d v, shape (N, K + N·K)."""
-        _, t = self.split(v)
-        scaled = np.maximum(t, 0) / self.span
-        grad_t = -self.w * self.rho[:, None] * scaled ** (self.rho[:, None] - 1.0) / self.span
-        jac = np.zeros((self.n, self.k + self.n * self.k))
-        for i in range(self.n):
-            jac[i, self.k + i * self.k: self.k + (i + 1) * self.k] = grad_t[i]
-        return jac
-
-    def constraints(self) -> list[dict]:
-        """t_ik − (z_k − x_ik) >= 0 and t_ik + (z_k − x_ik) >= 0, plus the budget equality."""
-        n, k = self.n, self.k
-        eye_z = np.tile(np.eye(k), (n, 1))  # (N·K, K)
-        eye_t = np.eye(n * k)
-        a_plus = np.hstack([-eye_z, eye_t])
-        a_minus = np.hstack([eye_z, eye_t])
-        b = self.x.ravel()
-        cons = [
-            {"type": "ineq", "fun": lambda v: a_plus @ v + b, "jac": lambda v: a_plus},
-            {"type": "ineq", "fun": lambda v: a_minus @ v - b, "jac": lambda v: a_minus},
-        ]
-        s = self.scenario
-        if s.budget_issues:
-            row = np.zeros(k + n * k)
-            row[[s.issue_ids.index(i) for i in s.budget_issues]] = 1.0
-            cons.append({"type": "eq", "fun": lambda v: row @ v - s.budget_total,
-                         "jac": lambda v: row[None, :]})
-        return cons
-
-    def bounds(self) -> list[tuple[float, float]]:
-        s = self.scenario
-        return list(zip(s.lower, s.upper)) + [(0.0, float(span)) for span in np.tile(self.span, self.n)]
+def _program(scenario: Scenario, floors: np.ndarray, ignore_rules: np.ndarray | None = None) -> Program:
+    """Every actor's consent, at ``floors``, with every switched-on rule (reference solutions)."""
+    return Program(scenario, value_model(scenario), Consent("fixed", np.ones(scenario.n_actors, bool)),
+                   floors, ignore_rules=ignore_rules)
 
 
-def _candidates(scenario: Scenario) -> np.ndarray:
-    """Start points: the fixed sample plus ideal points, status quo, compromise and frontier points."""
-    extra = [scenario.positions, scenario.status_quo[None], scenario_compromise(scenario)[None]]
-    sample = sample_bundles(scenario, 2048)
-    if not scenario.budget_issues:
-        extra.append(pareto_frontier(scenario, 256))
-        return np.concatenate([sample] + extra)
-    return sample
+def best_values(scenario: Scenario, disagreement: np.ndarray) -> np.ndarray:
+    """u*_i: the most each actor can get while every other keeps at least its d and every rule
+    holds (the ideal point of Kalai–Smorodinsky); -inf for all when no bundle satisfies everyone."""
+    return np.array(_best_cached(_key(scenario), tuple(disagreement)))
+
+
+@lru_cache(maxsize=256)
+def _best_cached(key: "_ScenarioKey", d: tuple) -> tuple:
+    scenario = key.scenario
+    d_arr = np.array(d)
+    best = []
+    for i in range(scenario.n_actors):
+        floors = d_arr.copy()
+        floors[i] = -np.inf
+        objective = np.zeros(scenario.n_actors)
+        objective[i] = 1.0
+        solution = _program(scenario, floors).maximise(objective)
+        if solution is None:
+            return tuple([-np.inf] * scenario.n_actors)
+        best.append(float(solution.values[i]))
+    return tuple(best)
+
+
+def no_gain_actors(scenario: Scenario, disagreement: np.ndarray | None = None) -> list[str]:
+    """Actors whose best individually rational bundle gives no more than their outside option (an
+    ideal point at the status quo, say): the Nash product leaves them out (they keep d_i)."""
+    d = disagreement_values(scenario) if disagreement is None else np.asarray(disagreement, float)
+    best = best_values(scenario, d)
+    if not np.all(np.isfinite(best)):
+        return []
+    return [a for a, b, v in zip(scenario.actor_ids, best, d) if b <= v + GAIN_TOLERANCE]
 
 
 def nash_solution(scenario: Scenario, disagreement: np.ndarray | None = None,
                   alpha: np.ndarray | None = None) -> np.ndarray | None:
-    """Asymmetric Nash bargaining solution: argmax Π_i (u_i(z) − d_i)^{α_i} (MODEL.md §5).
+    """Asymmetric Nash bargaining solution: argmax Π_i (u_i(z) − d_i)^{α_i} (MODEL.md §5), over the
+    mixed domain (levels of discrete issues), with every switched-on red line and package rule and
+    values as expectations under credibility. Actors with nothing to gain (:func:`no_gain_actors`)
+    are kept at their d_i and left out of the product, so the solution exists whatever the status quo.
 
     Args:
         disagreement: d (N,), default :func:`sim.utility.disagreement_values`.
         alpha: bargaining weights (N,), default the capabilities.
 
     Returns:
-        The bundle (K,), or None when no bundle gives every actor more than d_i (empty range).
+        The bundle (K,), or None when no bundle gives every actor at least d_i (empty range).
     """
     d = disagreement_values(scenario) if disagreement is None else np.asarray(disagreement, float)
     alpha = scenario.capabilities if alpha is None else np.asarray(alpha, float)
     return _nash_cached(_key(scenario), tuple(d), tuple(alpha))
-
-
-def _key(scenario: Scenario) -> "_ScenarioKey":
-    return _ScenarioKey(scenario)
 
 
 class _ScenarioKey:
@@ -284,156 +258,46 @@ class _ScenarioKey:
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
-        self.digest = hash((
+        self.digest = (
             scenario.positions.tobytes(), scenario.saliences.tobytes(), scenario.capabilities.tobytes(),
             scenario.risk_exponents.tobytes(), scenario.lower.tobytes(), scenario.upper.tobytes(),
             scenario.status_quo.tobytes(), scenario.budget_issues, scenario.budget_total,
-            tuple(i.levels for i in scenario.issues),
-        ))
+            tuple((i.levels, i.indivisible) for i in scenario.issues), scenario.rules,
+            tuple((tuple(sorted(a.red_lines.items())), a.package, tuple(sorted(a.credibility.items())))
+                  for a in scenario.actors),
+        )
 
     def __hash__(self) -> int:
-        return self.digest
+        return hash(self.digest)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _ScenarioKey) and self.digest == other.digest
+
+
+def _key(scenario: Scenario) -> _ScenarioKey:
+    return _ScenarioKey(scenario)
 
 
 @lru_cache(maxsize=256)
 def _nash_cached(key: _ScenarioKey, d: tuple, alpha: tuple) -> np.ndarray | None:
     scenario = key.scenario
     d_arr, alpha_arr = np.array(d), np.array(alpha)
-    candidates = _candidates(scenario)
-    values = utilities(candidates, scenario.positions, scenario.weights, scenario.spans,
-                       scenario.risk_exponents)
-    surplus = values - d_arr[:, None]
-    feasible = np.all(surplus > 0, axis=0)
-    if not feasible.any():
+    best = best_values(scenario, d_arr)
+    if not np.all(np.isfinite(best)):
         return None
-    log_product = np.where(feasible, (alpha_arr[:, None] * np.log(np.where(surplus > 0, surplus, 1.0))).sum(axis=0), -np.inf)
-    z0 = candidates[int(np.argmax(log_product))]
-    problem = _Epigraph(scenario)
-
-    def objective(v: np.ndarray) -> tuple[float, np.ndarray]:
-        gap = np.maximum(problem.utility(v) - d_arr, 1e-12)
-        value = -(alpha_arr * np.log(gap)).sum()
-        grad = -(alpha_arr / gap) @ problem.utility_jacobian(v)
-        return value, grad
-
-    constraints = problem.constraints() + [{
-        "type": "ineq", "fun": lambda v: problem.utility(v) - d_arr - 1e-12,
-        "jac": problem.utility_jacobian}]
-    result = minimize(objective, problem.start(z0), jac=True, method="SLSQP",
-                      bounds=problem.bounds(), constraints=constraints,
-                      options={"maxiter": 500, "ftol": 1e-13})
-    z, _ = problem.split(result.x)
-    z = np.clip(z, scenario.lower, scenario.upper)
-    # Keep the optimiser's answer only if it is at least as good as the best sample point.
-    def score(bundle: np.ndarray) -> float:
-        gap = utilities(bundle, scenario.positions, scenario.weights, scenario.spans,
-                        scenario.risk_exponents) - d_arr
-        return float((alpha_arr * np.log(gap)).sum()) if np.all(gap > 0) else -np.inf
-    return z if score(z) >= score(z0) - 1e-12 else z0
-
-
-def _max_linear(scenario: Scenario, coefficient_u: np.ndarray, extra_var: bool,
-                floor: np.ndarray, slope: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, float]:
-    """Maximise Σ_i coefficient_i u_i (+ s if ``extra_var``) subject to u_i >= floor_i + slope_i s.
-
-    Returns (bundle, objective). Used for the ideal points of KS, the KS point and the Pareto check.
-    With linear utilities (all ρ = 1) this is a linear program, solved exactly by HiGHS.
-    """
-    if np.all(scenario.risk_exponents == 1.0):
-        return _max_linear_lp(scenario, coefficient_u, extra_var, floor, slope)
-    problem = _Epigraph(scenario)
-    size = problem.k + problem.n * problem.k
-
-    def unpack(v: np.ndarray) -> tuple[np.ndarray, float]:
-        return (v[:size], float(v[size])) if extra_var else (v, 0.0)
-
-    def objective(v: np.ndarray) -> tuple[float, np.ndarray]:
-        base, s = unpack(v)
-        value = coefficient_u @ problem.utility(base) + s
-        grad = coefficient_u @ problem.utility_jacobian(base)
-        if extra_var:
-            grad = np.append(grad, 1.0)
-        return -value, -grad
-
-    def constraint(v: np.ndarray) -> np.ndarray:
-        base, s = unpack(v)
-        return problem.utility(base) - floor - slope * s
-
-    def constraint_jac(v: np.ndarray) -> np.ndarray:
-        base, _ = unpack(v)
-        jac = problem.utility_jacobian(base)
-        return np.hstack([jac, -slope[:, None]]) if extra_var else jac
-
-    linear = []
-    for con in problem.constraints():
-        fun, jac = con["fun"], con["jac"]
-        if extra_var:
-            linear.append({"type": con["type"], "fun": (lambda v, f=fun: f(v[:size])),
-                           "jac": (lambda v, j=jac: np.hstack([np.atleast_2d(j(v[:size])),
-                                                               np.zeros((np.atleast_2d(j(v[:size])).shape[0], 1))]))})
-        else:
-            linear.append(con)
-    x0 = problem.start(start)
-    bounds = problem.bounds()
-    if extra_var:
-        x0 = np.append(x0, 0.0)
-        bounds = bounds + [(None, None)]
-    result = minimize(objective, x0, jac=True, method="SLSQP", bounds=bounds,
-                      constraints=linear + [{"type": "ineq", "fun": constraint, "jac": constraint_jac}],
-                      options={"maxiter": 500, "ftol": 1e-13})
-    base, s = unpack(result.x)
-    z = np.clip(base[: problem.k], scenario.lower, scenario.upper)
-    return z, (s if extra_var else float(coefficient_u @ utilities(
-        z, scenario.positions, scenario.weights, scenario.spans, scenario.risk_exponents)))
-
-
-def _max_linear_lp(scenario: Scenario, coefficient_u: np.ndarray, extra_var: bool,
-                   floor: np.ndarray, slope: np.ndarray) -> tuple[np.ndarray, float]:
-    """:func:`_max_linear` for linear utilities as an LP over v = [z, t, (s)]:
-    u_i = 1 − Σ_k (w_ik/span_k) t_ik, t_ik >= |z_k − x_ik|."""
-    from scipy.optimize import linprog
-    from scipy.sparse import bmat, csr_matrix, identity, kron
-
-    n, k = scenario.n_actors, scenario.n_issues
-    loss = scenario.weights / scenario.spans  # (N, K): d(1 − u_i)/d t_ik
-    nk = n * k
-    extra = 1 if extra_var else 0
-    # objective: minimise Σ_i c_i Σ_k loss_ik t_ik − s
-    cost = np.concatenate([np.zeros(k), (coefficient_u[:, None] * loss).ravel(), -np.ones(extra)])
-    stack_z = kron(np.ones((n, 1)), identity(k), format="csr")  # (NK, K)
-    eye_t = identity(nk, format="csr")
-    zeros_s = csr_matrix((nk, extra))
-    rows_t = kron(identity(n), csr_matrix(np.ones((1, k))), format="csr").multiply(
-        np.repeat(loss.ravel()[None, :], n, axis=0)).tocsr()  # (N, NK): Σ_k loss_ik t_ik
-    utility_rows = [csr_matrix((n, k)), rows_t] + ([csr_matrix(slope[:, None])] if extra else [])
-    a_ub = bmat([[stack_z, -eye_t] + ([zeros_s] if extra else []),
-                 [-stack_z, -eye_t] + ([zeros_s] if extra else []),
-                 utility_rows], format="csr")
-    x = scenario.positions.ravel()
-    b_ub = np.concatenate([x, -x, 1.0 - floor])
-    a_eq = b_eq = None
-    if scenario.budget_issues:
-        row = np.zeros((1, k + nk + extra))
-        row[0, [scenario.issue_ids.index(i) for i in scenario.budget_issues]] = 1.0
-        a_eq, b_eq = row, np.array([scenario.budget_total])
-    bounds = (list(zip(scenario.lower, scenario.upper)) + [(0.0, float(v)) for v in np.tile(scenario.spans, n)]
-              + [(None, None)] * extra)
-    result = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    if result.status != 0:
-        return scenario.status_quo.copy(), -np.inf
-    z = np.clip(result.x[:k], scenario.lower, scenario.upper)
-    if extra_var:
-        return z, float(result.x[-1])
-    return z, float(coefficient_u @ utilities(z, scenario.positions, scenario.weights, scenario.spans,
-                                              scenario.risk_exponents))
+    gains = np.where(best > d_arr + GAIN_TOLERANCE, alpha_arr, 0.0)
+    program = _program(scenario, d_arr)
+    if not gains.any():  # nobody can gain: any individually rational bundle; the status quo if it is one
+        solution = program.maximise(np.zeros(scenario.n_actors))
+        return None if solution is None else solution.bundle
+    solution = program.maximise_nash(gains, d_arr)
+    return None if solution is None else solution.bundle
 
 
 def kalai_smorodinsky(scenario: Scenario, disagreement: np.ndarray | None = None) -> np.ndarray | None:
     """Kalai–Smorodinsky solution: the individually rational bundle maximising min_i
-    (u_i − d_i)/(u*_i − d_i), u*_i the best i can get with everyone else at least at d (MODEL.md §5).
+    (u_i − d_i)/(u*_i − d_i), u*_i the best i can get with everyone else at least at d (MODEL.md §5),
+    over the mixed domain with every switched-on rule; then pushed on to the Pareto frontier.
 
     Returns None when the bargaining range is empty.
     """
@@ -445,21 +309,18 @@ def kalai_smorodinsky(scenario: Scenario, disagreement: np.ndarray | None = None
 def _ks_cached(key: _ScenarioKey, d: tuple) -> np.ndarray | None:
     scenario = key.scenario
     d_arr = np.array(d)
-    nash = _nash_cached(key, d, tuple(scenario.capabilities))
-    if nash is None:
+    best = best_values(scenario, d_arr)
+    if not np.all(np.isfinite(best)):
         return None
-    n = scenario.n_actors
-    best = np.empty(n)
-    for i in range(n):
-        coefficient = np.zeros(n)
-        coefficient[i] = 1.0
-        _, best[i] = _max_linear(scenario, coefficient, False, d_arr, np.zeros(n), nash)
     reach = np.maximum(best - d_arr, 1e-12)
-    z, _ = _max_linear(scenario, np.zeros(n), True, d_arr, reach, nash)
+    found = _program(scenario, d_arr).maximise_ray(reach)
+    if found is None:
+        return None
+    solution, _ = found
     # Ties on the min can leave slack for others: push on to the frontier without hurting anyone.
-    floor = utilities(z, scenario.positions, scenario.weights, scenario.spans, scenario.risk_exponents)
-    z, _ = _max_linear(scenario, np.ones(n) * 1e-3, False, floor - 1e-9, np.zeros(n), z)
-    return z
+    floor = solution.values - 1e-9
+    pushed = _program(scenario, floor).maximise(np.ones(scenario.n_actors))
+    return solution.bundle if pushed is None else pushed.bundle
 
 
 @dataclass(frozen=True)
@@ -473,7 +334,8 @@ class ParetoCheck:
 
 
 def pareto_check(scenario: Scenario, bundle: np.ndarray, tolerance: float = 1e-6) -> ParetoCheck:
-    """Is ``bundle`` Pareto-efficient? Solves max Σ_i u_i(z) s.t. u_i(z) >= u_i(bundle) ∀i."""
+    """Is ``bundle`` Pareto-efficient? Solves max Σ_i V_i(z) s.t. V_i(z) >= V_i(bundle) ∀i over the
+    mixed domain, among the bundles every actor accepts whose rules ``bundle`` itself respects."""
     bundle = np.asarray(bundle, dtype=float)
     return _pareto_cached(_key(scenario), tuple(np.round(bundle, 12)), tolerance)
 
@@ -482,36 +344,46 @@ def pareto_check(scenario: Scenario, bundle: np.ndarray, tolerance: float = 1e-6
 def _pareto_cached(key: _ScenarioKey, bundle: tuple, tolerance: float) -> ParetoCheck:
     scenario = key.scenario
     z0 = np.array(bundle)
-    floor = utilities(z0, scenario.positions, scenario.weights, scenario.spans, scenario.risk_exponents)
+    values = value_model(scenario)
+    floor = values(z0)
     n = scenario.n_actors
-    z, total = _max_linear(scenario, np.ones(n), False, floor, np.zeros(n), z0)
-    after = utilities(z, scenario.positions, scenario.weights, scenario.spans, scenario.risk_exponents)
-    if np.any(after < floor - 1e-9):  # the optimiser left the feasible set: trust the input
+    respected = scenario.allowed(z0)
+    solution = _program(scenario, floor - 1e-12, ignore_rules=~respected).maximise(np.ones(n))
+    if solution is None:  # off the domain (e.g. between the levels of a discrete issue): no verdict
         return ParetoCheck(True, 0.0, z0)
-    gain = max(0.0, (total - floor.sum()) / n)
-    return ParetoCheck(gain <= tolerance, gain, z if gain > tolerance else z0)
+    gain = max(0.0, float((solution.values - floor).sum()) / n)
+    return ParetoCheck(gain <= tolerance, gain, solution.bundle if gain > tolerance else z0)
 
 
 def bargaining_range(scenario: Scenario, disagreement: np.ndarray | None = None,
                      consenting: np.ndarray | None = None, count: int = 4096) -> float:
-    """Share of the bundle space that every consenting actor prefers to its outside option
-    (u_i(z) >= d_i), estimated on the fixed quasi-random sample of :func:`sample_bundles`
-    (cached per scenario: sweeps ask for it once per run)."""
+    """Share of the bundle space (its discrete levels, the box on continuous issues) that every
+    consenting actor prefers to its outside option (V_i(z) >= d_i) and that breaks none of their
+    switched-on rules, estimated on the fixed quasi-random sample of :func:`sample_bundles`
+    (cached per scenario: sweeps ask for it once per run). See :func:`bargaining_range_empty` for
+    the exact emptiness test."""
     d = disagreement_values(scenario) if disagreement is None else np.asarray(disagreement, float)
     mask = np.ones(scenario.n_actors, bool) if consenting is None else np.asarray(consenting, bool)
     return _range_cached(_key(scenario), tuple(d), tuple(mask), count)
 
 
+def bargaining_range_empty(scenario: Scenario, disagreement: np.ndarray | None = None) -> bool:
+    """Exactly: is there no bundle that every actor prefers (weakly) to its outside option, within
+    every switched-on rule? (A program, not the sample.)"""
+    d = disagreement_values(scenario) if disagreement is None else np.asarray(disagreement, float)
+    return not np.all(np.isfinite(best_values(scenario, d)))
+
+
 @lru_cache(maxsize=1024)
 def _range_cached(key: _ScenarioKey, d: tuple, mask: tuple, count: int) -> float:
-    values = _sample_utilities(key, count)
+    values, allowed = _sample_values(key, count)
     mask_arr = np.array(mask)
-    inside = np.all(values[mask_arr] >= np.array(d)[mask_arr, None], axis=0)
+    inside = np.all((values >= np.array(d)[:, None]) & allowed, axis=0, where=mask_arr[:, None])
     return float(inside.mean())
 
 
 @lru_cache(maxsize=64)
-def _sample_utilities(key: _ScenarioKey, count: int) -> np.ndarray:
+def _sample_values(key: _ScenarioKey, count: int) -> tuple[np.ndarray, np.ndarray]:
     scenario = key.scenario
-    return utilities(sample_bundles(scenario, count), scenario.positions, scenario.weights, scenario.spans,
-                     scenario.risk_exponents)
+    sample = sample_bundles(scenario, count)
+    return value_model(scenario)(sample), scenario.allowed(sample)

@@ -53,22 +53,25 @@ def opposing_ideal(scenario: Scenario, index: int) -> np.ndarray:
     return capability @ scenario.positions[opponents] / capability.sum()
 
 
-def war_win_probability(scenario: Scenario, index: int, optimism: float | None = None) -> float:
-    """Perceived p_i = min(1, optimism · c_i / (c_i + c_opp)), c_opp the opponents' total capability."""
+def war_win_probability(scenario: Scenario, index: int, optimism: float | None = None,
+                        round_index: int = 0) -> float:
+    """Perceived p_i = min(1, optimism · c_i / (c_i + c_opp)), c_opp the opponents' total capability,
+    plus ``shift`` per round when power shifts (clipped to [0, 1]; docs/explanation/why-talks-fail.md)."""
     actor = scenario.actors[index]
     optimism = actor.outside_option.optimism if optimism is None else optimism
     own = scenario.capabilities[index]
     opposing = scenario.capabilities[scenario.opponents_of(index)].sum()
-    return float(min(1.0, optimism * own / (own + opposing)))
+    p = min(1.0, optimism * own / (own + opposing)) + scenario.shifts[index] * round_index
+    return float(min(1.0, max(0.0, p)))
 
 
-def disagreement_values(scenario: Scenario) -> np.ndarray:
-    """d_i for every actor (MODEL.md §3), shape (N,).
+def disagreement_values(scenario: Scenario, round_index: int = 0) -> np.ndarray:
+    """d_i for every actor (MODEL.md §3) in round ``round_index`` (0-based), shape (N,).
 
     * ``status_quo``: d_i = u_i(sq);
     * ``reservation``: the configured utility;
     * ``war``: d_i = p_i u_i(x_i) + (1 − p_i) u_i(x_opp) − cost_i with u_i(x_i) = 1
-      (Fearon 1995), p_i from :func:`war_win_probability`.
+      (Fearon 1995), p_i from :func:`war_win_probability` (which drifts with a power shift).
 
     d_i may be negative (a war that costs more than it can win); it is not clipped.
     """
@@ -79,7 +82,7 @@ def disagreement_values(scenario: Scenario) -> np.ndarray:
         if option.kind == "reservation":
             values[i] = option.value
         elif option.kind == "war":
-            p = war_win_probability(scenario, i)
+            p = war_win_probability(scenario, i, round_index=round_index)
             worst = utilities(opposing_ideal(scenario, i), scenario.positions[i:i + 1],
                               scenario.weights[i:i + 1], scenario.spans,
                               scenario.risk_exponents[i:i + 1])[0]
@@ -87,3 +90,23 @@ def disagreement_values(scenario: Scenario) -> np.ndarray:
         else:
             values[i] = at_status_quo[i]
     return values
+
+
+def scenario_values(scenario: Scenario, bundles: np.ndarray, round_index: int | None = None) -> np.ndarray:
+    """Expected values of bundles, shape (N, M) or (N,): utilities with each actor's credibility of
+    promised moves (an issue moved off the status quo is delivered with probability κ, else reverts)
+    and, from ``round_index`` on, the power-shift cap of declining actors (:mod:`sim.programs`).
+    With κ = 1 and no shift these are :func:`scenario_utilities`."""
+    from sim.programs import value_model
+
+    return value_model(scenario, cap=renegotiation_caps(scenario, round_index))(bundles)
+
+
+def renegotiation_caps(scenario: Scenario, round_index: int | None) -> np.ndarray:
+    """Per actor, the most a deal struck in ``round_index`` is worth once power has shifted: its
+    next-round war value for an actor whose win probability falls (inf otherwise, or when no round)."""
+    caps = np.full(scenario.n_actors, np.inf)
+    declining = scenario.shifts < 0
+    if round_index is not None and declining.any():
+        caps[declining] = disagreement_values(scenario, round_index + 1)[declining]
+    return caps

@@ -16,11 +16,44 @@ if TYPE_CHECKING:  # pragma: no cover
 
 @dataclass(frozen=True)
 class ProtocolOutcome:
-    """What a protocol says at the end: the bundle, whether it is an agreement, and if not, why."""
+    """What a protocol says at the end: the bundle on the table, whether it is an agreement, and if
+    not, why. After a breakdown the bundle is what was on the table (the last offer, the predicted
+    position), not what anybody gets: each actor then gets its outside option (MODEL.md §3)."""
 
     bundle: np.ndarray  # (K,) in issue units
     agreement: bool
-    breakdown_cause: str = ""  # "" when agreed; e.g. "deadline", "walkout:russia", "not_converged"
+    breakdown_cause: str = ""  # "" when agreed; e.g. "deadline", "walkout:russia", "red_line:nato.enlargement"
+    causes: tuple[str, ...] = ()  # every reason the bundle is not an agreement, the first is breakdown_cause
+    round_index: int | None = None  # the round whose outside options and power balance apply (None: the last)
+
+
+def agreement_failures(model: "BargainingModel", bundle: np.ndarray, needed: np.ndarray,
+                       exempt: int | None = None) -> list[str]:
+    """Why ``bundle`` cannot be an agreement (MODEL.md §3): for every actor whose consent it needs,
+    a binding red line it crosses (``red_line:actor.issue``), a package rule it breaks
+    (``package:actor``), or a value below the actor's outside option
+    (``not_individually_rational:actor``). Empty when it is an agreement. ``exempt``: a human seat,
+    whose own answer stands for its consent."""
+    from sim.utility import scenario_values
+
+    scenario = model.negotiation
+    bundle = np.asarray(bundle, dtype=float)
+    needed = np.asarray(needed, bool).copy()
+    if exempt is not None:
+        needed[exempt] = False
+    causes: list[str] = []
+    if scenario.rules.red_lines:
+        mask = scenario.red_line_mask(bundle[None])[:, 0, :]
+        causes += [f"red_line:{scenario.actor_ids[i]}.{scenario.issue_ids[k]}"
+                   for i, k in zip(*np.nonzero(~mask)) if needed[i]]
+    if scenario.rules.package:
+        causes += [f"package:{a}" for a in scenario.broken_packages(bundle)
+                   if needed[scenario.actor_ids.index(a)]]
+    values = scenario_values(scenario, bundle, model.round)
+    floor = model.disagreement_at(model.round)
+    causes += [f"not_individually_rational:{scenario.actor_ids[i]}"
+               for i in np.flatnonzero(needed & (values < floor - 1e-9))]
+    return causes
 
 
 class Protocol(ABC):
@@ -44,6 +77,17 @@ class Protocol(ABC):
     @abstractmethod
     def outcome(self) -> ProtocolOutcome:
         """The outcome so far (final once ``done`` or the round limit is reached)."""
+
+    def settle(self, bundle: np.ndarray, needed: np.ndarray | None = None,
+               process_failure: str = "") -> ProtocolOutcome:
+        """The one agreement rule for every protocol: ``bundle`` is an agreement only if the process
+        produced it (``process_failure`` empty) and :func:`agreement_failures` finds nothing for the
+        actors whose consent it needs (default: all)."""
+        needed = np.ones(self.model.negotiation.n_actors, bool) if needed is None else needed
+        causes = ([process_failure] if process_failure else []) + agreement_failures(self.model, bundle, needed)
+        return ProtocolOutcome(bundle=np.asarray(bundle, dtype=float).copy(), agreement=not causes,
+                               breakdown_cause=causes[0] if causes else "", causes=tuple(causes),
+                               round_index=self.model.round)
 
     @classmethod
     def validate(cls, params: Any) -> None:

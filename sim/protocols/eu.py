@@ -403,11 +403,12 @@ class EUProtocol(Protocol):
         )
 
     def outcome(self) -> ProtocolOutcome:
-        """Predicted outcome = current weighted median; agreement = positions converged to it."""
+        """Predicted outcome = current weighted median, snapped to the allowed points of discrete
+        issues; an agreement when positions converged to it and every actor consents to it (its red
+        lines, package rule and outside option: :meth:`Protocol.settle`)."""
         model = self.model
         weight = model.negotiation.capabilities[:, None] * model.saliences
-        median = weighted_median(model.positions, weight)
+        median = model.negotiation.snap(weighted_median(model.positions, weight))
         spread = np.abs(model.positions - median).max(axis=0) / model.negotiation.spans
-        agreement = bool(np.all(spread <= self.params.convergence))
-        return ProtocolOutcome(bundle=median, agreement=agreement,
-                               breakdown_cause="" if agreement else "not_converged")
+        converged = bool(np.all(spread <= self.params.convergence))
+        return self.settle(median, process_failure="" if converged else "not_converged")

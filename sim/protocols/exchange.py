@@ -141,13 +141,11 @@ class ExchangeProtocol(Protocol):
             self.done = True
 
     def outcome(self) -> ProtocolOutcome:
-        """The expected outcome O after the exchanges; it is an agreement when every actor weakly
-        prefers it to its outside option (otherwise the cause names who would not consent)."""
+        """The expected outcome O after the exchanges, snapped to discrete issues' allowed points; an
+        agreement when every actor consents to it (:meth:`Protocol.settle`: red lines, package rule,
+        outside option), otherwise the cause names who would not and why."""
         model = self.model
         scenario = model.negotiation
         bundle = scenario.snap(expected_outcome(model.positions,
                                                 scenario.capabilities[:, None] * model.saliences))
-        values = scenario_utilities(scenario, bundle)
-        refusing = [a for a, v, d in zip(scenario.actor_ids, values, model.disagreement) if v < d - 1e-12]
-        return ProtocolOutcome(bundle=bundle, agreement=not refusing,
-                               breakdown_cause="" if not refusing else "not_individually_rational:" + ",".join(refusing))
+        return self.settle(bundle)

@@ -1,12 +1,15 @@
 """Multilateral offers over the whole bundle (MODEL.md §4.2).
 
 Each round one actor proposes a full bundle; every actor whose consent the rule needs answers. The
-proposer offers the bundle that maximises its own utility subject to each needed responder accepting
-*as the proposer believes* (beliefs = true preferences plus noise drawn once per run). With concave
-utilities every such optimum lies on the (believed) Pareto frontier, so each proposer keeps a
-candidate set of frontier bundles built once per run (weighted-sum optima, ideal points, status quo)
-and each round picks the best believed-acceptable one, then refines it by bisection towards better
-candidates so the binding constraint is met almost exactly. All of it is vectorised over candidates.
+proposer offers the bundle that maximises its own (expected) value subject to each needed responder
+accepting *as the proposer believes* (beliefs = true preferences plus noise drawn once per run),
+everyone's red lines and package rules, over the mixed domain of discrete and continuous issues:
+solved exactly as a linear (mixed-integer) program, or a convex one with ρ > 1 (:mod:`sim.programs`).
+A small weight on the others' values picks, among the proposer's optima, a Pareto-efficient one.
+
+Before each round an actor whose outside option is not the status quo walks out when that option
+beats the best deal it can still expect; the cause names the mechanism (a rule that leaves no
+acceptable bundle, credibility, a power shift, or the outside option itself).
 
 The ``equilibrium`` strategy (divide-the-pie scenarios with a budget) instead offers each needed
 responder exactly its discounted continuation value (Rubinstein 1982; Baron & Ferejohn 1989).
@@ -20,16 +23,18 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.config import ConfigError
-from sim.protocols.base import Protocol, ProtocolOutcome
-from sim.solutions import sample_bundles, sobol, weighted_sum_optima
-from sim.utility import utilities
+from sim.programs import Consent, Program, ValueModel, value_model
+from sim.protocols.base import Protocol, ProtocolOutcome, agreement_failures
+from sim.utility import renegotiation_caps
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import BargainingModel
+    from sim.scenario import Scenario
 
 ORDERS = ("round_robin", "recognition")
 CONSENT_RULES = ("unanimity", "veto", "majority")
-TOLERANCE = 1e-12
+TOLERANCE = 1e-9
+PARETO_TIE_BREAK = 1e-6  # weight of the others' values in the proposer's objective: picks an efficient optimum
 
 
 @dataclass
@@ -43,7 +48,6 @@ class OffersParams:
     principals: list = field(default_factory=list)  # veto rule: actors whose consent is always needed
     quota: float = 0.5  # majority rule: more than quota·N actors (proposer included) must accept
     belief_noise: float = 0.0  # sd of belief errors: positions (share of scale) and saliences
-    candidates: int = 192  # frontier candidates per proposer
     walkout: bool = True  # an actor leaves when its outside option beats all it can still expect
 
 
@@ -60,7 +64,6 @@ class OffersProtocol(Protocol):
         cls.check_choice("consent", params.consent, CONSENT_RULES)
         cls.check_range("quota", params.quota, 0.0, 0.999999)
         cls.check_range("belief_noise", params.belief_noise, 0.0, 10.0)
-        cls.check_range("candidates", params.candidates, 8, 100000)
         cls.check_range("deadline", params.deadline, 0, 10**9)
 
     def __init__(self, model: "BargainingModel", params: OffersParams):
@@ -77,7 +80,10 @@ class OffersProtocol(Protocol):
                                else int(np.floor(params.quota * self.n)) + 1)
         self.active = np.ones(self.n, dtype=bool)  # walked-out actors become inactive
         self.agreed: np.ndarray | None = None
+        self.agreed_round = 0
         self.cause = ""
+        self.reasons: tuple[str, ...] = ()  # why the walk-out: the mechanisms (see _why_leave)
+        self._expected: dict[tuple, float] = {}  # best_expected answers of this run, by question
         self.last_offer: np.ndarray | None = None
         self.current_proposer = 0
         self.seat: int | None = None  # a human plays this actor (classroom): see take_seat()
@@ -85,6 +91,7 @@ class OffersProtocol(Protocol):
         self.seat_response: bool | None = None
         self.pending: np.ndarray | None = None  # this round's offer, when it awaits the seat's answer
         self._opened = -1  # the round whose proposer has been drawn
+        self.true_values = value_model(scenario)
         self.equilibrium = [a.strategy.name == "equilibrium" for a in model.actors]
         if any(self.equilibrium):
             self._prepare_equilibrium()
@@ -110,9 +117,10 @@ class OffersProtocol(Protocol):
             return int(votes.sum()) >= self.required_votes
         return bool(np.all(votes[needed]))
 
-    # ---- beliefs and candidates -----------------------------------------------------------------------
+    # ---- beliefs ------------------------------------------------------------------------------------
     def _prepare_beliefs(self) -> None:
-        """Draw belief errors once per run and build each proposer's candidate set."""
+        """Draw belief errors once per run: observer p's view of every actor's ideal point and
+        saliences (its own exactly), as value functions for the proposer's program."""
         model, scenario = self.model, self.model.negotiation
         noise = self.params.belief_noise
         positions = np.broadcast_to(scenario.positions, (self.n, self.n, self.k)).copy()
@@ -124,45 +132,21 @@ class OffersProtocol(Protocol):
             sal_error = model.rng.normal(0.0, noise, saliences.shape)
             positions = np.where(eye, positions, np.clip(positions + pos_error, scenario.lower, scenario.upper))
             saliences = np.where(eye, saliences, np.clip(saliences + sal_error, 0.0, 1.0))
-        totals = saliences.sum(axis=2, keepdims=True)
         self.belief_positions = positions
         self.belief_saliences = saliences
-        self.belief_weights = np.divide(saliences, totals, out=np.zeros_like(saliences), where=totals > 0)
-        self.candidates: list[np.ndarray] = []
-        self.believed_u: list[np.ndarray] = []  # per proposer: (N, M) believed utilities
-        self.own_u: list[np.ndarray] = []  # per proposer: (M,) true own utility
-        self.needed_cache: list[np.ndarray] = []
-        base = self._base_candidates()
-        for p in range(self.n):
-            frontier = self._frontier(p)
-            bundles = scenario.snap(np.concatenate([frontier, base]))
-            self.candidates.append(bundles)
-            self.believed_u.append(self._believed(p, bundles))
-            self.own_u.append(model.actors[p].utility(bundles))
-            self.needed_cache.append(self.needed(bundles))
+        self.beliefs = [value_model(scenario, positions[p], saliences[p]) for p in range(self.n)]
 
-    def _believed(self, observer: int, bundles: np.ndarray) -> np.ndarray:
-        scenario = self.model.negotiation
-        return utilities(bundles, self.belief_positions[observer], self.belief_weights[observer],
-                         scenario.spans, scenario.risk_exponents)
-
-    def _base_candidates(self) -> np.ndarray:
-        scenario = self.model.negotiation
-        sample = sample_bundles(scenario, 256, seed=99)
-        return np.concatenate([scenario.positions, scenario.status_quo[None], sample])
-
-    def _frontier(self, observer: int) -> np.ndarray:
-        """Weighted-sum optima under ``observer``'s beliefs: its believed Pareto frontier."""
-        scenario = self.model.negotiation
-        if scenario.budget_issues:
-            return sample_bundles(scenario, self.params.candidates, seed=observer + 1)
-        believed = scenario.with_arrays(positions=self.belief_positions[observer],
-                                        saliences=self.belief_saliences[observer])
-        raw = sobol(self.n, self.params.candidates, seed=observer + 1)
-        lambdas = -np.log(np.clip(raw, 1e-12, 1.0))
-        lambdas /= lambdas.sum(axis=1, keepdims=True)
-        lambdas = np.concatenate([lambdas, np.eye(self.n) + 1e-6])
-        return weighted_sum_optima(believed, lambdas)
+    def _consent(self, proposer: int) -> Consent:
+        """Whose acceptance an offer by ``proposer`` must win under the consent rule."""
+        own = np.zeros(self.n, dtype=bool)
+        own[proposer] = True
+        others = self.active & ~own
+        if self.params.consent == "unanimity":
+            return Consent("fixed", required=self.active | own)
+        if self.params.consent == "veto":
+            return Consent("veto", required=own | (self.principal & self.active), eligible=others,
+                           vetoes=self.model.negotiation.vetoes)
+        return Consent("majority", required=own, eligible=others, votes=self.required_votes - 1)
 
     # ---- one round ------------------------------------------------------------------------------------
     def proposer_of(self, round_index: int) -> int:
@@ -178,9 +162,6 @@ class OffersProtocol(Protocol):
         if self._opened == self.model.round:
             return self.current_proposer
         return self.proposer_of(self.model.round) if self.params.order == "round_robin" else None
-
-    def aspirations(self, round_index: int) -> np.ndarray:
-        return np.array([a.aspiration(round_index, self.deadline) for a in self.model.actors])
 
     def step(self) -> None:
         """One round: the proposer offers a bundle, the needed responders answer.
@@ -205,12 +186,10 @@ class OffersProtocol(Protocol):
                     self.waiting = "propose"
                     return
                 bundle, self.seat_bundle = self.seat_bundle, None
+            elif self.equilibrium[proposer]:
+                bundle = self._equilibrium_offer(proposer, t)
             else:
-                aspiration = np.maximum(self.aspirations(t), model.disagreement)
-                if self.equilibrium[proposer]:
-                    bundle = self._equilibrium_offer(proposer, t)
-                else:
-                    bundle = self._best_offer(proposer, aspiration)
+                bundle = self._best_offer(proposer, self.thresholds(t), t)
             self.pending = bundle
             self.last_offer = bundle
         proposer, bundle = self.current_proposer, self.pending
@@ -223,13 +202,11 @@ class OffersProtocol(Protocol):
             self.waiting = "respond"
             return
         self.waiting = ""
-        values = np.array([a.utility(bundle) for a in model.actors])
+        values = self.true_values(bundle)
         accepts = np.zeros(self.n, dtype=bool)
-        for actor in model.actors:
-            i = actor.index
-            if asked[i]:
-                accepts[i] = (self.seat_response if i == self.seat
-                              else actor.accepts(bundle, self._threshold(i, t)))
+        for i in np.flatnonzero(asked):
+            accepts[i] = (self.seat_response if i == self.seat
+                          else model.actors[i].accepts(bundle, self._threshold(int(i), t), t))
         self.pending, self.seat_response = None, None
         agreed = self.agreement_reached(accepts, needed, proposer)
         if model.record_events:
@@ -244,7 +221,14 @@ class OffersProtocol(Protocol):
                 **{f"utility_{a}": float(v) for a, v in zip(model.negotiation.actor_ids, values)},
             )
         if agreed:
-            self.agreed, self.done = bundle, True
+            consenting = (accepts if self.params.consent == "majority" else needed).copy()
+            consenting[proposer] = True
+            failures = agreement_failures(model, bundle, consenting, exempt=self.seat)
+            if failures:  # accepted, but the proposer's own rules or outside option rule it out
+                agreed = False
+                self.cause = failures[0]
+        if agreed:
+            self.agreed, self.agreed_round, self.done = bundle, t, True
         elif t + 1 >= self.deadline:
             self.done, self.cause = True, "deadline"
 
@@ -282,68 +266,125 @@ class OffersProtocol(Protocol):
         self.waiting = ""
 
     def believed_by(self, observer: int, bundle: np.ndarray, round_index: int | None = None) -> dict[str, np.ndarray]:
-        """What ``observer`` believes of a bundle: each actor's utility and the least it is thought
+        """What ``observer`` believes of a bundle: each actor's value and the least it is thought
         to accept this round (its aspiration, not below its outside option), and so whether it
-        would accept (the proposer's own view: MODEL.md §4.2)."""
+        would accept, red lines and package rules included (the proposer's own view: MODEL.md §4.2)."""
         t = self.model.round if round_index is None else round_index
-        bundle = self.model.negotiation.snap(np.asarray(bundle, dtype=float)[None])
-        believed = self._believed(observer, bundle)[:, 0]
-        threshold = np.maximum(self.aspirations(t), self.model.disagreement)
+        bundle = self.model.negotiation.snap(np.asarray(bundle, dtype=float)[None])[0]
+        believed = self._beliefs_at(observer, t)(bundle)
+        threshold = self.thresholds(t)
+        allowed = self.model.negotiation.allowed(bundle)
         return {"utility": believed, "threshold": threshold,
-                "accepts": believed >= threshold - TOLERANCE, "needed": self.needed(bundle)[:, 0] & self.active}
+                "accepts": (believed >= threshold - TOLERANCE) & allowed,
+                "needed": self.needed(bundle[None])[:, 0] & self.active}
+
+    def thresholds(self, t: int) -> np.ndarray:
+        """The least value each actor accepts in round t: max(aspiration, outside option)."""
+        d = self.model.disagreement_at(t)
+        return np.maximum([a.aspiration(t, self.deadline) for a in self.model.actors], d)
 
     def _threshold(self, i: int, t: int) -> float:
-        """The lowest utility actor i accepts now: max(aspiration, disagreement)."""
+        """The lowest value actor i accepts now: max(aspiration, disagreement)."""
         if self.equilibrium[i]:
             return self._equilibrium_threshold(i, t)
-        return max(self.model.actors[i].aspiration(t, self.deadline), float(self.model.disagreement[i]))
+        return float(self.thresholds(t)[i])
+
+    def _beliefs_at(self, observer: int, t: int) -> ValueModel:
+        """Observer's value functions in round t (a deal's value capped where power shifts)."""
+        return self.beliefs[observer].with_cap(renegotiation_caps(self.model.negotiation, t))
 
     # ---- the proposer's optimisation ---------------------------------------------------------------------
-    def _feasible(self, p: int, believed: np.ndarray, needed: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-        ok = (believed >= thresholds[:, None] - TOLERANCE) & self.active[:, None]
-        ok[p] = True
-        if self.params.consent == "majority":
-            return ok.sum(axis=0) >= self.required_votes
-        return np.all(ok | ~needed, axis=0)
+    def _program(self, p: int, floors: np.ndarray, t: int) -> Program:
+        own = np.zeros(self.n, dtype=bool)
+        own[p] = True
+        return Program(self.model.negotiation, self._beliefs_at(p, t), self._consent(p), floors, rule_actors=own)
 
-    def _best_offer(self, p: int, aspiration: np.ndarray) -> np.ndarray:
-        """Max own utility s.t. every needed responder's believed utility >= its aspiration."""
-        bundles, believed, own = self.candidates[p], self.believed_u[p], self.own_u[p]
-        needed = self.needed_cache[p]
-        feasible = self._feasible(p, believed, needed, aspiration) & (own >= aspiration[p] - TOLERANCE)
-        if not feasible.any():
-            # Nothing acceptable in its beliefs that it also wants: ask for the bundle closest to
-            # acceptable among those at its own aspiration (a reasoned, rejectable offer).
-            shortfall = np.maximum(aspiration[:, None] - believed, 0.0)
-            shortfall[p] = 0.0
-            shortfall = np.where(needed & self.active[:, None], shortfall, 0.0).max(axis=0)
-            mine = own >= aspiration[p] - TOLERANCE
-            score = np.where(mine, shortfall, np.inf)
-            return bundles[int(np.argmin(score))] if np.isfinite(score).any() else self.model.negotiation.positions[p].copy()
-        best = int(np.argmax(np.where(feasible, own, -np.inf)))
-        return self._refine(p, bundles[best], own[best], aspiration)
+    def _best_offer(self, p: int, floors: np.ndarray, t: int) -> np.ndarray:
+        """The proposer's exact optimum (MODEL.md §4.2): max its own value subject to every needed
+        responder's believed acceptance (value >= its threshold, red lines, package rule) and its
+        own, over the mixed domain (:mod:`sim.programs`). When nothing is acceptable in its beliefs it
+        asks for the bundle that falls least short of acceptable (a reasoned, rejectable offer)."""
+        objective = np.zeros(self.n)
+        objective[p] = 1.0
+        tie = np.where(self.active & (objective == 0), PARETO_TIE_BREAK, 0.0)
+        program = self._program(p, floors, t)
+        solution = program.maximise(objective, tie) or program.maximise(objective, tie, shortfall=True)
+        if solution is None:  # the others' rules exclude everything it wants: state its demand
+            own = np.zeros(self.n, dtype=bool)
+            own[p] = True
+            solution = Program(self.model.negotiation, self._beliefs_at(p, t), Consent("fixed", own),
+                               floors, rule_actors=own).maximise(objective)
+        if solution is None:
+            return self.model.negotiation.snap(self.model.negotiation.positions[p])
+        return solution.bundle
 
-    def _refine(self, p: int, start: np.ndarray, start_value: float, aspiration: np.ndarray,
-                tries: int = 6, steps: int = 24) -> np.ndarray:
-        """Bisection from the best acceptable bundle towards better (unacceptable) candidates."""
+    def best_expected(self, i: int, t: int, scenario: Scenario | None = None) -> float:
+        """The most actor i can still expect from a deal, as it believes: its best value over bundles
+        that every needed actor accepts at the least it will ever ask (min of its aspiration now and
+        at the deadline, not below its outside option), with everyone's rules; -inf if none.
+        ``scenario``: a counterfactual variant (a rule removed) instead of the model's."""
+        d = self.model.disagreement_at(t)
+        floor = np.maximum([min(a.aspiration(s, self.deadline) for s in (t, self.deadline - 1))
+                            for a in self.model.actors], d)
+        floor[i] = -np.inf
+        objective = np.zeros(self.n)
+        objective[i] = 1.0
+        if scenario is None:
+            key = (i, floor.tobytes(), self.active.tobytes(), renegotiation_caps(self.model.negotiation, t).tobytes())
+            if key not in self._expected:  # the same question every round unless power shifts
+                solution = self._program(i, floor, t).maximise(objective)
+                self._expected[key] = -np.inf if solution is None else float(solution.values[i])
+            return self._expected[key]
+        own = np.zeros(self.n, dtype=bool)
+        own[i] = True
+        beliefs = value_model(scenario, self.belief_positions[i], self.belief_saliences[i],
+                              cap=renegotiation_caps(scenario, t))
+        solution = Program(scenario, beliefs, self._consent(i), floor, rule_actors=own).maximise(objective)
+        return -np.inf if solution is None else float(solution.values[i])
+
+    def _why_leave(self, i: int, t: int) -> list[str]:
+        """Which mechanism makes actor i walk out (docs/explanation/why-talks-fail.md): the rules
+        (red lines, package rules) whose removal alone would leave a deal it prefers to its outside
+        option, else credibility or the power shift if switching that off would, else its outside
+        option itself (e.g. optimism: the deal it can get is worth less than war)."""
+        from dataclasses import replace
+
         scenario = self.model.negotiation
-        bundles, own = self.candidates[p], self.own_u[p]
-        better = np.flatnonzero(own > start_value + 1e-12)
-        if better.size == 0:
-            return start
-        targets = bundles[better[np.argsort(-own[better])[:tries]]]  # (T, K)
-        low = np.zeros(len(targets))
-        high = np.ones(len(targets))
-        for _ in range(steps):
-            mid = 0.5 * (low + high)
-            trial = scenario.snap(start + mid[:, None] * (targets - start))
-            ok = self._feasible(p, self._believed(p, trial), self.needed(trial), aspiration)
-            low = np.where(ok, mid, low)
-            high = np.where(ok, high, mid)
-        final = scenario.snap(start + low[:, None] * (targets - start))
-        values = self.model.actors[p].utility(final)
-        best = int(np.argmax(values))
-        return final[best] if values[best] > start_value else start
+        d = float(self.model.disagreement_at(t)[i])
+        variants: list[tuple[str, object]] = []
+        for j, actor in enumerate(scenario.actors):
+            if scenario.rules.package and actor.package is not None:
+                variants.append((f"package:{actor.id}", _without(scenario, j, package=None)))
+            if scenario.rules.red_lines:
+                for issue in actor.red_lines:
+                    lines = {k: v for k, v in actor.red_lines.items() if k != issue}
+                    variants.append((f"red_line:{actor.id}.{issue}", _without(scenario, j, red_lines=lines)))
+        if scenario.credibilities[i].min() < 1.0 or scenario.credibilities.min() < 1.0:
+            variants.append(("credibility", replace(scenario, rules=replace(scenario.rules, credibility=False))))
+        if scenario.shifts[i] < 0:
+            variants.append((f"power_shift:{scenario.actor_ids[i]}",
+                             replace(scenario, rules=replace(scenario.rules, power_shift=False))))
+        reasons = [name for name, variant in variants if self.best_expected(i, t, variant) >= d - 1e-9]
+        if reasons:
+            return reasons
+        # No one rule is to blame: switch whole mechanisms off, one after another, until a deal would do.
+        removed: list[str] = []
+        variant = scenario
+        for mechanism in ("package", "red_lines", "credibility", "power_shift"):
+            if not getattr(variant.rules, mechanism):
+                continue
+            variant = replace(variant, rules=replace(variant.rules, **{mechanism: False}))
+            removed.append(mechanism)
+            if self.best_expected(i, t, variant) >= d - 1e-9:
+                break
+        else:
+            return [f"outside_option:{scenario.actor_ids[i]}"]
+        for mechanism in list(removed):  # keep only the ones needed
+            kept = [m for m in removed if m != mechanism]
+            trial = replace(scenario, rules=replace(scenario.rules, **{m: False for m in kept}))
+            if self.best_expected(i, t, trial) >= d - 1e-9:
+                removed = kept
+        return ["+".join(removed)]
 
     # ---- walk-out --------------------------------------------------------------------------------------
     def _walkouts(self, t: int) -> bool:
@@ -354,30 +395,26 @@ class OffersProtocol(Protocol):
         choice: an actor whose fallback *is* the status quo gets it at the deadline anyway, and by
         staying keeps the chance of a better offer, so it never walks out."""
         model = self.model
-        floor = np.array([min(a.aspiration(s, self.deadline) for s in (t, self.deadline - 1))
-                          for a in model.actors])
-        floor = np.maximum(floor, model.disagreement)
+        d = model.disagreement_at(t)
         leaving: list[tuple[float, int, float]] = []
         for i in np.flatnonzero(self.active):
             if i == self.seat or model.negotiation.actors[i].outside_option.kind == "status_quo":
                 continue
             if self.params.consent == "veto" and not (self.principal[i] or model.negotiation.vetoes[i].any()):
                 continue  # an actor whose consent is never needed has nothing to walk out of
-            others = floor.copy()
-            others[i] = -np.inf
-            feasible = self._feasible(i, self.believed_u[i], self.needed_cache[i], others)
-            best = self.own_u[i][feasible].max() if feasible.any() else -np.inf
-            margin = model.disagreement[i] - best
+            best = self.best_expected(int(i), t)
+            margin = d[i] - best
             if margin > 1e-9:
                 leaving.append((float(margin), int(i), float(best)))
         if not leaving:
             return False
         leaving.sort(key=lambda item: -item[0])
+        self.reasons = tuple(dict.fromkeys(r for _, i, _ in leaving for r in self._why_leave(i, t)))
         for margin, i, best in leaving:
             self.active[i] = False
             if model.record_events:
                 model.events.add(round=t + 1, protocol=self.name, kind="walkout", actor=i,
-                                 expected=best, outside_option=float(model.disagreement[i]))
+                                 expected=best, outside_option=float(d[i]))
         if self.params.consent != "majority" or self.active.sum() < self.required_votes:
             names = ",".join(model.negotiation.actor_ids[i] for _, i, _ in leaving)
             self.done, self.cause = True, f"walkout:{names}"
@@ -457,8 +494,22 @@ class OffersProtocol(Protocol):
 
     # ---- result ------------------------------------------------------------------------------------------
     def outcome(self) -> ProtocolOutcome:
+        """The agreed bundle; after a breakdown the last offer on the table (the status quo if none
+        was made) with the cause: ``walkout:<actors> (<why>)``, ``deadline`` or an agreement rule."""
         scenario = self.model.negotiation
         if self.agreed is not None:
-            return ProtocolOutcome(bundle=self.agreed.copy(), agreement=True)
-        return ProtocolOutcome(bundle=scenario.status_quo.copy(), agreement=False,
-                               breakdown_cause=self.cause or "deadline")
+            return ProtocolOutcome(bundle=self.agreed.copy(), agreement=True, round_index=self.agreed_round)
+        table = scenario.status_quo if self.last_offer is None else self.last_offer
+        causes = (self.cause or "deadline",) + self.reasons
+        cause = causes[0] + (f" ({', '.join(self.reasons)})" if self.reasons else "")
+        return ProtocolOutcome(bundle=table.copy(), agreement=False, breakdown_cause=cause, causes=causes,
+                               round_index=min(self.model.round, max(self.deadline - 1, 0)))
+
+
+def _without(scenario: "Scenario", index: int, **changes) -> "Scenario":
+    """The scenario with one actor's record changed (a counterfactual for :meth:`_why_leave`)."""
+    from dataclasses import replace
+
+    actors = list(scenario.actors)
+    actors[index] = replace(actors[index], **changes)
+    return replace(scenario, actors=tuple(actors))
