@@ -104,9 +104,10 @@ def bench_protocols(repeats: int, rounds: int = 50) -> list[dict]:
     import sim
     from sim.protocols import PROTOCOLS
 
-    scenario = sim.load_scenario("jan2022")
     rows = []
-    for protocol in ("offers", "exchange", "eu"):
+    for protocol, name in (("offers", "jan2022"), ("offers", "jan2022_no_red_lines"), ("exchange", "jan2022"),
+                           ("eu", "jan2022")):
+        scenario = sim.load_scenario(name)
         cls = PROTOCOLS[protocol]
         inside = [0.0]
         original_step, original_init = cls.step, cls.__init__
@@ -136,18 +137,19 @@ def bench_protocols(repeats: int, rounds: int = 50) -> list[dict]:
         finally:
             cls.step, cls.__init__ = original_step, original_init
         total = statistics.median(totals)
-        rows.append({"protocol": protocol, "rounds": used, "total_ms": total * 1e3,
+        rows.append({"protocol": protocol, "scenario": name, "rounds": used, "total_ms": total * 1e3,
                      "outside_share": statistics.median(shares)})
-        print(f"  {protocol}: {total * 1e3:.2f} ms for {used} rounds, "
+        print(f"  {protocol} on {name}: {total * 1e3:.2f} ms for {used} rounds, "
               f"{statistics.median(shares):.0%} outside the protocol", file=sys.stderr)
     return rows
 
 
 def protocol_table(rows: list[dict]) -> str:
-    lines = ["| protocol | rounds run | full run (ms) | share outside the protocol (Mesa, data collection) |",
-             "|---|---|---|---|"]
+    lines = ["| protocol | scenario | rounds run | full run (ms) | share outside the protocol (Mesa, data collection) |",
+             "|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['protocol']} | {r['rounds']} | {r['total_ms']:.2f} | {r['outside_share']:.0%} |")
+        lines.append(f"| {r['protocol']} | {r['scenario']} | {r['rounds']} | {r['total_ms']:.2f} | "
+                     f"{r['outside_share']:.0%} |")
     return "\n".join(lines)
 
 
@@ -239,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
         print("## One `eu` round\n")
         print(table(bench_eu(args.repeats, args.oracle_budget)))
     if args.which in ("all", "protocols"):
-        print("\n## Full runs on `jan2022` (50-round limit, default protocol settings)\n")
+        print("\n## Full runs (50-round limit, default protocol settings)\n")
         print(protocol_table(bench_protocols(max(args.repeats, 11))))
     if args.which in ("all", "sweep"):
         print("\n## Sweep throughput on `jan2022` (20-round limit)\n")

@@ -1,0 +1,323 @@
+"""Why talks fail (docs/explanation/why-talks-fail.md): red lines, package rules, indivisibility,
+credibility and power shifts, the one agreement rule, and the record's four test targets for jan2022
+(brief §3.2: (a)-(d)) over 200 seeds with belief noise and recognition order."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+import sim
+import sim.metrics
+import sim.solutions
+from sim.config import CONFIG_DIR, ConfigError
+from sim.runner import _load_with_defaults, run
+from sim.scenario import scenario_from_config
+from sim.utility import disagreement_values, scenario_utilities, scenario_values
+from tests.conftest import REPO
+
+SEEDS = range(200)
+NOISY = {"order": "recognition", "belief_noise": 0.1}
+CORE = ("enlargement", "ukraine_military", "force_posture")
+SECONDARY = ("missiles", "inspections", "drills", "channels")
+
+
+def offers_rows(scenario, seeds=SEEDS, rounds=12, **params):
+    """One outcome row and the offer events of each seed."""
+    results = [run(scenario, protocol="offers", seed=seed, rounds=rounds,
+                   protocol_params={**NOISY, **params}, record_rounds=False) for seed in seeds]
+    return [(r.runs.iloc[0], r.events) for r in results]
+
+
+def jan2022_node() -> dict:
+    return OmegaConf.to_container(_load_with_defaults(CONFIG_DIR / "scenario" / "jan2022.yaml"))
+
+
+def istanbul(cost: float) -> sim.Scenario:
+    """Russia and Ukraine alone (the Istanbul format of March 2022), Ukraine's outside option a war
+    it expects to do well in (optimism 3: its resolve, brief §5) at the given cost."""
+    node = jan2022_node()
+    for actor in ("usa", "nato"):
+        del node["actors"][actor]
+    node["id"] = "jan2022_istanbul"
+    node["actors"]["russia"]["outside_option"]["opponents"] = ["ukraine"]
+    node["actors"]["ukraine"]["outside_option"] = {"kind": "war", "opponents": ["russia"], "optimism": 3.0,
+                                                   "cost": cost}
+    return scenario_from_config(node)
+
+
+# ---- the record's test targets (brief §3.2) -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def documented():
+    return offers_rows(sim.load_scenario("jan2022"))
+
+
+@pytest.fixture(scope="module")
+def without_package():  # used by the slow (b) test only
+    return offers_rows(sim.load_scenario("jan2022", {"rules.package": False}))
+
+
+def test_a_with_the_documented_rules_no_agreement_moves_the_core_issues(documented):
+    scenario = sim.load_scenario("jan2022")
+    for row, _ in documented:
+        if row["agreement"]:  # (none are expected; if one were, the core must not have moved)
+            for issue in CORE:
+                assert row[f"outcome_{issue}"] == scenario.issue(issue).status_quo
+    assert not any(row["agreement"] for row, _ in documented)
+    for protocol in ("eu", "exchange"):
+        row = run(scenario, protocol=protocol, seed=3, rounds=20).runs.iloc[0]
+        assert not row["agreement"]
+        assert row["breakdown_cause"].split(":")[0] in ("red_line", "package", "not_individually_rational")
+
+
+@pytest.mark.slow
+def test_b_without_the_package_rule_partial_deals_on_secondary_issues_are_reached(without_package):
+    scenario = sim.load_scenario("jan2022", {"rules.package": False})
+    agreed = [row for row, _ in without_package if row["agreement"]]
+    assert len(agreed) >= 0.1 * len(without_package)
+    weights, _, upper = scenario.package_rows
+    russia = scenario.actor_ids.index("russia")
+    for row in agreed:
+        bundle = np.array([row[f"outcome_{i}"] for i in scenario.issue_ids])
+        assert row["outcome_enlargement"] == 75  # the open door stays
+        assert row["outcome_force_posture"] >= 50  # no withdrawal from the new members
+        assert row["outcome_ukraine_military"] >= 50  # within what the West itself offered (26 Jan)
+        assert weights[russia] @ bundle > upper[russia]  # a partial deal: Russia's package is not met
+        moved = [i for i in SECONDARY if row[f"outcome_{i}"] != scenario.issue(i).status_quo]
+        assert moved, "an agreement moves at least one secondary issue"
+
+
+def test_c_with_the_package_rule_russia_walks_out_before_any_secondary_trade(documented):
+    scenario = sim.load_scenario("jan2022")
+    russia = scenario.actor_ids.index("russia")
+    war, status_quo = disagreement_values(scenario)[russia], scenario_utilities(scenario, scenario.status_quo)[russia]
+    assert war > status_quo  # the target's premise: Russia values war above the status quo
+    for row, events in documented:
+        assert row["breakdown_cause"].startswith("walkout:russia (")
+        assert "package:russia" in row["breakdown_causes"]
+        assert row["rounds"] == 1 and row["ending"] == "war"
+        assert not (events["kind"] == "offer").any() if not events.empty else True
+
+
+@pytest.mark.slow
+def test_d_ukraine_is_elastic_on_enlargement_under_coercion_the_west_is_not():
+    def neutral_deals(rows):
+        return sum(bool(row["agreement"]) and row["outcome_enlargement"] <= 25 for row, _ in rows)
+
+    cheap = offers_rows(istanbul(cost=0.0))
+    costly = offers_rows(istanbul(cost=0.5))
+    assert neutral_deals(cheap) == 0
+    assert neutral_deals(costly) >= 0.15 * len(costly)
+    # the West, with the same pressure on Ukraine and no package rule: never below the open door
+    node = jan2022_node()
+    node["rules"]["package"] = False
+    node["actors"]["ukraine"]["outside_option"] = {"kind": "war", "opponents": ["russia"], "optimism": 3.0,
+                                                   "cost": 0.5}
+    west = offers_rows(scenario_from_config(node), seeds=range(100))
+    assert any(row["agreement"] for row, _ in west)
+    assert all(row["outcome_enlargement"] >= 75 for row, _ in west if row["agreement"])
+
+
+# ---- acceptance commands ---------------------------------------------------------------------------
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "experiments.run", *args], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_protocol_all_on_jan2022_reports_no_agreement_with_actor_and_rule(tmp_path):
+    done = cli("scenario=jan2022", "protocol=all", "seed=3", f"hydra.run.dir={tmp_path}")
+    assert done.returncode == 0, done.stderr
+    import pandas as pd
+
+    runs = pd.read_parquet(tmp_path / "runs.parquet")
+    assert list(runs["protocol"]) == ["eu", "offers", "exchange"]
+    assert not runs["agreement"].any()
+    for cause in runs["breakdown_cause"]:
+        assert any(rule in cause for rule in ("red_line:", "package:", "outside_option:",
+                                              "not_individually_rational:"))
+        assert any(actor in cause for actor in ("russia", "usa", "nato", "ukraine"))
+
+
+def test_no_red_lines_counterfactual_agrees_and_lists_russias_red_lines_crossed(tmp_path):
+    done = cli("scenario=jan2022_no_red_lines", "protocol=offers", "seed=3", f"hydra.run.dir={tmp_path}")
+    assert done.returncode == 0, done.stderr
+    import pandas as pd
+
+    row = pd.read_parquet(tmp_path / "runs.parquet").iloc[0]
+    assert row["agreement"]
+    crossed = row["red_lines_crossed"].split(",")
+    assert any(line.startswith("russia.") for line in crossed)
+    scenario = sim.load_scenario("jan2022_no_red_lines")
+    bundle = np.array([row[f"outcome_{i}"] for i in scenario.issue_ids])
+    assert crossed == scenario.crossed_red_lines(bundle)
+
+
+def test_a_bad_red_line_on_the_command_line_is_one_line_exit_2(tmp_path):
+    done = cli("scenario=jan2022", "scenario.actors.russia.red_lines.enlargement.max=abc",
+               f"hydra.run.dir={tmp_path}")
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "scenario.actors.russia.red_lines.enlargement.max" in lines[0]
+
+
+# ---- schema -------------------------------------------------------------------------------------------
+
+
+def two_by_one(**russia):
+    node = {
+        "id": "t", "issues": {"x": {"label": "x", "status_quo": 50, "levels": {"lo": 0, "mid": 50, "hi": 100}},
+                              "y": {"label": "y", "status_quo": 50}},
+        "actors": {"a": {"capability": 1, "position": {"x": 0, "y": 0}, "salience": {"x": 1, "y": 0.5},
+                         **russia},
+                   "b": {"capability": 1, "position": {"x": 100, "y": 100}, "salience": {"x": 0.5, "y": 1}}},
+    }
+    return scenario_from_config(node)
+
+
+@pytest.mark.parametrize("entry, key", [
+    ({"red_lines": {"z": {"max": 1}}}, "red_lines.z"),
+    ({"red_lines": {"y": {"min": 60, "max": 40}}}, "red_lines.y"),
+    ({"red_lines": {"y": {"max": 140}}}, "red_lines.y.max"),
+    ({"red_lines": {"y": {"levels": ["lo"]}}}, "red_lines.y.levels"),
+    ({"red_lines": {"x": {"levels": ["nope"]}}}, "red_lines.x.levels"),
+    ({"red_lines": {"x": {"min": 60, "max": 90}}}, "red_lines.x"),
+    ({"red_lines": {"y": {}}}, "red_lines.y"),
+    ({"red_lines": {"y": {"maximum": 3}}}, "red_lines.y.maximum"),
+    ({"package": {"issues": ["x"]}}, "package"),
+    ({"package": {"issues": ["q"], "max": 3}}, "package.issues"),
+    ({"package": {"issues": ["x"], "weights": {"y": 1}, "max": 3}}, "package.weights.y"),
+    ({"credibility": {"x": 1.5}}, "credibility.x"),
+    ({"credibility": {"q": 0.5}}, "credibility.q"),
+    ({"outside_option": {"shift": -0.1}}, "outside_option.shift"),
+])
+def test_bad_rules_name_the_key(entry, key):
+    with pytest.raises(ConfigError) as error:
+        two_by_one(**entry)
+    assert f"scenario.actors.a.{key}" == error.value.key
+
+
+def test_an_indivisible_issue_allows_only_its_ends():
+    node = {"id": "t", "issues": {"x": {"label": "x", "status_quo": 30, "indivisible": True}},
+            "actors": {"a": {"capability": 1, "position": {"x": 20}, "salience": {"x": 1}},
+                       "b": {"capability": 1, "position": {"x": 70}, "salience": {"x": 1}}}}
+    scenario = scenario_from_config(node)
+    assert scenario.issues[0].choices == (0.0, 100.0)
+    assert list(scenario.snap(np.array([[20.0], [70.0]]))[:, 0]) == [0.0, 100.0]
+    nash = sim.solutions.nash_solution(scenario, np.zeros(2))
+    assert nash[0] in (0.0, 100.0)
+
+
+# ---- mechanisms in closed form ----------------------------------------------------------------------
+
+
+def test_credibility_values_are_the_expectation_over_delivered_promises():
+    node = jan2022_node()
+    node["rules"]["credibility"] = True
+    scenario = scenario_from_config(node)
+    rng = np.random.default_rng(0)
+    bundle = scenario.snap(scenario.lower + rng.random(scenario.n_issues) * scenario.spans)
+    kappa = scenario.credibilities
+    expected = np.zeros(scenario.n_actors)
+    moved = [k for k in range(scenario.n_issues) if bundle[k] != scenario.status_quo[k]]
+    for i in range(scenario.n_actors):
+        for delivered in itertools.product((True, False), repeat=len(moved)):
+            world = scenario.status_quo.copy()
+            chance = 1.0
+            for k, ok in zip(moved, delivered):
+                world[k] = bundle[k] if ok else scenario.status_quo[k]
+                chance *= kappa[i, k] if ok else 1.0 - kappa[i, k]
+            expected[i] += chance * scenario_utilities(scenario, world)[i]
+    assert np.allclose(scenario_values(scenario, bundle), expected, atol=1e-12)
+    assert kappa.min() < 1.0
+
+
+def test_credibility_one_and_no_shift_leave_the_published_numbers_unchanged():
+    ec = sim.load_scenario("ec_emissions", {f"actors.{a}.credibility": {"emission_standards": 1.0}
+                                             for a in ("netherlands", "uk")})
+    result = run(ec, protocol="eu", seed=0, rounds=3, protocol_params={"variant": "scholz", "q": 1.0})
+    rounds = result.rounds.set_index(["round", "actor"])["position"]
+    assert abs(rounds[(1, "belgium")] - 8.41593) < 5e-6 and abs(rounds[(3, "belgium")] - 9.96198) < 5e-6
+    pie = sim.load_scenario("pie_two", {"actors.a.credibility": {"share_a": 1.0}})
+    row = run(pie, protocol="offers", seed=0, rounds=5).runs.iloc[0]
+    assert row["agreement"] and abs(row["outcome_share_a"] - 100 * 0.52632) < 5e-3
+    majority = sim.load_scenario("pie_majority", {"actors.a.credibility": {"share_a": 1.0}})
+    row = run(majority, protocol="offers", seed=4,
+              protocol_params={"consent": "majority", "order": "recognition"}).runs.iloc[0]
+    shares = sorted(row[f"outcome_share_{c}"] for c in "abcde")
+    np.testing.assert_allclose(shares, [0, 0, 18, 18, 64], atol=1e-7)  # Baron & Ferejohn, n = 5, δ = .9
+
+
+def preventive(shift: float, delta: float = 0.9) -> sim.RunResult:
+    """One issue, status quo 50. A (ideal 0) has a war outside option, win probability 0.5 drifting by
+    ``shift`` per round, cost 0.1; B (ideal 100) falls back on the status quo."""
+    node = {
+        "id": "shift", "issues": {"x": {"label": "x", "status_quo": 50}},
+        "actors": {
+            "a": {"capability": 1, "position": {"x": 0}, "salience": {"x": 1}, "discount_factor": delta,
+                  "outside_option": {"kind": "war", "cost": 0.1, "shift": shift, "opponents": ["b"]}},
+            "b": {"capability": 1, "position": {"x": 100}, "salience": {"x": 1}, "discount_factor": delta},
+        },
+    }
+    return run(scenario_from_config(node), protocol="offers", seed=0, rounds=10)
+
+
+def test_a_power_shift_beyond_the_discounted_surplus_makes_the_decliner_fight_now():
+    # A's war value is d(t) = p(t) - 0.1 = 0.4 + shift·t. The least B ever asks is its aspiration in the
+    # last round, 0.5 + 0.5·0.1 = 0.55 (x >= 55), so A's best deal is worth V = 0.45 > 0.4: without a shift
+    # A stays. With one, B grown stronger renegotiates the deal down to A's next-round war value:
+    # (1 - δ) V + δ d(1) = 0.045 + 0.9 (0.4 + shift), below d(0) = 0.4 iff shift < -0.00556 (Fearon 1995).
+    for shift in (-0.1, -0.01):
+        assert preventive(shift).runs.iloc[0]["breakdown_cause"] == "walkout:a (power_shift:a)"
+    for shift in (-0.004, 0.0):
+        row = preventive(shift).runs.iloc[0]
+        assert not row["breakdown_cause"].startswith("walkout") and row["rounds"] > 1
+
+
+def test_a_red_line_that_excludes_the_bargaining_range_ends_talks_at_once():
+    node = {
+        "id": "cliff", "issues": {"x": {"label": "x", "status_quo": 50}},
+        "actors": {
+            "a": {"capability": 1, "position": {"x": 0}, "salience": {"x": 1},
+                  "outside_option": {"kind": "reservation", "value": 0.4}, "red_lines": {"x": {"max": 30}}},
+            "b": {"capability": 1, "position": {"x": 100}, "salience": {"x": 1},
+                  "outside_option": {"kind": "reservation", "value": 0.4}},
+        },
+    }
+    scenario = scenario_from_config(node)
+    assert sim.solutions.bargaining_range_empty(scenario)
+    assert sim.solutions.bargaining_range_empty(scenario) != sim.solutions.bargaining_range_empty(
+        scenario_from_config({**node, "rules": {"red_lines": False}}))
+    row = run(scenario, protocol="offers", seed=0, rounds=10).runs.iloc[0]
+    assert not row["agreement"] and row["rounds"] == 1
+    assert row["breakdown_cause"] == "walkout:a,b (red_line:a.x)"
+    assert row["utility_a"] == 0.4 and row["outcome_x"] == 50 and row["ending"] == "reservation"
+    for protocol in ("eu", "exchange"):
+        other = run(scenario, protocol=protocol, seed=0, rounds=10).runs.iloc[0]
+        assert not other["agreement"]
+
+
+def test_the_nash_reference_is_defined_when_an_ideal_point_is_the_status_quo(ec):
+    row = run(ec, protocol="eu", seed=0, rounds=5).runs.iloc[0]
+    assert np.isfinite(row["distance_to_nash"])
+    assert {"france", "italy", "uk"} <= set(row["nash_no_gain"].split(","))  # their ideal is the status quo
+
+
+def test_discrete_issues_hold_in_every_outcome_and_reference_solution():
+    scenario = sim.load_scenario("jan2022_no_red_lines")
+    levels = set(scenario.issue("enlargement").choices)
+    issues = sim.metrics.reference_table(scenario)
+    row = issues.set_index("issue").loc["enlargement"]
+    assert row["nash"] in levels and row["kalai_smorodinsky"] in levels
+    for protocol in ("eu", "offers", "exchange"):
+        result = run(scenario, protocol=protocol, seed=3, rounds=20).runs.iloc[0]
+        if result["ending"] != "war":
+            assert result["outcome_enlargement"] in levels
