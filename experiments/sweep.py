@@ -38,8 +38,8 @@ register_configs()
 def base_config(cfg: DictConfig) -> dict:
     """The composed config every run starts from (without Hydra's and the sweep's own settings)."""
     data = OmegaConf.to_container(cfg, resolve=True)
-    data.pop("hydra", None)
-    data.pop("sweep", None)
+    for key in ("hydra", "sweep", "figures"):  # figures: presentation only, may change on re-plot
+        data.pop(key, None)
     return data
 
 
@@ -110,6 +110,8 @@ def run_with_progress(context, shards, settings) -> tuple[int, int]:
 
 
 def cli() -> None:
+    if {"--help", "-h"} & set(sys.argv[1:]):
+        sys.argv.append("hydra/help=sweep")  # this command's own usage (configs/hydra/help/sweep.yaml)
     report_and_exit(main)
 
 

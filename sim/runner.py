@@ -121,11 +121,26 @@ def run(
     """
     if isinstance(scenario, str):
         scenario = load_scenario(scenario)
+    check_protocol_needs(scenario, protocol)
     model = BargainingModel(scenario, protocol=protocol, protocol_params=protocol_params,
                             strategy=strategy, strategy_exponent=strategy_exponent, rounds=rounds,
                             rng=seed, record_rounds=record_rounds, record_events=record_events)
     model.run()
     return result_of(model, seed=seed, config_hash=config_hash)
+
+
+def check_protocol_needs(scenario: Scenario, protocol: str, source: str | None = None) -> None:
+    """Refuse, in one line, a protocol that needs data the scenario lacks: the bundle protocols
+    (``offers``, ``exchange``) need a status quo per issue (their disagreement point), which the plain
+    BDM/DEU CSV file does not give (:data:`sim.scenario.NO_STATUS_QUO`); ``eu`` never uses one."""
+    from sim.scenario import NO_STATUS_QUO
+
+    missing = [issue.id for issue in scenario.issues if issue.note == NO_STATUS_QUO]
+    if missing and protocol != "eu":
+        raise ConfigError(source or f"scenario {scenario.id!r}", f"scenario.status_quo.{missing[0]}",
+                          f"protocol {protocol!r} needs a status quo on every issue (the disagreement point); "
+                          f"add a 'Status Quo' row to the CSV or +scenario.status_quo.{missing[0]}=<number>, "
+                          "or use protocol=eu, which runs without one")
 
 
 def result_of(model: BargainingModel, seed: Any = None, config_hash: str = "",
@@ -164,7 +179,7 @@ def config_hash(cfg: Any) -> str:
     from omegaconf import OmegaConf
 
     data = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else dict(cfg)
-    for key in ("seed", "hydra", "experiment", "record"):
+    for key in ("seed", "hydra", "experiment", "record", "figures"):
         data.pop(key, None)
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -206,8 +221,11 @@ def run_config(cfg: Any) -> RunResult:
                   record_events=cfg.record.events, config_hash=config_hash(cfg))
     if protocol == "all":
         names = protocol_cfg.get("protocols") or ["eu", "offers", "exchange"]
+        for name in names:
+            check_protocol_needs(scenario, name, cfg.scenario.get("path"))
         return combine([run(scenario, protocol=name, protocol_params=protocol_defaults(name), **common)
                         for name in names])
+    check_protocol_needs(scenario, protocol, cfg.scenario.get("path"))
     return run(scenario, protocol=protocol, protocol_params={"name": protocol, **protocol_cfg}, **common)
 
 

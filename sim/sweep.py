@@ -461,8 +461,13 @@ def prepare_folder(folder: Path, spec: SweepSpec, base: Mapping[str, Any]) -> Sw
 def check_first_point(context: SweepContext) -> None:
     """Build the first design point's config and scenario in the parent, so that a mistake every run
     would share (unknown key, bad base config) ends the sweep at once with a ConfigError."""
+    from sim.runner import check_protocol_needs
+
     first = context.runs.iloc[0]
-    _prepare_point(context, {p.column: first[p.column] for p in context.spec.parameters})
+    scenario, config, _ = _prepare_point(context, {p.column: first[p.column] for p in context.spec.parameters})
+    protocols = next((p.values for p in context.spec.parameters if p.key == "protocol"), None)
+    for name in protocols or [config["protocol"].get("name")]:
+        check_protocol_needs(scenario, str(name))
 
 
 def pending_shards(context: SweepContext, selection: Iterable[int] | None = None) -> list[int]:
