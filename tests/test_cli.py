@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,26 @@ def test_bad_paths_are_one_line(tmp_path, argument, words):
     done = command("run", argument, f"hydra.run.dir={tmp_path / 'out'}")
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1 and words in lines[0], done.stderr
+
+
+def test_reproduce_leads_with_the_config_then_counts_per_table(tmp_path):
+    out = tmp_path / "run"
+    done = command("run", "scenario=ec_emissions", "protocol.variant=scholz", "protocol.q=1", "rounds=3",
+                   f"hydra.run.dir={out}")
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["command"] == ("python -m experiments.run scenario=ec_emissions protocol.variant=scholz "
+                                   f"protocol.q=1 rounds=3 hydra.run.dir={out}")
+    same = command("reproduce", str(out))
+    lines = same.stdout.splitlines()
+    assert same.returncode == 0 and lines[0] == "config.yaml: unchanged since the run"
+    assert "runs.parquet: 1 row, identical" in lines and lines[-1] == "reproduced: identical"
+    config = out / "config.yaml"
+    config.write_text(config.read_text().replace("capability: 0.08", "capability: 0.3", 1))
+    changed = command("reproduce", str(out))
+    lines = changed.stdout.splitlines()
+    assert changed.returncode == 1
+    assert lines[0].startswith("config.yaml: CHANGED since the run: 1 key: scenario.actors.")
+    assert "capability (saved 0.08, now 0.3)" in lines[0]
+    assert "runs.parquet: 1 of 1 rows differ" in lines
+    assert lines[-1].startswith("not reproduced:")
