@@ -325,6 +325,63 @@ def write_run(result: RunResult, folder: Path, cfg: Any = None, figures: bool = 
     return folder
 
 
+@dataclass
+class Results:
+    """A results folder read back for a notebook: its tables (pandas, with the dtypes they were
+    written with), manifest.json and config.yaml as plain dicts (:func:`load_results`)."""
+
+    folder: Path
+    tables: dict[str, pd.DataFrame]
+    manifest: dict[str, Any]
+    config: dict[str, Any]
+
+    def __getattr__(self, name: str) -> pd.DataFrame:  # results.runs, results.rounds, ...
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(f"{name!r}: this folder has no {name}.parquet; it has {', '.join(tables) or 'no tables'}")
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.manifest.get("completed"))
+
+
+def load_results(folder: str | Path, tables: tuple[str, ...] | None = None,
+                 columns: Mapping[str, list[str]] | None = None) -> Results:
+    """Read a run or sweep folder (``results/...``) for analysis in a notebook.
+
+    Args:
+        folder: a folder written by ``experiments.run`` or ``experiments.sweep``.
+        tables: which tables to read (default: every ``*.parquet`` at the top of the folder:
+            runs, rounds, events, issues, comparison, design, failures).
+        columns: per table, the columns to read (large sweeps: read only what you need).
+
+    Returns:
+        :class:`Results`; ``results.runs`` is the runs table, ``results.manifest["completed"]``
+        says whether the folder was finished.
+
+    Raises:
+        ConfigError: the folder does not exist or holds no runs.parquet.
+    """
+    from omegaconf import OmegaConf
+
+    folder = Path(folder)
+    if not (folder / "runs.parquet").exists():
+        raise ConfigError(str(folder), "folder", "no runs.parquet here; give a folder written by "
+                                                 "experiments.run or experiments.sweep")
+    names = tables or tuple(sorted(p.stem for p in folder.glob("*.parquet")))
+    frames = {}
+    for name in names:
+        path = folder / f"{name}.parquet"
+        if not path.exists():
+            raise ConfigError(str(folder), name, f"no {name}.parquet in this folder")
+        frames[name] = pd.read_parquet(path, columns=(columns or {}).get(name))
+    manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
+    config = (OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"), resolve=True)
+              if (folder / "config.yaml").exists() else {})
+    return Results(folder=folder, tables=frames, manifest=manifest, config=config)
+
+
 def figure_settings(cfg: Any = None) -> tuple[str, int]:
     """(format, dpi) from a config's ``figures`` node, checked (png | pdf | svg; dpi 30..1200)."""
     from sim.config import FIGURE_FORMATS
