@@ -404,10 +404,12 @@ def offers_figure(events: pd.DataFrame, issues: pd.DataFrame, columns: int | Non
             agreed = mine["agreement"].astype(bool)
             colour = colours(index % 10)
             name = labels.actor(proposer)
-            ax.scatter(mine.loc[~agreed, "round"], mine.loc[~agreed, f"offer_{issue}"], marker="x",
-                       color=colour, label=f"{name} (rejected)")
-            ax.scatter(mine.loc[agreed, "round"], mine.loc[agreed, f"offer_{issue}"], marker="o", s=60,
-                       color=colour, label=f"{name} (agreed)")
+            if (~agreed).any():
+                ax.scatter(mine.loc[~agreed, "round"], mine.loc[~agreed, f"offer_{issue}"], marker="x",
+                           color=colour, label=f"{name} (rejected)")
+            if agreed.any():  # no legend entry for an offer that never happened
+                ax.scatter(mine.loc[agreed, "round"], mine.loc[agreed, f"offer_{issue}"], marker="o", s=60,
+                           color=colour, label=f"{name} (agreed)")
         ax.axhline(info["status_quo"], **REFERENCE_STYLES["status_quo"])
         _scale_axis(ax, info, labels.levels.get(issue))
         ax.set_title(_wrap(str(info["label"]), 48))
@@ -601,18 +603,21 @@ def sobol_figure(indices: pd.DataFrame, output: str, *, labels: Labels = PLAIN, 
 @styled
 def morris_figure(indices: pd.DataFrame, output: str, *, labels: Labels = PLAIN, caption: str = "") -> Figure:
     """Morris screening: mu* (importance) against sigma (non-linearity / interactions); parameters
-    numbered on the plot and named in the legend (labels never overlap the points)."""
-    figure = Figure(figsize=(7.5, 5), layout="constrained")
+    numbered at their points (coinciding points share one label, "1, 5") and named in the legend."""
+    figure = Figure(figsize=(7.5, 4.2 + 0.22 * len(indices)), layout="constrained")
     ax = figure.subplots()
+    groups: dict[tuple[float, float], list[str]] = {}
     for number, (_, row) in enumerate(indices.iterrows(), start=1):
         ax.errorbar(row["mu_star"], row["sigma"], xerr=row["mu_star_conf"], fmt="o", capsize=2,
-                    label=f"{number}: {labels.parameter(row['parameter'])}")
-        ax.annotate(str(number), (row["mu_star"], row["sigma"]), fontsize=7, xytext=(3, 3),
-                    textcoords="offset points")
+                    label=_wrap(f"{number}: {labels.parameter(row['parameter'])}", 60))
+        key = (round(float(row["mu_star"]), 6), round(float(row["sigma"]), 6))
+        groups.setdefault(key, []).append(str(number))
+    for (x, y), numbers in groups.items():
+        ax.annotate(", ".join(numbers), (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel("μ* (mean absolute elementary effect)")
     ax.set_ylabel("σ (spread of effects)")
     ax.set_title(f"Morris screening for {labels.output(output)}")
-    figure.legend(loc="outside right upper", fontsize=7)
+    figure.legend(loc="outside lower center", ncol=2, fontsize=7)
     _caption(figure, caption)
     return figure
 
