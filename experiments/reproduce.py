@@ -3,8 +3,9 @@
     python -m experiments.reproduce results/sweeps/rr --sample 20   # 20 random runs of a sweep
     python -m experiments.reproduce results/run/2026-11-27_18-41-39  # a single run
 
-Prints how many rows are identical and which differ (column, saved, now); exit status 1 on any
-difference, 2 if the folder is not a results folder.
+The first line says whether config.yaml changed since the run (and which keys); then, per table,
+how many rows were compared and the first rows that differ (column: saved, now); the last line the
+verdict. Exit status 0 identical, 1 any difference, 2 if the folder is not a results folder.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -21,17 +23,19 @@ from omegaconf import OmegaConf
 
 from sim.sweep import SweepContext, execute_run, run_table, spec_from_config
 
+SHOWN_ROWS = 5  # first differing rows printed per table
+SHOWN_COLUMNS = 4  # differing columns printed per row
+
 
 def same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if a is None or b is None or (isinstance(a, float) and math.isnan(a)) or (isinstance(b, float) and math.isnan(b)):
-        return (a is None or (isinstance(a, float) and math.isnan(a))) and \
-               (b is None or (isinstance(b, float) and math.isnan(b)))
+    missing = lambda v: v is None or (isinstance(v, float) and math.isnan(v))  # noqa: E731
+    if missing(a) or missing(b):
+        return missing(a) and missing(b)
     return a == b
 
 
 def compare(saved: dict, now: dict) -> list[tuple[str, object, object]]:
+    """(column, saved, now) for every column whose value differs."""
     return [(key, saved.get(key), now.get(key)) for key in sorted(set(saved) | set(now))
             if not same(_plain(saved.get(key)), _plain(now.get(key)))]
 
@@ -40,48 +44,119 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def reproduce_sweep(folder: Path, sample: int | None) -> tuple[int, list]:
+def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: data}
+
+
+def config_line(folder: Path) -> str:
+    """Whether config.yaml differs from the config recorded in manifest.json when the run was made."""
+    manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
+    now = OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"), resolve=True)
+    now.pop("hydra", None)
+    recorded = manifest.get("config")
+    if recorded is None:
+        if "config_hash" in manifest:
+            from sim.runner import config_hash
+
+            if config_hash(now) == manifest["config_hash"]:
+                return "config.yaml: unchanged since the run (same config hash as the manifest)"
+            return "config.yaml: CHANGED since the run (config hash differs; this manifest does not list the keys)"
+        return "config.yaml: not checked (this manifest predates the config record)"
+    saved, current = _flatten(recorded), _flatten(now)
+    changed = [key for key in sorted(set(saved) | set(current)) if not same(saved.get(key), current.get(key))]
+    if not changed:
+        return "config.yaml: unchanged since the run"
+    shown = "; ".join(f"{k} (saved {saved.get(k)!r}, now {current.get(k)!r})" for k in changed[:SHOWN_COLUMNS])
+    more = f"; and {len(changed) - SHOWN_COLUMNS} more" if len(changed) > SHOWN_COLUMNS else ""
+    return f"config.yaml: CHANGED since the run: {len(changed)} key{'s' if len(changed) != 1 else ''}: {shown}{more}"
+
+
+class TableCheck:
+    """Rows compared in one table and the differing ones (row label, [(column, saved, now)])."""
+
+    def __init__(self, name: str):
+        self.name, self.compared, self.differing = name, 0, []
+
+    def add(self, label: Any, diff: list) -> None:
+        self.compared += 1
+        if diff:
+            self.differing.append((label, diff))
+
+    def lines(self) -> list[str]:
+        rows = f"{self.compared} row{'s' if self.compared != 1 else ''}"
+        if self.differing and self.differing[0][0] == "shape":
+            _, ((_, saved, now),) = self.differing[0]
+            return [f"{self.name}: shape differs: saved {saved[0]} rows × {saved[1]} columns, "
+                    f"now {now[0]} × {now[1]}"]
+        if not self.differing:
+            return [f"{self.name}: {rows}, identical"]
+        out = [f"{self.name}: {len(self.differing)} of {self.compared} rows differ"]
+        for label, diff in self.differing[:SHOWN_ROWS]:
+            cells = "; ".join(f"{c}: saved {a!r}, now {b!r}" for c, a, b in diff[:SHOWN_COLUMNS])
+            more = f"; and {len(diff) - SHOWN_COLUMNS} more columns" if len(diff) > SHOWN_COLUMNS else ""
+            out.append(f"  {label}: {cells}{more}")
+        if len(self.differing) > SHOWN_ROWS:
+            out.append(f"  ... and {len(self.differing) - SHOWN_ROWS} more rows")
+        return out
+
+
+def _progress(items: list, label: str) -> Iterable:
+    if len(items) <= 1 or not sys.stderr.isatty():
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=label, unit="run", file=sys.stderr, dynamic_ncols=True)
+
+
+def reproduce_sweep(folder: Path, sample: int | None) -> list[TableCheck]:
     spec = spec_from_config(json.loads((folder / "design.json").read_text())["spec"], str(folder))
     config = OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"), resolve=True)
-    config.pop("sweep", None)
+    for key in ("sweep", "hydra", "figures"):
+        config.pop(key, None)
     context = SweepContext(folder=folder, spec=spec, base=config, runs=run_table(spec))
     saved = pd.read_parquet(folder / "runs.parquet")
     if sample is not None and sample < len(saved):
         saved = saved.sample(n=sample, random_state=np.random.default_rng(0))
-    identical, differing = 0, []
+    check = TableCheck(f"runs.parquet ({len(saved)} of {len(context.runs)} runs re-run)")
     planned = {run["run_index"]: run for run in context.runs.to_dict("records")}  # keeps int seeds exact
-    for row in saved.to_dict("records"):
+    for row in _progress(saved.to_dict("records"), "reproduce"):
         run = planned[row["run_index"]]
+        label = f"run {row['run_index']}"
         if int(run["seed"]) != int(row["seed"]):
-            differing.append((row["run_index"], [("seed", row["seed"], run["seed"])]))
+            check.add(label, [("seed", row["seed"], run["seed"])])
             continue
         now = execute_run(context, run)
-        diff = compare({k: v for k, v in row.items() if k in now}, now)
-        if diff:
-            differing.append((row["run_index"], diff))
-        else:
-            identical += 1
-    return identical, differing
+        check.add(label, compare({k: v for k, v in row.items() if k in now}, now))
+    return [check]
 
 
-def reproduce_run(folder: Path) -> tuple[int, list]:
+def _compare_table(name: str, saved: pd.DataFrame, now: pd.DataFrame, keys: list[str]) -> TableCheck:
+    check = TableCheck(name)
+    if list(saved.columns) != list(now.columns) or len(saved) != len(now):
+        check.compared = len(saved)
+        check.differing.append(("shape", [("rows × columns", saved.shape, now.shape)]))
+        return check
+    for index, (a, b) in enumerate(zip(saved.to_dict("records"), now.to_dict("records"))):
+        label = ", ".join(f"{k} {a[k]}" for k in keys if k in a) or f"row {index}"
+        check.add(label, compare(a, b))
+    return check
+
+
+def reproduce_run(folder: Path) -> list[TableCheck]:
     from sim.runner import run_config
 
-    cfg = OmegaConf.load(folder / "config.yaml")
-    result = run_config(cfg)
-    saved = pd.read_parquet(folder / "runs.parquet").to_dict("records")
-    now = result.runs.to_dict("records")
-    identical, differing = 0, []
-    for index, (a, b) in enumerate(zip(saved, now)):
-        diff = compare(a, b)
-        if diff:
-            differing.append((index, diff))
-        else:
-            identical += 1
-    rounds = folder / "rounds.parquet"
-    if rounds.exists() and not pd.read_parquet(rounds).equals(result.rounds):
-        differing.append(("rounds.parquet", [("table", "saved", "differs")]))
-    return identical, differing
+    result = run_config(OmegaConf.load(folder / "config.yaml"))
+    checks = [_compare_table("runs.parquet", pd.read_parquet(folder / "runs.parquet"), result.runs, ["protocol"])]
+    for name, now, keys in (("rounds.parquet", result.rounds, ["protocol", "round", "actor", "issue"]),
+                            ("events.parquet", result.events, ["protocol", "round", "kind"])):
+        if (folder / name).exists() and not (name == "events.parquet" and now.empty):
+            checks.append(_compare_table(name, pd.read_parquet(folder / name), now, keys))
+    return checks
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -93,15 +168,18 @@ def main(argv: list[str] | None = None) -> None:
     if not (folder / "config.yaml").exists() or not (folder / "runs.parquet").exists():
         print(f"error: {folder}: not a results folder (needs config.yaml and runs.parquet)", file=sys.stderr)
         sys.exit(2)
-    if (folder / "design.json").exists():
-        identical, differing = reproduce_sweep(folder, args.sample)
-    else:
-        identical, differing = reproduce_run(folder)
-    for run, diff in differing[:20]:
-        for column, saved, now in diff[:5]:
-            print(f"  run {run}: {column}: saved {saved!r}, now {now!r}")
-    print(f"{identical} identical, {len(differing)} differing")
-    sys.exit(1 if differing else 0)
+    if args.sample is not None and args.sample < 1:
+        print(f"error: command line: --sample: {args.sample}; allowed: a whole number >= 1", file=sys.stderr)
+        sys.exit(2)
+    print(config_line(folder), flush=True)
+    checks = reproduce_sweep(folder, args.sample) if (folder / "design.json").exists() else reproduce_run(folder)
+    for check in checks:
+        print("\n".join(check.lines()))
+    tables = [c for c in checks if c.differing]
+    print("reproduced: identical" if not tables else
+          f"not reproduced: {len(tables)} of {len(checks)} table{'s' if len(checks) != 1 else ''} differ "
+          f"({', '.join(c.name.split()[0] for c in tables)})")
+    sys.exit(1 if tables else 0)
 
 
 if __name__ == "__main__":

@@ -38,8 +38,8 @@ register_configs()
 def base_config(cfg: DictConfig) -> dict:
     """The composed config every run starts from (without Hydra's and the sweep's own settings)."""
     data = OmegaConf.to_container(cfg, resolve=True)
-    data.pop("hydra", None)
-    data.pop("sweep", None)
+    for key in ("hydra", "sweep", "figures"):  # figures: presentation only, may change on re-plot
+        data.pop(key, None)
     return data
 
 
@@ -57,6 +57,11 @@ def main(cfg: DictConfig) -> None:
         raise ConfigError(source, "sweep.job", f"{settings['job']}; allowed: 0 .. jobs-1 (jobs={settings['jobs']})")
     if settings["workers"] < 1:
         raise ConfigError(source, "sweep.workers", f"{settings['workers']}; must be >= 1")
+    from experiments.plot import plot_options
+    from sim.runner import figure_settings
+
+    fmt, dpi = figure_settings(cfg)
+    plot_options(spec, {"figures.format": fmt, "figures.dpi": dpi}, source)  # plot choices fail before any run
     folder = Path(settings["out"] or HydraConfig.get().runtime.output_dir)
     split = settings["jobs"] > 1
     started = time.time()
@@ -74,17 +79,18 @@ def main(cfg: DictConfig) -> None:
         total_shards = len(shard_ranges(len(context.runs), spec.shard_size))
         if len(pending) < total_shards:
             print(f"resuming: {total_shards - len(pending)} of {total_shards} shards already done", file=sys.stderr)
+        recorded = {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "hydra"}
         write_json(folder / "manifest.json", manifest(spec.seed, started, False, sweep=spec.to_dict(),
-                                                       runs_total=len(context.runs)))
+                                                       runs_total=len(context.runs), config=recorded))
         run_with_progress(context, pending, settings)
         rows, failures = aggregate(context)
         complete = not pending_shards(context)
         write_json(folder / "manifest.json", manifest(
             spec.seed, started, complete, sweep=spec.to_dict(), runs_total=len(context.runs),
-            runs_done=rows, runs_failed=failures, shards=total_shards))
+            runs_done=rows, runs_failed=failures, shards=total_shards, config=recorded))
     from experiments.plot import plot_folder
 
-    figures = plot_folder(folder)
+    figures = plot_folder(folder, {"figures.format": fmt, "figures.dpi": dpi})
     print(f"sweep {spec.name}: {rows} runs in runs.parquet, {failures} failed, {elapsed(started)}")
     print(f"results: {folder}")
     for figure in figures:
@@ -110,6 +116,8 @@ def run_with_progress(context, shards, settings) -> tuple[int, int]:
 
 
 def cli() -> None:
+    if {"--help", "-h"} & set(sys.argv[1:]):
+        sys.argv.append("hydra/help=sweep")  # this command's own usage (configs/hydra/help/sweep.yaml)
     report_and_exit(main)
 
 

@@ -7,15 +7,17 @@ Python API for notebooks, without Hydra::
     result = sim.run(scenario, protocol="eu", seed=1, rounds=20)
     result.rounds          # tidy per-round positions (pandas)
     sim.plots.positions_figure(result.rounds, result.issues)
+    saved = sim.load_results("results/sweeps/rr")   # a results folder: tables, manifest, config
+    saved.runs.groupby("protocol")["agreement"].mean()
 """
 
 from sim import plots
 from sim.config import ConfigError
 from sim.model import BargainingModel
-from sim.runner import RunResult, load_scenario, run
+from sim.runner import Results, RunResult, load_results, load_scenario, run
 from sim.scenario import Actor, Issue, Scenario, scenario_from_config, scenario_from_csv
 
 __all__ = [
-    "Actor", "BargainingModel", "ConfigError", "Issue", "RunResult", "Scenario", "load_scenario",
-    "plots", "run", "scenario_from_config", "scenario_from_csv",
+    "Actor", "BargainingModel", "ConfigError", "Issue", "Results", "RunResult", "Scenario", "load_results",
+    "load_scenario", "plots", "run", "scenario_from_config", "scenario_from_csv",
 ]

@@ -171,6 +171,17 @@ class RecordConfig:
 
 
 @dataclass
+class FiguresConfig:
+    """How figures are written (presentation only: not part of a run's config hash)."""
+
+    format: str = "png"  # png | pdf | svg
+    dpi: int = 150  # raster resolution (png); pdf and svg are vector
+
+
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
+@dataclass
 class SweepConfig:
     """A sweep (configs/sweep/<name>.yaml, key ``sweep``); see sim.sweep and docs/how-to/sweeps.md."""
 
@@ -202,6 +213,7 @@ class Config:
     rounds: int = 20
     experiment: str = "run"
     record: RecordConfig = field(default_factory=RecordConfig)
+    figures: FiguresConfig = field(default_factory=FiguresConfig)
     sweep: Optional[SweepConfig] = None
 
 
@@ -270,6 +282,56 @@ def one_line_errors(task: Any) -> Any:
     return wrapper
 
 
+FILE_GROUPS = ("scenario", "sweep")  # groups that also take a path to a file on the command line
+
+
+def file_overrides(argv: list[str]) -> list[str]:
+    """Let ``scenario=<path>`` (a .yaml, or a .csv in the BDM/DEU format) and ``sweep=<path>`` (a
+    .yaml) name a file anywhere, not only a config under ``configs/``.
+
+    A CSV becomes ``scenario=from_csv scenario.path=<path>``. A YAML file is copied into a fresh
+    directory as ``<group>/<stem>.yaml`` and that directory is added to Hydra's search path, so the
+    file composes exactly like a shipped one (defaults list, ``# @package _global_``). Arguments that
+    name a config (``scenario=jan2022``) pass unchanged. The user's own config directory is Hydra's
+    ``--config-dir`` (docs/how-to/own-files.md).
+
+    Raises:
+        ConfigError: a path that does not exist or has another suffix.
+    """
+    import shutil
+    import tempfile
+
+    out: list[str] = []
+    extra_dir: Path | None = None
+    for argument in argv:
+        group, _, value = argument.partition("=")
+        looks_like_path = "/" in value or value.endswith((".yaml", ".yml", ".csv"))
+        if group not in FILE_GROUPS or not looks_like_path:
+            out.append(argument)
+            continue
+        path = Path(value).expanduser()
+        allowed = ".yaml or .csv" if group == "scenario" else ".yaml"
+        if path.suffix not in (".yaml", ".yml", ".csv") or (group == "sweep" and path.suffix == ".csv"):
+            raise ConfigError("command line", group, f"{value!r}: a path must end in {allowed}")
+        if not path.is_file():
+            raise ConfigError("command line", group, f"{value!r}: no such file; give a config name "
+                                                     f"under configs/{group}/ or a path to a {allowed} file")
+        if path.suffix == ".csv":
+            out += ["scenario=from_csv", f"scenario.path={path}"]
+            continue
+        if extra_dir is None:
+            extra_dir = Path(tempfile.mkdtemp(prefix="sim-user-configs-"))
+        (extra_dir / group).mkdir(exist_ok=True)
+        shutil.copyfile(path, extra_dir / group / f"{path.stem}.yaml")
+        if (CONFIG_DIR / group / f"{path.stem}.yaml").exists():
+            raise ConfigError(str(path), group, f"a shipped config is also called {path.stem!r}; "
+                                                "rename your file")
+        out.append(f"{group}={path.stem}")
+    if extra_dir is not None:
+        out.append(f"hydra.searchpath=[file://{extra_dir}]")
+    return out
+
+
 def report_and_exit(main: Any) -> None:
     """Run a Hydra (or plain) entry point; turn user mistakes into one line on stderr and exit 2.
 
@@ -282,6 +344,7 @@ def report_and_exit(main: Any) -> None:
     user_wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
+        sys.argv[1:] = file_overrides(sys.argv[1:])
         main()
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)

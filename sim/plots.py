@@ -1,10 +1,19 @@
-"""Figures drawn from tidy tables (never from live model objects), with matplotlib's object API."""
+"""Figures drawn from tidy tables (never from live model objects), with matplotlib's object API.
+
+Every figure uses one style (:data:`STYLE`), names what it shows in words a reader knows — actor
+names, issue labels, level names and parameter labels from :class:`Labels`, never a raw column name —
+and can carry a caption line (scenario, protocol, number of runs, seeds) as its suptitle.
+:func:`save` writes png, pdf or svg.
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping
 
 import matplotlib
 
@@ -13,6 +22,163 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+#: One look for every figure (applied while a figure is built).
+STYLE = {
+    "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
+    "xtick.labelsize": 8, "ytick.labelsize": 8, "figure.titlesize": 10,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
+    "axes.prop_cycle": matplotlib.cycler(color=plt.get_cmap("tab10").colors),
+    "legend.frameon": False,
+}
+FORMATS = ("png", "pdf", "svg")
+
+
+def styled(function):
+    """Build the figure under :data:`STYLE` (artists read the style when they are created)."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(STYLE):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+# --------------------------------------------------------------------------------------------------
+# Labels: readable names for actors, issues, levels, swept parameters and outputs
+# --------------------------------------------------------------------------------------------------
+
+#: Top-level config keys a sweep may vary, in words.
+PARAMETER_LABELS = {
+    "protocol": "protocol", "scenario": "scenario", "strategy": "concession strategy",
+    "rounds": "round limit", "perturbation": "perturbation σ (noise on every number)",
+    "protocol.order": "proposer order", "protocol.belief_noise": "belief noise (σ)",
+    "protocol.consent": "consent rule", "protocol.quota": "majority quota",
+    "protocol.variant": "expected-utility variant", "protocol.q": "Q (target stays put)",
+    "protocol.t": "T (moves toward the median)", "protocol.shock_probability": "salience shock probability",
+    "protocol.walkout": "walk-outs allowed", "protocol.deadline": "deadline (rounds)",
+    "strategy.exponent": "concession exponent e", "strategy.name": "concession strategy",
+}
+#: Actor fields (scenario.actors.<id>.<field>) in words.
+ACTOR_FIELD_LABELS = {
+    "capability": "capability", "risk_exponent": "risk exponent ρ", "discount_factor": "discount factor δ",
+    "concession_exponent": "concession exponent e", "strategy": "strategy",
+    "outside_option.optimism": "war optimism (× win probability)",
+    "outside_option.cost": "cost of war (utility)", "outside_option.value": "reservation utility",
+    "outside_option.kind": "outside option",
+}
+#: Outcome columns (MODEL.md §6) in words; outcome_/utility_/disagreement_ columns are built below.
+OUTPUT_LABELS = {
+    "agreement": "agreement", "rounds": "rounds used", "breakdown_cause": "breakdown cause",
+    "nash_product": "Nash product", "distance_to_nash": "distance to the Nash solution",
+    "pareto_efficient": "Pareto-efficient", "distance_to_pareto": "distance to the Pareto frontier",
+    "bargaining_range": "bargaining range (share of bundles all prefer to no deal)",
+    "bargaining_range_empty": "bargaining range empty",
+}
+#: Outputs that are yes/no: drawn as proportions with binomial intervals.
+BOOLEAN_OUTPUTS = ("agreement", "pareto_efficient", "bargaining_range_empty")
+
+
+def _short(label: str) -> str:
+    """An issue label without its parenthesis, for axes ("NATO enlargement (Ukraine, ...)")."""
+    return label.split(" (")[0].strip() or label
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Readable names: actor id → name, issue id → label, issue id → {point: level name}."""
+
+    actors: Mapping[str, str] = field(default_factory=dict)
+    issues: Mapping[str, str] = field(default_factory=dict)
+    levels: Mapping[str, Mapping[float, str]] = field(default_factory=dict)
+    scenarios: Mapping[str, str] = field(default_factory=dict)  # scenario id -> name (sweeps over scenarios)
+
+    @classmethod
+    def from_scenario(cls, scenario: Any) -> "Labels":
+        """From a :class:`sim.scenario.Scenario`."""
+        return cls(actors={a.id: a.name or a.id for a in scenario.actors},
+                   issues={i.id: i.label for i in scenario.issues},
+                   levels={i.id: {p: name.replace("_", " ") for name, p in i.levels} for i in scenario.issues
+                           if i.levels})
+
+    @classmethod
+    def from_config(cls, scenario: Mapping[str, Any] | None) -> "Labels":
+        """From a resolved ``scenario`` config node (plain dict), e.g. a sweep's config.yaml."""
+        scenario = scenario or {}
+        issues = scenario.get("issues") or {}
+        return cls(actors={k: (v or {}).get("name") or k for k, v in (scenario.get("actors") or {}).items()},
+                   issues={k: (v or {}).get("label") or k for k, v in issues.items()},
+                   levels={k: {float(p): n.replace("_", " ") for n, p in (v.get("levels") or {}).items()}
+                           for k, v in issues.items() if (v or {}).get("levels")})
+
+    def actor(self, actor_id: str) -> str:
+        return self.actors.get(actor_id, str(actor_id).replace("_", " "))
+
+    def issue(self, issue_id: str, short: bool = True) -> str:
+        label = self.issues.get(issue_id, issue_id.replace("_", " "))
+        return _short(label) if short else label
+
+    def parameter(self, key: str) -> str:
+        """A swept config key (``scenario.actors.russia.outside_option.optimism``) in words
+        ("Russia: war optimism (× win probability)")."""
+        if key in PARAMETER_LABELS:
+            return PARAMETER_LABELS[key]
+        parts = key.split(".")
+        if parts[:2] == ["scenario", "actors"] and len(parts) >= 4:
+            who, rest = self.actor(parts[2]), parts[3:]
+            if rest[0] in ("salience", "position") and len(rest) == 2:
+                return f"{who}: {rest[0]} on {self.issue(rest[1])}"
+            return f"{who}: {ACTOR_FIELD_LABELS.get('.'.join(rest), ' '.join(rest).replace('_', ' '))}"
+        if parts[:2] == ["scenario", "issues"] and len(parts) >= 4:
+            return f"{self.issue(parts[2])}: {' '.join(parts[3:]).replace('_', ' ')}"
+        return " ".join(parts[-2:] if parts[0] in ("scenario", "protocol") else parts).replace("_", " ")
+
+    def output(self, column: str) -> str:
+        """An outcome column (``outcome_enlargement``, ``utility_russia``, ``agreement``) in words."""
+        if column in OUTPUT_LABELS:
+            return OUTPUT_LABELS[column]
+        for prefix, words in (("outcome_", "outcome: {}"), ("utility_", "utility of {}"),
+                              ("disagreement_", "no-deal utility of {}")):
+            if column.startswith(prefix):
+                rest = column[len(prefix):]
+                return words.format(self.issue(rest) if prefix == "outcome_" else self.actor(rest))
+        return column.replace("_", " ")
+
+    def value(self, value: Any) -> str:
+        """A parameter value on an axis: numbers to 3 significant digits, scenario ids by name."""
+        if isinstance(value, (bool, np.bool_)):
+            return "yes" if value else "no"
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return f"{value:.3g}"
+        return self.scenarios.get(str(value), str(value))
+
+
+PLAIN = Labels()
+
+
+def caption(scenario: str = "", protocol: str = "", runs: int | None = None, seeds: str = "") -> str:
+    """One caption line: scenario · protocol · n runs · seeds (empty parts left out)."""
+    parts = [scenario, f"protocol {protocol}" if protocol else "",
+             f"n = {runs:,} run{'s' if runs != 1 else ''}" if runs is not None else "", seeds]
+    return " · ".join(p for p in parts if p)
+
+
+def _caption(figure: Figure, text: str) -> None:
+    if text:
+        figure.suptitle("\n".join(_wrap(line, 110) for line in text.splitlines()), fontsize=9, color="0.25")
+
+
+def binomial_interval(successes: np.ndarray | int, n: np.ndarray | int, z: float = 1.96) -> tuple[Any, Any]:
+    """Wilson score interval of a proportion (95% by default); stays inside [0, 1], also at 0 and n."""
+    successes, n = np.asarray(successes, float), np.asarray(n, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = successes / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
 
 REFERENCE_STYLES = {
     "status_quo": dict(color="0.35", linestyle=":", linewidth=1.6, label="status quo"),
@@ -39,20 +205,53 @@ def _issue_panels(count: int, columns: int | None, width: float, height: float) 
 
 def _legend_below(figure: Figure, ax, columns: int) -> None:
     handles, labels = ax.get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), columns), fontsize=8)
+    if handles:
+        figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), columns))
 
 
-def positions_figure(rounds: pd.DataFrame, issues: pd.DataFrame, columns: int | None = None) -> Figure:
+def _end_text(text: str) -> str:
+    """An issue's end text, short enough for a tick label."""
+    text = text.split(";")[0].split(" (")[0].strip()
+    return _wrap(text if len(text) <= 60 else text[:57] + "…", 24)
+
+
+def _scale_axis(ax, info: Mapping[str, Any], levels: Mapping[float, str] | None) -> None:
+    """y axis of an issue: its scale with a little room, level names (discrete issue) or the end
+    texts at the two ends as tick labels — outside the data, never over it."""
+    lower, upper = float(info["lower"]), float(info["upper"])
+    span = upper - lower
+    ax.set_ylim(lower - 0.04 * span, upper + 0.04 * span)
+    if levels:
+        ticks = sorted(levels)
+        ax.set_yticks(ticks, [f"{levels[t]} ({t:g})" for t in ticks], fontsize=7)
+        return
+    ticks = [lower, lower + span / 2, upper]
+    ax.set_yticks(ticks, [f"{lower:g} " + _end_text(str(info.get("low") or "")).replace("\n", "\n   "),
+                          f"{lower + span / 2:g}",
+                          f"{upper:g} " + _end_text(str(info.get("high") or "")).replace("\n", "\n   ")],
+                  fontsize=7)
+
+
+def _integer_rounds(ax) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("round")
+
+
+@styled
+def positions_figure(rounds: pd.DataFrame, issues: pd.DataFrame, columns: int | None = None, *,
+                     labels: Labels = PLAIN, caption: str = "") -> Figure:
     """One panel per issue: each actor's position by round, with the status quo and the reference
-    solutions marked and the issue's end texts at the bottom and top of the scale.
+    solutions marked; the y axis names the issue's levels or its end texts.
 
     Args:
         rounds: the rounds table (round, actor, issue, position).
         issues: the reference table (issue, label, low, high, lower, upper, status_quo, compromise,
             median, nash), e.g. ``RunResult.issues``.
+        labels: actor names and level names (:meth:`Labels.from_scenario`).
+        caption: a line above the panels (:func:`caption`).
     """
     issue_ids = list(issues["issue"])
-    figure, axes = _issue_panels(len(issue_ids), columns, 5.2, 3.9)
+    figure, axes = _issue_panels(len(issue_ids), columns, 5.2, 3.4)
     actors = list(dict.fromkeys(rounds["actor"]))
     colours = plt.get_cmap("tab10" if len(actors) <= 10 else "tab20")
     reference = issues.set_index("issue")
@@ -62,85 +261,139 @@ def positions_figure(rounds: pd.DataFrame, issues: pd.DataFrame, columns: int | 
         for index, actor in enumerate(actors):
             track = data[data["actor"] == actor]
             ax.plot(track["round"], track["position"], marker="o", markersize=2.5, linewidth=1.4,
-                    color=colours(index % colours.N), label=actor)
+                    color=colours(index % colours.N), label=labels.actor(actor))
         for column, style in REFERENCE_STYLES.items():
             value = info.get(column)
             if value is not None and np.isfinite(value):
                 ax.axhline(value, **style)
-        span = info["upper"] - info["lower"]
-        ax.set_ylim(info["lower"] - 0.04 * span, info["upper"] + 0.24 * span)
-        ax.set_title(_wrap(str(info["label"]), 48), fontsize=10)
-        ax.set_xlabel("round")
+        _scale_axis(ax, info, labels.levels.get(issue))
+        ax.set_title(_wrap(str(info["label"]), 48))
+        _integer_rounds(ax)
         unit = f" ({info['unit']})" if info.get("unit") else ""
         ax.set_ylabel(f"position{unit}")
-        ax.text(0.01, 0.99, "↑ " + _wrap(str(info["high"])), transform=ax.transAxes, va="top",
-                ha="left", fontsize=7, color="0.25")
-        ax.text(0.01, 0.01, "↓ " + _wrap(str(info["low"])), transform=ax.transAxes, va="bottom",
-                ha="left", fontsize=7, color="0.25",
-                bbox=dict(facecolor="white", alpha=0.7, edgecolor="none", pad=1))
-        ax.grid(alpha=0.3)
     _legend_below(figure, axes[0], 8)
+    _caption(figure, caption)
     return figure
 
 
-def save(figure: Figure, path: str | Path, dpi: int = 130) -> Path:
-    """Save a figure (creating the folder) via a temp file, so no half-written PNG is left."""
+def save(figure: Figure, path: str | Path, dpi: int = 150, format: str | None = None) -> Path:
+    """Save a figure (creating the folder) via a temp file, so no half-written file is left.
+
+    Args:
+        path: target; its suffix is replaced by ``format`` when one is given.
+        dpi: resolution of raster output (png).
+        format: png | pdf | svg (default: the suffix of ``path``).
+    """
     path = Path(path)
+    if format is not None:
+        if format not in FORMATS:
+            raise ValueError(f"figure format {format!r}; allowed: {', '.join(FORMATS)}")
+        path = path.with_suffix("." + format)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    figure.savefig(tmp, dpi=dpi)
+    metadata = {"Software": None} if path.suffix == ".png" else None  # no version stamp: stable bytes
+    figure.savefig(tmp, dpi=dpi, metadata=metadata, bbox_inches="tight", pad_inches=0.08)
     tmp.replace(path)
     return path
 
 
+_POINT_MARKERS = {"disagreement": ("s", "0.2", "no deal (disagreement)"), "nash": ("*", "black", "Nash solution"),
+                  "kalai_smorodinsky": ("D", "tab:orange", "Kalai–Smorodinsky")}
+
+
+@styled
 def utility_space_figure(space: pd.DataFrame, path: pd.DataFrame | None = None,
-                         actors: tuple[str, str] | None = None) -> Figure:
-    """Utility space of two actors: sampled feasible set, Pareto frontier, Nash and Kalai–Smorodinsky
-    points, disagreement point, the outcome(s) and the path of offers.
+                         actors: tuple[str, ...] | None = None, *, labels: Labels = PLAIN,
+                         caption: str = "") -> Figure:
+    """The utility space of every actor: one panel per pair of actors (up to five actors), else a
+    parallel-coordinates view (one vertical axis per actor). Sampled feasible bundles, Pareto
+    frontier, Nash and Kalai–Smorodinsky points, the no-deal point, the outcome(s) and the path of
+    offers.
 
     Args:
         space: table with columns ``kind`` (sample | frontier | nash | kalai_smorodinsky |
-            disagreement | outcome), ``label`` and ``u_<actor>`` for the two actors
-            (:func:`sim.metrics.utility_space_table`).
-        path: optional offers table with ``round`` and ``utility_<actor>`` columns (events of kind
-            ``offer``) drawn as the path of offers.
+            disagreement | outcome), ``label`` and ``u_<actor>`` for each actor; frontier rows may
+            carry ``pair`` ("a|b") when each pair has its own frontier (:func:`sim.analysis.utility_space`).
+        path: optional offers table with ``utility_<actor>`` columns (events of kind ``offer``).
+        actors: the actors to show (default: every ``u_`` column).
     """
-    if actors is None:
-        actors = tuple(c[2:] for c in space.columns if c.startswith("u_"))[:2]
-    x_col, y_col = f"u_{actors[0]}", f"u_{actors[1]}"
-    figure = Figure(figsize=(6.4, 5.6), layout="constrained")
-    ax = figure.subplots()
-    sample = space[space["kind"] == "sample"]
-    ax.scatter(sample[x_col], sample[y_col], s=3, color="0.8", label="feasible bundles (sample)")
-    frontier = space[space["kind"] == "frontier"].sort_values(x_col)
-    ax.plot(frontier[x_col], frontier[y_col], color="tab:blue", linewidth=1.5, label="Pareto frontier")
-    markers = {"disagreement": ("s", "0.2", "disagreement point"), "nash": ("*", "black", "Nash"),
-               "kalai_smorodinsky": ("D", "tab:orange", "Kalai–Smorodinsky")}
-    for kind, (marker, colour, label) in markers.items():
-        rows = space[space["kind"] == kind]
-        if not rows.empty:
-            ax.scatter(rows[x_col], rows[y_col], marker=marker, s=90, color=colour, label=label, zorder=5)
-    for _, row in space[space["kind"] == "outcome"].iterrows():
-        ax.scatter(row[x_col], row[y_col], marker="o", s=70, facecolors="none", linewidths=2,
-                   edgecolors="tab:red", zorder=6)
-        ax.annotate(row["label"], (row[x_col], row[y_col]), textcoords="offset points", xytext=(6, 4),
-                    fontsize=8, color="tab:red")
-    if path is not None and not path.empty and f"utility_{actors[0]}" in path:
-        ax.plot(path[f"utility_{actors[0]}"], path[f"utility_{actors[1]}"], color="tab:red", alpha=0.6,
-                linewidth=1, marker=".", label="offers (in order)")
-    ax.set_xlabel(f"utility of {actors[0]}")
-    ax.set_ylabel(f"utility of {actors[1]}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower left")
+    actors = tuple(actors or (c[2:] for c in space.columns if c.startswith("u_")))
+    if len(actors) > 5:
+        return _parallel_utilities(space, actors, labels, caption)
+    pairs = [(a, b) for i, a in enumerate(actors) for b in actors[i + 1:]]
+    columns = min(3, len(pairs))
+    rows = math.ceil(len(pairs) / columns)
+    figure = Figure(figsize=(4.1 * columns, 3.7 * rows + 0.9), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
+    for ax in axes[len(pairs):]:
+        ax.set_visible(False)
+    for ax, (a, b) in zip(axes, pairs):
+        x_col, y_col = f"u_{a}", f"u_{b}"
+        sample = space[space["kind"] == "sample"]
+        ax.scatter(sample[x_col], sample[y_col], s=3, color="0.82", label="feasible bundles (sample)",
+                   rasterized=True)
+        frontier = space[space["kind"] == "frontier"]
+        if "pair" in frontier:
+            frontier = frontier[frontier["pair"].isin([f"{a}|{b}", f"{b}|{a}"]) | frontier["pair"].isna()]
+        frontier = frontier.sort_values(x_col)
+        ax.plot(frontier[x_col], frontier[y_col], color="tab:blue", linewidth=1.5, label="Pareto frontier")
+        for kind, (marker, colour, label) in _POINT_MARKERS.items():
+            rows_ = space[space["kind"] == kind]
+            if not rows_.empty:
+                ax.scatter(rows_[x_col], rows_[y_col], marker=marker, s=80, color=colour, label=label, zorder=5)
+        outcomes = space[space["kind"] == "outcome"]
+        for index, (_, row) in enumerate(outcomes.iterrows()):
+            ax.scatter(row[x_col], row[y_col], marker="o", s=70, facecolors="none", linewidths=2,
+                       edgecolors=plt.get_cmap("Set1")(index % 9), zorder=6,
+                       label=f"outcome ({row['label']})")
+        if path is not None and not path.empty and f"utility_{a}" in path and f"utility_{b}" in path:
+            ax.plot(path[f"utility_{a}"], path[f"utility_{b}"], color="tab:red", alpha=0.6, linewidth=1,
+                    marker=".", label="offers (in order)")
+        ax.set_xlabel(f"utility of {labels.actor(a)}")
+        ax.set_ylabel(f"utility of {labels.actor(b)}")
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_aspect("equal")
+    _legend_below(figure, axes[0], 4)
+    _caption(figure, caption)
     return figure
 
 
-def offers_figure(events: pd.DataFrame, issues: pd.DataFrame, columns: int | None = None) -> Figure:
+def _parallel_utilities(space: pd.DataFrame, actors: tuple[str, ...], labels: Labels, caption: str) -> Figure:
+    """Parallel coordinates: each actor a vertical utility axis; a line per point of interest."""
+    figure = Figure(figsize=(max(6.5, 0.9 * len(actors) + 2), 4.6), layout="constrained")
+    ax = figure.subplots()
+    x = np.arange(len(actors))
+    columns = [f"u_{a}" for a in actors]
+    sample = space[space["kind"] == "sample"]
+    for _, row in sample.iloc[:300].iterrows():
+        ax.plot(x, row[columns].to_numpy(float), color="0.85", linewidth=0.5, zorder=1)
+    ax.plot([], [], color="0.85", label="feasible bundles (sample)")
+    styles = {"disagreement": ("0.2", ":", "no deal (disagreement)"), "nash": ("black", "-", "Nash solution"),
+              "kalai_smorodinsky": ("tab:orange", "--", "Kalai–Smorodinsky")}
+    for kind, (colour, line, label) in styles.items():
+        for _, row in space[space["kind"] == kind].iterrows():
+            ax.plot(x, row[columns].to_numpy(float), color=colour, linestyle=line, marker="o", label=label, zorder=3)
+    for index, (_, row) in enumerate(space[space["kind"] == "outcome"].iterrows()):
+        ax.plot(x, row[columns].to_numpy(float), color=plt.get_cmap("Set1")(index % 9), linewidth=2,
+                marker="o", label=f"outcome ({row['label']})", zorder=4)
+    ax.set_xticks(x, [labels.actor(a) for a in actors], rotation=30, ha="right")
+    ax.set_ylabel("utility")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("Utility of every actor")
+    _legend_below(figure, ax, 4)
+    _caption(figure, caption)
+    return figure
+
+
+@styled
+def offers_figure(events: pd.DataFrame, issues: pd.DataFrame, columns: int | None = None, *,
+                  labels: Labels = PLAIN, caption: str = "") -> Figure:
     """Per issue, the value each proposal offered by round, coloured by proposer; filled markers for
     the agreed offer, crosses for rejected ones."""
     offers = events[events["kind"] == "offer"] if "kind" in events else events
     issue_ids = list(issues["issue"])
-    figure, axes = _issue_panels(len(issue_ids), columns, 5.0, 3.4)
+    figure, axes = _issue_panels(len(issue_ids), columns, 5.0, 3.2)
     proposers = list(dict.fromkeys(offers["proposer"])) if not offers.empty else []
     colours = plt.get_cmap("tab10")
     reference = issues.set_index("issue")
@@ -150,21 +403,25 @@ def offers_figure(events: pd.DataFrame, issues: pd.DataFrame, columns: int | Non
             mine = offers[offers["proposer"] == proposer]
             agreed = mine["agreement"].astype(bool)
             colour = colours(index % 10)
-            ax.scatter(mine.loc[~agreed, "round"], mine.loc[~agreed, f"offer_{issue}"], marker="x",
-                       color=colour, label=f"{proposer} (rejected)")
-            ax.scatter(mine.loc[agreed, "round"], mine.loc[agreed, f"offer_{issue}"], marker="o", s=60,
-                       color=colour, label=f"{proposer} (agreed)")
+            name = labels.actor(proposer)
+            if (~agreed).any():
+                ax.scatter(mine.loc[~agreed, "round"], mine.loc[~agreed, f"offer_{issue}"], marker="x",
+                           color=colour, label=f"{name} (rejected)")
+            if agreed.any():  # no legend entry for an offer that never happened
+                ax.scatter(mine.loc[agreed, "round"], mine.loc[agreed, f"offer_{issue}"], marker="o", s=60,
+                           color=colour, label=f"{name} (agreed)")
         ax.axhline(info["status_quo"], **REFERENCE_STYLES["status_quo"])
-        ax.set_ylim(info["lower"], info["upper"])
-        ax.set_title(_wrap(str(info["label"]), 48), fontsize=10)
-        ax.set_xlabel("round")
+        _scale_axis(ax, info, labels.levels.get(issue))
+        ax.set_title(_wrap(str(info["label"]), 48))
+        _integer_rounds(ax)
         ax.set_ylabel("offered value")
-        ax.grid(alpha=0.3)
     _legend_below(figure, axes[0], 6)
+    _caption(figure, caption)
     return figure
 
 
-def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame) -> Figure:
+@styled
+def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame, *, caption: str = "") -> Figure:
     """Outcome bundle per issue for each protocol beside the compromise, median and Nash solutions
     and the status quo; the issue's end texts label the ends of each scale.
 
@@ -174,19 +431,21 @@ def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame) -> Figure:
             median, nash).
     """
     count = len(issues)
-    figure = Figure(figsize=(11, 0.95 * count + 1.6), layout="constrained")
+    figure = Figure(figsize=(11, 0.95 * count + 1.8), layout="constrained")
     ax = figure.subplots()
-    markers = {"status_quo": ("|", "0.3"), "compromise": ("^", "tab:green"), "median": ("v", "tab:purple"),
-               "nash": ("*", "black")}
-    protocol_colours = plt.get_cmap("tab10")
+    ax.grid(False)
+    markers = {"status_quo": ("|", "0.3", "status quo"), "compromise": ("^", "tab:green", "compromise (c·s mean)"),
+               "median": ("v", "tab:purple", "c·s median"), "nash": ("*", "black", "Nash solution")}
+    palette = ("tab:blue", "tab:orange", "tab:red", "tab:brown", "tab:pink", "tab:cyan")
+    protocol_colours = lambda index: palette[index % len(palette)]  # noqa: E731 - none green/purple/black
     for row, (_, info) in enumerate(issues.iterrows()):
         y = count - 1 - row
         scale = lambda v: (v - info["lower"]) / (info["upper"] - info["lower"])  # noqa: E731
-        ax.plot([0, 1], [y, y], color="0.85", linewidth=6, solid_capstyle="butt", zorder=1)
-        for column, (marker, colour) in markers.items():
+        ax.plot([0, 1], [y, y], color="0.88", linewidth=6, solid_capstyle="butt", zorder=1)
+        for column, (marker, colour, label) in markers.items():
             if np.isfinite(info[column]):
                 ax.scatter(scale(info[column]), y, marker=marker, s=120 if marker != "|" else 300,
-                           color=colour, zorder=3, label=column.replace("_", " ") if row == 0 else None)
+                           color=colour, zorder=3, label=label if row == 0 else None)
         for index, (_, outcome) in enumerate(comparison.iterrows()):
             value = outcome.get(f"outcome_{info['issue']}")
             if value is None or not np.isfinite(value):
@@ -203,79 +462,167 @@ def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame) -> Figure:
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.7, count - 0.2)
     ax.set_yticks([])
-    ax.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
-    figure.legend(loc="outside lower center", ncol=4, fontsize=8)
-    ax.set_title("Outcome per issue by protocol (hollow: no agreement — status quo or predicted outcome)")
+    ax.spines[["left", "top", "right"]].set_visible(False)
+    ax.set_xticks([0, 0.5, 1], ["low end of scale", "middle", "high end of scale"])
+    figure.legend(loc="outside lower center", ncol=4)
+    ax.set_title("Outcome per issue by protocol (filled: agreement; hollow: no agreement)")
+    _caption(figure, caption)
     return figure
 
 
-def heatmap_figure(grid: pd.DataFrame, x: str, y: str, title: str = "probability of agreement") -> Figure:
-    """A heatmap of ``mean`` over two parameters; each cell annotated with its value and n."""
-    table = grid.pivot(index=y, columns=x, values="mean").sort_index(ascending=False)
-    counts = grid.pivot(index=y, columns=x, values="n").reindex_like(table)
-    figure = Figure(figsize=(1.1 * table.shape[1] + 3, 0.7 * table.shape[0] + 2), layout="constrained")
+def _ordered(values: pd.Series, categories: list | None) -> list:
+    """Axis order: the design's order for categories, ascending for numbers."""
+    present = list(pd.unique(values.dropna()))
+    if categories:
+        return [c for c in categories if c in present] + [c for c in present if c not in categories]
+    try:
+        return sorted(present, key=float)
+    except (TypeError, ValueError):
+        return present
+
+
+@styled
+def heatmap_figure(grid: pd.DataFrame, x: str, y: str, title: str | None = None, *, labels: Labels = PLAIN,
+                   x_label: str | None = None, y_label: str | None = None, output: str = "agreement",
+                   categories: Mapping[str, list] | None = None, caption: str = "") -> Figure:
+    """A heatmap of ``mean`` over two parameters (numbers or categories such as protocol names);
+    each cell annotated with its value and n.
+
+    Args:
+        grid: long table with columns ``x``, ``y``, ``mean`` and ``n`` (:func:`sim.analysis.agreement_grid`).
+        x, y: the two parameter columns.
+        x_label, y_label: axis names (default: ``labels.parameter`` of the column).
+        output: the averaged output (names the colour bar; proportions get the [0, 1] scale).
+        categories: column -> order of its categorical values.
+    """
+    categories = categories or {}
+    columns = _ordered(grid[x], categories.get(x))
+    rows = _ordered(grid[y], categories.get(y))[::-1]  # largest / last at the top
+    table = grid.pivot_table(index=y, columns=x, values="mean", aggfunc="mean").reindex(index=rows, columns=columns)
+    counts = grid.pivot_table(index=y, columns=x, values="n", aggfunc="sum").reindex(index=rows, columns=columns)
+    proportion = output in BOOLEAN_OUTPUTS
+    what = "share of runs with " + labels.output(output) if proportion else "mean " + labels.output(output)
+    figure = Figure(figsize=(0.95 * table.shape[1] + 3.6, 0.62 * table.shape[0] + 2.2), layout="constrained")
     ax = figure.subplots()
-    image = ax.imshow(table.to_numpy(dtype=float), cmap="viridis", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(table.shape[1]), [f"{v:.3g}" for v in table.columns])
-    ax.set_yticks(range(table.shape[0]), [f"{v:.3g}" for v in table.index])
+    ax.grid(False)
+    values = table.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap="viridis", vmin=0 if proportion else None, vmax=1 if proportion else None,
+                      aspect="auto")
+    ax.set_xticks(range(table.shape[1]), [labels.value(v) for v in table.columns])
+    ax.set_yticks(range(table.shape[0]), [labels.value(v) for v in table.index])
+    if any(len(labels.value(v)) > 6 for v in table.columns):
+        ax.tick_params(axis="x", labelrotation=30)
+    low, high = np.nanmin(values), np.nanmax(values)
     for i in range(table.shape[0]):
         for j in range(table.shape[1]):
             value = table.iat[i, j]
+            if not np.isfinite(value):
+                continue
+            bright = (value - low) / (high - low) > 0.6 if high > low else False
             ax.text(j, i, f"{value:.2f}\nn={int(counts.iat[i, j])}", ha="center", va="center", fontsize=7,
-                    color="white" if value < 0.6 else "black")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    figure.colorbar(image, ax=ax, label=title)
-    ax.set_title(title)
+                    color="black" if bright else "white")
+    ax.set_xlabel(x_label or labels.parameter(x))
+    ax.set_ylabel(y_label or labels.parameter(y))
+    figure.colorbar(image, ax=ax, label=_wrap(what, 40))
+    ax.set_title(title or what[0].upper() + what[1:])
+    _caption(figure, caption)
     return figure
 
 
-def distributions_figure(runs: pd.DataFrame, by: str, outputs: list[str]) -> Figure:
-    """Box plots of each output by the values of ``by`` (protocol, scenario, sigma, ...)."""
+@styled
+def distributions_figure(runs: pd.DataFrame, by: str, outputs: list[str], *, labels: Labels = PLAIN,
+                         by_label: str | None = None, order: list | None = None, caption: str = "") -> Figure:
+    """Each output by the values of ``by`` (protocol, scenario, σ, ...): yes/no outputs as
+    proportions with 95% Wilson intervals, the others as box plots with the mean marked."""
     outputs = [o for o in outputs if o in runs]
-    figure = Figure(figsize=(4.2 * len(outputs), 3.8), layout="constrained")
+    figure = Figure(figsize=(4.0 * len(outputs) + 0.4, 3.9), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(outputs), squeeze=False)).ravel()
-    groups = sorted(runs[by].dropna().unique(), key=str)
+    groups = _ordered(runs[by], order)
+    names = [labels.value(g) for g in groups]
+    positions = np.arange(len(groups))
+    boxes = False
     for ax, output in zip(axes, outputs):
-        data = [runs.loc[runs[by] == g, output].astype(float).dropna().to_numpy() for g in groups]
-        ax.boxplot(data, tick_labels=[str(g) for g in groups], showmeans=True)
-        ax.set_title(output)
-        ax.set_xlabel(by)
-        ax.tick_params(axis="x", labelrotation=30)
-        ax.grid(alpha=0.3)
+        if output in BOOLEAN_OUTPUTS or runs[output].dtype == bool:
+            flags = [runs.loc[runs[by] == g, output].dropna().astype(bool) for g in groups]
+            share = np.array([f.mean() if len(f) else np.nan for f in flags])
+            n = np.array([len(f) for f in flags])
+            low, high = binomial_interval(share * n, n)
+            ax.errorbar(positions, share, yerr=[share - low, high - share], fmt="o", capsize=4, color="tab:blue")
+            for p, value, count in zip(positions, share, n):
+                ax.annotate(f"{value:.2f} (n={count})", (p, value), xytext=(6, 0), textcoords="offset points",
+                            va="center", fontsize=7)
+            ax.set_ylim(-0.03, 1.03)
+            ax.set_ylabel("share of runs (95% Wilson interval)")
+        else:
+            data = [runs.loc[runs[by] == g, output].astype(float).dropna().to_numpy() for g in groups]
+            ax.boxplot(data, positions=positions, showmeans=True, widths=0.5,
+                       medianprops=dict(color="tab:orange"), meanprops=dict(marker="^", markerfacecolor="tab:green",
+                                                                            markeredgecolor="tab:green"))
+            boxes = True
+            ax.set_ylabel("position on the issue's scale" if output.startswith("outcome_") else
+                          "utility" if output.startswith(("utility_", "disagreement_")) else
+                          _wrap(labels.output(output), 32))
+        ax.set_xticks(positions, names)
+        ax.set_xlim(-0.6, len(groups) - 0.4)
+        ax.set_title(_wrap(labels.output(output)[0].upper() + labels.output(output)[1:], 40))
+        ax.set_xlabel(by_label or labels.parameter(by))
+        if any(len(name) > 6 for name in names):
+            ax.tick_params(axis="x", labelrotation=30)
+    if boxes:
+        from matplotlib.lines import Line2D
+
+        figure.legend([Line2D([], [], color="tab:orange"), Line2D([], [], marker="^", color="tab:green", linestyle=""),
+                       Line2D([], [], marker="o", color="black", markerfacecolor="none", linestyle="")],
+                      ["median (box: quartiles, whiskers: 1.5 IQR)", "mean", "outlying run"],
+                      loc="outside lower center", ncol=3)
+    _caption(figure, caption)
     return figure
 
 
-def sobol_figure(indices: pd.DataFrame, output: str) -> Figure:
-    """First-order (S1) and total (ST) Sobol indices with 95% confidence intervals."""
-    figure = Figure(figsize=(8, 0.45 * len(indices) + 1.8), layout="constrained")
+@styled
+def sobol_figure(indices: pd.DataFrame, output: str, *, labels: Labels = PLAIN, caption: str = "") -> Figure:
+    """First-order (S1) and total (ST) Sobol indices with 95% confidence intervals; parameters
+    whose indices are not trustworthy (``flag`` column, :func:`sim.analysis.flag_sobol`) are marked."""
+    figure = Figure(figsize=(8, 0.6 * len(indices) + 2.2), layout="constrained")
     ax = figure.subplots()
-    position = np.arange(len(indices))
-    ax.barh(position - 0.2, indices["S1"], 0.4, xerr=indices["S1_conf"], label="S1 (first order)")
-    ax.barh(position + 0.2, indices["ST"], 0.4, xerr=indices["ST_conf"], label="ST (total)")
-    ax.set_yticks(position, indices["parameter"], fontsize=8)
+    position = np.arange(len(indices))[::-1]
+    ax.barh(position + 0.2, indices["S1"], 0.4, xerr=indices["S1_conf"], label="S1 (first order)", capsize=2)
+    ax.barh(position - 0.2, indices["ST"], 0.4, xerr=indices["ST_conf"], label="ST (total)", capsize=2)
+    flags = indices["flag"] if "flag" in indices else pd.Series([""] * len(indices))
+    names = [_wrap(labels.parameter(p) + (" ⚠" if f else ""), 40) for p, f in zip(indices["parameter"], flags)]
+    ax.set_yticks(position, names)
     ax.axvline(0, color="0.5", linewidth=0.8)
-    ax.set_xlabel("Sobol index")
-    ax.set_title(f"Sobol indices for {output}")
-    ax.legend()
+    ax.set_xlabel("Sobol index (95% interval)")
+    ax.set_title(f"Sobol indices for {labels.output(output)}")
+    ax.legend(loc="lower right")
+    notes = sorted({f for f in flags if f})
+    _caption(figure, caption + ("\n⚠ marks: " + "; ".join(notes) if notes else ""))
     return figure
 
 
-def morris_figure(indices: pd.DataFrame, output: str) -> Figure:
-    """Morris screening: mu* (importance) against sigma (non-linearity / interactions)."""
-    figure = Figure(figsize=(6.5, 5), layout="constrained")
+@styled
+def morris_figure(indices: pd.DataFrame, output: str, *, labels: Labels = PLAIN, caption: str = "") -> Figure:
+    """Morris screening: mu* (importance) against sigma (non-linearity / interactions); parameters
+    numbered at their points (coinciding points share one label, "1, 5") and named in the legend."""
+    figure = Figure(figsize=(7.5, 4.2 + 0.22 * len(indices)), layout="constrained")
     ax = figure.subplots()
-    ax.errorbar(indices["mu_star"], indices["sigma"], xerr=indices["mu_star_conf"], fmt="o")
-    for _, row in indices.iterrows():
-        ax.annotate(row["parameter"], (row["mu_star"], row["sigma"]), fontsize=7, xytext=(4, 3),
-                    textcoords="offset points")
+    groups: dict[tuple[float, float], list[str]] = {}
+    for number, (_, row) in enumerate(indices.iterrows(), start=1):
+        ax.errorbar(row["mu_star"], row["sigma"], xerr=row["mu_star_conf"], fmt="o", capsize=2,
+                    label=_wrap(f"{number}: {labels.parameter(row['parameter'])}", 60))
+        key = (round(float(row["mu_star"]), 6), round(float(row["sigma"]), 6))
+        groups.setdefault(key, []).append(str(number))
+    for (x, y), numbers in groups.items():
+        ax.annotate(", ".join(numbers), (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel("μ* (mean absolute elementary effect)")
     ax.set_ylabel("σ (spread of effects)")
-    ax.set_title(f"Morris screening for {output}")
-    ax.grid(alpha=0.3)
+    ax.set_title(f"Morris screening for {labels.output(output)}")
+    figure.legend(loc="outside lower center", ncol=2, fontsize=7)
+    _caption(figure, caption)
     return figure
 
 
+@styled
 def replicate_figure(values: np.ndarray, human: float, disagreement: float, seat: str) -> Figure:
     """The model agent's utility in a seat over replicates (histogram) against a person's result."""
     figure = Figure(figsize=(6.5, 3.2), layout="constrained")
@@ -288,21 +635,23 @@ def replicate_figure(values: np.ndarray, human: float, disagreement: float, seat
     ax.axvline(disagreement, color="black", linestyle=":", label="outside option")
     ax.set_xlabel(f"utility of {seat}")
     ax.set_ylabel("runs")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    figure.legend(loc="outside right upper")
     return figure
 
 
-def utilities_figure(table: pd.DataFrame, title: str = "utility by round") -> Figure:
+@styled
+def utilities_figure(table: pd.DataFrame, title: str = "Utility by round", *, labels: Labels = PLAIN) -> Figure:
     """Each party's utility by round (columns: round, then one per actor)."""
     figure = Figure(figsize=(6.5, 3.4), layout="constrained")
     ax = figure.subplots()
     actors = [c for c in table.columns if c != "round"]
     for actor in actors:
-        ax.plot(table["round"], table[actor], marker="o", markersize=3, label=actor)
-    ax.set_xlabel("round")
+        ax.plot(table["round"], table[actor], marker="o", markersize=3, label=labels.actor(actor))
+    _integer_rounds(ax)
     ax.set_ylabel("utility")
     ax.set_ylim(-0.05, 1.05)
     ax.set_title(title)
     if actors:
-        ax.legend(fontsize=8, ncols=min(4, len(actors)), loc="lower right")
+        figure.legend(loc="outside right upper")
     return figure

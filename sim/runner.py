@@ -143,11 +143,26 @@ def run(
     """
     if isinstance(scenario, str):
         scenario = load_scenario(scenario)
+    check_protocol_needs(scenario, protocol)
     model = BargainingModel(scenario, protocol=protocol, protocol_params=protocol_params,
                             strategy=strategy, strategy_exponent=strategy_exponent, rounds=rounds,
                             rng=seed, record_rounds=record_rounds, record_events=record_events)
     model.run()
     return result_of(model, seed=seed, config_hash=config_hash)
+
+
+def check_protocol_needs(scenario: Scenario, protocol: str, source: str | None = None) -> None:
+    """Refuse, in one line, a protocol that needs data the scenario lacks: the bundle protocols
+    (``offers``, ``exchange``) need a status quo per issue (their disagreement point), which the plain
+    BDM/DEU CSV file does not give (:data:`sim.scenario.NO_STATUS_QUO`); ``eu`` never uses one."""
+    from sim.scenario import NO_STATUS_QUO
+
+    missing = [issue.id for issue in scenario.issues if issue.note == NO_STATUS_QUO]
+    if missing and protocol != "eu":
+        raise ConfigError(source or f"scenario {scenario.id!r}", f"scenario.status_quo.{missing[0]}",
+                          f"protocol {protocol!r} needs a status quo on every issue (the disagreement point); "
+                          f"add a 'Status Quo' row to the CSV or +scenario.status_quo.{missing[0]}=<number>, "
+                          "or use protocol=eu, which runs without one")
 
 
 def result_of(model: BargainingModel, seed: Any = None, config_hash: str = "",
@@ -186,7 +201,7 @@ def config_hash(cfg: Any) -> str:
     from omegaconf import OmegaConf
 
     data = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else dict(cfg)
-    for key in ("seed", "hydra", "experiment", "record"):
+    for key in ("seed", "hydra", "experiment", "record", "figures"):
         data.pop(key, None)
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -217,6 +232,7 @@ def run_config(cfg: Any) -> RunResult:
     """Run the experiment a composed config describes (protocol, strategy, seed, rounds)."""
     from omegaconf import OmegaConf
 
+    figure_settings(cfg)  # a bad figures.format ends here, before the run
     scenario = scenario_from_cfg(cfg)
     protocol_cfg = OmegaConf.to_container(cfg.protocol, resolve=True)
     strategy, exponent = strategy_of(cfg)
@@ -228,8 +244,11 @@ def run_config(cfg: Any) -> RunResult:
                   record_events=cfg.record.events, config_hash=config_hash(cfg))
     if protocol == "all":
         names = protocol_cfg.get("protocols") or ["eu", "offers", "exchange"]
+        for name in names:
+            check_protocol_needs(scenario, name, cfg.scenario.get("path"))
         return combine([run(scenario, protocol=name, protocol_params=protocol_defaults(name), **common)
                         for name in names])
+    check_protocol_needs(scenario, protocol, cfg.scenario.get("path"))
     return run(scenario, protocol=protocol, protocol_params={"name": protocol, **protocol_cfg}, **common)
 
 
@@ -267,9 +286,20 @@ def manifest(seed: Any, started: float, completed: bool, **extra: Any) -> dict[s
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": versions,
-        "command": " ".join(sys.argv),
+        "command": pasteable_command(),
         **extra,
     }
+
+
+def pasteable_command() -> str:
+    """The command line as one can paste it again: ``python -m experiments.run key=value ...``,
+    each argument shell-quoted (the interpreter path is left out: use your own python)."""
+    import shlex
+
+    argv = list(getattr(sys, "orig_argv", sys.argv))
+    if len(argv) >= 3 and argv[1] == "-m":
+        return "python " + shlex.join(argv[1:])
+    return shlex.join(["python", *argv[1:]]) if argv and "python" in Path(argv[0]).name else shlex.join(argv)
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -299,6 +329,8 @@ def write_run(result: RunResult, folder: Path, cfg: Any = None, figures: bool = 
     seed = None if seed is None or pd.isna(seed) else int(seed)
     extra = {"scenario": result.scenario.id, "protocol": result.runs["protocol"].iloc[0],
              "config_hash": result.runs["config_hash"].iloc[0], **manifest_extra}
+    if cfg is not None:  # the config as run, so that reproduce can tell which keys were edited since
+        extra["config"] = {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "hydra"}
     write_json(folder / "manifest.json", manifest(seed, started, False, **extra))
     if cfg is not None:
         (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
@@ -310,41 +342,122 @@ def write_run(result: RunResult, folder: Path, cfg: Any = None, figures: bool = 
     if result.parts:
         write_parquet(result.runs, folder / "comparison.parquet")
     if figures:
-        write_figures(result, folder / "figures")
+        write_figures(result, folder / "figures", *figure_settings(cfg))
     write_json(folder / "manifest.json", manifest(seed, started, True, **extra))
     return folder
 
 
-def contrasting_actors(scenario: Scenario) -> tuple[str, str]:
-    """Two actors for the utility-space figure: the first listed and the one farthest from it."""
-    distance = ((scenario.positions - scenario.positions[0]) ** 2 * scenario.weights).sum(axis=1)
-    return scenario.actor_ids[0], scenario.actor_ids[int(distance.argmax())]
+@dataclass
+class Results:
+    """A results folder read back for a notebook: its tables (pandas, with the dtypes they were
+    written with), manifest.json and config.yaml as plain dicts (:func:`load_results`)."""
+
+    folder: Path
+    tables: dict[str, pd.DataFrame]
+    manifest: dict[str, Any]
+    config: dict[str, Any]
+
+    def __getattr__(self, name: str) -> pd.DataFrame:  # results.runs, results.rounds, ...
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(f"{name!r}: this folder has no {name}.parquet; it has {', '.join(tables) or 'no tables'}")
+
+    @property
+    def completed(self) -> bool:
+        return bool(self.manifest.get("completed"))
 
 
-def write_figures(result: RunResult, folder: Path) -> None:
-    """positions.png (eu/exchange), offers.png (offers), utility_space.png, comparison.png (all)."""
+def load_results(folder: str | Path, tables: tuple[str, ...] | None = None,
+                 columns: Mapping[str, list[str]] | None = None) -> Results:
+    """Read a run or sweep folder (``results/...``) for analysis in a notebook.
+
+    Args:
+        folder: a folder written by ``experiments.run`` or ``experiments.sweep``.
+        tables: which tables to read (default: every ``*.parquet`` at the top of the folder:
+            runs, rounds, events, issues, comparison, design, failures).
+        columns: per table, the columns to read (large sweeps: read only what you need).
+
+    Returns:
+        :class:`Results`; ``results.runs`` is the runs table, ``results.manifest["completed"]``
+        says whether the folder was finished.
+
+    Raises:
+        ConfigError: the folder does not exist or holds no runs.parquet.
+    """
+    from omegaconf import OmegaConf
+
+    folder = Path(folder)
+    if not (folder / "runs.parquet").exists():
+        raise ConfigError(str(folder), "folder", "no runs.parquet here; give a folder written by "
+                                                 "experiments.run or experiments.sweep")
+    names = tables or tuple(sorted(p.stem for p in folder.glob("*.parquet")))
+    frames = {}
+    for name in names:
+        path = folder / f"{name}.parquet"
+        if not path.exists():
+            raise ConfigError(str(folder), name, f"no {name}.parquet in this folder")
+        frames[name] = pd.read_parquet(path, columns=(columns or {}).get(name))
+    manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
+    config = (OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"), resolve=True)
+              if (folder / "config.yaml").exists() else {})
+    return Results(folder=folder, tables=frames, manifest=manifest, config=config)
+
+
+def figure_settings(cfg: Any = None) -> tuple[str, int]:
+    """(format, dpi) from a config's ``figures`` node, checked (png | pdf | svg; dpi 30..1200)."""
+    from sim.config import FIGURE_FORMATS
+
+    node = (cfg.get("figures") if cfg is not None else None) or {}
+    fmt, dpi = str(node.get("format", "png")), node.get("dpi", 150)
+    if fmt not in FIGURE_FORMATS:
+        raise ConfigError("command line", "figures.format", f"{fmt!r}; allowed: {', '.join(FIGURE_FORMATS)}")
+    if not isinstance(dpi, int) or not 30 <= dpi <= 1200:
+        raise ConfigError("command line", "figures.dpi", f"{dpi!r}; allowed: a whole number from 30 to 1200")
+    return fmt, dpi
+
+
+def run_caption(result: RunResult) -> str:
+    """Scenario · protocol(s) · seed: the caption line of a run's figures."""
+    seed = result.runs["seed"].iloc[0]
+    seed = "seed not fixed" if seed is None or pd.isna(seed) else f"seed {int(seed)}"
+    from sim.plots import caption
+
+    return caption(result.scenario.name or result.scenario.id, ", ".join(result.protocols), None, seed)
+
+
+def write_figures(result: RunResult, folder: Path, fmt: str = "png", dpi: int = 150) -> list[Path]:
+    """positions (eu/exchange), offers (offers), utility_space (every actor), comparison (protocol=all),
+    as ``fmt`` files; returns their paths."""
     from sim import plots
-    from sim.metrics import utility_space_table
+    from sim.analysis import utility_space
 
+    labels = plots.Labels.from_scenario(result.scenario)
+    written = []
     parts = result.parts or (result,)
     for part in parts:
         protocol = part.runs["protocol"].iloc[0]
         suffix = "" if len(parts) == 1 else f"_{protocol}"
+        caption = run_caption(part)
         if protocol in ("eu", "exchange") and not part.rounds.empty:
-            plots.save(plots.positions_figure(part.rounds, part.issues), folder / f"positions{suffix}.png")
+            written.append(plots.save(plots.positions_figure(part.rounds, part.issues, labels=labels, caption=caption),
+                                      folder / f"positions{suffix}", dpi, fmt))
         if protocol == "offers" and not part.events.empty and (part.events["kind"] == "offer").any():
-            plots.save(plots.offers_figure(part.events, part.issues), folder / f"offers{suffix}.png")
+            written.append(plots.save(plots.offers_figure(part.events, part.issues, labels=labels, caption=caption),
+                                      folder / f"offers{suffix}", dpi, fmt))
     scenario = result.scenario
-    actors = contrasting_actors(scenario)
     outcomes = {row["protocol"]: np.array([row[f"outcome_{i}"] for i in scenario.issue_ids])
                 for _, row in result.runs.iterrows()}
-    space = utility_space_table(scenario, actors, result.model.disagreement, outcomes)
+    space = utility_space(scenario, result.model.disagreement, outcomes)
     offers = None
     if not result.events.empty and "kind" in result.events:
         offers = result.events[(result.events["kind"] == "offer") & (result.events["protocol"] == "offers")]
-    plots.save(plots.utility_space_figure(space, offers, actors), folder / "utility_space.png")
+    written.append(plots.save(plots.utility_space_figure(space, offers, labels=labels, caption=run_caption(result)),
+                              folder / "utility_space", dpi, fmt))
     if result.parts:
-        plots.save(plots.comparison_figure(result.runs, result.issues), folder / "comparison.png")
+        written.append(plots.save(plots.comparison_figure(result.runs, result.issues, caption=run_caption(result)),
+                                  folder / "comparison", dpi, fmt))
+    return written
 
 
 def summary(result: RunResult) -> str:

@@ -773,7 +773,8 @@ def _scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     return {
         "id": scenario.id, "name": scenario.name,
         "issues": {
-            i.id: {"label": i.label, "status_quo": i.status_quo, "scale": [i.lower, i.upper]}
+            i.id: {"label": i.label, "status_quo": i.status_quo, "scale": [i.lower, i.upper],
+                   "note": i.note}
             for i in scenario.issues
         },
         "actors": {
@@ -789,6 +790,8 @@ def _scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
 # ==================================================================================================
 
 CSV_COLUMNS = ("Actor", "Capability", "Position", "Salience")
+#: Note of an imported issue whose CSV gives no status quo (see :func:`scenario_from_csv`).
+NO_STATUS_QUO = "no status quo in the CSV file (placeholder: the c·s-weighted median)"
 
 
 def _slug(text: str) -> str:
@@ -809,7 +812,9 @@ def scenario_from_csv(
     (issue id = file name). Salience must be on 0-1; positions on ``scale``.
 
     The status quo of an issue is a row whose Actor is ``Status Quo`` (its Position is used), or an
-    entry of ``status_quo``; an issue without either is an error.
+    entry of ``status_quo``. Without either (the plain BDM/DEU file) the issue's status quo is set to
+    the c·s-weighted median of the positions and its ``note`` starts with :data:`NO_STATUS_QUO`: the
+    ``eu`` protocol never uses a status quo; the runner refuses the bundle protocols, which do.
 
     Raises:
         ConfigError: naming the file, the row and the column of the first bad cell.
@@ -875,12 +880,13 @@ def scenario_from_csv(
             sq = status_quo[issue_id]
         elif issue_id in sq_rows:
             sq = sq_rows[issue_id]
-        else:
-            raise ConfigError(str(path), f"scenario.status_quo.{issue_id}",
-                              "missing; add a 'Status Quo' row or set +scenario.status_quo."
-                              f"{issue_id}=<number>")
+        else:  # placeholder for the reference tables only; see NO_STATUS_QUO
+            mine = [(c * s, x) for i, _, _, c, x, s in rows if i == issue_id]
+            weights, points = np.array(mine).T[:, np.argsort([x for _, x in mine])]
+            sq = float(points[np.searchsorted(np.cumsum(weights), weights.sum() / 2)])
         issues_cfg[issue_id] = {"label": issue_id.replace("_", " "), "status_quo": sq,
-                                "scale": [lower, upper]}
+                                "scale": [lower, upper],
+                                "note": "" if issue_id in status_quo or issue_id in sq_rows else NO_STATUS_QUO}
     actors_cfg: dict[str, Any] = {}
     for issue_id, actor_id, name, capability, position, salience in rows:
         entry = actors_cfg.setdefault(actor_id, {"name": name, "capability": capability,

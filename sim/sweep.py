@@ -31,6 +31,10 @@ from sim.config import CONFIG_DIR, ConfigError
 
 DESIGNS = ("grid", "zip", "random", "lhs", "sobol", "morris")
 GROUPS = ("scenario", "protocol", "strategy")  # parameters that select a config file
+#: Outcome columns every run has (MODEL.md §6); outcome_<issue>, utility_<actor> and
+#: disagreement_<actor> depend on the scenario.
+OUTCOME_COLUMNS = ("agreement", "rounds", "nash_product", "distance_to_nash", "pareto_efficient",
+                   "distance_to_pareto", "bargaining_range", "bargaining_range_empty")
 PERTURBATION = "perturbation"  # pseudo-parameter: σ of N(0, σ) noise on every number (Masad 2016)
 
 
@@ -461,8 +465,20 @@ def prepare_folder(folder: Path, spec: SweepSpec, base: Mapping[str, Any]) -> Sw
 def check_first_point(context: SweepContext) -> None:
     """Build the first design point's config and scenario in the parent, so that a mistake every run
     would share (unknown key, bad base config) ends the sweep at once with a ConfigError."""
+    from sim.runner import check_protocol_needs
+
     first = context.runs.iloc[0]
-    _prepare_point(context, {p.column: first[p.column] for p in context.spec.parameters})
+    scenario, config, _ = _prepare_point(context, {p.column: first[p.column] for p in context.spec.parameters})
+    protocols = next((p.values for p in context.spec.parameters if p.key == "protocol"), None)
+    for name in protocols or [config["protocol"].get("name")]:
+        check_protocol_needs(scenario, str(name))
+    known = set(OUTCOME_COLUMNS) | {f"outcome_{i}" for i in scenario.issue_ids} | {
+        f"{prefix}_{a}" for a in scenario.actor_ids for prefix in ("utility", "disagreement")}
+    if "scenario" not in [p.key for p in context.spec.parameters]:  # other scenarios have other columns
+        for output in context.spec.outputs:
+            if output not in known:
+                raise ConfigError(f"configs/sweep/{context.spec.name}.yaml", "sweep.outputs",
+                                  f"{output!r} is not an outcome column; allowed: {', '.join(sorted(known))}")
 
 
 def pending_shards(context: SweepContext, selection: Iterable[int] | None = None) -> list[int]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import sim
 from sim.config import ConfigError
-from sim.scenario import scenario_from_config, scenario_from_csv
+from sim.scenario import NO_STATUS_QUO, scenario_from_config, scenario_from_csv
 
 BASE = {
     "id": "t",
@@ -128,7 +130,6 @@ def test_csv_directory_one_file_per_issue(tmp_path):
      "Capability (row 2): 'one' is not a number"),
     ("Actor,Capability,Position,Salience\nA,1,5,1.5\nB,1,5,0.5\nStatus Quo,,5,\n", "1.5 is outside [0, 1]"),
     ("Actor,Capability,Position,Salience\nA,1,500,0.5\nB,1,5,0.5\nStatus Quo,,5,\n", "outside the scale"),
-    ("Actor,Capability,Position,Salience\nA,1,5,0.5\nB,1,5,0.5\n", "status_quo"),
     ("Actor,Capability,Position,Salience\nA,1,5,0.5\nA,1,6,0.5\nStatus Quo,,5,\n", "appears twice"),
 ])
 def test_csv_mistakes_are_one_line(tmp_path, text, words):
@@ -145,3 +146,10 @@ def test_permuted_and_with_arrays_roundtrip():
     assert p.actor_ids == ("y", "x") and p.positions.tolist() == [[100, 0], [0, 100]]
     changed = s.with_arrays(capabilities=np.array([2.0, 3.0]))
     assert changed.capabilities.tolist() == [2.0, 3.0] and s.capabilities.tolist() == [1.0, 0.5]
+
+
+def test_plain_bdm_csv_without_status_quo_imports_with_a_marked_placeholder():
+    scenario = scenario_from_csv(Path(__file__).parent / "data" / "ExampleActors.csv")
+    issue = scenario.issues[0]
+    assert scenario.n_actors == 10 and issue.note == NO_STATUS_QUO
+    assert issue.status_quo == 7.0  # the c·s-weighted median of the EC emissions case

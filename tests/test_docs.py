@@ -1,0 +1,107 @@
+"""The documentation a reader gets with a clone: every in-repo link resolves, nothing points outside
+the repository except cited sources, the documented queries run, the gallery is current."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = sorted([REPO / "README.md", REPO / "results" / "README.md", *(REPO / "docs").rglob("*.md")])
+LINK = re.compile(r"!?\[(?:[^\]\[]|\[[^\]]*\])*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+
+
+def anchors(page: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    found = set()
+    in_code = False
+    for line in page.read_text().splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        if not in_code and line.startswith("#"):
+            text = line.lstrip("#").strip().lower()
+            found.add(re.sub(r"[^\w\- ]", "", text).replace(" ", "-"))
+    return found
+
+
+def links(page: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)  # code blocks are not links
+    return LINK.findall(text)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_in_repo_link_resolves(page):
+    for target in links(page):
+        if re.match(r"^[a-z]+:", target):  # http(s), mailto: a cited source outside the repository
+            continue
+        path, _, anchor = target.partition("#")
+        resolved = (page.parent / path).resolve() if path else page
+        assert resolved.is_relative_to(REPO), f"{page.name}: {target} leaves the repository"
+        assert resolved.exists(), f"{page.relative_to(REPO)}: {target} does not exist"
+        if anchor and resolved.suffix == ".md":
+            assert anchor in anchors(resolved), f"{page.relative_to(REPO)}: no heading #{anchor} in {path or page.name}"
+
+
+def test_docs_cite_in_repo_pages_not_files_a_clone_lacks():
+    for page in PAGES:
+        text = page.read_text()
+        assert "shared/domain" not in text and "../shared" not in text, page
+        for match in re.finditer(r"MODEL\.md", text):  # only as the name of the § numbering, explained in model.md
+            assert page.name == "model.md", f"{page.relative_to(REPO)} cites MODEL.md; cite docs/explanation/model.md"
+
+
+def test_the_link_checker_catches_a_broken_link(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# Title\n\nsee [the model](nowhere.md) and [ok](#title)\n```\n[not a link](x.md)\n```\n")
+    assert links(page) == ["nowhere.md", "#title"] and "title" in anchors(page)
+
+
+@pytest.fixture(scope="module")
+def sweep_folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("docs") / "pc"
+    done = subprocess.run([sys.executable, "-m", "experiments.sweep", "sweep=smoke", "sweep.replicates=2",
+                           f"sweep.out={out}", "sweep.progress=false", "rounds=6"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def test_the_documented_duckdb_query_runs(sweep_folder):
+    import duckdb
+
+    page = (REPO / "docs" / "how-to" / "sweeps.md").read_text()
+    query = re.search(r'duckdb\.sql\("""(.*?)"""\)', page, flags=re.S).group(1)
+    assert "FROM 'results/sweeps/pc/runs.parquet'" in query
+    rows = duckdb.sql(query.replace("results/sweeps/pc", str(sweep_folder))).fetchall()
+    assert len(rows) == 9 and all(row[3] == 2 for row in rows)  # 3 protocols x 3 scenarios, 2 replicates
+    assert all(0.0 <= row[2] <= 1.0 for row in rows)
+
+
+def test_load_results_returns_tables_with_dtypes_and_the_manifest(sweep_folder):
+    import sim
+
+    results = sim.load_results(sweep_folder)
+    assert results.completed and results.manifest["runs_done"] == len(results.runs) == 18
+    assert results.runs["agreement"].dtype == bool and results.runs["seed"].dtype == "int64"
+    assert results.config["sweep"]["name"] == "smoke"
+    with pytest.raises(AttributeError, match="no rounds.parquet"):
+        results.rounds
+    with pytest.raises(sim.ConfigError, match="no runs.parquet"):
+        sim.load_results(sweep_folder / "figures")
+
+
+def test_the_gallery_is_built_from_the_shipped_configs_and_is_current(tmp_path):
+    from experiments.gallery import build
+
+    page = build(tmp_path / "docs", tmp_path / "work")
+    committed = REPO / "docs" / "gallery.md"
+    assert page.read_text() == committed.read_text(), "docs/gallery.md is stale: run python -m experiments.gallery"
+    built = sorted(p.name for p in (tmp_path / "docs" / "figures" / "gallery").glob("*.png"))
+    shipped = sorted(p.name for p in (REPO / "docs" / "figures" / "gallery").glob("*.png"))
+    assert built == shipped and len(built) >= 10
+    for name in ("positions", "utility_space", "comparison", "offers", "heatmap", "distributions", "sobol", "morris"):
+        assert any(name in file for file in built), name
