@@ -23,8 +23,8 @@ renegotiate it down to the decliner's next-round war value (Fearon 1995; Powell 
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import highspy
 import numpy as np
@@ -658,13 +658,18 @@ def _optimum(highs: highspy.Highs) -> np.ndarray | None:
     return np.array(highs.getSolution().col_value)
 
 
-@lru_cache(maxsize=1)
+_LOCAL = threading.local()
+
+
 def _solver() -> highspy.Highs:
-    """One HiGHS instance per process, reused (making one costs more than solving a small program)."""
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("threads", 1)
-    highs.setOptionValue("mip_rel_gap", 1e-9)
+    """One HiGHS instance per thread, reused (making one costs more than solving a small program; the
+    classroom app computes in more than one thread, and an instance must not be shared between them)."""
+    highs = getattr(_LOCAL, "highs", None)
+    if highs is None:
+        highs = _LOCAL.highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("threads", 1)
+        highs.setOptionValue("mip_rel_gap", 1e-9)
     return highs
 
 

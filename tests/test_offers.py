@@ -91,14 +91,15 @@ def test_veto_rule_needs_veto_holders_only_for_changed_issues():
 
 
 def test_russia_walks_out_when_war_looks_better_than_any_deal():
-    s = sim.load_scenario("jan2022", {"actors.russia.outside_option.optimism": 4.0,
-                                      "actors.russia.outside_option.cost": 0.0})
+    # without the documented rules, so that over-optimism alone (the information mechanism) is at work
+    s = sim.load_scenario("jan2022_no_red_lines", {"actors.russia.outside_option.optimism": 4.0,
+                                                   "actors.russia.outside_option.cost": 0.0})
     result = sim.run(s, "offers", seed=1, rounds=50)
     row = result.runs.iloc[0]
     # Over-optimism makes war worth more to Russia than any bundle the others would accept, so it
     # leaves at once. The others' fallback is the status quo: leaving would gain them nothing.
     assert not row["agreement"] and row["rounds"] == 1
-    assert row["breakdown_cause"] == "walkout:russia"
+    assert row["breakdown_cause"] == "walkout:russia (outside_option:russia)"
     walkouts = result.events[result.events["kind"] == "walkout"]
     assert list(walkouts["actor"]) == ["russia"]
     assert (walkouts["outside_option"] > walkouts["expected"]).all()
