@@ -2,9 +2,12 @@
 
     python -m experiments.reproduce results/sweeps/rr --sample 20   # 20 random runs of a sweep
     python -m experiments.reproduce results/run/2026-11-27_18-41-39  # a single run
+    python -m experiments.reproduce results/classroom/monday-3rd/2026-12-03_09-12-00_ukraine
 
 Prints how many rows are identical and which differ (column, saved, now); exit status 1 on any
-difference, 2 if the folder is not a results folder.
+difference, 2 if the folder is not a results folder. A classroom game in which a person played a
+seat cannot be re-run (the person's moves are not a config): the command says so and checks the
+model agents' runs the export compared the person with (replicates.parquet) instead.
 """
 
 from __future__ import annotations
@@ -84,6 +87,29 @@ def reproduce_run(folder: Path) -> tuple[int, list]:
     return identical, differing
 
 
+def reproduce_classroom(folder: Path, seat: str) -> tuple[int, list]:
+    """A game with a person in ``seat``: explain, then re-run the model agents' replicates."""
+    from experiments.debrief import model_replicates
+
+    print(f"{folder}: a classroom game in which a person played {seat}; the person's moves are not in the "
+          "config, so the game itself cannot be re-run (config.yaml re-runs it with model agents in every seat).")
+    saved_path = folder / "replicates.parquet"
+    if not saved_path.exists():
+        print("no replicates.parquet (the game was exported unfinished or without a comparison): nothing to check")
+        return 0, []
+    saved = pd.read_parquet(saved_path)
+    print(f"checking the {len(saved)} runs with model agents in every seat that the report compares the person with")
+    now = model_replicates(folder, pd.read_parquet(folder / "runs.parquet"), len(saved))
+    identical, differing = 0, []
+    for index, (a, b) in enumerate(zip(saved.to_dict("records"), now.to_dict("records"))):
+        diff = compare(a, b)
+        if diff:
+            differing.append((index, diff))
+        else:
+            identical += 1
+    return identical, differing
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path)
@@ -93,7 +119,11 @@ def main(argv: list[str] | None = None) -> None:
     if not (folder / "config.yaml").exists() or not (folder / "runs.parquet").exists():
         print(f"error: {folder}: not a results folder (needs config.yaml and runs.parquet)", file=sys.stderr)
         sys.exit(2)
-    if (folder / "design.json").exists():
+    seats = pd.read_parquet(folder / "runs.parquet", columns=None).get("play_as")
+    seat = str(seats.iloc[0]) if seats is not None and len(seats) else "nobody"
+    if seat not in ("", "nobody", "None"):
+        identical, differing = reproduce_classroom(folder, seat)
+    elif (folder / "design.json").exists():
         identical, differing = reproduce_sweep(folder, args.sample)
     else:
         identical, differing = reproduce_run(folder)
