@@ -204,6 +204,8 @@ def test_a_lesson_with_every_control(page, server, tmp_path):
     tab.locator(".classroom-scroll [role=slider]").first.focus()  # NATO enlargement (discrete)
     tab.keyboard.press("ArrowLeft")
     tab.get_by_text("75 — open door").first.wait_for()
+    tab.locator(".classroom-scroll").evaluate("panel => panel.scrollTop = 0")
+    assert _in_view(tab, propose) and _in_view(tab, tab.locator(".classroom-scroll [role=slider]").first)
     _shoot(tab, tmp_path, "classroom_propose.png")
     charts_before = tab.locator("img.utility-chart").get_attribute("src")
     propose.click()

@@ -324,19 +324,27 @@ def offer_bundle(model: BargainingModel) -> np.ndarray | None:
 
 
 def value_text(issue, value: float) -> str:
-    """``75 (open door)`` for a discrete issue, ``40`` otherwise."""
-    text = f"{float(value):g}"
+    """``75 (open door)`` for a discrete issue, ``40.3`` otherwise (to one decimal)."""
+    text = f"{round(float(value), 1):g}"
     if issue.discrete:
         text += f" ({issue.level_label(value).replace('_', ' ')})"
     return text
 
 
+def wants_table(model: BargainingModel) -> pd.DataFrame:
+    """Per issue: what each party wants (its position), by the parties' names."""
+    scenario = model.negotiation
+    return pd.DataFrame([{"issue": issue.label or issue.id,
+                          **{actor_name(model, a): value_text(issue, scenario.positions[i, k])
+                             for i, a in enumerate(scenario.actor_ids)}} for k, issue in enumerate(scenario.issues)])
+
+
 def bundle_table(model: BargainingModel, bundle: np.ndarray | None) -> pd.DataFrame:
     """Per issue (the scenario's labels): the bundle's value, the status quo (no deal) and what the
-    seat wants (or, with nobody seated, what each party wants)."""
+    seat wants (with nobody seated and nothing on the table yet, what each party wants)."""
     scenario = model.negotiation
     me = getattr(model, "play_as", NOBODY)
-    wanting = [me] if me != NOBODY else list(scenario.actor_ids)
+    wanting = [me] if me != NOBODY else ([] if bundle is not None else list(scenario.actor_ids))
     rows = []
     for k, issue in enumerate(scenario.issues):
         row = {"issue": issue.label or issue.id}

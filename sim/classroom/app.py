@@ -30,7 +30,7 @@ import solara
 import solara.lab
 
 from sim.classroom import (NOBODY, PROTOCOLS, SEATED_PROTOCOLS, bundle_table, offer_bundle, offer_table,
-                           scenarios, seat_view)
+                           scenarios, seat_view, wants_table)
 from sim.classroom import charts
 from sim.classroom.session import Session
 
@@ -47,7 +47,7 @@ PROTOCOL_HELP = {
 }
 CSS = """
 .classroom-table { border-collapse: collapse; font-size: 15px; margin: 4px 0; width: 100%; table-layout: fixed;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 .classroom-table th:first-child, .classroom-table td:first-child { width: 38%; }
 .classroom-table th, .classroom-table td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: left;
   vertical-align: top; }
@@ -188,20 +188,32 @@ def offer_panel(session: Session) -> None:
 
 
 # ---- tabs --------------------------------------------------------------------------------------------
-def negotiate_tab(session: Session, bump) -> None:
+def _drawn(session: Session, name: str, draw) -> bytes | None:
+    """A chart of the game as it stands, drawn once: moving a slider or switching tabs redraws the
+    page, not the charts (each costs a few tenths of a second on a teacher's laptop)."""
     model = session.model
+    key = (id(model), model.round, len(model.events_table()), model.waiting, model.running, name)
+    cache = session.__dict__.setdefault("charts", {})
+    if key not in cache:
+        cache.clear() if len(cache) > 12 else None
+        cache[key] = draw(model)
+    return cache[key]
+
+
+def negotiate_tab(session: Session, bump) -> None:
     with solara.Columns([5, 7]):
         with solara.Div(classes=["classroom-scroll"]):
-            offer_panel(session)
+            if session.model.waiting != "propose":  # when proposing, the sliders need the room
+                offer_panel(session)
             seat_panel(session, bump)
         with solara.Div():
-            _chart(charts.utility_chart(model), "utility-chart",
+            _chart(_drawn(session, "utility", lambda m: charts.utility_chart(m)), "utility-chart",
                    "*What each offer gives each party appears here after the first round.*")
-            _chart(charts.issues_chart(model), "issues-chart", "")
+            _chart(_drawn(session, "issues", lambda m: charts.issues_chart(m)), "issues-chart", "")
 
 
 def issues_tab(session: Session) -> None:
-    _chart(charts.all_issues_chart(session.model), "all-issues-chart",
+    _chart(_drawn(session, "all", lambda m: charts.all_issues_chart(m)), "all-issues-chart",
            "*Every issue's offers (or positions) by round appear here after the first round.*")
 
 
@@ -228,8 +240,8 @@ def tune_tab(session: Session, bump, actor_id: str, set_actor) -> None:
             tuning.set(name, key, value)
             bump()
 
-        solara.SliderFloat(label, value=tuning.get(name, key, default), min=low, max=high, step=step,
-                           on_value=change)
+        value = tuning.get(name, key, default)
+        solara.SliderFloat(f"{label}: {value:g}", value=value, min=low, max=high, step=step, on_value=change)
 
     slider("capability (its weight at the table)", f"actors.{actor_id}.capability", actor.capability, 0.05, 2.0, 0.05)
     if actor.outside_option.kind == "war":
@@ -264,6 +276,8 @@ def help_tab(session: Session) -> None:
         lines.append(f"* **{html.escape(issue.label or issue.id)}** — {issue.lower:g}: {html.escape(issue.low or '')}; "
                      f"{issue.upper:g}: {html.escape(issue.high or '')}; no deal: {issue.status_quo:g}.{levels}")
     solara.Markdown("\n".join(lines))
+    solara.Markdown("**What each party wants** (its ideal point on each scale):")
+    _table(wants_table(model), "wants-table")
 
 
 # ---- sidebar -------------------------------------------------------------------------------------------
@@ -357,21 +371,20 @@ def Page():
                 solara.Error(session.error)
     except Exception as error:  # noqa: BLE001
         solara.Error(f"{type(error).__name__}: {error}")
-    names = ["Negotiate", "Every issue by round", "Tune the actors", "What the numbers mean"]
+    tabs = [("Negotiate", lambda: negotiate_tab(session, bump)),
+            ("Every issue by round", lambda: issues_tab(session)),
+            ("Tune the actors", lambda: tune_tab(session, bump, actor_id, set_actor)),
+            ("What the numbers mean", lambda: help_tab(session))]
     with solara.lab.Tabs(value=tab, on_value=set_tab):
-        for name in names:
-            solara.lab.Tab(name)
-    try:
-        if tab == 0:
-            negotiate_tab(session, bump)
-        elif tab == 1:
-            issues_tab(session)
-        elif tab == 2:
-            tune_tab(session, bump, actor_id, set_actor)
-        else:
-            help_tab(session)
-    except Exception as error:  # noqa: BLE001
-        solara.Error(f"Something went wrong drawing this tab: {type(error).__name__}: {error}. Press Reset.")
+        for index, (name, draw) in enumerate(tabs):
+            with solara.lab.Tab(name):
+                if index != tab:  # only the tab on screen is drawn
+                    continue
+                try:
+                    draw()
+                except Exception as error:  # noqa: BLE001
+                    solara.Error(f"Something went wrong drawing this tab: {type(error).__name__}: {error}. "
+                                 "Press Reset.")
 
 
 __all__ = ["Page", "NOBODY"]

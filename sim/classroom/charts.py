@@ -131,4 +131,4 @@ def issues_chart(model: ClassroomModel, issues: list[int] | None = None, width: 
 
 def all_issues_chart(model: ClassroomModel) -> bytes | None:
     """Every issue, three to a row (the "Every issue by round" tab)."""
-    return issues_chart(model, list(range(model.negotiation.n_issues)), width=10.5, row_height=2.3, columns=3)
+    return issues_chart(model, list(range(model.negotiation.n_issues)), width=9.3, row_height=2.3, columns=3)
