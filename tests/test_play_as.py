@@ -158,6 +158,25 @@ def test_export_writes_a_folder_and_a_report_comparing_the_seat_with_varied_mode
     assert f"Your utility {human:.3f} is" in text and f"average {values.mean():.3f}" in text
     assert f"you did better than {(values < human - 1e-9).mean():.0%} of its runs" in text
     assert text.count("data:image/png") >= 2  # offers by round, the replicates' histogram
+    _assert_prints_on(report, pages=2)
+
+
+def _assert_prints_on(page, pages: int) -> None:
+    """Print an HTML file to PDF in Chromium (where installed) and check its page count."""
+    import os
+    import re
+    import subprocess
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        if os.environ.get("CLASSROOM_BROWSER_TEST") == "required":
+            pytest.fail("chromium not installed: cannot print the report")
+        return
+    pdf = page.with_suffix(".pdf")
+    subprocess.run(["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", page.as_uri()], capture_output=True, timeout=120, check=True)
+    count = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert 1 <= count <= pages, count
 
 
 def test_an_unfinished_game_is_exported_as_in_progress_and_not_compared(tmp_path):
