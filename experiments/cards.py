@@ -5,7 +5,7 @@
 
 Writes <run dir>/cards/<actor>.md and <actor>.html (the student's card: one A4 page, plain words) and
 <actor>-sources.md/.html (the teacher's appendix: every number's basis and the web addresses the
-domain brief cites, from configs/scenario/classroom/sources.yaml) for every actor, plus
+domain brief cites, from configs/sources/jan2022-brief.yaml) for every actor, plus
 cards/index.html linking them, and prints the folder. The run dir is Hydra's (results/<experiment>/<timestamp>/ by default).
 Every number and its basis come from configs/scenario/<name>.yaml and its trailing comments (see
 sim/cards.py). A number changed on the command line keeps no basis: its YAML comment no longer
@@ -55,7 +55,7 @@ def _drop_overridden(comments: dict[str, str], raw: Any, scenario: Scenario) -> 
     return kept
 
 
-SOURCES = CONFIG_DIR / "scenario" / "classroom" / "sources.yaml"  # tools/brief-sources
+SOURCES = CONFIG_DIR / "sources" / "jan2022-brief.yaml"  # tools/brief-sources; not a config group to compose
 
 
 def brief_sources(scenario: Scenario) -> dict:

@@ -305,7 +305,7 @@ def teacher_appendix(scenario: Scenario, actor_id: str, comments: Mapping[str, s
                      sources: Mapping | None = None) -> str:
     """The teacher's appendix to one role card (Markdown): every number on the card with its basis
     (the scenario YAML's comment, evidence mark spelt out) and the web addresses the domain brief
-    cites for it (``sources``: configs/scenario/classroom/sources.yaml, from tools/brief-sources)."""
+    cites for it (``sources``: configs/sources/jan2022-brief.yaml, from tools/brief-sources)."""
     if actor_id not in scenario.actor_ids:
         raise KeyError(f"unknown actor {actor_id!r}; allowed: {', '.join(scenario.actor_ids)}")
     actor = scenario.actor(actor_id)

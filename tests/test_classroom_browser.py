@@ -6,8 +6,8 @@ test fails if the page asks for anything that is not on 127.0.0.1.
 The lesson plan's controls, pressed in the order a teacher would: Reset on a fresh tab; a scenario
 change (the page says "press Reset") + Reset; a seat switch; ▶ Play stopping at the student's turn;
 Step while an answer is pending; Reject, Reject, Reject, then a proposal built with a slider; Export
-mid-game; a seat switch mid-game; a game played to its end with ▶ Play, exported and restarted with
-Reset. It also checks that the charts and Propose are visible without scrolling, that the charts are
+mid-game; a seat switch mid-game; a game played to its end with ▶ Play (paused and resumed on the
+way), exported and restarted with Reset. It also checks that the charts and Propose are visible without scrolling, that the charts are
 shown at their pixel size (15 px text), and that the server log has no traceback or cookie warning.
 Screenshots: set CLASSROOM_SCREENSHOT_DIR=docs/figures to refresh the lesson plan's. Skipped where
 Chromium or the assets are missing, unless CLASSROOM_BROWSER_TEST=required (as in CI).
@@ -229,6 +229,13 @@ def test_a_lesson_with_every_control(page, server, tmp_path):
     tab.get_by_text("Press Reset to start this game").wait_for()
     button("Reset").click()
     _wait_status(tab, "Round 1 of 8.")
+    button("▶ Play").click()
+    _wait_status(tab, "Round 3 of 8.")
+    button("❚❚ Pause").click()  # Pause holds the game where it is
+    button("▶ Play").wait_for()
+    paused = _status(tab)
+    tab.wait_for_timeout(2500)
+    assert _status(tab) == paused and "The game is over" not in paused
     button("▶ Play").click()
     _wait_status(tab, "The game is over after round", timeout=60_000)
     expect(button("▶ Play")).to_be_disabled()

@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import html
 import os
-import time
+import threading
 import warnings
 from pathlib import Path
 
@@ -327,7 +327,8 @@ def Page():
     """One tab: its own session (settings and game)."""
     session = solara.use_memo(lambda: Session(class_name=_class_name(), root=_results(), replicates=REPLICATES), [])
     revision = solara.use_reactive(0)
-    playing, set_playing = solara.use_state(False)
+    playing, set_playing_state = solara.use_state(False)
+    stop = solara.use_memo(threading.Event, [])  # set by Pause, Reset, a seat change: ends the Play loop
     tab, set_tab = solara.use_state(0)
     actor_id, set_actor = solara.use_state("")
     revision.value  # noqa: B018 - read so that every bump redraws
@@ -335,16 +336,21 @@ def Page():
     def bump() -> None:
         revision.value = revision.value + 1
 
+    def set_playing(value: bool) -> None:
+        (stop.clear if value else stop.set)()
+        set_playing_state(value)
+
     def play() -> None:
         """▶ Play: a round every PLAY_INTERVAL seconds until the person's turn, the end or Pause."""
         if not playing:
             return
-        while True:
-            time.sleep(PLAY_INTERVAL)
+        while not stop.wait(PLAY_INTERVAL):
             go_on = session.play_tick()
             bump()
             if not go_on:
                 break
+        if stop.is_set():  # Pause, Reset or a seat change
+            return
         if session.model.waiting:
             session.message = "Paused: it is your turn. " + session.message
         set_playing(False)
