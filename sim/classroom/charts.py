@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from sim.classroom import ClassroomModel, actor_name, utilities_by_round
 
 DPI = 100  # the page shows the PNG at its pixel size: font px = pt * DPI / 72
-FONT = 11  # pt -> 15.3 px
+FONT = 11  # pt -> 15.3 px; legends and panel titles FONT - 0.5 = 14.6 px (>= 14 px on a projector)
 COLORS = ["#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 
@@ -63,7 +63,7 @@ def utility_chart(model: ClassroomModel, width: float = 5.3, height: float = 2.4
     ax.set_title(title + " (1 = all it wants)", fontsize=FONT + 1, loc="left")
     _style(ax)
     handles, labels = ax.get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=FONT - 1, frameon=False,
+    figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=FONT - 0.5, frameon=False,
                   handlelength=1.5, columnspacing=1.0)
     return _png(figure)
 
@@ -120,11 +120,11 @@ def issues_chart(model: ClassroomModel, issues: list[int] | None = None, width: 
                        label="you want")
         ax.set_ylim(issue.lower - 0.05 * issue.span, issue.upper + 0.05 * issue.span)
         ax.set_title("\n".join(textwrap.wrap(textwrap.shorten(issue.label or issue.id, 62, placeholder="…"), 32)),
-                     fontsize=FONT - 1, loc="left")
+                     fontsize=FONT - 0.5, loc="left")
         _style(ax)
     axes[0].set_ylabel("offer" if offers_protocol else "position", fontsize=FONT)
     handles, labels = axes[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4), fontsize=FONT - 1,
+    figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4), fontsize=FONT - 0.5,
                   frameon=False, handlelength=1.5, columnspacing=1.0)
     return _png(figure)
 
