@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 ASSETS := .cache/solara-cdn
 HOST   ?= 127.0.0.1
 PORT   ?= 8765
+CLASS  ?=
 # Small matrices everywhere: OpenBLAS threads only spin (experiments/__init__.py says why).
 export OPENBLAS_NUM_THREADS ?= 1
 
@@ -16,7 +17,8 @@ help:
 	@echo "make run    set up .venv and run the main job (results/ ... figures)"
 	@echo "make test   set up .venv and run the test suite"
 	@echo "make bench  run the benchmarks (experiments/bench.py)"
-	@echo "make classroom [HOST=0.0.0.0] [PORT=8765]  serve the classroom app (HOST=0.0.0.0: the class's LAN)"
+	@echo "make classroom [HOST=0.0.0.0] [PORT=8765] [CLASS=monday-3rd]  serve the classroom app"
+	@echo "               (HOST=0.0.0.0: the class's LAN; CLASS: exports go to results/classroom/<CLASS>/)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || { python=$$(tools/find-python) && echo "creating $(VENV) with $$python" && "$$python" -m venv $(VENV); }
@@ -38,8 +40,10 @@ assets: $(ASSETS)/.stamp
 test: $(STAMP) $(ASSETS)/.stamp
 	SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(PY) -m pytest
 
+# PYTHONPATH: this checkout's sim/ (solara's script would otherwise import the installed one).
 classroom: $(STAMP) $(ASSETS)/.stamp
-	SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(VENV)/bin/solara run sim/classroom/app.py \
+	PYTHONPATH=$(CURDIR) CLASSROOM_CLASS=$(CLASS) SOLARA_THEME_SHOW_BANNER=false \
+		SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(VENV)/bin/solara run sim/classroom/app.py \
 		--host $(HOST) --port $(PORT) --production
 
 bench: $(STAMP)

@@ -2,10 +2,14 @@
 
     python -m experiments.reproduce results/sweeps/rr --sample 20   # 20 random runs of a sweep
     python -m experiments.reproduce results/run/2026-11-27_18-41-39  # a single run
+    python -m experiments.reproduce results/classroom/monday-3rd/2026-12-03_09-12-00_ukraine
 
 The first line says whether config.yaml changed since the run (and which keys); then, per table,
 how many rows were compared and the first rows that differ (column: saved, now); the last line the
-verdict. Exit status 0 identical, 1 any difference, 2 if the folder is not a results folder.
+verdict. Exit status 0 identical, 1 any difference, 2 if the folder is not a results folder. A
+classroom game in which a person played a seat cannot be re-run (the person's moves are not a
+config): the command says so and checks the model agents' runs the export compared the person with
+(replicates.parquet) instead.
 """
 
 from __future__ import annotations
@@ -159,6 +163,22 @@ def reproduce_run(folder: Path) -> list[TableCheck]:
     return checks
 
 
+def reproduce_classroom(folder: Path, seat: str) -> list[TableCheck]:
+    """A game with a person in ``seat``: explain, then re-run the model agents' replicates."""
+    from experiments.debrief import model_replicates
+
+    print(f"{folder}: a classroom game in which a person played {seat}; the person's moves are not in the "
+          "config, so the game itself cannot be re-run (config.yaml re-runs it with model agents in every seat).")
+    saved_path = folder / "replicates.parquet"
+    if not saved_path.exists():
+        print("no replicates.parquet (the game was exported unfinished or without a comparison): nothing to check")
+        return []
+    saved = pd.read_parquet(saved_path)
+    print(f"checking the {len(saved)} runs with model agents in every seat that the report compares the person with")
+    now = model_replicates(folder, pd.read_parquet(folder / "runs.parquet"), len(saved))
+    return [_compare_table("replicates.parquet", saved, now, ["seed"])]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path)
@@ -172,7 +192,14 @@ def main(argv: list[str] | None = None) -> None:
         print(f"error: command line: --sample: {args.sample}; allowed: a whole number >= 1", file=sys.stderr)
         sys.exit(2)
     print(config_line(folder), flush=True)
-    checks = reproduce_sweep(folder, args.sample) if (folder / "design.json").exists() else reproduce_run(folder)
+    seats = pd.read_parquet(folder / "runs.parquet").get("play_as")
+    seat = str(seats.iloc[0]) if seats is not None and len(seats) else "nobody"
+    if seat not in ("", "nobody", "None"):
+        checks = reproduce_classroom(folder, seat)
+    elif (folder / "design.json").exists():
+        checks = reproduce_sweep(folder, args.sample)
+    else:
+        checks = reproduce_run(folder)
     for check in checks:
         print("\n".join(check.lines()))
     tables = [c for c in checks if c.differing]

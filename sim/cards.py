@@ -22,7 +22,7 @@ from typing import Mapping
 from sim.scenario import Issue, Scenario
 from sim.utility import disagreement_values, war_win_probability
 
-__all__ = ["yaml_comments", "role_card", "card_html", "evidence_tag"]
+__all__ = ["yaml_comments", "role_card", "teacher_appendix", "card_html", "evidence_tag", "plain"]
 
 
 # ==================================================================================================
@@ -128,8 +128,10 @@ def evidence_tag(comment: str | None) -> str:
 
 
 # ==================================================================================================
-# Markdown card
+# Markdown card (the student's page) and the teacher's appendix (its sources)
 # ==================================================================================================
+
+_TAGS = {"[D]": "documented", "[J]": "judgement", "[K]": "background, unchecked"}
 
 
 def _num(value: float) -> str:
@@ -147,15 +149,25 @@ def _position_text(issue: Issue, value: float) -> str:
     return text
 
 
-def _scale_text(issue: Issue) -> str:
-    return f"{_num(issue.lower)}-{_num(issue.upper)}" + (f" {issue.unit}" if issue.unit else "")
-
-
 def _basis(comment: str | None) -> str:
-    """The comment without its leading evidence mark (the card prints the mark separately)."""
+    """The comment without its leading evidence mark (the appendix prints the mark separately)."""
     if not comment:
         return "no basis in the scenario file (or the number was changed by an override)"
     return re.sub(r"^\s*\[[DJK]\]\s*", "", comment)
+
+
+def plain(text: str) -> str:
+    """A scenario comment or note for a student: no evidence marks, brief section codes or addresses."""
+    text = re.sub(r"\((?:[^()]*?)https?://[^)]*\)", "", text)
+    text = re.sub(r"https?://\S+", "", text)
+    text = re.sub(r"\[[DJK]\]", "", text)
+    text = re.sub(r"\bbrief\s+(?:§[\d.]+(?:\s*(?:/|,|and)\s*§[\d.]+)*)(?:\s+code\s+\w+)?:?", "", text)
+    text = re.sub(r"§[\d.]+", "", text)
+    text = re.sub(r"\(\s*[,;:]\s*", "(", text)
+    text = re.sub(r"\s+\)", ")", text)
+    text = re.sub(r"\(\s*\)", "", text)
+    text = re.sub(r"\s+([,.;:])", r"\1", re.sub(r"\s{2,}", " ", text))
+    return text.strip(" ;:,")
 
 
 def _ranked_issues(scenario: Scenario, actor_id: str) -> list[Issue]:
@@ -164,8 +176,40 @@ def _ranked_issues(scenario: Scenario, actor_id: str) -> list[Issue]:
     return sorted(scenario.issues, key=lambda issue: (-actor.salience[issue.id], order[issue.id]))
 
 
+def _note(note: str, scenario: Scenario, comments: Mapping[str, str]) -> str:
+    """An actor's note in plain words: issue codes (``ENL``) as issue names, modelling advice dropped."""
+    names = {}
+    for issue in scenario.issues:
+        code = re.search(r"code\s+(\w+)", comments.get(f"issues.{issue.id}", ""))
+        if code:
+            names[code.group(1)] = issue.label
+    parts = [part for part in re.split(r";\s*", plain(note)) if not re.search(r"\b(encode|protocol|model)\b", part)]
+    text = "; ".join(parts).strip()
+    text = re.sub(r"\b([A-Z]{3,})/(?=[A-Z]{3,}\b)", r"\1; ", text)  # ENL/UKRMIL -> ENL; UKRMIL
+    text = re.sub(r"\b([A-Z]{3,})/(?=[A-Z]{3,}\b)", r"\1; ", text)
+    for code, label in names.items():
+        text = re.sub(rf"\b{code}\b", label, text)
+    return text + ("." if text and not text.endswith(".") else "")
+
+
+def _cares(salience: float) -> str:
+    return "most" if salience >= 0.85 else "a lot" if salience >= 0.6 else "some" if salience >= 0.35 else "little"
+
+
+def _said(comment: str | None) -> str:
+    """The part of a comment that quotes someone ("Sherman: "will not allow ..."")."""
+    for part in re.split(r";\s*", comment or ""):
+        if re.search(r'"[^"]{8,}"', part):
+            return plain(part)
+    return ""
+
+
 def role_card(scenario: Scenario, actor_id: str, comments: Mapping[str, str]) -> str:
-    """One actor's role card as Markdown.
+    """One actor's role card as Markdown: one printed A4 page, in plain words (no evidence marks,
+    section codes or file paths: those are in :func:`teacher_appendix`).
+
+    Sections: what you want and how much you care (every issue, most important first, with the
+    scale's two ends), your red lines and outside option, what the others have said.
 
     Args:
         scenario: the validated scenario.
@@ -180,145 +224,127 @@ def role_card(scenario: Scenario, actor_id: str, comments: Mapping[str, str]) ->
     index = scenario.actor_ids.index(actor_id)
     actor = scenario.actors[index]
     ranked = _ranked_issues(scenario, actor_id)
-    prefix = f"actors.{actor_id}"
     out: list[str] = []
     add = out.append
 
-    # ---- header -----------------------------------------------------------------------------------
     add(f"# Role card: {actor.name}")
     add("")
-    add(f"**Scenario:** {scenario.name or scenario.id}")
-    add("")
-    if scenario.description:
-        add(scenario.description.strip())
-        add("")
     others = [a.name for a in scenario.actors if a.id != actor_id]
-    add(f"**You play:** {actor.name}. **Across the table:** {', '.join(others)}.")
+    add(f"**{scenario.name or scenario.id}.** You play **{actor.name}**; across the table: {', '.join(others)}."
+        + (f" {_note(actor.note, scenario, comments)}" if actor.note else ""))
     add("")
-    if actor.note:
-        add(f"**Note:** {actor.note}")
-        add("")
-    cap_comment = comments.get(f"{prefix}.capability")
-    total_cap = float(scenario.capabilities.sum())
-    add(f"**Your capability:** {_num(actor.capability)} "
-        f"({actor.capability / total_cap:.0%} of all actors' capability together)"
-        + (f" - {cap_comment}" if cap_comment else ""))
-    add("")
-    if actor.bloc:
-        partners = [a.name for a in scenario.actors if a.bloc == actor.bloc and a.id != actor_id]
-        line = f"**Your bloc:** {actor.bloc}"
-        if partners:
-            line += f" (with {', '.join(partners)})"
-        add(line)
-        add("")
-    if scenario.source:
-        add(f"**Source of the numbers:** {scenario.source}")
-        add("")
 
-    # ---- what you care about most ---------------------------------------------------------------------
-    add("## What you care about most")
+    # ---- what you want, what you care about most -------------------------------------------------------
+    add("## What you want, and what you care about most")
     add("")
-    add("Issues ranked by how much they matter to you (salience, 0-1). Each issue is a scale; "
-        "its two ends are described below it.")
+    add("Each issue is a scale; the deal settles a number on it. Most important to you first.")
     add("")
+    add("| Issue: what the ends of its scale mean | You want | No deal | You care |")
+    add("|---|---|---|---|")
     for rank, issue in enumerate(ranked, start=1):
-        add(f"### {rank}. {issue.label} - salience {_num(actor.salience[issue.id])}")
-        add("")
-        add(f"- **You:** {_position_text(issue, actor.position[issue.id])}; "
-            f"**status quo (no deal):** {_position_text(issue, issue.status_quo)}; "
-            f"scale {_scale_text(issue)}")
-        add(f"- **{_num(issue.lower)}:** {issue.low or 'not described'}")
-        add(f"- **{_num(issue.upper)}:** {issue.high or 'not described'}")
-        if issue.levels:
-            levels = ", ".join(f"{_num(p)} {name.replace('_', ' ')}" for name, p in issue.levels)
-            add(f"- **Possible outcomes:** {levels}")
-        elif issue.note:
-            add(f"- **Note:** {issue.note}")
-        add("")
+        name = f"**{issue.label}**" if rank <= 3 else issue.label
+        ends = f"{_num(issue.lower)} = {issue.low or 'low end'}; {_num(issue.upper)} = {issue.high or 'high end'}"
+        add(f"| {name}: {ends} | {_position_text(issue, actor.position[issue.id])} | "
+            f"{_position_text(issue, issue.status_quo)} | {_cares(actor.salience[issue.id])} "
+            f"({_num(actor.salience[issue.id])}) |")
+    add("")
 
-    # ---- red lines -----------------------------------------------------------------------------------
-    add("## Red lines")
+    # ---- red lines and outside option --------------------------------------------------------------------
+    add("## Your red lines and your outside option")
     add("")
     if actor.veto:
-        add("Nothing can change on these issues without your consent (veto):")
-        add("")
-        for iid in actor.veto:
-            issue = scenario.issue(iid)
-            comment = comments.get(f"{prefix}.veto.{iid}")
-            add(f"- **{issue.label}**" + (f" - {comment}" if comment else ""))
-        add("")
+        add("- **Veto:** nothing changes on these without your consent: "
+            + "; ".join(scenario.issue(iid).label for iid in actor.veto) + ".")
     else:
-        add("You have no veto: any issue can be settled without your consent.")
-        add("")
+        add("- **Veto:** none; any issue can be settled without your consent.")
     d = float(disagreement_values(scenario)[index])
     option = actor.outside_option
-    option_comment = comments.get(f"{prefix}.outside_option") or comments.get(
-        f"{prefix}.outside_option.kind")
-    add("**If the talks fail:**")
-    add("")
     if option.kind == "war":
         p = war_win_probability(scenario, index)
-        opp = scenario.opponents_of(index)
-        opp_names = ", ".join(scenario.actors[j].name for j in opp)
-        add(f"- You can go to **war** against {opp_names}.")
-        add(f"- Your perceived chance of winning: **{p:.0%}** (your capability "
-            f"{_num(actor.capability)} against their combined {_num(float(scenario.capabilities[opp].sum()))}"
-            + (f", times your optimism {_num(option.optimism)}" if option.optimism != 1 else "")
-            + ").")
-        add(f"- Cost of war to you: **{_num(option.cost)}** (in utility).")
-        for key in ("optimism", "cost"):
-            comment = comments.get(f"{prefix}.outside_option.{key}")
-            if comment:
-                add(f"- Basis for {key}: {comment}")
+        opp = ", ".join(scenario.actors[j].name for j in scenario.opponents_of(index))
+        add(f"- **If the talks fail** you can go to **war** against {opp}: you think you would win with "
+            f"chance **{p:.0%}**" + (f" (your optimism {_num(option.optimism)})" if option.optimism != 1 else "")
+            + f"; war costs you {_num(option.cost)}.")
     elif option.kind == "reservation":
-        add(f"- You fall back on an alternative outside these talks worth **{_num(float(option.value))}** "
-            "(in utility).")
-        comment = comments.get(f"{prefix}.outside_option.value")
-        if comment:
-            add(f"- Basis: {comment}")
+        add(f"- **If the talks fail** you fall back on an alternative worth **{_num(float(option.value))}**.")
     else:
-        add("- The **status quo** stays in force on every issue (see the status quo above).")
-    if option_comment:
-        add(f"- Why: {option_comment}")
-    add(f"- Your **disagreement value**: **{d:.2f}**. Utility 1 = every issue at your position; "
-        "0 = every issue as far from it as the scale allows. A deal worth less than this to you is "
-        "worse than no deal.")
+        add("- **If the talks fail** the status quo (\"no deal\" above) stays in force on every issue.")
+    add(f"- **Your outside option is worth {d:.2f}** (1 = every issue as you want it; 0 = every issue as far "
+        "from it as possible). Accept no deal worth less than that to you.")
     add("")
 
-    # ---- documented positions ----------------------------------------------------------------------
-    add("## Your documented positions")
-    add("")
-    add("Where each number comes from. [D] documented, [J] judgement, [K] unchecked background.")
-    add("")
-    for issue in ranked:
-        comment = comments.get(f"{prefix}.position.{issue.id}")
-        tag = evidence_tag(comment) or "[?]"
-        add(f"- **{issue.label}: {_position_text(issue, actor.position[issue.id])}** {tag} - "
-            f"{_basis(comment)}")
-        s_comment = comments.get(f"{prefix}.salience.{issue.id}")
-        if s_comment:
-            add(f"  - salience {_num(actor.salience[issue.id])} {evidence_tag(s_comment) or '[?]'} - "
-                f"{_basis(s_comment)}")
-    add("")
-
-    # ---- what the others have said -----------------------------------------------------------------
+    # ---- what the others have said -------------------------------------------------------------------------
     top = ranked[:3]
     add("## What the others have said")
     add("")
-    add("Their positions on your top issues: " + ", ".join(i.label for i in top) + ".")
+    add("Where they stand on your three most important issues, and what they said.")
     add("")
     for other in scenario.actors:
         if other.id == actor_id:
             continue
-        add(f"### {other.name}")
-        add("")
-        for issue in top:
-            comment = comments.get(f"actors.{other.id}.position.{issue.id}")
-            tag = evidence_tag(comment) or "[?]"
-            veto = " (has a veto)" if issue.id in other.veto else ""
-            add(f"- **{issue.label}: {_position_text(issue, other.position[issue.id])}**{veto} "
-                f"(salience {_num(other.salience[issue.id])}) {tag} - {_basis(comment)}")
-        add("")
+        stands = "; ".join(f"{issue.label}: {_position_text(issue, other.position[issue.id])}"
+                           + (" (veto)" if issue.id in other.veto else "") for issue in top)
+        quote = next((q for q in (_said(comments.get(f"actors.{other.id}.position.{i.id}"))
+                                  for i in scenario.issues) if q), "")
+        add(f"- **{other.name}** — {stands}." + (f" *{quote}*" if quote else ""))
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _urls(sources: Mapping, comment: str | None, code: str) -> list[str]:
+    """The web addresses the brief cites for ``code`` in the sections ``comment`` refers to."""
+    found: list[str] = []
+    sections = (sources or {}).get("sections") or {}
+    for section in re.findall(r"§(\d+(?:\.\d+)?)", comment or ""):
+        for url in (sections.get(section) or {}).get(code, []):
+            if url not in found:
+                found.append(url)
+    return found + [u for u in re.findall(r"https?://\S+[^\s).,;]", comment or "") if u not in found]
+
+
+def teacher_appendix(scenario: Scenario, actor_id: str, comments: Mapping[str, str],
+                     sources: Mapping | None = None) -> str:
+    """The teacher's appendix to one role card (Markdown): every number on the card with its basis
+    (the scenario YAML's comment, evidence mark spelt out) and the web addresses the domain brief
+    cites for it (``sources``: configs/sources/jan2022-brief.yaml, from tools/brief-sources)."""
+    if actor_id not in scenario.actor_ids:
+        raise KeyError(f"unknown actor {actor_id!r}; allowed: {', '.join(scenario.actor_ids)}")
+    actor = scenario.actor(actor_id)
+    prefix = f"actors.{actor_id}"
+    sources = sources or {}
+    out = [f"# Teacher's appendix: sources for the {actor.name} card", ""]
+    brief = sources.get("brief", "the project's domain brief")
+    out.append(f"Every number on the card, the basis its scenario file gives, and the web addresses that "
+               f"*{brief}* cites for it. Evidence: " + ", ".join(f"{k} {v}" for k, v in _TAGS.items()) + ".")
+    if sources.get("project_source"):
+        out.append(f"Project source document: {sources['project_source']}")
+    out.append("")
+
+    def line(what: str, comment: str | None, code: str = "") -> str:
+        tag = evidence_tag(comment)
+        text = f"- **{what}** {tag} {_TAGS.get(tag, 'no evidence mark')}: {_basis(comment)}"
+        urls = _urls(sources, comment, code)
+        return text + (" Sources: " + " ; ".join(urls) if urls else "")
+
+    out.append(line(f"Capability {_num(actor.capability)}", comments.get(f"{prefix}.capability")))
+    for issue in _ranked_issues(scenario, actor_id):
+        code_match = re.search(r"code\s+(\w+)", comments.get(f"issues.{issue.id}", ""))
+        code = code_match.group(1) if code_match else ""
+        out.append("")
+        out.append(f"## {issue.label}")
+        out.append("")
+        out.append(line(f"Position {_num(actor.position[issue.id])}", comments.get(f"{prefix}.position.{issue.id}"), code))
+        out.append(line(f"Salience {_num(actor.salience[issue.id])}", comments.get(f"{prefix}.salience.{issue.id}"), code))
+        out.append(line(f"Status quo {_num(issue.status_quo)}", comments.get(f"issues.{issue.id}.status_quo"), code))
+        if issue.id in actor.veto:
+            out.append(line("Veto", comments.get(f"{prefix}.veto.{issue.id}"), code))
+    out.append("")
+    out.append("## Outside option")
+    out.append("")
+    option_keys = [k for k in comments if k.startswith(f"{prefix}.outside_option")]
+    for key in option_keys:
+        out.append(line(key.removeprefix(f"{prefix}."), comments[key]))
+    if not option_keys:
+        out.append("- no basis in the scenario file")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -327,25 +353,25 @@ def role_card(scenario: Scenario, actor_id: str, comments: Mapping[str, str]) ->
 # ==================================================================================================
 
 _CSS = """
-@page { size: A4; margin: 14mm; }
+@page { size: A4; margin: 11mm 12mm; }
 * { box-sizing: border-box; }
-body { font-family: Georgia, "Times New Roman", serif; font-size: 10.5pt; line-height: 1.35;
+body { font-family: Georgia, "Times New Roman", serif; font-size: 9.5pt; line-height: 1.25;
        color: #111; background: #fff; margin: 0; }
-main.card { max-width: 190mm; margin: 0 auto; padding: 8mm 6mm; break-after: page;
-            page-break-after: always; }
-h1 { font-size: 18pt; margin: 0 0 6pt; border-bottom: 2pt solid #111; padding-bottom: 3pt; }
-h2 { font-size: 13pt; margin: 12pt 0 4pt; border-bottom: 0.75pt solid #777; break-after: avoid;
+main.card { max-width: 190mm; margin: 0 auto; padding: 4mm 2mm; }
+h1 { font-size: 16pt; margin: 0 0 4pt; border-bottom: 2pt solid #111; padding-bottom: 2pt; }
+h2 { font-size: 11.5pt; margin: 7pt 0 3pt; border-bottom: 0.75pt solid #777; break-after: avoid;
      page-break-after: avoid; }
-h3 { font-size: 11pt; margin: 8pt 0 2pt; break-after: avoid; page-break-after: avoid; }
-p { margin: 3pt 0; }
-ul { margin: 2pt 0 4pt; padding-left: 16pt; }
+h3 { font-size: 10pt; margin: 6pt 0 2pt; break-after: avoid; page-break-after: avoid; }
+p { margin: 2pt 0; }
+ul { margin: 2pt 0 3pt; padding-left: 14pt; }
 li { margin: 1pt 0; break-inside: avoid; page-break-inside: avoid; }
-table { border-collapse: collapse; width: 100%; margin: 4pt 0; font-size: 9.5pt; }
-th, td { border: 0.5pt solid #999; padding: 2pt 4pt; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; width: 100%; margin: 3pt 0; font-size: 8.5pt; }
+th, td { border: 0.5pt solid #999; padding: 1.5pt 3pt; text-align: left; vertical-align: top; }
 th { background: #eee; }
+td:nth-child(n+2) { white-space: nowrap; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 a { color: #114; word-break: break-all; }
-code { font-family: "Courier New", monospace; font-size: 9.5pt; }
+code { font-family: "Courier New", monospace; font-size: 9pt; }
 @media print { a { color: #000; text-decoration: none; } th { background: #ddd; } }
 """
 

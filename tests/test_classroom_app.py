@@ -1,6 +1,7 @@
-"""The classroom app's components, rendered without a browser (solara.render): the page renders, Step
-advances the model, a play-as proposal is made through the sliders and accepted by the model, and two
-sessions do not share a model."""
+"""The classroom app without a browser: the session's rules for every control (sim/classroom/session.py)
+and the page's components rendered with solara.render (Reset, scenario change + Reset, seat switch,
+Step while an answer is pending, Play stopping at the student's turn, a finished game restarted,
+errors shown as a message, two sessions never sharing state)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,20 @@ import pytest
 
 solara = pytest.importorskip("solara")
 
-from mesa.visualization.solara_viz import ModelController  # noqa: E402
-
-from sim.classroom import ClassroomModel, Tuning  # noqa: E402
+from sim.classroom import NOBODY, ClassroomModel, Tuning  # noqa: E402
 from sim.classroom import app  # noqa: E402
+from sim.classroom.session import Session  # noqa: E402
 
 
 @solara.component
-def Harness(model):
-    """What SolaraViz puts on screen, minus the app bar: the sidebar's controller and our panels."""
-    reactive = solara.use_reactive(model)
-    ModelController(reactive, model_parameters=solara.use_reactive({}), play_interval=solara.use_reactive(100),
-                    render_interval=solara.use_reactive(1), use_threads=solara.use_reactive(False))
-    app.SeatPanel(reactive.value)
-    app.OfferPanel(reactive.value)
-    app.UtilityChart(reactive.value)
-    app.IssuesChart(reactive.value)
+def Layout():
+    """What `solara run` puts on screen: the page inside an AppLayout (which holds the sidebar)."""
+    with solara.AppLayout():
+        app.Page()
+
+
+def render():
+    return solara.render(Layout(), handle_error=False)[1]
 
 
 def click(rc, label):
@@ -39,92 +38,221 @@ def buttons(rc) -> list[str]:
     return [b.children[0] for b in rc.find(v.Btn).widgets]
 
 
-def test_the_page_renders_with_its_own_model_per_session():
-    _, first = solara.render(app.Page(), handle_error=False)
-    _, second = solara.render(app.Page(), handle_error=False)
-    assert "Export report" in buttons(first)
-    seat = {rc: rc.find(v.Select, label="Play as").widget for rc in (first, second)}
-    seat[first].v_model = "ukraine"  # the first session's model takes a seat ...
-    first.find(v.Html, children=["You now play ukraine."]).assert_single()
-    assert seat[second].v_model == "nobody"  # ... the second session's model is untouched
-    assert not second.find(v.Html, children=["You now play ukraine."]).widgets
+def select(rc, label) -> v.Select:
+    return rc.find(v.Select, label=label).widget
 
 
-def test_step_updates_the_offer_table_and_charts():
-    model = ClassroomModel()
-    _, rc = solara.render(Harness(model), handle_error=False)
-    assert "offer-table" not in html_text(rc)
+def seat_sliders(rc) -> list:
+    return [s for s in rc.find(v.Slider).widgets if not s.label]  # the sidebar's slider has a label
+
+
+# ---- the session's rules ---------------------------------------------------------------------------------
+def test_reset_applies_the_chosen_settings_and_keeps_the_seat():
+    session = Session()
+    session.choose("play_as", "ukraine")
+    session.step()
+    session.choose("scenario", "classroom/deadline_pressure")
+    session.choose("seed", "7")
+    assert session.pending() == ["scenario classroom/deadline_pressure", "seed 7"]
+    assert session.model.scenario_name == "classroom/jan2022"  # not before Reset
+    session.reset()
+    model = session.model
+    assert (model.scenario_name, model.seed, model.max_rounds, model.round) == ("classroom/deadline_pressure", 7, 8, 0)
+    assert model.play_as == "ukraine" and session.pending() == [] and session.error == ""
+
+
+def test_reset_applies_the_actor_sliders_and_a_protocol_without_seats_drops_the_seat():
+    session = Session()
+    session.choose("play_as", "russia")
+    session.tuning.set("classroom/jan2022", "actors.russia.capability", 0.9)
+    assert session.pending() == ["actor settings (Tune the actors)"]
+    session.reset()
+    assert session.model.negotiation.actor("russia").capability == 0.9 and session.pending() == []
+    session.choose("protocol", "eu")
+    session.reset()
+    assert session.model.protocol.name == "eu" and session.model.play_as == NOBODY
+    assert session.chosen.play_as == NOBODY and "Play as needs the offers protocol" in session.message
+
+
+def test_step_while_an_answer_is_pending_says_what_is_awaited():
+    session = Session()
+    session.choose("play_as", "nato")
+    session.step()  # the U.S. proposes; NATO must answer
+    assert session.model.waiting == "respond"
+    before = session.model.round
+    assert not session.step()
+    assert session.model.round == before
+    assert session.message == "Waiting for you: Accept or Reject the offer on the table."
+    assert "Your answer: United States has made an offer" in session.status()
+
+
+def test_play_stops_at_the_students_turn_and_at_the_end():
+    session = Session()
+    session.choose("play_as", "russia")  # the U.S. and NATO propose first: Russia answers in round 1
+    ticks = 0
+    while session.play_tick():
+        ticks += 1
+    assert ticks == 0 and session.model.waiting == "respond"
+    session.respond(False)
+    session.choose("play_as", NOBODY)  # nobody seated: Play runs to the end
+    while session.play_tick():
+        pass
+    assert session.model.finished and not session.play_tick()
+    assert "The game is over" in session.status() and "Press Reset" in session.status()
+
+
+def test_a_finished_game_restarts_with_reset():
+    session = Session()
+    session.choose("rounds", 2)
+    session.reset()
+    while session.step():
+        pass
+    assert session.model.finished and session.message == "The game is over. Press Reset to start a new one."
+    session.reset()
+    assert session.model.running and session.model.round == 0 and session.model.max_rounds == 2
+
+
+def test_a_seat_switch_mid_game_starts_a_new_game_in_the_new_seat():
+    session = Session()
+    session.choose("play_as", "ukraine")
+    assert session.message == "Now you play Ukraine."
+    for _ in range(2):
+        session.step()
+        session.respond(False)
+    session.choose("play_as", "russia")
+    assert session.model.play_as == session.applied.play_as == session.chosen.play_as == "russia"
+    assert session.model.round == 0 and "game as Ukraine was left unfinished" in session.message
+
+
+def test_bad_input_is_one_line_in_the_session_not_an_exception():
+    session = Session()
+    session.choose("seed", "x")
+    session.reset()
+    assert session.error == "classroom: seed: 'x' is not a whole number" and session.model.seed == 1
+    session.choose("seed", "3")
+    session.reset()
+    assert session.error == "" and session.model.seed == 3
+
+
+def test_export_mid_game_goes_to_the_class_folder(tmp_path):
+    session = Session(class_name="monday-3rd", root=tmp_path, replicates=3)
+    session.choose("play_as", "russia")
+    session.step()
+    session.respond(False)  # round 1 played; round 2 waits for Russia's answer to NATO
+    session.step()
+    path = session.export()
+    assert path.parent.parent == tmp_path / "monday-3rd" and path.parent.name.endswith("_russia")
+    text = path.read_text()
+    assert "offers</b>: in progress at round 2" in text and "not compared with the model agent" in text
+    assert "the model agent in russia" not in text and not (path.parent / "replicates.parquet").exists()
+    with pytest.raises(Exception, match="CLASS: class: 'a b' is not a folder name"):
+        from sim.classroom import class_folder
+        class_folder("a b")
+
+
+# ---- the page --------------------------------------------------------------------------------------
+def test_two_sessions_never_share_state():
+    first, second = render(), render()
+    select(first, "Play as").v_model = "Ukraine"
+    click(first, "Step")
+    assert "Your answer: United States has made an offer" in html_text(first)
+    assert select(second, "Play as").v_model.startswith("nobody")
+    assert "Round 1 of 20." in html_text(second) and "has made an offer" not in html_text(second)
+    click(second, "Step")
+    assert "Round 2 of 20" in html_text(second) and "Round 1 of 20. Your answer" in html_text(first)
+
+
+def test_the_page_names_things_for_students():
+    rc = render()
     click(rc, "Step")
-    assert model.round == 1
     text = html_text(rc)
-    assert "offer-table" in text and "usa" in text and "proposer" in text
-    first = html_text(rc)
-    click(rc, "Step")
-    assert model.round == 2 and html_text(rc) != first  # the table now shows nato's offer
-    assert "<td>nato</td>\n      <td>proposer</td>" in html_text(rc)
+    assert "United States" in text and "<td>usa</td>" not in text and "open door" in text
+    assert "open_door" not in text and "Page 0" not in text
+    assert text.count("offer-table") == 1  # the offer is shown once
+    assert {"Reset", "Step", "▶ Play", "Export report"} <= set(buttons(rc))
+    labels = [w.label for w in rc.find(v.Select).widgets]
+    assert labels == ["Scenario", "Protocol", "Play as"]
+
+
+def test_scenario_change_shows_a_notice_until_reset():
+    rc = render()
+    select(rc, "Scenario").v_model = "classroom/warmup_two_by_two"
+    notice = rc.find(v.Alert).widgets
+    assert notice and "Press Reset to start this game: scenario classroom/warmup_two_by_two." in str(
+        [w.children for w in notice])
+    click(rc, "Reset")
+    assert not rc.find(v.Alert).widgets
+    assert select(rc, "Play as").v_model == "nobody (watch the model agents)"
+    assert select(rc, "Play as").items == ["nobody (watch the model agents)", "West", "Russia"] or \
+        len(select(rc, "Play as").items) == 3
 
 
 def test_play_as_ukraine_reject_three_offers_then_propose_with_the_sliders():
-    model = ClassroomModel(play_as="ukraine")
-    _, rc = solara.render(Harness(model), handle_error=False)
-    for _ in range(3):
+    rc = render()
+    select(rc, "Play as").v_model = "Ukraine"
+    for proposer in ("United States", "NATO", "Russia"):
         click(rc, "Step")
         assert {"Accept", "Reject"} <= set(buttons(rc))
-        assert "your answer?" in html_text(rc)
+        assert f"Your answer: {proposer} has made an offer" in html_text(rc) and "your answer?" in html_text(rc)
+        click(rc, "Step")  # pressing Step again only says what is awaited
+        assert "Waiting for you: Accept or Reject" in html_text(rc)
         click(rc, "Reject")
     click(rc, "Step")
-    assert "Propose" in buttons(rc)
-    sliders = rc.find(v.Slider).widgets
-    assert len(sliders) == model.negotiation.n_issues
-    assert "seat-view" in html_text(rc) and "likely" in html_text(rc)
-    # move the missiles slider (continuous) to 40 and propose
-    k = model.negotiation.issue_ids.index("missiles")
-    sliders[k].v_model = 40
-    click(rc, "Propose")
-    last = model.events_table().iloc[-1]
-    assert last["proposer"] == "ukraine" and last["offer_missiles"] == 40.0
-    assert model.round == 4 and "<td>ukraine</td>\n      <td>proposer</td>" in html_text(rc)
+    assert "Propose this deal" in buttons(rc) and "Your turn to propose" in html_text(rc)
+    sliders = seat_sliders(rc)
+    assert len(sliders) == 11 and "seat-view" in html_text(rc) and "likely" in html_text(rc)
+    sliders[3].v_model = 40  # missiles (continuous)
+    click(rc, "Propose this deal")
+    text = html_text(rc)
+    assert "Offer of round 4 by Ukraine (you)" in text and "Round 4: you proposed a deal" in text
 
 
 def test_a_discrete_issue_slider_moves_between_its_labelled_levels():
-    model = ClassroomModel(play_as="ukraine")
-    _, rc = solara.render(Harness(model), handle_error=False)
+    rc = render()
+    select(rc, "Play as").v_model = "Ukraine"
     for _ in range(3):
         click(rc, "Step")
         click(rc, "Reject")
     click(rc, "Step")
-    enlargement = rc.find(v.Slider).widgets[0]
-    assert enlargement.tick_labels == ["0", "25", "50", "75", "100"]
-    enlargement.v_model = 1  # neutrality with guarantees
-    assert model.draft[0] == 25.0
-    click(rc, "Propose")
-    assert model.events_table().iloc[-1]["offer_enlargement"] == 25.0
+    enlargement = seat_sliders(rc)[0]
+    assert (enlargement.min, enlargement.max, enlargement.v_model) == (0, 4, 4)  # five levels; Ukraine wants 95
+    assert "0 permanent ban · 25 neutrality with guarantees · 50 moratorium · 75 open door · 100 membership plan" \
+        in html_text(rc)
+    enlargement.v_model = 1
+    assert "25 — <i>neutrality with guarantees</i>" in html_text(rc)
+    click(rc, "Propose this deal")
+    assert "Round 4: you proposed a deal" in html_text(rc)
 
 
 def test_a_proposal_made_in_the_app_is_accepted_by_the_model():
-    model = ClassroomModel(scenario="classroom/warmup_two_by_two", play_as="west")
-    _, rc = solara.render(Harness(model), handle_error=False)
-    while "Propose" not in buttons(rc):
-        click(rc, "Step")
-        if "Reject" in buttons(rc):
-            click(rc, "Reject")
+    session = Session()
+    session.choose("scenario", "classroom/warmup_two_by_two")
+    session.reset()
+    session.choose("play_as", "west")
+    while session.model.waiting != "propose":
+        session.step()
+        if session.model.waiting == "respond":
+            session.respond(False)
+    model = session.model
     other = 1 - model.seat
-    sliders = rc.find(v.Slider).widgets
-    for k, slider in enumerate(sliders):  # give the other side everything it wants
-        issue = model.negotiation.issues[k]
-        target = model.negotiation.positions[other, k]
-        levels = [point for _, point in issue.levels]
-        slider.v_model = levels.index(issue.snap(target)) if issue.discrete else float(target)
-    assert "likely accepts" in html_text(rc)
-    click(rc, "Propose")
-    assert model.outcome().agreement and not model.running
+    for k in range(model.negotiation.n_issues):  # give the other side everything it wants
+        session.set_draft(k, model.negotiation.positions[other, k])
+    session.propose()
+    assert model.outcome().agreement and not model.running and "Agreement." in session.message
 
 
-def test_tune_panel_records_slider_changes_as_overrides():
+def test_tuning_records_slider_changes_as_overrides():
     tuning = Tuning()
-    model = ClassroomModel(tuning=tuning)
-    _, rc = solara.render(app.TunePanel(model), handle_error=False)
-    sliders = rc.find(v.Slider).widgets
-    sliders[0].v_model = 0.6  # capability of the first actor (usa)
+    tuning.set("classroom/jan2022", "actors.usa.capability", 0.6)
     assert tuning.overrides("classroom/jan2022") == ["scenario.actors.usa.capability=0.6"]
     assert ClassroomModel(tuning=tuning).negotiation.capabilities[0] == 0.6
+
+
+def test_an_error_while_drawing_is_a_message_in_the_page(monkeypatch):
+    def broken(model):
+        raise ValueError("chart exploded")
+
+    monkeypatch.setattr(app.charts, "utility_chart", broken)
+    rc = render()
+    assert any("chart exploded" in str(w.children) for w in rc.find(v.Alert).widgets)
+    assert "Export report" in buttons(rc)  # the rest of the page is still there

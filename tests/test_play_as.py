@@ -57,7 +57,8 @@ def test_rejecting_three_offers_then_proposing_as_ukraine():
         assert model.waiting == "respond"
         table = offer_table(model)
         assert table["proposer"].iloc[0] == expected
-        assert table.set_index("party").loc["ukraine", "response"] == "your answer?"
+        assert table.set_index("party").loc["ukraine", "answer"] == "your answer?"
+        assert table.set_index("party").loc["ukraine", "name"] == "Ukraine (you)"
         model.respond(False)
         assert model.waiting == "" and model.events_table()["response_ukraine"].iloc[-1] == "reject"
     model.step()
@@ -66,7 +67,7 @@ def test_rejecting_three_offers_then_proposing_as_ukraine():
     bundle = scenario.positions[model.seat].copy()
     bundle[0] = 33.0  # enlargement is discrete: snapped to the nearest level (25, neutrality)
     view = seat_view(model, bundle)
-    assert list(view["party"]) == ["usa", "nato", "russia", "ukraine (you)"]
+    assert list(view["party"]) == ["United States", "NATO", "Russia", "Ukraine (you)"]
     assert set(view["verdict"][:3]) <= {"likely accepts", "likely rejects", "consent not needed"}
     model.propose(bundle)
     last = model.events_table().iloc[-1]
@@ -125,25 +126,89 @@ def test_the_scenario_suggests_the_round_limit():
     assert "classroom/jan2022" == scenarios()[0] and "jan2022" in scenarios()
 
 
-def test_export_writes_a_folder_and_a_report_comparing_the_seat_with_the_model(tmp_path):
-    model = ClassroomModel(play_as="ukraine", seed=2)
+def _play_to_the_end(model, accept: bool) -> None:
     while model.running:
         model.step()
         if model.waiting == "respond":
-            model.respond(True)  # accept anything: a bad negotiator
+            model.respond(accept)
         elif model.waiting == "propose":
             model.propose(model.negotiation.positions[model.seat])
-    report = export(model, tmp_path, replicates=4)
+
+
+def test_export_writes_a_folder_and_a_report_comparing_the_seat_with_varied_model_runs(tmp_path):
+    model = ClassroomModel(play_as="ukraine", seed=2)
+    _play_to_the_end(model, accept=True)  # accept anything: a bad negotiator
+    report = export(model, tmp_path, replicates=6)
     folder = report.parent
+    assert folder.name.endswith("_ukraine")
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["completed"] and manifest["play_as"] == "ukraine"
+    assert manifest["completed"] and manifest["play_as"] == "ukraine" and manifest["game"] == "finished"
     assert manifest["command"] == "python -m experiments.run scenario=classroom/jan2022 protocol=offers seed=2 rounds=20"
     runs = pd.read_parquet(folder / "runs.parquet")
-    assert runs["play_as"].iloc[0] == "ukraine"
+    assert runs["play_as"].iloc[0] == "ukraine" and runs["game"].iloc[0] == "finished"
+    replicates = pd.read_parquet(folder / "replicates.parquet")
+    assert len(replicates) == 6 and replicates["seed"].nunique() == 6
+    assert (replicates["belief_noise"] == 0.05).all()
+    assert replicates["utility_ukraine"].nunique() > 1  # the distribution means something
     text = report.read_text()
-    assert "Your seat: ukraine played by a person" in text
-    assert "the model agent, all replicates" in text and "<script" not in text
+    assert "Your seat: ukraine played by a person" in text and "<script" not in text
     assert "http://" not in text and "https://" not in text  # nothing to fetch: opens offline
     human = runs["utility_ukraine"].iloc[0]
-    assert f"<td>you, playing ukraine</td>\n      <td>1</td>\n      <td>{'yes' if runs['agreement'].iloc[0] else 'no'}</td>\n      <td>{human:.2f}</td>" in text
-    assert f"Your utility {human:.3f} is" in text
+    values = replicates["utility_ukraine"]
+    assert f"Your utility {human:.3f} is" in text and f"average {values.mean():.3f}" in text
+    assert f"you did better than {(values < human - 1e-9).mean():.0%} of its runs" in text
+    assert text.count("data:image/png") >= 2  # offers by round, the replicates' histogram
+    _assert_prints_on(report, pages=2)
+
+
+def _assert_prints_on(page, pages: int) -> None:
+    """Print an HTML file to PDF in Chromium (where installed) and check its page count."""
+    import os
+    import re
+    import subprocess
+    from pathlib import Path
+
+    if not Path("/usr/bin/chromium").exists():
+        if os.environ.get("CLASSROOM_BROWSER_TEST") == "required":
+            pytest.fail("chromium not installed: cannot print the report")
+        return
+    pdf = page.with_suffix(".pdf")
+    subprocess.run(["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", page.as_uri()], capture_output=True, timeout=120, check=True)
+    count = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+    assert 1 <= count <= pages, count
+
+
+def test_an_unfinished_game_is_exported_as_in_progress_and_not_compared(tmp_path):
+    model = ClassroomModel(play_as="russia", seed=2)
+    model.step()
+    model.respond(False)
+    model.step()  # round 2 waits for Russia's answer
+    report = export(model, tmp_path, replicates=6)
+    runs = pd.read_parquet(report.parent / "runs.parquet")
+    assert runs["game"].iloc[0] == "in progress" and not runs["agreement"].iloc[0]
+    assert runs["breakdown_cause"].iloc[0] == "in progress at round 2"
+    text = report.read_text()
+    assert "in progress at round 2" in text and "round limit was reached" not in text
+    assert "not compared with the model agent" in text and not (report.parent / "replicates.parquet").exists()
+
+
+def test_reproduce_explains_a_folder_with_a_human_seat(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    model = ClassroomModel(play_as="ukraine", seed=2)
+    _play_to_the_end(model, accept=False)
+    folder = export(model, tmp_path, replicates=3).parent
+    done = subprocess.run([sys.executable, "-m", "experiments.reproduce", str(folder)],
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "a person played ukraine" in done.stdout and "model agents in every seat" in done.stdout
+    assert done.stdout.strip().endswith("3 identical, 0 differing")  # the model agent's replicates
+    saved = pd.read_parquet(folder / "replicates.parquet")
+    saved.loc[0, "utility_ukraine"] += 0.5  # a changed number is caught
+    saved.to_parquet(folder / "replicates.parquet", index=False)
+    done = subprocess.run([sys.executable, "-m", "experiments.reproduce", str(folder)],
+                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
+    assert done.returncode == 1 and "run 0: utility_ukraine" in done.stdout

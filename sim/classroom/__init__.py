@@ -15,6 +15,7 @@ does not import Solara, so that it is tested without a browser:
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from omegaconf import OmegaConf
 from sim.config import CONFIG_DIR, ConfigError, register_configs
 from sim.metrics import reference_table
 from sim.model import BargainingModel
-from sim.runner import config_hash, result_of, scenario_from_cfg, strategy_of, write_run
+from sim.runner import config_hash, result_of, scenario_from_cfg, strategy_of, write_parquet, write_run
 
 NOBODY = "nobody"  # play_as value: every seat is a model agent
 PROTOCOLS = ("offers", "eu", "exchange")  # what the app offers, first = default
@@ -56,7 +57,6 @@ class Tuning:
     """
 
     values: dict[str, dict[str, float]] = field(default_factory=dict)
-    play_as: dict[str, str] = field(default_factory=dict)  # per scenario: the seat a person plays
 
     def set(self, scenario: str, key: str, value: float) -> None:
         self.values.setdefault(scenario, {})[key] = float(value)
@@ -116,7 +116,7 @@ class ClassroomModel(BargainingModel):
     """
 
     def __init__(self, scenario: str = DEFAULT_SCENARIO, protocol: str = "offers", play_as: str = NOBODY,
-                 seed: int | str = 1, rounds: int = 0, tuning: Tuning | None = None, rng: Any = None):
+                 seed: int | str = 1, rounds: int = 0, tuning: Tuning | None = None):
         try:
             seed = int(seed)
         except (TypeError, ValueError):
@@ -131,15 +131,13 @@ class ClassroomModel(BargainingModel):
         name, exponent = strategy_of(self.cfg)
         negotiation = scenario_from_cfg(self.cfg)
         super().__init__(negotiation, protocol=params["name"], protocol_params=params, strategy=name,
-                         strategy_exponent=exponent, rounds=self.cfg.rounds, rng=seed if rng is None else rng)
+                         strategy_exponent=exponent, rounds=self.cfg.rounds, rng=seed)
         self.seed = seed
         self.issues = reference_table(negotiation, self.disagreement)  # reference solutions, once per model
         self.play_as = NOBODY
         self.draft: np.ndarray | None = None  # the seat's proposal being built in the app
         if play_as and play_as != NOBODY:
             self.take_seat(play_as)
-        elif self.tuning.play_as.get(scenario, NOBODY) != NOBODY and self.protocol.name in SEATED_PROTOCOLS:
-            self.take_seat(self.tuning.play_as[scenario])  # the session's seat survives Reset
 
     # ---- the human seat --------------------------------------------------------------------------------
     @property
@@ -170,64 +168,193 @@ class ClassroomModel(BargainingModel):
         self.protocol.respond(accept)
         self.step()
 
+    @property
+    def started(self) -> bool:
+        """Has anything happened yet (a round played, or the round waiting for the seat)?"""
+        return self.round > 0 or bool(self.waiting) or len(self.events_table()) > 0
+
+    @property
+    def finished(self) -> bool:
+        return not self.running
+
     def describe(self) -> dict[str, Any]:
         row = super().describe()
         row["play_as"] = self.play_as
         return row
 
 
-def pending_offer(model: BargainingModel) -> np.ndarray | None:
-    """The offer on the table: the one awaiting the seat's answer, else the last one made."""
-    protocol = model.protocol
-    pending = getattr(protocol, "pending", None)
-    if pending is not None:
-        return pending
-    return getattr(protocol, "last_offer", None)
+# ---- plain words --------------------------------------------------------------------------------------
+def actor_name(model: BargainingModel, actor_id: str) -> str:
+    """The scenario's name of an actor ("United States" for ``usa``); the id if it has none."""
+    if actor_id in model.negotiation.actor_ids:
+        return model.negotiation.actor(actor_id).name or actor_id
+    return actor_id
+
+
+def cause_in_words(cause: str, names: dict[str, str] | None = None) -> str:
+    """A breakdown cause (``breakdown_cause``: ``deadline``, ``walkout:russia``,
+    ``not_individually_rational:russia``, ``red_line:...``, ``package:...``) in plain words; causes
+    this function does not know are shown as they are."""
+    names = names or {}
+    kind, _, detail = str(cause or "").partition(":")
+    who = ", ".join(names.get(part, part) for part in detail.split(",") if part) if detail else ""
+    words = {
+        "": "no agreement",
+        "deadline": "the round limit was reached without an agreement",
+        "walkout": f"{who or 'a party'} walked out: no deal still to be had beat its outside option",
+        "not_individually_rational": f"the deal on the table was worse than no deal for {who or 'a party'}",
+        "red_line": f"a red line was crossed ({detail.replace('_', ' ')})",
+        "package": f"a package rule blocked a partial deal ({detail.replace('_', ' ')})",
+        "commitment": f"a commitment problem: {detail.replace('_', ' ')}",
+    }
+    return words.get(kind, str(cause).replace("_", " "))
+
+
+def pending_bundle(model: BargainingModel) -> np.ndarray | None:
+    """The offer waiting for the seat's answer (None when nothing waits)."""
+    if getattr(model.protocol, "waiting", "") != "respond":
+        return None
+    return np.asarray(model.protocol.pending, dtype=float)  # not in the protocol's public interface
+
+
+def last_offer(model: BargainingModel) -> dict[str, Any] | None:
+    """The last offer made and answered (from the event log): round, proposer, bundle, responses."""
+    events = model.events_table()
+    if "kind" not in events or not (events["kind"] == "offer").any():
+        return None
+    row = events[events["kind"] == "offer"].iloc[-1]
+    scenario = model.negotiation
+    return {"round": int(row["round"]), "proposer": str(row["proposer"]), "agreement": bool(row["agreement"]),
+            "bundle": np.array([row[f"offer_{i}"] for i in scenario.issue_ids], dtype=float),
+            "responses": {a: str(row[f"response_{a}"]) for a in scenario.actor_ids}}
+
+
+_ANSWER = {"accept": "accepted", "reject": "rejected", "not_needed": "was not asked",
+           "walked_out": "has walked out", "proposer": "proposed"}
+
+
+def what_happened(model: BargainingModel) -> str:
+    """One sentence on the last round played ("" before the first)."""
+    last = last_offer(model)
+    if last is None:
+        if model.protocol.name != "offers" and model.round > 0:
+            return f"Round {model.round}: every party moved its positions (see the charts)."
+        return ""
+    me = model.play_as if isinstance(model, ClassroomModel) else NOBODY
+    parts = []
+    for actor, answer in last["responses"].items():
+        if answer == "proposer":
+            continue
+        who = "you" if actor == me else actor_name(model, actor)
+        parts.append(f"{who} {_ANSWER.get(answer, answer)}")
+    proposer = "you" if last["proposer"] == me else actor_name(model, last["proposer"])
+    verb = "proposed" if proposer != "you" else "proposed"
+    text = f"Round {last['round']}: {proposer} {verb} a deal; " + ", ".join(parts) + "."
+    if last["agreement"]:
+        text += " Agreement."
+    return text
+
+
+def whose_turn(model: ClassroomModel) -> str:
+    """One sentence: what the game waits for now."""
+    if not model.running:
+        result = model.outcome()
+        names = {a.id: a.name for a in model.negotiation.actors}
+        if result.agreement:
+            return f"The game is over after round {model.round}: agreement. Press Reset to play again."
+        return (f"The game is over after round {model.round}: no agreement — "
+                f"{cause_in_words(result.breakdown_cause, names)}. Press Reset to play again.")
+    round_text = f"Round {model.round + 1} of {model.max_rounds}."
+    if model.waiting == "respond":
+        proposer = actor_name(model, model.negotiation.actor_ids[model.protocol.upcoming_proposer()])
+        return f"{round_text} Your answer: {proposer} has made an offer — Accept or Reject it."
+    if model.waiting == "propose":
+        return f"{round_text} Your turn to propose: set the sliders and press Propose."
+    if model.protocol.name == "offers":
+        proposer = model.protocol.upcoming_proposer()
+        if proposer is not None:
+            who = model.negotiation.actor_ids[proposer]
+            name = "you" if who == model.play_as else actor_name(model, who)
+            return f"{round_text} Next to propose: {name}. Press Step (or ▶ Play)."
+        return f"{round_text} The next proposer is drawn at random. Press Step (or ▶ Play)."
+    return f"{round_text} Press Step (or ▶ Play): every party adjusts its positions."
 
 
 def offer_table(model: BargainingModel) -> pd.DataFrame:
-    """The latest offer (offers protocol) with each party's response and utility; for eu/exchange,
-    the current predicted outcome (weighted median) with each party's position and utility."""
+    """The offer on the table: the one awaiting the seat's answer, else the last one made, with each
+    party's answer and its utility (0 = worst possible, 1 = all it wants); for eu/exchange, the current
+    predicted outcome (weighted median of the positions) with each party's utility.
+
+    Columns: round, proposer (actor id), party (actor id), name (shown), answer, utility."""
     scenario = model.negotiation
     ids = list(scenario.actor_ids)
-    protocol = model.protocol
+    me = getattr(model, "play_as", NOBODY)
+    names = [actor_name(model, a) + (" (you)" if a == me else "") for a in ids]
     if model.protocol.name != "offers":
         bundle = model.predicted_median()
-        rows = [{"party": a, "response": "", "utility": float(u)}
-                for a, u in zip(ids, [actor.utility(bundle) for actor in model.actors])]
-        return pd.DataFrame(rows).assign(round=model.round, proposer="(predicted outcome)")
-    if getattr(protocol, "pending", None) is not None:
-        bundle = protocol.pending
-        proposer = ids[protocol.current_proposer]
-        responses = {a: ("proposer" if a == proposer else "your answer?" if i == protocol.seat else "waiting")
-                     for i, a in enumerate(ids)}
+        values = [float(actor.utility(bundle)) for actor in model.actors]
+        return pd.DataFrame({"round": model.round, "proposer": "", "party": ids, "name": names,
+                             "answer": "", "utility": values})
+    pending = pending_bundle(model)
+    if pending is not None:
+        bundle = pending
+        proposer = ids[model.protocol.upcoming_proposer()]
+        answers = {a: ("proposed" if a == proposer else "your answer?" if a == me else "waiting") for a in ids}
         round_number = model.round + 1
-    elif getattr(protocol, "last_offer", None) is not None:
-        events = model.events_table()
-        last = events[events["kind"] == "offer"].iloc[-1]
-        bundle = np.array([last[f"offer_{i}"] for i in scenario.issue_ids])
-        proposer = last["proposer"]
-        responses = {a: last[f"response_{a}"] for a in ids}
-        round_number = int(last["round"])
     else:
-        return pd.DataFrame(columns=["round", "proposer", "party", "response", "utility"])
+        last = last_offer(model)
+        if last is None:
+            return pd.DataFrame(columns=["round", "proposer", "party", "name", "answer", "utility"])
+        bundle, proposer, round_number = last["bundle"], last["proposer"], last["round"]
+        answers = {a: _ANSWER.get(r, r) for a, r in last["responses"].items()}
     values = [float(actor.utility(bundle)) for actor in model.actors]
-    return pd.DataFrame({"round": round_number, "proposer": proposer, "party": ids,
-                         "response": [responses[a] for a in ids], "utility": values})
+    return pd.DataFrame({"round": round_number, "proposer": proposer, "party": ids, "name": names,
+                         "answer": [answers[a] for a in ids], "utility": values})
+
+
+def offer_bundle(model: BargainingModel) -> np.ndarray | None:
+    """The bundle :func:`offer_table` describes (None before the first offer)."""
+    if model.protocol.name != "offers":
+        return model.predicted_median()
+    pending = pending_bundle(model)
+    if pending is not None:
+        return pending
+    last = last_offer(model)
+    return None if last is None else last["bundle"]
+
+
+def value_text(issue, value: float) -> str:
+    """``75 (open door)`` for a discrete issue, ``40.3`` otherwise (to one decimal)."""
+    text = f"{round(float(value), 1):g}"
+    if issue.discrete:
+        text += f" ({issue.level_label(value).replace('_', ' ')})"
+    return text
+
+
+def wants_table(model: BargainingModel) -> pd.DataFrame:
+    """Per issue: what each party wants (its position), by the parties' names."""
+    scenario = model.negotiation
+    return pd.DataFrame([{"issue": issue.label or issue.id,
+                          **{actor_name(model, a): value_text(issue, scenario.positions[i, k])
+                             for i, a in enumerate(scenario.actor_ids)}} for k, issue in enumerate(scenario.issues)])
 
 
 def bundle_table(model: BargainingModel, bundle: np.ndarray | None) -> pd.DataFrame:
-    """Per issue: the bundle's value (and level label), the status quo and each party's ideal."""
+    """Per issue (the scenario's labels): the bundle's value, the status quo (no deal) and what the
+    seat wants (with nobody seated and nothing on the table yet, what each party wants)."""
     scenario = model.negotiation
+    me = getattr(model, "play_as", NOBODY)
+    wanting = [me] if me != NOBODY else ([] if bundle is not None else list(scenario.actor_ids))
     rows = []
     for k, issue in enumerate(scenario.issues):
         row = {"issue": issue.label or issue.id}
         if bundle is not None:
-            value = float(bundle[k])
-            row["offer"] = f"{value:g}" + (f" ({issue.level_label(value)})" if issue.discrete else "")
-        row["status quo"] = f"{issue.status_quo:g}"
-        for i, actor in enumerate(scenario.actors):
-            row[actor.id] = f"{scenario.positions[i, k]:g}"
+            row["on the table"] = value_text(issue, bundle[k])
+        row["no deal"] = value_text(issue, issue.status_quo)
+        for actor in wanting:
+            i = scenario.actor_ids.index(actor)
+            column = "you want" if actor == me else f"{actor_name(model, actor)} wants"
+            row[column] = value_text(issue, scenario.positions[i, k])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -252,51 +379,71 @@ def utilities_by_round(model: BargainingModel) -> pd.DataFrame:
     return pd.DataFrame({"round": np.arange(len(medians)), **{a: values[:, i] for i, a in enumerate(ids)}})
 
 
-def seat_view(model: BargainingModel, bundle: np.ndarray) -> pd.DataFrame:
+def seat_view(model: ClassroomModel, bundle: np.ndarray) -> pd.DataFrame:
     """What the seated actor believes of a bundle it might propose: each party's utility, the least it
     is thought to accept this round, and so whether it would (the model's beliefs; with belief noise
     they differ from the truth). The seat's own row is its true utility and outside option."""
     protocol = model.protocol
-    seat = protocol.seat
+    seat = model.seat
     view = protocol.believed_by(seat, bundle)
     ids = model.negotiation.actor_ids
+    consent_needed = getattr(protocol.params, "consent", "unanimity") != "majority"
     rows = []
     for i, actor in enumerate(ids):
         if i == seat:
             own = float(model.actors[i].utility(model.negotiation.snap(np.asarray(bundle, float)[None]))[0])
-            rows.append({"party": f"{actor} (you)", "believed utility": own,
+            rows.append({"party": f"{actor_name(model, actor)} (you)", "gets": own,
                          "accepts above": float(model.disagreement[i]), "verdict": "your proposal"})
             continue
-        if not protocol.active[i]:
-            verdict = "walked out"
-        elif not view["needed"][i] and protocol.params.consent != "majority":
+        verdict = "likely accepts" if view["accepts"][i] else "likely rejects"
+        if consent_needed and not view["needed"][i]:
             verdict = "consent not needed"
-        else:
-            verdict = "likely accepts" if view["accepts"][i] else "likely rejects"
-        rows.append({"party": actor, "believed utility": float(view["utility"][i]),
+        rows.append({"party": actor_name(model, actor), "gets": float(view["utility"][i]),
                      "accepts above": float(view["threshold"][i]), "verdict": verdict})
     return pd.DataFrame(rows)
 
 
 # ---- export -----------------------------------------------------------------------------------------
+def class_folder(class_name: str = "", root: Path | str = "results/classroom") -> Path:
+    """Where a class's exports go: ``<root>/<class>`` (``make classroom CLASS=monday-3rd``), or
+    ``<root>`` without a class. A class name is one folder name: letters, digits, ``-``, ``_``, ``.``."""
+    name = (class_name or "").strip()
+    if not name:
+        return Path(root)
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise ConfigError("CLASS", "class", f"{name!r} is not a folder name (letters, digits, '-', '_', '.')")
+    return Path(root) / name
+
+
 def export(model: ClassroomModel, root: Path | str = "results/classroom", replicates: int = 30) -> Path:
     """Write the session's results folder and its debrief (``report.html``); returns the report path.
 
-    The folder holds what ``experiments.run`` writes, the command line that re-runs the session with
-    model agents in every seat (manifest.json ``command``) and, for a played seat, the comparison of
-    the person's utility with the model agent's over ``replicates`` runs (see experiments.debrief).
+    The folder (``<root>/<timestamp>_<seat>``) holds what ``experiments.run`` writes, the command line
+    that re-runs the session with model agents in every seat (manifest.json ``command``) and, for a
+    played seat of a finished game, the model agent's results in that seat over ``replicates`` runs
+    (``replicates.parquet``, see :func:`experiments.debrief.model_replicates`). A game still running is
+    written as it stands and marked ``in progress`` (``game`` in manifest.json and runs.parquet); it
+    is not compared with the model agent.
     """
-    from experiments.debrief import report
+    from experiments.debrief import model_replicates, report
 
     stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
-    folder = Path(root) / stamp
+    name = f"{stamp}_{model.play_as}"
+    folder = Path(root) / name
     suffix = 1
     while folder.exists():
-        folder = Path(root) / f"{stamp}_{suffix}"
+        folder = Path(root) / f"{name}_{suffix}"
         suffix += 1
     result = result_of(model, seed=model.seed, config_hash=config_hash(model.cfg), issues=model.issues)
+    game = "finished" if model.finished else "in progress"
+    result.runs["game"] = game
+    if not model.finished:  # the outcome of an unfinished game is not an outcome
+        result.runs["agreement"] = False
+        result.runs["breakdown_cause"] = f"in progress at round {model.round + 1}"
     write_run(result, folder, model.cfg, figures=False, source="classroom app", play_as=model.play_as,
-              command="python -m experiments.run " + " ".join(model.command))
+              game=game, command="python -m experiments.run " + " ".join(model.command))
+    if model.finished and model.play_as != NOBODY and replicates > 0:
+        write_parquet(model_replicates(folder, result.runs, replicates), folder / "replicates.parquet")
     out = folder / "report.html"
     out.write_text(report(folder, replicates=replicates), encoding="utf-8")
     return out

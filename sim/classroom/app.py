@@ -1,297 +1,396 @@
-"""The classroom app: Mesa's SolaraViz around a :class:`~sim.classroom.ClassroomModel`.
+"""The classroom app: one page per browser tab around a :class:`~sim.classroom.session.Session`.
 
-    make classroom                      # http://127.0.0.1:8765, this machine only
-    make classroom HOST=0.0.0.0         # the class's LAN: students open http://<teacher's IP>:8765
+    make classroom                          # http://127.0.0.1:8765, this machine only
+    make classroom HOST=0.0.0.0             # the class's LAN: students open http://<teacher's IP>:8765
+    make classroom CLASS=monday-3rd         # exports go to results/classroom/monday-3rd/
 
-Each browser tab renders :func:`Page` afresh, so each gets its own model and settings (two tabs
-never share state). Sidebar: scenario, protocol, seed and round limit (applied by Reset), Step / Play /
-Reset. Page 0: the negotiation (play-as panel, the offer on the table with each party's response, the
-offers or positions per issue by round, utilities by round, Export report). Page 1: sliders for each
-actor's capability, optimism about its outside option and saliences (applied by Reset).
+Each tab renders :func:`Page` afresh, so each has its own game and settings (two tabs never share
+state). The sidebar holds the game's settings (applied by Reset; the seat applies at once), Reset /
+Step / ▶ Play and Export. The page: a line saying whose turn it is and what just happened; tab
+"Negotiate" with the seat's controls (Accept/Reject, or Propose above one slider per issue) and the
+offer on the table beside two charts; "Every issue by round"; "Tune the actors" (sliders applied by
+Reset); "What the numbers mean".
+
+The app is drawn with Solara directly rather than Mesa's SolaraViz: SolaraViz's Reset re-creates the
+model with its own ``scenario=``/``rng=`` arguments, its Play does not stop for a person's turn, and
+its controls (play interval, threads, "Page 0") mean nothing to a class. The model is still a Mesa
+model (:class:`~sim.classroom.ClassroomModel`).
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import os
+import threading
+import warnings
 from pathlib import Path
 
-import numpy as np
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization import solara_viz as _solara_viz
-from mesa.visualization.utils import force_update, update_counter
+import solara.lab
 
-from sim import plots
-from sim.classroom import (DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS, ClassroomModel, Tuning,
-                           bundle_table, export, offer_table, pending_offer, scenarios, seat_view,
-                           utilities_by_round)
+from sim.classroom import (NOBODY, PROTOCOLS, SEATED_PROTOCOLS, bundle_table, offer_bundle, offer_table,
+                           scenarios, seat_view, wants_table)
+from sim.classroom import charts
+from sim.classroom.session import Session
 
-REPLICATES = 30  # model-agent runs the exported report compares a played seat with
-SCROLL = {"height": "100%", "overflow-y": "auto", "padding": "0 0.5rem"}  # a panel scrolls inside its grid cell
+# Solara warns on every page load over plain http on a LAN address (it falls back to a lax cookie,
+# which is what a classroom wants): not the teacher's concern.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
 
-# Page layouts (vue-grid-layout units: 12 columns, ~33 px rows). Mesa 3.5 gives every component the same
-# small cell; the play-as panel needs a tall one. Mesa looks this function up at call time.
-_LAYOUTS = {
-    5: [  # page 0: seat panel | offer on the table; offers by issue | utilities, export
-        {"i": 0, "x": 0, "y": 0, "w": 6, "h": 17}, {"i": 1, "x": 6, "y": 0, "w": 6, "h": 17},
-        {"i": 2, "x": 0, "y": 17, "w": 8, "h": 24}, {"i": 3, "x": 8, "y": 17, "w": 4, "h": 12},
-        {"i": 4, "x": 8, "y": 29, "w": 4, "h": 6},
-    ],
-    1: [{"i": 0, "x": 0, "y": 0, "w": 8, "h": 30}],  # page 1: tuning sliders
+PLAY_INTERVAL = 0.8  # seconds between rounds under ▶ Play: slow enough to follow on a projector
+REPLICATES = 30  # model-agent runs an export compares a played seat with
+PROTOCOL_HELP = {
+    "offers": "offers: each round one party proposes a whole deal, the others accept or reject (you can play a seat)",
+    "eu": "eu: parties shift their positions towards each other (model agents only)",
+    "exchange": "exchange: parties trade concessions pairwise (model agents only)",
 }
-_mesa_layout = _solara_viz.make_initial_grid_layout
+CSS = """
+.classroom-table { border-collapse: collapse; font-size: 15px; margin: 4px 0; width: 100%; table-layout: fixed;
+  overflow-wrap: break-word; }
+.classroom-table th:first-child, .classroom-table td:first-child { width: 38%; }
+.classroom-table th, .classroom-table td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: left;
+  vertical-align: top; }
+.classroom-table td.num, .classroom-table th.num { text-align: right; }
+.classroom-status { font-size: 18px; font-weight: 600; padding: 6px 10px; background: #eef3fb;
+  border-left: 5px solid #1f77b4; margin-bottom: 6px; }
+.classroom-last { font-size: 15px; padding: 2px 10px 6px 10px; color: #333; }
+.classroom-scroll { max-height: calc(100vh - 215px); overflow-y: auto; padding-right: 6px; }
+.classroom-issue { margin: 10px 0 0 0; font-size: 15px; }
+.classroom-ends { font-size: 13px; color: #444; display: flex; justify-content: space-between; gap: 12px; }
+.classroom-ends span { max-width: 48%; }
+.classroom-chart img { display: block; max-width: none; }
+.v-tabs { margin-top: -4px; }
+.v-tab { font-size: 15px; }
+"""
 
 
-def _layout(count: int) -> list[dict]:
-    if count in _LAYOUTS:
-        return [{**cell, "moved": False} for cell in _LAYOUTS[count]]
-    return _mesa_layout(count)
+def _class_name() -> str:
+    """The class folder's name (``make classroom CLASS=monday-3rd``)."""
+    return os.environ.get("CLASSROOM_CLASS", "")
 
 
-_solara_viz.make_initial_grid_layout = _layout
+def _results() -> str:
+    """Where class folders go (``results/classroom`` under the directory the app runs in)."""
+    return os.environ.get("CLASSROOM_RESULTS", "results/classroom")
 
 
-def _frame(frame, key: str = "") -> None:
-    """A small table (pandas) as HTML, numbers to 3 decimals."""
-    text = frame.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0, classes=f"classroom-table {key}")
-    solara.HTML(tag="div", unsafe_innerHTML=text)
-
-
-def _status(model: ClassroomModel) -> str:
-    protocol = model.protocol
-    if not model.running:
-        result = model.outcome()
-        what = "agreement" if result.agreement else f"no agreement ({result.breakdown_cause})"
-        return f"Finished after round {model.round}: {what}."
-    text = f"Round {model.round + 1} of {model.max_rounds}."
-    if protocol.name == "offers" and protocol.pending is None:
-        proposer = protocol.upcoming_proposer()
-        if proposer is not None:
-            text += f" Proposer: {model.negotiation.actor_ids[proposer]}."
-    return text
-
-
-def _seat(model: ClassroomModel) -> None:
-    scenario = model.negotiation
-    message, set_message = solara.use_state("")
-    solara.Markdown(f"**{html.escape(scenario.name or scenario.id)}** — {_status(model)}")
-    if model.protocol.name not in SEATED_PROTOCOLS:
-        solara.Markdown("Play-as needs the **offers** protocol: choose it in the sidebar and press Reset.")
-        return
-    seats = [NOBODY, *scenario.actor_ids]
-
-    def choose(actor: str) -> None:
-        model.tuning.play_as[model.scenario_name] = actor
-        if actor == NOBODY:
-            set_message("Seat choice 'nobody' applies at the next Reset.")
-        elif model.seat is None or scenario.actor_ids[model.seat] != actor:
-            if model.seat is not None:
-                set_message("You can switch seats at the next Reset.")
+# ---- small pieces --------------------------------------------------------------------------------------
+def _table(frame, key: str, numbers: tuple[str, ...] = ()) -> None:
+    """A table as HTML (CSS class ``key``); columns in ``numbers`` to 2 decimals, right-aligned."""
+    head = "".join(f"<th class='{'num' if c in numbers else ''}'>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for _, row in frame.iterrows():
+        cells = []
+        for column in frame.columns:
+            value = row[column]
+            if column in numbers:
+                cells.append(f"<td class='num'>{float(value):.2f}</td>")
             else:
-                model.take_seat(actor)
-                set_message(f"You now play {actor}.")
-        force_update()
+                cells.append(f"<td>{html.escape(str(value))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    solara.HTML(tag="div", unsafe_innerHTML=f"<table class='classroom-table {key}'><thead><tr>{head}</tr></thead>"
+                                            f"<tbody>{''.join(body)}</tbody></table>")
 
-    solara.Select("Play as", value=model.play_as, values=seats, on_value=choose)
-    if message:
-        solara.Text(message)
-    if model.seat is None:
-        solara.Markdown("Every party is a model agent. Choose a seat to play one yourself.")
+
+def _chart(png: bytes | None, key: str, empty: str) -> None:
+    if png is None:
+        solara.Markdown(empty)
         return
-    me = scenario.actor_ids[model.seat]
+    data = base64.b64encode(png).decode()
+    solara.HTML(tag="div", unsafe_innerHTML=f"<img class='{key}' alt='{html.escape(key)}' src='data:image/png;base64,{data}'>",
+                classes=["classroom-chart"])
+
+
+def _ends(issue) -> None:
+    low, high = issue.low or f"{issue.lower:g}", issue.high or f"{issue.upper:g}"
+    solara.HTML(tag="div", unsafe_innerHTML=f"<span>{issue.lower:g} = {html.escape(low)}</span>"
+                                            f"<span style='text-align:right'>{issue.upper:g} = {html.escape(high)}</span>",
+                classes=["classroom-ends"])
+
+
+# ---- the seat's panel --------------------------------------------------------------------------------
+def seat_panel(session: Session, bump) -> None:
+    model = session.model
+    scenario = model.negotiation
+
+    def act(action) -> None:
+        action()
+        bump()
+
+    if model.seat is None:
+        bundle = offer_bundle(model)
+        solara.Markdown("**The deal on the table, issue by issue** (0–100 scales: see *What the numbers mean*)"
+                        if bundle is not None else "**What each party wants** (no offer yet: press Step)")
+        _table(bundle_table(model, bundle), "bundle-table")
+        return
+    me = scenario.actor(model.play_as).name
     if model.waiting == "respond":
-        offer = model.protocol.pending
-        proposer = scenario.actor_ids[model.protocol.current_proposer]
-        own = float(model.actors[model.seat].utility(offer))
-        solara.Markdown(f"**{proposer} offers you this bundle.** Your utility {own:.3f}; "
-                        f"your outside option {model.disagreement[model.seat]:.3f}.")
         with solara.Row():
-            solara.Button("Accept", color="success", on_click=lambda: (model.respond(True), force_update()))
-            solara.Button("Reject", color="error", on_click=lambda: (model.respond(False), force_update()))
-        _frame(bundle_table(model, offer)[["issue", "offer", "status quo", me]], "pending-offer")
+            solara.Button("Accept", color="success", on_click=lambda: act(lambda: session.respond(True)))
+            solara.Button("Reject", color="error", on_click=lambda: act(lambda: session.respond(False)))
+        offer = offer_bundle(model)
+        own = float(model.actors[model.seat].utility(offer))
+        solara.Markdown(f"This deal gives you **{own:.2f}**; no deal gives you **{model.disagreement[model.seat]:.2f}** "
+                        "(1 = everything you want).")
+        _table(bundle_table(model, offer), "bundle-table")
         return
     if model.waiting != "propose":
-        solara.Markdown(f"You play **{me}**. Press **Step**: when an offer needs your answer or it is "
-                        "your turn to propose, your controls appear here.")
+        solara.Markdown(f"You play **{html.escape(me)}**. Press **Step** or **▶ Play**: the game stops when an offer "
+                        "needs your answer or it is your turn to propose.")
+        _table(bundle_table(model, offer_bundle(model)), "bundle-table")
         return
-    if model.draft is None:
-        model.draft = scenario.snap(scenario.positions[model.seat][None])[0]
-    bundle = np.array(model.draft, dtype=float)
-    solara.Markdown(f"**Your turn, {me}: build a bundle and propose it.**")
-
-    def set_issue(k: int, value: float) -> None:
-        model.draft = bundle.copy()
-        model.draft[k] = value
-        force_update()
-
+    bundle = session.draft()
+    solara.Button("Propose this deal", color="primary", on_click=lambda: act(session.propose))
+    solara.Markdown("What your side believes each party gets from this deal (1 = all it wants) and the least it "
+                    "is thought to accept now:")
+    _table(seat_view(model, bundle), "seat-view", numbers=("gets", "accepts above"))
     for k, issue in enumerate(scenario.issues):
-        title = issue.label or issue.id
+        title = html.escape(issue.label or issue.id)
+        wanted = scenario.positions[model.seat, k]
         if issue.discrete:
             points = [point for _, point in issue.levels]
-            ticks = [f"{point:g}" for point in points]
-            level = issue.level_label(bundle[k]).replace("_", " ")
-            solara.Markdown(f"**{html.escape(title)}**: {bundle[k]:g} — *{html.escape(level)}*  \n"
-                            + " · ".join(f"{point:g} {name.replace('_', ' ')}" for name, point in issue.levels))
-            solara.SliderValue("", value=f"{issue.snap(bundle[k]):g}", values=ticks,
-                               on_value=lambda v, k=k: set_issue(k, float(v)))
+            names = [name.replace("_", " ") for name, _ in issue.levels]
+            index = points.index(float(issue.snap(bundle[k])))
+            solara.HTML(tag="div", unsafe_innerHTML=f"<b>{title}</b>: {points[index]:g} — <i>{html.escape(names[index])}</i>"
+                                                    f" <span style='color:#555'>(you want {wanted:g})</span>",
+                        classes=["classroom-issue"])
+            # one step per level; the level's name is in the line above (tick labels would overlap)
+            solara.SliderInt("", value=index, min=0, max=len(points) - 1, step=1,
+                             on_value=lambda i, k=k, points=points: act(lambda: session.set_draft(k, points[int(i)])))
+            solara.HTML(tag="div", unsafe_innerHTML="<span>" + " · ".join(
+                f"{p:g} {html.escape(n)}" for p, n in zip(points, names)) + "</span>", classes=["classroom-ends"])
         else:
-            solara.Markdown(f"**{html.escape(title)}**: {bundle[k]:g} "
-                            f"({html.escape(issue.low[:40] or str(issue.lower))} … "
-                            f"{html.escape(issue.high[:40] or str(issue.upper))})")
-            step = max(issue.span / 100.0, 1e-9)
-            solara.SliderFloat("", value=float(bundle[k]), min=issue.lower, max=issue.upper, step=step,
-                               on_value=lambda v, k=k: set_issue(k, v))
-    solara.Markdown("What your side believes each party gets from this bundle, and the least it is "
-                    "thought to accept this round:")
-    _frame(seat_view(model, bundle), "seat-view")
-
-    def send() -> None:
-        model.propose(bundle)
-        force_update()
-
-    solara.Button("Propose", color="primary", on_click=send)
+            solara.HTML(tag="div", unsafe_innerHTML=f"<b>{title}</b>: {bundle[k]:g} "
+                                                    f"<span style='color:#555'>(you want {wanted:g}; no deal "
+                                                    f"{issue.status_quo:g})</span>", classes=["classroom-issue"])
+            solara.SliderFloat("", value=float(bundle[k]), min=issue.lower, max=issue.upper,
+                               step=max(issue.span / 100.0, 1e-9),
+                               on_value=lambda v, k=k: act(lambda: session.set_draft(k, v)))
+            _ends(issue)
 
 
-def _offer(model: ClassroomModel) -> None:
+def offer_panel(session: Session) -> None:
+    model = session.model
     table = offer_table(model)
     if table.empty:
-        solara.Markdown("**Offer on the table:** none yet. Press Step.")
+        solara.Markdown("**Offer on the table:** none yet.")
         return
     first = table.iloc[0]
-    title = ("Predicted outcome (weighted median of positions)" if model.protocol.name != "offers"
-             else f"Offer of round {first['round']} by {first['proposer']}")
-    solara.Markdown(f"**{title}**")
-    _frame(table[["party", "response", "utility"]], "offer-table")
-    bundle = pending_offer(model) if model.protocol.name == "offers" else model.predicted_median()
-    _frame(bundle_table(model, bundle), "bundle-table")
-
-
-@solara.component
-def IssuesChart(model: ClassroomModel):
-    """Offers per issue by round (offers) or positions per issue by round (eu, exchange)."""
-    update_counter.get()
-    if model.protocol.name == "offers":
-        events = model.events_table()
-        if "kind" not in events or not (events["kind"] == "offer").any():
-            solara.Markdown("Offers per issue appear here after the first round.")
-            return
-        figure = plots.offers_figure(events, model.issues, columns=3)
+    if model.protocol.name != "offers":
+        title = f"Predicted outcome after round {model.round} (weighted median of the positions)"
     else:
-        figure = plots.positions_figure(model.rounds_table(), model.issues, columns=3)
-    solara.FigureMatplotlib(figure, format="png", dpi=70)
+        proposer = table.set_index("party").loc[first["proposer"], "name"]
+        title = f"Offer of round {first['round']} by {proposer}"
+    solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(title)}</b>", classes=["classroom-title"])
+    _table(table[["name", "answer", "utility"]].rename(columns={"name": "party", "utility": "gets (0–1)"}),
+           "offer-table", numbers=("gets (0–1)",))
 
 
-@solara.component
-def UtilityChart(model: ClassroomModel):
-    """Each party's utility by round."""
-    update_counter.get()
-    table = utilities_by_round(model)
-    if table.empty:
-        solara.Markdown("Each party's utility by round appears here after the first round.")
-        return
-    title = ("utility of each round's offer" if model.protocol.name == "offers"
-             else "utility of the predicted outcome by round")
-    solara.FigureMatplotlib(plots.utilities_figure(table, title), format="png", dpi=80)
+# ---- tabs --------------------------------------------------------------------------------------------
+def _drawn(session: Session, name: str, draw) -> bytes | None:
+    """A chart of the game as it stands, drawn once: moving a slider or switching tabs redraws the
+    page, not the charts (each costs a few tenths of a second on a teacher's laptop)."""
+    model = session.model
+    key = (id(model), model.round, len(model.events_table()), model.waiting, model.running, name)
+    cache = session.__dict__.setdefault("charts", {})
+    if key not in cache:
+        cache.clear() if len(cache) > 12 else None
+        cache[key] = draw(model)
+    return cache[key]
 
 
-def _export(model: ClassroomModel) -> None:
-    path, set_path = solara.use_state(None)
-    busy, set_busy = solara.use_state(False)
-
-    def run_export() -> None:
-        set_busy(True)
-        try:
-            set_path(str(export(model, replicates=REPLICATES)))
-        finally:
-            set_busy(False)
-
-    solara.Button("Export report", color="primary", on_click=run_export, disabled=busy)
-    if path:
-        solara.Markdown(f"Report written to `{path}` (opens without network access).")
-        solara.FileDownload(Path(path).read_bytes(), filename="debrief.html", label="Download the report")
+def negotiate_tab(session: Session, bump) -> None:
+    with solara.Columns([5, 7]):
+        with solara.Div(classes=["classroom-scroll"]):
+            if session.model.waiting != "propose":  # when proposing, the sliders need the room
+                offer_panel(session)
+            seat_panel(session, bump)
+        with solara.Div():
+            _chart(_drawn(session, "utility", lambda m: charts.utility_chart(m)), "utility-chart",
+                   "*What each offer gives each party appears here after the first round.*")
+            _chart(_drawn(session, "issues", lambda m: charts.issues_chart(m)), "issues-chart", "")
 
 
-def _tune(model: ClassroomModel) -> None:
+def issues_tab(session: Session) -> None:
+    _chart(_drawn(session, "all", lambda m: charts.all_issues_chart(m)), "all-issues-chart",
+           "*Every issue's offers (or positions) by round appear here after the first round.*")
+
+
+def tune_tab(session: Session, bump, actor_id: str, set_actor) -> None:
+    model = session.model
     scenario = model.negotiation
-    name = model.scenario_name
-    tuning = model.tuning
-    actor_id, set_actor = solara.use_state(scenario.actor_ids[0])
-    revision, set_revision = solara.use_state(0)
+    name = session.chosen.scenario
+    tuning = session.tuning
+    if name != model.scenario_name:
+        solara.Markdown("Press **Reset** to start the chosen scenario first; then tune its actors here.")
+        return
     if actor_id not in scenario.actor_ids:
         actor_id = scenario.actor_ids[0]
     index = scenario.actor_ids.index(actor_id)
     actor = scenario.actors[index]
-    solara.Markdown(f"**Tune the actors of {html.escape(scenario.name or scenario.id)}.** Changes apply when "
-                    "you press **Reset** (the run is rebuilt with them; the exported command line lists them).")
-    solara.Select("Actor", value=actor_id, values=list(scenario.actor_ids), on_value=set_actor)
+    solara.Markdown(f"**Tune the actors of {html.escape(scenario.name or scenario.id)}.** Changes apply when you "
+                    "press **Reset** (the exported report lists them as command-line overrides).")
+    choices = {a.name or a.id: a.id for a in scenario.actors}
+    solara.Select("Actor", value=actor.name or actor.id, values=list(choices),
+                  on_value=lambda v: set_actor(choices[v]))
 
     def slider(label: str, key: str, default: float, low: float, high: float, step: float) -> None:
         def change(value: float) -> None:
             tuning.set(name, key, value)
-            set_revision(revision + 1)
+            bump()
 
-        solara.SliderFloat(label, value=tuning.get(name, key, default), min=low, max=high, step=step,
-                           on_value=change)
+        value = tuning.get(name, key, default)
+        solara.SliderFloat(f"{label}: {value:g}", value=value, min=low, max=high, step=step, on_value=change)
 
-    slider("capability", f"actors.{actor_id}.capability", actor.capability, 0.05, 2.0, 0.05)
+    slider("capability (its weight at the table)", f"actors.{actor_id}.capability", actor.capability, 0.05, 2.0, 0.05)
     if actor.outside_option.kind == "war":
-        slider("optimism about war", f"actors.{actor_id}.outside_option.optimism",
+        slider("optimism about war (1 = unbiased)", f"actors.{actor_id}.outside_option.optimism",
                actor.outside_option.optimism, 0.25, 4.0, 0.25)
     for k, issue in enumerate(scenario.issues):
-        slider(f"salience: {issue.label or issue.id}", f"actors.{actor_id}.salience.{issue.id}",
+        slider(f"how much it cares: {issue.label or issue.id}", f"actors.{actor_id}.salience.{issue.id}",
                float(scenario.saliences[index, k]), 0.0, 1.0, 0.05)
 
     def restore() -> None:
         tuning.clear(name)
-        set_revision(revision + 1)
+        bump()
 
     solara.Button("Restore the scenario's values", on_click=restore)
     changed = tuning.overrides(name)
     if changed:
-        solara.Markdown("Pending changes: " + ", ".join(f"`{c}`" for c in changed))
+        solara.Markdown("Changes (apply on Reset): " + ", ".join(f"`{c}`" for c in changed))
 
 
-def _scrolling(body, name: str, doc: str):
-    """A page component: ``body(model)`` inside a cell that scrolls, redrawn on every step."""
-
-    @solara.component
-    def Panel(model: ClassroomModel):
-        update_counter.get()
-        with solara.Div(style=SCROLL):
-            body(model)
-
-    Panel.__name__ = Panel.__qualname__ = name
-    Panel.__doc__ = doc
-    return Panel
-
-
-SeatPanel = _scrolling(_seat, "SeatPanel", "Play-as: choose a seat; propose with one slider per issue; accept or reject.")
-OfferPanel = _scrolling(_offer, "OfferPanel", "The offer on the table with each party's response and utility.")
-ExportPanel = _scrolling(_export, "ExportPanel", "Export report: results folder + self-contained HTML debrief.")
-TunePanel = _scrolling(_tune, "TunePanel", "Each actor's capability, optimism and saliences (applied on Reset).")
-
-
-def model_params(tuning: Tuning) -> dict:
-    return {
-        "scenario": {"type": "Select", "value": DEFAULT_SCENARIO, "values": scenarios(), "label": "Scenario"},
-        "protocol": {"type": "Select", "value": PROTOCOLS[0], "values": list(PROTOCOLS), "label": "Protocol"},
-        "seed": {"type": "InputText", "value": "1", "label": "Seed"},
-        "rounds": {"type": "SliderInt", "value": 0, "min": 0, "max": 60, "step": 1,
-                   "label": "Round limit (0 = the scenario's)"},
-        "tuning": tuning,  # fixed: this session's slider settings (Page 1)
-    }
+def help_tab(session: Session) -> None:
+    model = session.model
+    scenario = model.negotiation
+    lines = [f"### {html.escape(scenario.name or scenario.id)}", html.escape(scenario.description or ""), "",
+             "**Utility** (\"gets\"): how good a deal is for a party, from 0 (every issue as far from what it "
+             "wants as possible) to 1 (every issue exactly as it wants), weighted by how much it cares about each "
+             "issue. **Outside option**: what a party gets if the talks fail; it accepts nothing worth less.", "",
+             "**Each issue is a scale**; its two ends mean:", ""]
+    for issue in scenario.issues:
+        levels = ""
+        if issue.discrete:
+            levels = " Possible outcomes: " + "; ".join(f"{p:g} {n.replace('_', ' ')}" for n, p in issue.levels) + "."
+        lines.append(f"* **{html.escape(issue.label or issue.id)}** — {issue.lower:g}: {html.escape(issue.low or '')}; "
+                     f"{issue.upper:g}: {html.escape(issue.high or '')}; no deal: {issue.status_quo:g}.{levels}")
+    solara.Markdown("\n".join(lines))
+    solara.Markdown("**What each party wants** (its ideal point on each scale):")
+    _table(wants_table(model), "wants-table")
 
 
+# ---- sidebar -------------------------------------------------------------------------------------------
+def sidebar(session: Session, bump, playing: bool, set_playing) -> None:
+    model = session.model
+    chosen = session.chosen
+    with solara.Card("Game"):
+        solara.Select("Scenario", value=chosen.scenario, values=scenarios(),
+                      on_value=lambda v: (session.choose("scenario", v), bump()))
+        solara.Select("Protocol", value=chosen.protocol, values=list(PROTOCOLS),
+                      on_value=lambda v: (session.choose("protocol", v), bump()))
+        solara.Text(PROTOCOL_HELP.get(chosen.protocol, ""), style={"font-size": "13px", "color": "#555"})
+        solara.InputText("Seed (same seed, same game)", value=chosen.seed,
+                         on_value=lambda v: (session.choose("seed", v), bump()))
+        limit = f"{chosen.rounds}" if chosen.rounds else f"the scenario's ({model.cfg.rounds})"
+        solara.SliderInt(f"Round limit: {limit}", value=chosen.rounds, min=0, max=60,
+                         on_value=lambda v: (session.choose("rounds", v), bump()))
+        seats = session.seat_choices()
+        shown = next((text for text, actor in seats.items() if actor == session.applied.play_as), list(seats)[0])
+        if model.protocol.name in SEATED_PROTOCOLS:
+            solara.Select("Play as", value=shown, values=list(seats),
+                          on_value=lambda v: (set_playing(False), session.choose("play_as", seats[v]), bump()))
+        else:
+            solara.Text(f"Play as: needs the offers protocol (this game: {model.protocol.name}).")
+        pending = session.pending()
+        if pending:
+            solara.Warning("Press Reset to start this game: " + ", ".join(pending) + ".", dense=True)
+        with solara.Row(justify="space-between"):
+            solara.Button("Reset", color="primary", on_click=lambda: (set_playing(False), session.reset(), bump()))
+            solara.Button("Step", color="primary", disabled=playing or model.finished,
+                          on_click=lambda: (session.step(), bump()))
+            solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary",
+                          disabled=(model.finished or bool(model.waiting)) and not playing,
+                          on_click=lambda: set_playing(not playing))
+    with solara.Card("Export"):
+        where = f"class {session.class_name}" if session.class_name else "no class folder set"
+        solara.Text(f"Writes the game's report ({where}).", style={"font-size": "13px"})
+        solara.Button("Export report", color="primary", on_click=lambda: (session.export(), bump()))
+        if session.exported is not None and Path(session.exported).exists():
+            solara.FileDownload(Path(session.exported).read_bytes(), filename="debrief.html",
+                                label="Download the report")
+
+
+# ---- the page ----------------------------------------------------------------------------------------
 @solara.component
 def Page():
-    """One session: its own settings and model."""
-    tuning = solara.use_memo(Tuning, [])
-    model = solara.use_memo(lambda: ClassroomModel(tuning=tuning), [])
-    SolaraViz(
-        model,
-        components=[(SeatPanel, 0), (OfferPanel, 0), (IssuesChart, 0), (UtilityChart, 0), (ExportPanel, 0),
-                    (TunePanel, 1)],
-        model_params=model_params(tuning),
-        name="Crisis bargaining classroom",
-    )
+    """One tab: its own session (settings and game)."""
+    session = solara.use_memo(lambda: Session(class_name=_class_name(), root=_results(), replicates=REPLICATES), [])
+    revision = solara.use_reactive(0)
+    playing, set_playing_state = solara.use_state(False)
+    stop = solara.use_memo(threading.Event, [])  # set by Pause, Reset, a seat change: ends the Play loop
+    tab, set_tab = solara.use_state(0)
+    actor_id, set_actor = solara.use_state("")
+    revision.value  # noqa: B018 - read so that every bump redraws
 
+    def bump() -> None:
+        revision.value = revision.value + 1
+
+    def set_playing(value: bool) -> None:
+        (stop.clear if value else stop.set)()
+        set_playing_state(value)
+
+    def play() -> None:
+        """▶ Play: a round every PLAY_INTERVAL seconds until the person's turn, the end or Pause."""
+        if not playing:
+            return
+        while not stop.wait(PLAY_INTERVAL):
+            go_on = session.play_tick()
+            bump()
+            if not go_on:
+                break
+        if stop.is_set():  # Pause, Reset or a seat change
+            return
+        if session.model.waiting:
+            session.message = "Paused: it is your turn. " + session.message
+        set_playing(False)
+        bump()
+
+    solara.lab.use_task(play, dependencies=[playing], prefer_threaded=True)
+
+    solara.Title("Crisis bargaining classroom")
+    solara.Style(CSS)
+    with solara.AppBar():
+        solara.AppBarTitle("Crisis bargaining classroom")
+    with solara.Sidebar():
+        try:
+            sidebar(session, bump, playing, set_playing)
+        except Exception as error:  # noqa: BLE001 - a message in the page, never a page-wide traceback
+            solara.Error(f"{type(error).__name__}: {error}")
+    try:
+        with solara.Div():
+            solara.HTML(tag="div", unsafe_innerHTML=html.escape(session.status()), classes=["classroom-status"])
+            line = " ".join(part for part in (session.message,) if part) or session.last_round()
+            if line:
+                solara.HTML(tag="div", unsafe_innerHTML=html.escape(line), classes=["classroom-last"])
+            if session.error:
+                solara.Error(session.error)
+    except Exception as error:  # noqa: BLE001
+        solara.Error(f"{type(error).__name__}: {error}")
+    tabs = [("Negotiate", lambda: negotiate_tab(session, bump)),
+            ("Every issue by round", lambda: issues_tab(session)),
+            ("Tune the actors", lambda: tune_tab(session, bump, actor_id, set_actor)),
+            ("What the numbers mean", lambda: help_tab(session))]
+    with solara.lab.Tabs(value=tab, on_value=set_tab):
+        for index, (name, draw) in enumerate(tabs):
+            with solara.lab.Tab(name):
+                if index != tab:  # only the tab on screen is drawn
+                    continue
+                try:
+                    draw()
+                except Exception as error:  # noqa: BLE001
+                    solara.Error(f"Something went wrong drawing this tab: {type(error).__name__}: {error}. "
+                                 "Press Reset.")
+
+
+__all__ = ["Page", "NOBODY"]

@@ -1,0 +1,213 @@
+"""One browser tab's game: the settings chosen in the sidebar, the game being played and what the
+controls do to it. No Solara here: the app (:mod:`sim.classroom.app`) draws a :class:`Session` and
+calls its methods, and the tests drive the same methods without a browser.
+
+The rules the controls follow (the lesson plan relies on them):
+
+* Scenario, protocol, seed and round limit, and the actor sliders ("Tune the actors"), are *chosen*
+  in the sidebar and apply when Reset is pressed; until then :meth:`Session.pending` lists them and
+  the page says "press Reset to start this game".
+* The seat (Play as) applies at once: before the first round it takes the seat in the current game;
+  later it starts a new game with the current game's settings, since a seat cannot change hands
+  in the middle of a game (the export compares one person with the model agent in one seat).
+* Step while the game waits for the person does nothing but say what is awaited; Play stops there.
+* A finished game is restarted by Reset.
+* Every action catches its own errors: :attr:`Session.error` holds one line for the page.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from sim.classroom import (DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS, ClassroomModel, Tuning,
+                           actor_name, class_folder, export, what_happened, whose_turn)
+from sim.config import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the sidebar sets: a game is built from these (and the session's :class:`Tuning`)."""
+
+    scenario: str = DEFAULT_SCENARIO
+    protocol: str = PROTOCOLS[0]
+    seed: str = "1"
+    rounds: int = 0  # 0 = the scenario's own round limit
+    play_as: str = NOBODY
+
+
+LABELS = {"scenario": "scenario", "protocol": "protocol", "seed": "seed", "rounds": "round limit"}
+
+
+class Session:
+    """A tab's game and settings. ``class_name`` and ``root`` say where exports go
+    (``<root>/<class_name>/``); ``replicates`` is the number of model-agent runs an export compares
+    a played seat with."""
+
+    def __init__(self, class_name: str = "", root: Path | str = "results/classroom", replicates: int = 30):
+        self.lock = threading.RLock()  # the Play thread and the buttons both change the game
+        self.tuning = Tuning()
+        self.class_name = class_name
+        self.root = Path(root)
+        self.replicates = replicates
+        self.chosen = Settings()
+        self.applied = Settings()
+        self.model = self._build(self.applied)
+        self.applied_tuning: list[str] = []
+        self.message = ""  # what the last action did (or why it did nothing)
+        self.error = ""  # one line when an action failed
+        self.exported: Path | None = None
+
+    # ---- building ---------------------------------------------------------------------------------------
+    def _build(self, settings: Settings) -> ClassroomModel:
+        return ClassroomModel(scenario=settings.scenario, protocol=settings.protocol, play_as=settings.play_as,
+                              seed=settings.seed, rounds=settings.rounds, tuning=self.tuning)
+
+    def _guard(self, action: Callable[[], Any]) -> Any:
+        with self.lock:
+            self.error = ""
+            try:
+                return action()
+            except ConfigError as error:
+                self.error = str(error)
+            except Exception as error:  # noqa: BLE001 - the page shows it in one line, never a traceback
+                self.error = f"{type(error).__name__}: {error}"
+            return None
+
+    # ---- what the page shows ------------------------------------------------------------------------
+    def pending(self) -> list[str]:
+        """Chosen settings that the current game does not have yet (they apply on Reset)."""
+        changes = [f"{LABELS[key]} {getattr(self.chosen, key)}" for key in LABELS
+                   if str(getattr(self.chosen, key)) != str(getattr(self.applied, key))]
+        if self.tuning.overrides(self.chosen.scenario) != self.applied_tuning and \
+                self.chosen.scenario == self.applied.scenario:
+            changes.append("actor settings (Tune the actors)")
+        return changes
+
+    def status(self) -> str:
+        """Whose turn it is / the game's end, in one sentence."""
+        return whose_turn(self.model)
+
+    def last_round(self) -> str:
+        return what_happened(self.model)
+
+    def seat_choices(self) -> dict[str, str]:
+        """Play-as choices: shown text -> actor id (``nobody`` first)."""
+        choices = {"nobody (watch the model agents)": NOBODY}
+        for actor in self.model.negotiation.actors:
+            choices[actor.name or actor.id] = actor.id
+        return choices
+
+    # ---- controls -------------------------------------------------------------------------------------
+    def choose(self, key: str, value: Any) -> None:
+        """A sidebar choice. ``play_as`` applies now; the others wait for Reset."""
+        if key == "play_as":
+            self._guard(lambda: self._seat(value))
+            return
+        if key not in LABELS:
+            self.error = f"unknown setting {key!r}"
+            return
+        with self.lock:
+            self.chosen = replace(self.chosen, **{key: int(value) if key == "rounds" else str(value)})
+            self.message = ""
+
+    def _seat(self, actor: str) -> None:
+        if actor == self.applied.play_as:
+            self.chosen = replace(self.chosen, play_as=actor)
+            return
+        if actor != NOBODY and self.model.protocol.name not in SEATED_PROTOCOLS:
+            raise ConfigError("classroom", "play_as", f"a person can play a seat under protocol "
+                                                      f"{', '.join(SEATED_PROTOCOLS)} only; this game runs "
+                                                      f"{self.model.protocol.name}: choose offers and press Reset")
+        was_started, old = self.model.started, self.applied.play_as
+        settings = replace(self.applied, play_as=actor)
+        self.model = self._build(settings)
+        self.applied, self.chosen = settings, replace(self.chosen, play_as=actor)
+        self.exported = None
+        who = "the model agents only" if actor == NOBODY else f"you play {actor_name(self.model, actor)}"
+        if was_started:
+            left = "watching" if old == NOBODY else f"as {actor_name(self.model, old)}"
+            self.message = (f"New game: {who}. A seat changes only at the start of a game; the game "
+                            f"{left} was left unfinished.")
+        else:
+            self.message = f"Now {who}."
+
+    def reset(self) -> None:
+        """Start a new game with the chosen settings and the actor sliders."""
+        def act() -> None:
+            settings = self.chosen
+            note = ""
+            if settings.play_as != NOBODY and settings.protocol not in SEATED_PROTOCOLS:
+                settings = replace(settings, play_as=NOBODY)
+                note = (f" Play as needs the offers protocol: under {settings.protocol} the model agents "
+                        "play every seat.")
+            self.model = self._build(settings)
+            self.applied = self.chosen = settings
+            self.applied_tuning = self.tuning.overrides(settings.scenario)
+            self.exported = None
+            self.message = "New game started." + note
+        self._guard(act)
+
+    def step(self) -> bool:
+        """One round (Step). Returns whether the game moved."""
+        def act() -> bool:
+            model = self.model
+            if model.finished:
+                self.message = "The game is over. Press Reset to start a new one."
+                return False
+            if model.waiting:
+                self.message = ("Waiting for you: " + ("Accept or Reject the offer on the table."
+                                if model.waiting == "respond" else "set the sliders and press Propose."))
+                return False
+            model.step()
+            self.message = what_happened(model) if not model.waiting else ""
+            return True
+        return bool(self._guard(act))
+
+    def play_tick(self) -> bool:
+        """One round of ▶ Play. Returns whether Play should go on (False at the person's turn or the end)."""
+        with self.lock:
+            if self.model.finished or self.model.waiting:
+                return False
+            moved = self.step()
+            return moved and self.model.running and not self.model.waiting
+
+    def respond(self, accept: bool) -> None:
+        def act() -> None:
+            self.model.respond(accept)
+            self.message = what_happened(self.model)
+        self._guard(act)
+
+    def set_draft(self, issue: int, value: float) -> None:
+        with self.lock:
+            model = self.model
+            draft = np.array(self.draft(), dtype=float)
+            draft[issue] = float(value)
+            model.draft = model.negotiation.snap(draft[None])[0]
+
+    def draft(self) -> np.ndarray:
+        """The proposal being built (starts at the seat's own ideal)."""
+        model = self.model
+        if model.draft is None:
+            model.draft = model.negotiation.snap(model.negotiation.positions[model.seat][None])[0]
+        return model.draft
+
+    def propose(self) -> None:
+        def act() -> None:
+            self.model.propose(np.array(self.draft(), dtype=float))
+            self.message = what_happened(self.model)
+        self._guard(act)
+
+    def export(self) -> Path | None:
+        """Write the game's results folder and report into the class folder."""
+        def act() -> Path:
+            folder = class_folder(self.class_name, self.root)
+            self.exported = export(self.model, folder, replicates=self.replicates)
+            state = "finished game" if self.model.finished else f"game in progress at round {self.model.round + 1}"
+            self.message = f"Report of the {state} written to {self.exported}."
+            return self.exported
+        return self._guard(act)
