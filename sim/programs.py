@@ -38,6 +38,7 @@ MAX_COMBINATIONS = 64  # level combinations solved one by one; beyond, branch an
 _INTEGER, _CONTINUOUS = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
 NASH_TOLERANCE = 1e-10
 NASH_ITERATIONS = 200  # SLSQP iterations per level combination
+NASH_SCALE = 1e4
 NASH_CUTS = (1e-6, 1e-4, 1e-3, 1e-2, 0.03, 0.1, 0.2, 0.4, 0.7, 1.0)  # first tangent points of log(surplus)
 
 
@@ -533,13 +534,14 @@ class Program:
         """argmax Σ_i α_i log(V_i − d_i) over actors with α_i > 0 (the others only kept at their
         floors): the asymmetric Nash bargaining solution.
 
-        With linear utilities, per level combination of the discrete issues: an interior start from two
-        linear programs (the most every gainer can gain at once; then the weighted values with half that
-        gain kept), then SLSQP on the smooth concave log-product over the program's polytope. Otherwise
-        (ρ > 1, or consent binaries) tangent cuts on the logarithm (Kelley's method)."""
+        Per level combination of the discrete issues: an interior start from two linear programs (the
+        most every gainer can gain at once; then the weighted values with half that gain kept), then
+        SLSQP on the smooth concave log-product over the epigraph polytope (with ρ > 1 the true convex
+        losses of the epigraph variables). With consent binaries or too many combinations, tangent cuts
+        on the logarithm (Kelley's method)."""
         alpha, d = np.asarray(alpha, dtype=float), np.asarray(disagreement, dtype=float)
         combinations = self._combinations()
-        if combinations == [None] or np.any(self.values.rho != 1.0):
+        if combinations == [None]:
             self._nash = (alpha, d)
             try:
                 return self.maximise(np.zeros(self.scenario.n_actors))
@@ -578,24 +580,46 @@ class Program:
             self.floors = floors
         if start is None:
             return None
-        built, parts = self._build(False, {}, fixed)  # the same polytope with the true floors
+        cuts: dict = {}
+        built, parts = self._build(False, cuts, fixed)  # the same polytope with the true floors
         dense = built.matrix().toarray()
         lo, hi = np.array(built.row_lo), np.array(built.row_hi)
         a_ineq = np.vstack([dense[np.isfinite(lo)], -dense[np.isfinite(hi)]])
         b_ineq = np.concatenate([lo[np.isfinite(lo)], -hi[np.isfinite(hi)]])
-        terms = [(float(alpha[i]), parts["expressions"][i], float(d[i])) for i in np.flatnonzero(gainers)]
+        epigraph = cuts.get("vars", {})  # (actor, issue) -> (t column, linearised loss column) when ρ != 1
+        v = self.values
+
+        def actor_value(i: int, x: np.ndarray) -> tuple[float, np.ndarray]:
+            """V_i and its gradient: affine for ρ = 1; for ρ > 1 the true (t/span)^ρ on the epigraph t."""
+            grad = np.zeros_like(x)
+            if v.rho[i] == 1.0:
+                const, cols, coefs = parts["expressions"][i]
+                grad[cols] = coefs
+                return const + float(np.dot(coefs, x[cols])), grad
+            value = 1.0 - float(v.offset[i])
+            for j in np.flatnonzero(v.weight[i] > 0):
+                t = epigraph[(i, j)][0]
+                scaled = max(x[t], 0.0) / v.span[j]
+                value -= v.weight[i, j] * scaled ** v.rho[i]
+                grad[t] = -v.weight[i, j] * v.rho[i] * scaled ** (v.rho[i] - 1.0) / v.span[j]
+            return value, grad
 
         def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
             value, grad = 0.0, np.zeros_like(x)
-            for weight, (const, cols, coefs), floor in terms:
-                surplus = max(const + float(np.dot(coefs, x[cols])) - floor, 1e-300)
-                value -= weight * np.log(surplus)
-                grad[cols] -= weight * np.asarray(coefs) / surplus
-            return value, grad
+            for i in np.flatnonzero(gainers):
+                level, slope = actor_value(i, x)
+                surplus = max(level - float(d[i]), 1e-300)
+                value -= alpha[i] * np.log(surplus)
+                grad -= alpha[i] * slope / surplus
+            # SLSQP stops on an absolute change of the objective; near the optimum that change is
+            # quadratic in the step, so scale it up to pin the bundle down to ~1e-8 of the scale.
+            return NASH_SCALE * value, NASH_SCALE * grad
 
-        result = minimize(objective, start, jac=True, method="SLSQP",
-                          constraints=[{"type": "ineq", "fun": lambda x: a_ineq @ x - b_ineq,
-                                        "jac": lambda x: a_ineq}],
+        kept = [i for i in np.flatnonzero(~gainers & np.isfinite(self.floors)) if v.rho[i] != 1.0]
+        constraints = [{"type": "ineq", "fun": lambda x: a_ineq @ x - b_ineq, "jac": lambda x: a_ineq}]
+        constraints += [{"type": "ineq", "fun": (lambda x, i=i: actor_value(i, x)[0] - self.floors[i]),
+                         "jac": (lambda x, i=i: actor_value(i, x)[1])} for i in kept]
+        result = minimize(objective, start, jac=True, method="SLSQP", constraints=constraints,
                           bounds=list(zip(built.lower, built.upper)),
                           options={"maxiter": NASH_ITERATIONS, "ftol": 1e-12})
         scored = []

@@ -78,9 +78,18 @@ def test_nash_with_distant_disagreement_approaches_the_compromise():
 
 
 def test_empty_range_has_no_nash_point():
-    s = make_scenario([[0], [100]], [[1], [1]], [1, 1], status_quo=[50])  # u1 + u2 = 1, d = 0.5 each
+    s = make_scenario([[0], [100]], [[1], [1]], [1, 1],
+                      outside_option=[{"kind": "reservation", "value": 0.6}] * 2)  # u1 + u2 = 1 < 1.2
     assert nash_solution(s) is None and kalai_smorodinsky(s) is None
-    assert bargaining_range(s) == pytest.approx(0.0, abs=1e-3)
+    assert bargaining_range(s) == 0.0
+
+
+def test_a_range_of_one_point_where_nobody_gains_is_that_point():
+    from sim.solutions import no_gain_actors
+
+    s = make_scenario([[0], [100]], [[1], [1]], [1, 1], status_quo=[50])  # u1 + u2 = 1, d = 0.5 each
+    assert nash_solution(s)[0] == pytest.approx(50.0) and kalai_smorodinsky(s)[0] == pytest.approx(50.0)
+    assert no_gain_actors(s) == ["a0", "a1"]
 
 
 @given(scenarios(max_actors=4, max_issues=3))
