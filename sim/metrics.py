@@ -52,13 +52,14 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
     """One flat row describing a finished run (MODEL.md §6).
 
     Columns: scenario, protocol, protocol parameters, seed, config_hash, agreement, ending, rounds,
-    breakdown_cause, breakdown_causes, red_lines_crossed, outcome_<issue>, utility_<actor>,
+    breakdown_cause, breakdown_causes, red_lines_crossed, outcome_<issue>, bundle_<issue>, utility_<actor>,
     disagreement_<actor>, nash_product, distance_to_nash, nash_no_gain, pareto_efficient,
     distance_to_pareto, bargaining_range, bargaining_range_empty.
 
     After a breakdown the row says what each actor gets, not a peace that did not happen: utility_<a>
     is its outside option d_a (status quo, reservation or the war lottery) in the round talks ended;
-    outcome_<issue> is the status quo, or NaN when the breakdown means war. ``red_lines_crossed`` lists
+    outcome_<issue> is the status quo, or NaN when the breakdown means war. bundle_<issue> is the
+    bundle on the table either way: the agreement, the eu/exchange forecast, or the last offer. ``red_lines_crossed`` lists
     every declared red line (binding or not) that the bundle on the table crosses: the agreement, or
     what was on the table when talks broke down.
     """
@@ -90,6 +91,7 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
         "red_lines_crossed": ",".join(scenario.crossed_red_lines(table)),
     }
     row.update({f"outcome_{issue}": float(v) for issue, v in zip(scenario.issue_ids, bundle)})
+    row.update({f"bundle_{issue}": float(v) for issue, v in zip(scenario.issue_ids, table)})
     row.update({f"utility_{actor}": float(v) for actor, v in zip(scenario.actor_ids, values)})
     row.update({f"disagreement_{actor}": float(v) for actor, v in zip(scenario.actor_ids, d)})
     row.update({

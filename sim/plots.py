@@ -139,11 +139,11 @@ class Labels:
         """An outcome column (``outcome_enlargement``, ``utility_russia``, ``agreement``) in words."""
         if column in OUTPUT_LABELS:
             return OUTPUT_LABELS[column]
-        for prefix, words in (("outcome_", "outcome: {}"), ("utility_", "utility of {}"),
-                              ("disagreement_", "no-deal utility of {}")):
+        for prefix, words in (("outcome_", "outcome: {}"), ("bundle_", "on the table: {}"),
+                              ("utility_", "utility of {}"), ("disagreement_", "no-deal utility of {}")):
             if column.startswith(prefix):
                 rest = column[len(prefix):]
-                return words.format(self.issue(rest) if prefix == "outcome_" else self.actor(rest))
+                return words.format(self.issue(rest) if prefix in ("outcome_", "bundle_") else self.actor(rest))
         return column.replace("_", " ")
 
     def value(self, value: Any) -> str:
@@ -447,10 +447,12 @@ def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame, *, caption
                 ax.scatter(scale(info[column]), y, marker=marker, s=120 if marker != "|" else 300,
                            color=colour, zorder=3, label=label if row == 0 else None)
         for index, (_, outcome) in enumerate(comparison.iterrows()):
-            value = outcome.get(f"outcome_{info['issue']}")
+            agreed = bool(outcome["agreement"])
+            # no agreement: the hollow marker is what was on the table (the forecast or last offer)
+            value = outcome.get(f"{'outcome' if agreed else 'bundle'}_{info['issue']}",
+                                outcome.get(f"outcome_{info['issue']}"))
             if value is None or not np.isfinite(value):
                 continue
-            agreed = bool(outcome["agreement"])
             ax.scatter(scale(value), y + 0.18 * (index - 1), marker="o", s=55,
                        facecolors=protocol_colours(index) if agreed else "none",
                        edgecolors=protocol_colours(index), linewidths=1.5, zorder=4,
@@ -559,7 +561,7 @@ def distributions_figure(runs: pd.DataFrame, by: str, outputs: list[str], *, lab
                        medianprops=dict(color="tab:orange"), meanprops=dict(marker="^", markerfacecolor="tab:green",
                                                                             markeredgecolor="tab:green"))
             boxes = True
-            ax.set_ylabel("position on the issue's scale" if output.startswith("outcome_") else
+            ax.set_ylabel("position on the issue's scale" if output.startswith(("outcome_", "bundle_")) else
                           "utility" if output.startswith(("utility_", "disagreement_")) else
                           _wrap(labels.output(output), 32))
         ax.set_xticks(positions, names)
