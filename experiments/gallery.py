@@ -30,10 +30,13 @@ ENTRIES = [
                           "Pareto frontier, Nash and Kalai–Smorodinsky points, the no-deal point and the outcome."),
     ]),
     ("jan2022_all", "run", ["scenario=jan2022", "protocol=all", "seed=3"], [
-        ("comparison", "The outcome on every issue under the three protocols beside the status quo and "
-                       "the reference solutions (filled: agreement)."),
-        ("offers_offers", "Every proposal of the offers protocol by round and proposer "
-                          "(crosses rejected, dots agreed)."),
+        ("comparison", "The three protocols on every issue beside the status quo and the reference "
+                       "solutions: with the documented rules none agrees, and the hollow markers show what "
+                       "was on the table when talks broke down (see docs/explanation/why-talks-fail.md)."),
+    ]),
+    ("jan2022_no_red_lines", "run", ["scenario=jan2022_no_red_lines", "protocol=offers", "seed=3"], [
+        ("offers", "Every proposal of the offers protocol by round and proposer (crosses rejected, dots "
+                   "agreed), in the counterfactual without the documented red lines and package rule."),
     ]),
     ("jan2022_extended", "run", ["scenario=jan2022_extended", "protocol=eu", "seed=0", "rounds=10"], [
         ("utility_space", "With ten actors the utility space becomes parallel coordinates: one axis per actor."),
@@ -48,11 +51,11 @@ ENTRIES = [
                                       "interval, outcomes on an issue as box plots."),
     ]),
     ("salience_sobol", "sweep", ["sweep=salience_sensitivity", "sweep.samples=8"], [
-        ("sobol_outcome_enlargement", "Sobol indices with their intervals; ⚠ marks indices not to be trusted "
+        ("sobol_bundle_enlargement", "Sobol indices with their intervals; ⚠ marks indices not to be trusted "
                                       "and the caption says why and what sample size would do."),
     ]),
     ("salience_morris", "sweep", ["sweep=salience_sensitivity", "sweep.design=morris", "sweep.samples=4"], [
-        ("morris_outcome_enlargement", "Morris screening: importance μ* against σ, parameters numbered and "
+        ("morris_bundle_enlargement", "Morris screening: importance μ* against σ, parameters numbered and "
                                        "named in the legend."),
     ]),
 ]

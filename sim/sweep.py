@@ -472,7 +472,7 @@ def check_first_point(context: SweepContext) -> None:
     protocols = next((p.values for p in context.spec.parameters if p.key == "protocol"), None)
     for name in protocols or [config["protocol"].get("name")]:
         check_protocol_needs(scenario, str(name))
-    known = set(OUTCOME_COLUMNS) | {f"outcome_{i}" for i in scenario.issue_ids} | {
+    known = set(OUTCOME_COLUMNS) | {f"{prefix}_{i}" for i in scenario.issue_ids for prefix in ("outcome", "bundle")} | {
         f"{prefix}_{a}" for a in scenario.actor_ids for prefix in ("utility", "disagreement")}
     if "scenario" not in [p.key for p in context.spec.parameters]:  # other scenarios have other columns
         for output in context.spec.outputs:

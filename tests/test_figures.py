@@ -50,7 +50,8 @@ def eu_run():
 def compared():
     from sim.runner import combine, protocol_defaults, run
 
-    return combine([run("jan2022", protocol=p, seed=3, protocol_params=protocol_defaults(p))
+    # without the documented rules, so that offers are made and agreed (jan2022 itself breaks down at once)
+    return combine([run("jan2022_no_red_lines", protocol=p, seed=3, protocol_params=protocol_defaults(p))
                     for p in ("eu", "offers", "exchange")])
 
 

@@ -205,7 +205,8 @@ def test_reproduce_explains_a_folder_with_a_human_seat(tmp_path):
                           cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "a person played ukraine" in done.stdout and "model agents in every seat" in done.stdout
-    assert done.stdout.strip().endswith("3 identical, 0 differing")  # the model agent's replicates
+    assert "replicates.parquet: 3 rows, identical" in done.stdout  # the model agent's replicates
+    assert done.stdout.strip().endswith("reproduced: identical")
     saved = pd.read_parquet(folder / "replicates.parquet")
     saved.loc[0, "utility_ukraine"] += 0.5  # a changed number is caught
     saved.to_parquet(folder / "replicates.parquet", index=False)
