@@ -212,4 +212,4 @@ def test_reproduce_explains_a_folder_with_a_human_seat(tmp_path):
     saved.to_parquet(folder / "replicates.parquet", index=False)
     done = subprocess.run([sys.executable, "-m", "experiments.reproduce", str(folder)],
                           cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
-    assert done.returncode == 1 and "run 0: utility_ukraine" in done.stdout
+    assert done.returncode == 1 and "1 of 3 rows differ" in done.stdout and "utility_ukraine: saved" in done.stdout
