@@ -321,3 +321,21 @@ def test_discrete_issues_hold_in_every_outcome_and_reference_solution():
         result = run(scenario, protocol=protocol, seed=3, rounds=20).runs.iloc[0]
         if result["ending"] != "war":
             assert result["outcome_enlargement"] in levels
+
+
+def test_the_mechanism_table_groups_settings_and_names_the_commonest_cause(tmp_path):
+    import pandas as pd
+
+    from experiments.mechanisms import main, mechanism_table
+
+    flags = {f"scenario_rules_{r}": [False, False, True, True] for r in ("red_lines", "package")}
+    flags |= {f"scenario_rules_{r}": [False] * 4 for r in ("credibility", "power_shift")}
+    runs = pd.DataFrame({**flags, "agreement": [True, False, False, False],
+                         "breakdown_cause": ["", "deadline", "walkout:russia (package:russia)",
+                                             "walkout:russia (package:russia)"],
+                         "outcome_x": [40.0, np.nan, np.nan, np.nan]})
+    table = mechanism_table(runs, ["x"]).set_index("mechanisms on")
+    assert table.loc["none", "agreement"] == "50%" and table.loc["none", "x"] == "40"
+    assert table.loc["red lines + package", "most frequent cause"] == "walkout:russia (package:russia) (100%)"
+    assert table.loc["red lines + package", "x"] == "–"
+    assert main([str(tmp_path)]) == 2  # not a sweep folder: one line, exit 2
