@@ -60,3 +60,13 @@ def ec():
     import sim
 
     return sim.load_scenario("ec_emissions")
+
+
+def play_to_the_end(model, accept: bool) -> None:
+    """Step a classroom model to its end; the person's seat answers ``accept`` and proposes its ideal."""
+    while model.running:
+        model.step()
+        if model.waiting == "respond":
+            model.respond(accept)
+        elif model.waiting == "propose":
+            model.propose(model.negotiation.positions[model.seat])

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import play_to_the_end
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -56,13 +58,7 @@ def _export_games(root: Path, count: int) -> list[Path]:
     folders = []
     for n in range(count):
         model = ClassroomModel(play_as=seats[n % len(seats)], seed=n + 1)
-        accept = n % 2 == 0
-        while model.running:
-            model.step()
-            if model.waiting == "respond":
-                model.respond(accept)
-            elif model.waiting == "propose":
-                model.propose(model.negotiation.positions[model.seat])
+        play_to_the_end(model, accept=n % 2 == 0)
         folders.append(export(model, root, replicates=4).parent)
     unfinished = ClassroomModel(play_as="nato", seed=99)
     unfinished.step()

@@ -13,6 +13,7 @@ from sim.classroom import (ClassroomModel, Tuning, export, offer_table, override
                            seat_view, utilities_by_round)
 from sim.config import ConfigError
 from sim.runner import load_scenario, protocol_defaults, run
+from tests.conftest import play_to_the_end
 
 
 def test_an_app_session_without_a_seat_is_the_command_line_run():
@@ -126,18 +127,9 @@ def test_the_scenario_suggests_the_round_limit():
     assert "classroom/jan2022" == scenarios()[0] and "jan2022" in scenarios()
 
 
-def _play_to_the_end(model, accept: bool) -> None:
-    while model.running:
-        model.step()
-        if model.waiting == "respond":
-            model.respond(accept)
-        elif model.waiting == "propose":
-            model.propose(model.negotiation.positions[model.seat])
-
-
 def test_export_writes_a_folder_and_a_report_comparing_the_seat_with_varied_model_runs(tmp_path):
     model = ClassroomModel(play_as="ukraine", seed=2)
-    _play_to_the_end(model, accept=True)  # accept anything: a bad negotiator
+    play_to_the_end(model, accept=True)  # accept anything: a bad negotiator
     report = export(model, tmp_path, replicates=6)
     folder = report.parent
     assert folder.name.endswith("_ukraine")
@@ -199,7 +191,7 @@ def test_reproduce_explains_a_folder_with_a_human_seat(tmp_path):
     from pathlib import Path
 
     model = ClassroomModel(play_as="ukraine", seed=2)
-    _play_to_the_end(model, accept=False)
+    play_to_the_end(model, accept=False)
     folder = export(model, tmp_path, replicates=3).parent
     done = subprocess.run([sys.executable, "-m", "experiments.reproduce", str(folder)],
                           cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
