@@ -483,10 +483,16 @@ def single_summary(result: RunResult) -> str:
     row = result.runs.iloc[0]
     table = result.issues[["issue", "status_quo", "compromise", "median", "nash"]].copy()
     table["outcome"] = [row[f"outcome_{i}"] for i in table["issue"]]
+    if not row["agreement"]:  # what was on the table (the forecast or the last offer); the outcome is the fallback
+        table["on_the_table"] = [row.get(f"bundle_{i}", float("nan")) for i in table["issue"]]
     if not result.rounds.empty:
         start = result.rounds[result.rounds["round"] == 0].groupby("issue", sort=False)["median"].first()
         table.insert(4, "median_at_start", table["issue"].map(start))
     status = "agreement" if row["agreement"] else f"no agreement, {row['ending']} ({row['breakdown_cause']})"
+    if row.get("ending") == "war":
+        fighters = ", ".join(a.name for a in result.scenario.actors if a.outside_option.kind == "war")
+        status += (f"\neach actor gets its outside option; for {fighters} that is war, so there is no outcome "
+                   "per issue (NaN): docs/explanation/why-talks-fail.md")
     if row.get("red_lines_crossed"):
         status += f"\nred lines crossed by the bundle on the table: {row['red_lines_crossed'].replace(',', ', ')}"
     head = (f"{result.scenario.name} | protocol {row['protocol']} | seed {row['seed']} | "
