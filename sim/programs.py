@@ -207,7 +207,7 @@ class Program:
 
     # ---- assembly -------------------------------------------------------------------------------
     def _build(self, shortfall: bool, cuts: dict, fixed: dict | None = None) -> tuple[_Builder, dict]:
-        s, v, c = self.scenario, self.values, self.consent
+        s, c = self.scenario, self.consent
         n, k = s.n_actors, s.n_issues
         b = _Builder()
         z = [b.var(float(s.lower[j]), float(s.upper[j])) for j in range(k)]
