@@ -233,7 +233,7 @@ def _scale_axis(ax, info: Mapping[str, Any], levels: Mapping[float, str] | None)
 
 
 def _integer_rounds(ax) -> None:
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlabel("round")
 
 
@@ -637,7 +637,7 @@ def replicate_figure(values: np.ndarray, human: float, disagreement: float, seat
     ax.axvline(disagreement, color="black", linestyle=":", label="outside option")
     ax.set_xlabel(f"utility of {seat}")
     ax.set_ylabel("runs")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     figure.legend(loc="outside right upper")
     return figure
 

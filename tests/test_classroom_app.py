@@ -256,3 +256,17 @@ def test_an_error_while_drawing_is_a_message_in_the_page(monkeypatch):
     rc = render()
     assert any("chart exploded" in str(w.children) for w in rc.find(v.Alert).widgets)
     assert "Export report" in buttons(rc)  # the rest of the page is still there
+
+
+def test_round_axes_show_whole_rounds_even_after_one_round():
+    # after round 1 the charts span [0.5, 1.5]: a plain integer locator falls back to 0.5, 0.6, ...
+    from matplotlib.figure import Figure
+
+    from sim.classroom.charts import _style
+
+    ax = Figure().subplots()
+    ax.plot([1], [0.5])
+    ax.set_xlim(0.5, 1.5)
+    _style(ax)
+    shown = [t for t in ax.get_xticks() if 0.5 <= t <= 1.5]
+    assert shown == [1.0]

@@ -31,7 +31,7 @@ def _figure(width: float, height: float) -> Figure:
 
 def _style(ax) -> None:
     ax.tick_params(labelsize=FONT)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(alpha=0.3)
 
 
