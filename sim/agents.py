@@ -22,18 +22,21 @@ class Actor(mesa.Agent):
         data: the frozen scenario record (capability, ideal point, traits).
         index: its row in the model's position and salience arrays.
         strategy: how its aspiration falls over time (sim.strategies).
-        disagreement: d_i, its utility without agreement (MODEL.md §3).
+        disagreement: d_i, its utility without agreement at the start (MODEL.md §3).
     """
 
     model: "BargainingModel"
 
-    def __init__(self, model: "BargainingModel", data: ActorData, index: int, strategy: Strategy,
-                 disagreement: float):
+    def __init__(self, model: "BargainingModel", data: ActorData, index: int, strategy: Strategy):
         super().__init__(model)
         self.data = data
         self.index = index
         self.strategy = strategy
-        self.disagreement = disagreement
+
+    @property
+    def disagreement(self) -> float:
+        """d_i at the start (the model's; it drifts with a power shift: ``model.disagreement_at``)."""
+        return float(self.model.disagreement[self.index])
 
     @property
     def actor_id(self) -> str:

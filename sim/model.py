@@ -116,8 +116,7 @@ class BargainingModel(mesa.Model):
             exponent = data.concession_exponent
             if exponent is None and name == strategy:
                 exponent = strategy_exponent
-            self.actors.append(Actor(self, data, index, make_strategy(name, exponent),
-                                     float(self.disagreement[index])))
+            self.actors.append(Actor(self, data, index, make_strategy(name, exponent)))
 
         self.events = EventLog(scenario.actor_ids, scenario.issue_ids)
         params = build_params(protocol, protocol_params)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-import numpy as np
 
 
 @dataclass(frozen=True)
@@ -93,10 +92,3 @@ def make_strategy(name: str, exponent: float | None = None) -> Strategy:
     """Instantiate a registered strategy, optionally with its own exponent e."""
     cls = STRATEGIES[name]
     return cls() if exponent is None else cls(exponent=float(exponent))
-
-
-def aspirations(strategies: list[Strategy], round_index: int, deadline: int,
-                disagreement: np.ndarray) -> np.ndarray:
-    """Aspiration of every actor in one round, shape (N,)."""
-    return np.array([s.aspiration(round_index, deadline, float(d))
-                     for s, d in zip(strategies, disagreement)])
