@@ -24,8 +24,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sim.cards import card_html, role_card, teacher_appendix, yaml_comments
-from sim.config import CONFIG_DIR, ConfigError, one_line_errors, register_configs, report_and_exit
-from sim.runner import scenario_from_cfg
+from experiments.cli import one_line_errors, report_and_exit, user_file
+from sim.config import CONFIG_DIR, ConfigError, register_configs
+from sim.scenario import scenario_from_config
 from sim.scenario import Scenario
 
 register_configs()
@@ -114,7 +115,7 @@ def write_cards(scenario: Scenario, yaml_path: Path | None, folder: Path) -> lis
 def main(cfg: DictConfig) -> None:
     folder = Path(HydraConfig.get().runtime.output_dir) / "cards"
     name = HydraConfig.get().runtime.choices.get("scenario")
-    scenario = scenario_from_cfg(cfg)
+    scenario = scenario_from_config(cfg.scenario, source=user_file("scenario"))
     yaml_path = CONFIG_DIR / "scenario" / f"{name}.yaml" if name else None
     if yaml_path is not None and not yaml_path.exists():
         raise ConfigError("configs/scenario", "scenario", f"no YAML file for scenario {name!r}")

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from sim import plots
 from sim.analysis import agreement_grid, flag_sobol, morris_indices, sobol_indices, summary_table
 from sim.config import FIGURE_FORMATS, ConfigError
-from sim.sweep import Parameter, SweepSpec, spec_from_config
+from sim.design import Parameter, SweepSpec, spec_from_config
 
 OPTIONS = ("plot.heatmap", "plot.output", "figures.format", "figures.dpi")
 

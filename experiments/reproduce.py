@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.sweep import SweepContext, execute_run, run_table, spec_from_config
+from sim.design import spec_from_config
+from sim.sweep import execute_run, plan
 
 SHOWN_ROWS = 5  # first differing rows printed per table
 SHOWN_COLUMNS = 4  # differing columns printed per row
@@ -65,7 +66,7 @@ def config_line(folder: Path) -> str:
     recorded = manifest.get("config")
     if recorded is None:
         if "config_hash" in manifest:
-            from sim.runner import config_hash
+            from sim.spec import config_hash
 
             if config_hash(now) == manifest["config_hash"]:
                 return "config.yaml: unchanged since the run (same config hash as the manifest)"
@@ -122,7 +123,7 @@ def reproduce_sweep(folder: Path, sample: int | None) -> list[TableCheck]:
     config = OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"), resolve=True)
     for key in ("sweep", "hydra", "figures"):
         config.pop(key, None)
-    context = SweepContext(folder=folder, spec=spec, base=config, runs=run_table(spec))
+    context = plan(folder, spec, config)
     saved = pd.read_parquet(folder / "runs.parquet")
     if sample is not None and sample < len(saved):
         saved = saved.sample(n=sample, random_state=np.random.default_rng(0))
@@ -165,7 +166,7 @@ def reproduce_run(folder: Path) -> list[TableCheck]:
 
 def reproduce_classroom(folder: Path, seat: str) -> list[TableCheck]:
     """A game with a person in ``seat``: explain, then re-run the model agents' replicates."""
-    from experiments.debrief import model_replicates
+    from sim.debrief import model_replicates
 
     print(f"{folder}: a classroom game in which a person played {seat}; the person's moves are not in the "
           "config, so the game itself cannot be re-run (config.yaml re-runs it with model agents in every seat).")

@@ -16,8 +16,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from sim.config import one_line_errors, register_configs, report_and_exit
-from sim.runner import run_config, summary, write_run
+from experiments.cli import one_line_errors, report_and_exit, user_file
+from sim.config import register_configs
+from sim.runner import claim_folder, run_config, summary, write_run
 
 register_configs()
 
@@ -25,8 +26,14 @@ register_configs()
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
-    folder = Path(HydraConfig.get().runtime.output_dir)
-    result = run_config(cfg)
+    planned = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        result = run_config(cfg, source=user_file("scenario"))
+    except BaseException:
+        if planned.is_dir() and not any(planned.iterdir()):
+            planned.rmdir()  # Hydra made it; a failed run leaves no empty folder behind
+        raise
+    folder = claim_folder(planned)  # unique even for runs started in the same second
     write_run(result, folder, cfg, figures=cfg.record.figures)
     print(summary(result))
     print(f"\nresults: {folder}")

@@ -15,7 +15,8 @@ from sim import plots
 from sim.config import ConfigError
 from sim.model import BargainingModel
 from sim.runner import Results, RunResult, load_results, load_scenario, run
-from sim.scenario import Actor, Issue, Scenario, scenario_from_config, scenario_from_csv
+from sim.csv_import import scenario_from_csv
+from sim.scenario import Actor, Issue, Scenario, scenario_from_config
 
 __all__ = [
     "Actor", "BargainingModel", "ConfigError", "Issue", "Results", "RunResult", "Scenario", "load_results",

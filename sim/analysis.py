@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.plots import binomial_interval
-from sim.sweep import SweepSpec, salib_problem
+from sim.design import SweepSpec, salib_problem
 
 
 def agreement_grid(runs: pd.DataFrame, x: str, y: str, output: str = "agreement") -> pd.DataFrame:

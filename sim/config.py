@@ -4,12 +4,11 @@ Every experiment is a Hydra config composed from ``configs/``. The dataclasses h
 Hydra validates the composed config against (types, unknown keys); :mod:`sim.scenario` and the
 protocol/strategy registries then check values and cross-references. Any mistake a user can make ends
 in a :class:`ConfigError`, which entry points print as one line and exit with status 2
-(see :func:`report_and_exit`).
+(``experiments/cli.py``). Nothing here exits the process or touches the environment.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -203,6 +202,14 @@ class SweepConfig:
 
 
 @dataclass
+class AllProtocolsConfig:
+    """``protocol=all``: several protocols on the same scenario and seed, each with its own defaults."""
+
+    name: str = "all"
+    protocols: List[str] = field(default_factory=lambda: ["eu", "offers", "exchange"])
+
+
+@dataclass
 class Config:
     """Top-level config composed by Hydra (configs/config.yaml)."""
 
@@ -221,137 +228,10 @@ def register_configs() -> None:
     """Register the schema in Hydra's ConfigStore (idempotent). Entry points and tests call this."""
     from hydra.core.config_store import ConfigStore
 
+    from sim.protocols import PROTOCOLS
+
     store = ConfigStore.instance()
     store.store(name="base_config", node=Config)
-
-
-# --------------------------------------------------------------------------------------------------
-# Error reporting for entry points
-# --------------------------------------------------------------------------------------------------
-
-
-def _hydra_error_line(error: BaseException) -> Optional[str]:
-    """Turn a Hydra / OmegaConf composition error into one line, or None if it is not one."""
-    from hydra.errors import HydraException, MissingConfigException, OverrideParseException
-    from omegaconf.errors import OmegaConfBaseException
-
-    import traceback
-
-    if isinstance(error, AssertionError) and any(
-            frame.name == "_apply_overrides_to_config" for frame in traceback.extract_tb(error.__traceback__)):
-        # Hydra asserts when an override reaches inside a value that is null in the config.
-        return ("command line: an override sets a key inside a value that is null in the config; "
-                "set the whole value instead, e.g. scenario.budget={issues:[a,b],total:100}")
-    if isinstance(error, MissingConfigException):
-        group = (error.missing_cfg_file or "").rsplit("/", 1)
-        options = ", ".join(sorted(error.options or []))
-        if len(group) == 2:
-            return (
-                f"configs/{group[0]}: unknown {group[0]} '{group[1]}'; allowed: {options or '(none)'}"
-            )
-        return f"configs: {str(error).splitlines()[0]}"
-    if isinstance(error, OverrideParseException):
-        return f"command line: {str(error).splitlines()[0]}"
-    cause = error
-    while cause is not None and not isinstance(cause, OmegaConfBaseException):
-        cause = cause.__cause__
-    if isinstance(cause, OmegaConfBaseException):
-        key = getattr(cause, "full_key", None) or "?"
-        message = (getattr(cause, "msg", None) or str(cause)).splitlines()[0]
-        if "not in struct" in message or "not in '" in message or "Missing key" in message:
-            message = f"unknown key {key!r}; see docs/reference/config.md for the allowed keys"
-        return f"configs (with command-line overrides): {key}: {message}"
-    if isinstance(error, HydraException):
-        return f"configs: {str(error).splitlines()[0]}"
-    return None
-
-
-def one_line_errors(task: Any) -> Any:
-    """Decorate a Hydra task function: a ConfigError raised inside the job prints one line and
-    exits 2 (Hydra would otherwise log "Error executing job ..." and a traceback first)."""
-    import functools
-
-    @functools.wraps(task)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return task(*args, **kwargs)
-        except ConfigError as error:
-            print(f"error: {error}", file=sys.stderr)
-            sys.exit(2)
-
-    return wrapper
-
-
-FILE_GROUPS = ("scenario", "sweep")  # groups that also take a path to a file on the command line
-
-
-def file_overrides(argv: list[str]) -> list[str]:
-    """Let ``scenario=<path>`` (a .yaml, or a .csv in the BDM/DEU format) and ``sweep=<path>`` (a
-    .yaml) name a file anywhere, not only a config under ``configs/``.
-
-    A CSV becomes ``scenario=from_csv scenario.path=<path>``. A YAML file is copied into a fresh
-    directory as ``<group>/<stem>.yaml`` and that directory is added to Hydra's search path, so the
-    file composes exactly like a shipped one (defaults list, ``# @package _global_``). Arguments that
-    name a config (``scenario=jan2022``) pass unchanged. The user's own config directory is Hydra's
-    ``--config-dir`` (docs/how-to/own-files.md).
-
-    Raises:
-        ConfigError: a path that does not exist or has another suffix.
-    """
-    import shutil
-    import tempfile
-
-    out: list[str] = []
-    extra_dir: Path | None = None
-    for argument in argv:
-        group, _, value = argument.partition("=")
-        looks_like_path = "/" in value or value.endswith((".yaml", ".yml", ".csv"))
-        if group not in FILE_GROUPS or not looks_like_path:
-            out.append(argument)
-            continue
-        path = Path(value).expanduser()
-        allowed = ".yaml or .csv" if group == "scenario" else ".yaml"
-        if path.suffix not in (".yaml", ".yml", ".csv") or (group == "sweep" and path.suffix == ".csv"):
-            raise ConfigError("command line", group, f"{value!r}: a path must end in {allowed}")
-        if not path.is_file():
-            raise ConfigError("command line", group, f"{value!r}: no such file; give a config name "
-                                                     f"under configs/{group}/ or a path to a {allowed} file")
-        if path.suffix == ".csv":
-            out += ["scenario=from_csv", f"scenario.path={path}"]
-            continue
-        if extra_dir is None:
-            extra_dir = Path(tempfile.mkdtemp(prefix="sim-user-configs-"))
-        (extra_dir / group).mkdir(exist_ok=True)
-        shutil.copyfile(path, extra_dir / group / f"{path.stem}.yaml")
-        if (CONFIG_DIR / group / f"{path.stem}.yaml").exists():
-            raise ConfigError(str(path), group, f"a shipped config is also called {path.stem!r}; "
-                                                "rename your file")
-        out.append(f"{group}={path.stem}")
-    if extra_dir is not None:
-        out.append(f"hydra.searchpath=[file://{extra_dir}]")
-    return out
-
-
-def report_and_exit(main: Any) -> None:
-    """Run a Hydra (or plain) entry point; turn user mistakes into one line on stderr and exit 2.
-
-    Hydra normally prints its own multi-line report and exits 1. We ask it to re-raise
-    (``HYDRA_FULL_ERROR``) so composition errors reach us, unless the user set that variable to get a
-    traceback. Programming errors are not caught: their traceback is the useful report.
-    """
-    import os
-
-    user_wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
-    os.environ["HYDRA_FULL_ERROR"] = "1"
-    try:
-        sys.argv[1:] = file_overrides(sys.argv[1:])
-        main()
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-    except Exception as error:  # noqa: BLE001 - filtered just below
-        line = None if user_wants_traceback else _hydra_error_line(error)
-        if line is None:
-            raise
-        print(f"error: {line}", file=sys.stderr)
-        sys.exit(2)
+    for name, protocol in PROTOCOLS.items():  # configs/protocol/<name>.yaml names <name>_schema first
+        store.store(group="protocol", name=f"{name}_schema", node=protocol.Params)
+    store.store(group="protocol", name="all_schema", node=AllProtocolsConfig)

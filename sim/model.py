@@ -48,11 +48,18 @@ def build_params(protocol: str, params: Mapping[str, Any] | Any | None) -> Any:
         if isinstance(default, bool):
             if not isinstance(value, bool):
                 raise ConfigError(source, f"protocol.{key}", f"{value!r}; allowed: true, false")
-        elif isinstance(default, (int, float)) and not isinstance(default, bool):
+        elif isinstance(default, (int, float)):
             try:
-                value = type(default)(value)
+                number = float(value)
             except (TypeError, ValueError):
                 raise ConfigError(source, f"protocol.{key}", f"{value!r} is not a number") from None
+            if isinstance(default, int) and not number.is_integer():
+                raise ConfigError(source, f"protocol.{key}", f"{value!r}; allowed: a whole number")
+            value = type(default)(number)
+        elif isinstance(default, list):
+            if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+                raise ConfigError(source, f"protocol.{key}", f"{value!r}; allowed: a list, e.g. [a, b]")
+            value = [str(v) for v in value]
         values[key] = value
     return cls(**values)
 
@@ -120,10 +127,9 @@ class BargainingModel(mesa.Model):
 
         self.events = EventLog(scenario.actor_ids, scenario.issue_ids)
         params = build_params(protocol, protocol_params)
-        if scenario.budget_issues and not PROTOCOLS[protocol].supports_budget:
-            raise ConfigError(f"configs/protocol/{protocol}.yaml", "protocol",
-                              f"{protocol} does not model a divisible pie (scenario.budget); allowed: "
-                              + ", ".join(n for n, c in PROTOCOLS.items() if c.supports_budget))
+        from sim.spec import check_protocol_needs
+
+        check_protocol_needs(scenario, protocol)
         PROTOCOLS[protocol].validate(params)
         self.protocol: Protocol = PROTOCOLS[protocol](self, params)
         self.datacollector = mesa.DataCollector(

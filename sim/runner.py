@@ -7,9 +7,7 @@ Two ways in: the Python API for notebooks (:func:`load_scenario`, :func:`run`) a
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -23,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from sim.config import CONFIG_DIR, REPO_ROOT, ConfigError, ScenarioConfig
-from sim.metrics import outcome, reference_table
+from sim.metrics import reference_table
 from sim.model import BargainingModel
-from sim.scenario import Scenario, scenario_from_config, scenario_source
+from sim.scenario import Scenario, scenario_from_config
+from sim.spec import RunSpec, specs_from_config
 
 PACKAGES = ("mesa", "numpy", "pandas", "scipy", "matplotlib", "hydra-core", "omegaconf", "pyarrow")
 
@@ -127,129 +126,46 @@ def run(
     strategy_exponent: float | None = None,
     record_rounds: bool = True,
     record_events: bool = True,
-    config_hash: str = "",
 ) -> RunResult:
-    """Run one negotiation and return its tables.
+    """Run one negotiation and return its tables (a :class:`~sim.spec.RunSpec` built from the arguments).
 
     Args:
         scenario: a :class:`Scenario` or the name of one (see :func:`load_scenario`).
         protocol: ``eu`` (and the others registered in :mod:`sim.protocols`).
-        seed: the run's seed (``None`` draws OS entropy and is not reproducible).
+        seed: the run's seed, a whole number >= 0 (``None`` draws OS entropy and is not reproducible).
         rounds: round limit.
         protocol_params: protocol settings, e.g. ``{"variant": "scholz"}``.
         strategy, strategy_exponent: default concession strategy (bundle protocols).
         record_rounds, record_events: keep the per-round and event tables.
-        config_hash: identifier of the config this run came from (written into the row).
     """
     if isinstance(scenario, str):
         scenario = load_scenario(scenario)
-    check_protocol_needs(scenario, protocol)
-    model = BargainingModel(scenario, protocol=protocol, protocol_params=protocol_params,
-                            strategy=strategy, strategy_exponent=strategy_exponent, rounds=rounds,
-                            rng=seed, record_rounds=record_rounds, record_events=record_events)
-    model.run()
-    return result_of(model, seed=seed, config_hash=config_hash)
+    return RunSpec(scenario, protocol=protocol, params=protocol_params, strategy=strategy,
+                   strategy_exponent=strategy_exponent, rounds=rounds, seed=seed,
+                   record_rounds=record_rounds, record_events=record_events).run()
 
 
-def check_protocol_needs(scenario: Scenario, protocol: str, source: str | None = None) -> None:
-    """Refuse, in one line, a protocol that needs data the scenario lacks: the bundle protocols
-    (``offers``, ``exchange``) need a status quo per issue (their disagreement point), which the plain
-    BDM/DEU CSV file does not give (:data:`sim.scenario.NO_STATUS_QUO`); ``eu`` never uses one."""
-    from sim.scenario import NO_STATUS_QUO
-
-    missing = [issue.id for issue in scenario.issues if issue.note == NO_STATUS_QUO]
-    if missing and protocol != "eu":
-        raise ConfigError(source or f"scenario {scenario.id!r}", f"scenario.status_quo.{missing[0]}",
-                          f"protocol {protocol!r} needs a status quo on every issue (the disagreement point); "
-                          f"add a 'Status Quo' row to the CSV or +scenario.status_quo.{missing[0]}=<number>, "
-                          "or use protocol=eu, which runs without one")
-
-
-def result_of(model: BargainingModel, seed: Any = None, config_hash: str = "",
-              issues: pd.DataFrame | None = None) -> RunResult:
-    """The tables of a finished (or stopped) model: its outcome row, rounds and events as recorded,
-    and the per-issue reference table (``issues``, if the caller already has it)."""
+def result_of(model: BargainingModel, issues: pd.DataFrame | None = None) -> RunResult:
+    """The tables of a finished (or stopped) model built by a :class:`~sim.spec.RunSpec`: its outcome
+    row, rounds and events as recorded, and the per-issue reference table (``issues``, if the caller
+    already has it)."""
     rounds = model.rounds_table() if model.record_rounds else pd.DataFrame()
     if not rounds.empty:
         rounds.insert(0, "protocol", model.protocol.name)
     return RunResult(
-        scenario=model.negotiation, model=model,
-        runs=pd.DataFrame([outcome(model, seed=seed, config_hash=config_hash)]), rounds=rounds,
+        scenario=model.negotiation, model=model, runs=pd.DataFrame([model.spec.row(model)]), rounds=rounds,
         events=model.events_table() if model.record_events else pd.DataFrame(),
         issues=reference_table(model.negotiation, model.disagreement) if issues is None else issues,
     )
 
 
-def protocol_defaults(name: str) -> dict[str, Any]:
-    """The parameters in ``configs/protocol/<name>.yaml``."""
-    from omegaconf import OmegaConf
-
-    path = CONFIG_DIR / "protocol" / f"{name}.yaml"
-    if not path.exists():
-        raise ConfigError("configs/protocol/all.yaml", "protocol.protocols",
-                          f"unknown protocol {name!r}")
-    return dict(OmegaConf.to_container(OmegaConf.load(path), resolve=True))
-
-
-# --------------------------------------------------------------------------------------------------
-# From a composed Hydra config
-# --------------------------------------------------------------------------------------------------
-
-
-def config_hash(cfg: Any) -> str:
-    """SHA-256 (16 hex digits) of the resolved config without seed, output and Hydra settings."""
-    from omegaconf import OmegaConf
-
-    data = OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else dict(cfg)
-    for key in ("seed", "hydra", "experiment", "record", "figures"):
-        data.pop(key, None)
-    text = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def scenario_from_cfg(cfg: Any) -> Scenario:
-    """The validated scenario of a composed config (CSV paths relative to the launch directory)."""
-    base = Path(os.environ.get("PWD", os.getcwd()))
-    try:
-        from hydra.utils import get_original_cwd
-
-        base = Path(get_original_cwd())
-    except (ImportError, ValueError):
-        pass
-    return scenario_from_config(cfg.scenario, source=scenario_source(cfg.scenario.get("id")),
-                                base_dir=base)
-
-
-def strategy_of(cfg: Any) -> tuple[str, float | None]:
-    """The default concession strategy of a composed config: (name, exponent or None)."""
-    from omegaconf import OmegaConf
-
-    strategy_cfg = OmegaConf.to_container(cfg.strategy, resolve=True)
-    return strategy_cfg.get("name", "linear"), strategy_cfg.get("exponent")
-
-
-def run_config(cfg: Any) -> RunResult:
-    """Run the experiment a composed config describes (protocol, strategy, seed, rounds)."""
-    from omegaconf import OmegaConf
-
+def run_config(cfg: Any, source: str | None = None) -> RunResult:
+    """Run the experiment a composed config describes: its run specifications
+    (:func:`sim.spec.specs_from_config`; several for ``protocol=all``, combined into one result).
+    ``source``: the user's own scenario file, for error messages."""
     figure_settings(cfg)  # a bad figures.format ends here, before the run
-    scenario = scenario_from_cfg(cfg)
-    protocol_cfg = OmegaConf.to_container(cfg.protocol, resolve=True)
-    strategy, exponent = strategy_of(cfg)
-    protocol = protocol_cfg.pop("name", None)
-    if protocol is None:
-        raise ConfigError("configs/protocol", "protocol.name", "missing; the protocol's registry name")
-    common = dict(seed=cfg.seed, rounds=cfg.rounds, strategy=strategy,
-                  strategy_exponent=exponent, record_rounds=cfg.record.rounds,
-                  record_events=cfg.record.events, config_hash=config_hash(cfg))
-    if protocol == "all":
-        names = protocol_cfg.get("protocols") or ["eu", "offers", "exchange"]
-        for name in names:
-            check_protocol_needs(scenario, name, cfg.scenario.get("path"))
-        return combine([run(scenario, protocol=name, protocol_params=protocol_defaults(name), **common)
-                        for name in names])
-    check_protocol_needs(scenario, protocol, cfg.scenario.get("path"))
-    return run(scenario, protocol=protocol, protocol_params={"name": protocol, **protocol_cfg}, **common)
+    results = [spec.run() for spec in specs_from_config(cfg, source=source)]
+    return results[0] if len(results) == 1 else combine(results)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -300,6 +216,23 @@ def pasteable_command() -> str:
     if len(argv) >= 3 and argv[1] == "-m":
         return "python " + shlex.join(argv[1:])
     return shlex.join(["python", *argv[1:]]) if argv and "python" in Path(argv[0]).name else shlex.join(argv)
+
+
+def claim_folder(folder: Path) -> Path:
+    """A results folder that no other run writes: ``folder`` itself or, if another run claimed it
+    first (two runs started in the same second), ``folder_2``, ``folder_3``, ... Claimed atomically
+    (an O_EXCL ``.claim`` file), so two processes never share one."""
+    import os
+
+    folder, candidate, number = Path(folder), Path(folder), 1
+    while True:
+        candidate.mkdir(parents=True, exist_ok=True)
+        try:
+            os.close(os.open(candidate / ".claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+            return candidate
+        except FileExistsError:
+            number += 1
+            candidate = folder.with_name(f"{folder.name}_{number}")
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:

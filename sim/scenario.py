@@ -1,7 +1,7 @@
 """Scenario data: issues, actors and the negotiation they form (MODEL.md §1).
 
 A :class:`Scenario` is plain, frozen data. It is built from a Hydra config node (YAML) with
-:func:`scenario_from_config`, or from the BDM/DEU long CSV format with :func:`scenario_from_csv`, and
+:func:`scenario_from_config`, or from the BDM/DEU long CSV format with :func:`sim.csv_import.scenario_from_csv`, and
 validated on the way: every mistake raises :class:`~sim.config.ConfigError` naming the file and key.
 Numerical code reads the derived arrays (``positions`` N×K, ``saliences`` N×K, ``capabilities`` N,
 ...), which are read-only views built once.
@@ -9,7 +9,6 @@ Numerical code reads the derived arrays (``positions`` N×K, ``saliences`` N×K,
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
@@ -176,6 +175,14 @@ class Scenario:
     rules: Rules = field(default_factory=Rules)
 
     # ---- lookups --------------------------------------------------------------------------------
+    @cached_property
+    def digest(self) -> str:
+        """Content hash (16 hex digits) of everything in the scenario: equal for equal content,
+        whichever object holds it (caches key on this, never on ``id()``)."""
+        import hashlib
+
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
+
     @cached_property
     def issue_ids(self) -> tuple[str, ...]:
         return tuple(issue.id for issue in self.issues)
@@ -396,6 +403,20 @@ def _number(value: Any, source: str, key: str) -> float:
     return number
 
 
+MAX_SPAN = 1e12  # widest issue scale: utilities divide by the span and square it (ρ = 2)
+
+
+def _scale(value: Any, source: str, key: str) -> tuple[float, float]:
+    """An issue scale: two finite numbers [lower, upper] with 0 < upper - lower <= MAX_SPAN."""
+    allowed = f"allowed: two numbers [lower, upper], upper > lower, at most {MAX_SPAN:.0e} apart"
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise ConfigError(source, key, f"{value!r}; {allowed}")
+    lower, upper = _number(value[0], source, key), _number(value[1], source, key)
+    if not 0 < upper - lower <= MAX_SPAN:
+        raise ConfigError(source, key, f"[{lower:g}, {upper:g}]; {allowed}")
+    return lower, upper
+
+
 def _check_range(value: float, low: float, high: float, source: str, key: str, what: str) -> None:
     if not low <= value <= high:
         raise ConfigError(source, key, f"{value:g} is outside {what}; allowed: [{low:g}, {high:g}]")
@@ -457,10 +478,16 @@ def scenario_from_config(node: Any, source: str | None = None, base_dir: Path | 
     if data.get("path") in (None, "", "???") and data.get("id") == "from_csv":
         raise ConfigError(source, "scenario.path", "missing; give the CSV file or directory, "
                                                    "e.g. scenario.path=data.csv")
+    if data.get("path") and (data.get("issues") or data.get("actors")):
+        raise ConfigError(source, "scenario.path", f"scenario {data.get('id')!r} defines its own issues and actors, "
+                                                   "which a CSV would silently replace; allowed: scenario=from_csv "
+                                                   "scenario.path=<file.csv> (or scenario=<file.csv>)")
     if data.get("path"):
         path = Path(data["path"])
         if not path.is_absolute():
             path = (base_dir or Path.cwd()) / path
+        from sim.csv_import import scenario_from_csv
+
         imported = scenario_from_csv(
             path,
             scale=data.get("scale") or (0.0, 100.0),
@@ -543,13 +570,7 @@ def _build_issue(issue_id: str, cfg: Mapping[str, Any], source: str) -> Issue:
     if not isinstance(cfg, Mapping):
         raise ConfigError(source, prefix, "must be a mapping with label, status_quo, ...")
     _check_keys(cfg, _ISSUE_KEYS, source, prefix + ".")
-    scale = cfg.get("scale") or (0.0, 100.0)
-    if len(scale) != 2:
-        raise ConfigError(source, f"{prefix}.scale", f"{scale!r}; allowed: a pair [lower, upper]")
-    lower = _number(scale[0], source, f"{prefix}.scale")
-    upper = _number(scale[1], source, f"{prefix}.scale")
-    if not upper > lower:
-        raise ConfigError(source, f"{prefix}.scale", f"[{lower:g}, {upper:g}]; upper must exceed lower")
+    lower, upper = _scale(cfg.get("scale") or (0.0, 100.0), source, f"{prefix}.scale")
     if cfg.get("status_quo") is None:
         raise ConfigError(source, f"{prefix}.status_quo", "missing; allowed: a number on the scale")
     status_quo = _number(cfg["status_quo"], source, f"{prefix}.status_quo")
@@ -783,123 +804,3 @@ def _scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
             for a in scenario.actors
         },
     }
-
-
-# ==================================================================================================
-# CSV import: the BDM / DEU long format
-# ==================================================================================================
-
-CSV_COLUMNS = ("Actor", "Capability", "Position", "Salience")
-#: Note of an imported issue whose CSV gives no status quo (see :func:`scenario_from_csv`).
-NO_STATUS_QUO = "no status quo in the CSV file (placeholder: the c·s-weighted median)"
-
-
-def _slug(text: str) -> str:
-    out = "".join(ch.lower() if ch.isalnum() else "_" for ch in text.strip())
-    while "__" in out:
-        out = out.replace("__", "_")
-    return out.strip("_") or "actor"
-
-
-def scenario_from_csv(
-    path: str | Path,
-    scale: Sequence[float] = (0.0, 100.0),
-    status_quo: Mapping[str, float] | None = None,
-    scenario_id: str | None = None,
-) -> Scenario:
-    """Import the BDM/DEU long format ``Actor,Capability,Position,Salience`` (one row per actor
-    per issue), either one file with an ``Issue`` column or a directory with one file per issue
-    (issue id = file name). Salience must be on 0-1; positions on ``scale``.
-
-    The status quo of an issue is a row whose Actor is ``Status Quo`` (its Position is used), or an
-    entry of ``status_quo``. Without either (the plain BDM/DEU file) the issue's status quo is set to
-    the c·s-weighted median of the positions and its ``note`` starts with :data:`NO_STATUS_QUO`: the
-    ``eu`` protocol never uses a status quo; the runner refuses the bundle protocols, which do.
-
-    Raises:
-        ConfigError: naming the file, the row and the column of the first bad cell.
-    """
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(path.glob("*.csv"))
-        if not files:
-            raise ConfigError(str(path), "scenario.path", "directory holds no *.csv files")
-    elif path.is_file():
-        files = [path]
-    else:
-        raise ConfigError(str(path), "scenario.path", "no such file or directory")
-    status_quo = dict(status_quo or {})
-    lower = _number(scale[0], "command line", "scenario.scale")
-    upper = _number(scale[1], "command line", "scenario.scale")
-
-    rows: list[tuple[str, str, str, float, float, float]] = []  # issue, actor id, name, c, x, s
-    sq_rows: dict[str, float] = {}
-    issue_order: list[str] = []
-    for file in files:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            lookup = {h.lower(): raw for h, raw in zip(header, reader.fieldnames or [])}
-            missing = [c for c in CSV_COLUMNS if c.lower() not in lookup]
-            if missing:
-                raise ConfigError(str(file), "header",
-                                  f"missing column(s) {', '.join(missing)}; required: "
-                                  f"{', '.join(CSV_COLUMNS)} (optional: Issue)")
-            has_issue = "issue" in lookup
-            for line, row in enumerate(reader, start=2):
-                def cell(column: str) -> str:
-                    return (row.get(lookup[column.lower()]) or "").strip()
-
-                issue_id = _slug(cell("Issue")) if has_issue else _slug(file.stem)
-                if issue_id not in issue_order:
-                    issue_order.append(issue_id)
-                name = cell("Actor")
-                if not name:
-                    raise ConfigError(str(file), f"Actor (row {line})", "empty; allowed: an actor name")
-                where = lambda column: f"{column} (row {line})"  # noqa: E731
-                position = _number(cell("Position"), str(file), where("Position"))
-                if _slug(name) in ("status_quo", "sq"):
-                    sq_rows[issue_id] = position
-                    continue
-                capability = _number(cell("Capability"), str(file), where("Capability"))
-                salience = _number(cell("Salience"), str(file), where("Salience"))
-                rows.append((issue_id, _slug(name), name, capability, position, salience))
-    if not rows:
-        raise ConfigError(str(path), "rows", "no actor rows found")
-    for issue_id, _, name, _, position, salience in rows:
-        if not 0.0 <= salience <= 1.0:
-            raise ConfigError(str(path), f"Salience (actor {name!r}, issue {issue_id!r})",
-                              f"{salience:g} is outside [0, 1]; rescale 0-100 data by 1/100")
-        if not lower <= position <= upper:
-            raise ConfigError(str(path), f"Position (actor {name!r}, issue {issue_id!r})",
-                              f"{position:g} is outside the scale [{lower:g}, {upper:g}]; set "
-                              "scenario.scale=[lower,upper]")
-    issues_cfg: dict[str, Any] = {}
-    for issue_id in issue_order:
-        if issue_id in status_quo:
-            sq = status_quo[issue_id]
-        elif issue_id in sq_rows:
-            sq = sq_rows[issue_id]
-        else:  # placeholder for the reference tables only; see NO_STATUS_QUO
-            mine = [(c * s, x) for i, _, _, c, x, s in rows if i == issue_id]
-            weights, points = np.array(mine).T[:, np.argsort([x for _, x in mine])]
-            sq = float(points[np.searchsorted(np.cumsum(weights), weights.sum() / 2)])
-        issues_cfg[issue_id] = {"label": issue_id.replace("_", " "), "status_quo": sq,
-                                "scale": [lower, upper],
-                                "note": "" if issue_id in status_quo or issue_id in sq_rows else NO_STATUS_QUO}
-    actors_cfg: dict[str, Any] = {}
-    for issue_id, actor_id, name, capability, position, salience in rows:
-        entry = actors_cfg.setdefault(actor_id, {"name": name, "capability": capability,
-                                                 "position": {}, "salience": {}})
-        if issue_id in entry["position"]:
-            raise ConfigError(str(path), f"Actor {name!r}",
-                              f"appears twice on issue {issue_id!r}; ids must be unique per issue")
-        entry["position"][issue_id] = position
-        entry["salience"][issue_id] = salience
-        if entry["capability"] != capability:
-            # DEU files repeat capability per issue; it must agree (capability is per actor).
-            raise ConfigError(str(path), f"Capability (actor {name!r})",
-                              f"differs between issues ({entry['capability']:g} vs {capability:g})")
-    data = {"id": scenario_id or _slug(path.stem), "name": scenario_id or path.stem,
-            "issues": issues_cfg, "actors": actors_cfg}
-    return _build(data, str(path))

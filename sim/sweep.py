@@ -1,9 +1,8 @@
-"""Parameter sweeps: designs, seeding, sharded execution, resume, failures, aggregation.
+"""Executing a sweep: its folder, sharded runs, resume, failures, aggregation.
 
-A sweep is a design (a table of points, each a set of config values) times ``replicates``. Every run
-gets its seed from ``SeedSequence(master).spawn`` by its run index, in the parent, before any
-dispatch, so results never depend on worker count, shard size, order or resumption (DESIGN.md).
-Runs are grouped into shards of consecutive run indices; a shard is executed in one process and
+The design (points, replicates, seeds) is :mod:`sim.design`'s; each point becomes a run specification
+(:func:`point_spec`, the same :func:`sim.spec.specs_from_config` a single run uses). Every point is
+checked before any file is written (:func:`check_points`). Runs are grouped into shards of consecutive run indices; a shard is executed in one process and
 written atomically (temp file + rename) to ``shards/``; a shard that exists is never run again, which
 is what makes a killed sweep resumable. Runs that raise are recorded in ``failures/`` with their
 parameters, seed and traceback, and the sweep goes on. ``runs.parquet`` is assembled at the end by
@@ -20,220 +19,22 @@ import socket
 import time
 import traceback
 from dataclasses import dataclass, field
-from itertools import product
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from sim.config import CONFIG_DIR, ConfigError
+from sim.design import GROUPS, PERTURBATION, SweepSpec, cross_protocols, run_table, shard_ranges
 
-DESIGNS = ("grid", "zip", "random", "lhs", "sobol", "morris")
-GROUPS = ("scenario", "protocol", "strategy")  # parameters that select a config file
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.spec import RunSpec
+
 #: Outcome columns every run has (MODEL.md §6); outcome_<issue>, utility_<actor> and
 #: disagreement_<actor> depend on the scenario.
 OUTCOME_COLUMNS = ("agreement", "rounds", "nash_product", "distance_to_nash", "pareto_efficient",
                    "distance_to_pareto", "bargaining_range", "bargaining_range_empty")
-PERTURBATION = "perturbation"  # pseudo-parameter: σ of N(0, σ) noise on every number (Masad 2016)
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One swept config key: a list of values, or a range [low, high] (with ``steps`` for grids)."""
-
-    key: str
-    values: tuple[Any, ...] | None = None
-    low: float | None = None
-    high: float | None = None
-    steps: int | None = None
-
-    @property
-    def column(self) -> str:
-        """snake_case column name in the runs table."""
-        return self.key.replace(".", "_").replace("-", "_")
-
-    def grid(self) -> list[Any]:
-        if self.values is not None:
-            return list(self.values)
-        return list(np.linspace(self.low, self.high, self.steps or 5))
-
-    def from_unit(self, u: np.ndarray) -> list[Any]:
-        """Map points in [0, 1) to values (uniform on the range, or equal-probability choice)."""
-        if self.values is not None:
-            index = np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)
-            return [self.values[i] for i in index]
-        return list(self.low + u * (self.high - self.low))
-
-
-@dataclass(frozen=True)
-class SweepSpec:
-    """A sweep (``configs/sweep/<name>.yaml``)."""
-
-    name: str
-    parameters: tuple[Parameter, ...]
-    design: str = "grid"
-    samples: int = 0
-    replicates: int = 1
-    seed: int = 0
-    shard_size: int = 100
-    outputs: tuple[str, ...] = ("agreement",)
-    heatmap: tuple[str, ...] = ()
-    description: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name, "design": self.design, "samples": self.samples,
-            "replicates": self.replicates, "seed": self.seed, "shard_size": self.shard_size,
-            "outputs": list(self.outputs), "heatmap": list(self.heatmap),
-            "parameters": {p.key: {k: v for k, v in (("values", list(p.values) if p.values is not None else None),
-                                                     ("low", p.low), ("high", p.high), ("steps", p.steps))
-                                   if v is not None} for p in self.parameters},
-        }
-
-
-def spec_from_config(node: Mapping[str, Any], source: str = "configs/sweep") -> SweepSpec:
-    """Validate a sweep config node (plain dict); errors name the file and key."""
-    data = dict(node or {})
-    allowed = ("name", "description", "design", "samples", "replicates", "seed", "shard_size",
-               "parameters", "outputs", "heatmap", "workers", "out", "shards", "jobs", "job", "progress")
-    for key in data:
-        if key not in allowed:
-            raise ConfigError(source, f"sweep.{key}", f"unknown key; allowed: {', '.join(allowed)}")
-    design = str(data.get("design", "grid"))
-    if design not in DESIGNS:
-        raise ConfigError(source, "sweep.design", f"unknown design {design!r}; allowed: {', '.join(DESIGNS)}")
-    raw = data.get("parameters") or {}
-    if not raw:
-        raise ConfigError(source, "sweep.parameters", "give at least one parameter (config key -> range or list)")
-    parameters = []
-    for key, entry in raw.items():
-        where = f"sweep.parameters.{key}"
-        if not isinstance(entry, Mapping):
-            entry = {"values": list(entry) if isinstance(entry, (list, tuple)) else [entry]}
-        extra = set(entry) - {"values", "low", "high", "steps"}
-        if extra:
-            raise ConfigError(source, f"{where}.{sorted(extra)[0]}", "unknown key; allowed: values, low, high, steps")
-        values = entry.get("values")
-        if values is not None:
-            if not list(values):
-                raise ConfigError(source, f"{where}.values", "empty list")
-            parameters.append(Parameter(str(key), values=tuple(values)))
-            continue
-        if entry.get("low") is None or entry.get("high") is None:
-            raise ConfigError(source, where, "give values: [...] or low and high")
-        low, high = float(entry["low"]), float(entry["high"])
-        if not high > low:
-            raise ConfigError(source, where, f"high ({high:g}) must exceed low ({low:g})")
-        steps = entry.get("steps")
-        if design == "grid" and steps is None:
-            raise ConfigError(source, f"{where}.steps", "a grid needs steps (or a values list)")
-        if key in GROUPS:
-            raise ConfigError(source, where, f"{key} selects a config file: give values: [...]")
-        parameters.append(Parameter(str(key), low=low, high=high, steps=None if steps is None else int(steps)))
-    if design == "zip":
-        lengths = {len(p.grid()) for p in parameters}
-        if len(lengths) != 1:
-            raise ConfigError(source, "sweep.parameters", "a zip design needs lists of equal length")
-    if design in ("sobol", "morris"):
-        for p in parameters:
-            if p.values is not None:
-                raise ConfigError(source, f"sweep.parameters.{p.key}",
-                                  f"{design} needs a continuous range (low, high), not a list")
-    samples = int(data.get("samples") or 0)
-    if design in ("random", "lhs", "sobol", "morris") and samples < 1:
-        raise ConfigError(source, "sweep.samples", f"the {design} design needs samples >= 1")
-    replicates = int(data.get("replicates", 1))
-    if replicates < 1:
-        raise ConfigError(source, "sweep.replicates", f"{replicates}; must be >= 1")
-    shard_size = int(data.get("shard_size", 100))
-    if shard_size < 1:
-        raise ConfigError(source, "sweep.shard_size", f"{shard_size}; must be >= 1")
-    columns = [p.column for p in parameters]
-    heatmap = tuple(data.get("heatmap") or ())
-    for column in heatmap:
-        if column not in columns and column not in [p.key for p in parameters]:
-            raise ConfigError(source, "sweep.heatmap", f"{column!r} is not a swept parameter; allowed: "
-                                                       f"{', '.join(p.key for p in parameters)}")
-    return SweepSpec(
-        name=str(data.get("name") or "sweep"), parameters=tuple(parameters), design=design,
-        samples=samples, replicates=replicates, seed=int(data.get("seed", 0)), shard_size=shard_size,
-        outputs=tuple(data.get("outputs") or ("agreement",)),
-        heatmap=tuple(Parameter(h).column if "." in h else h for h in heatmap),
-        description=str(data.get("description") or ""),
-    )
-
-
-# --------------------------------------------------------------------------------------------------
-# Designs
-# --------------------------------------------------------------------------------------------------
-
-
-def salib_problem(spec: SweepSpec) -> dict[str, Any]:
-    return {"num_vars": len(spec.parameters), "names": [p.column for p in spec.parameters],
-            "bounds": [[p.low, p.high] for p in spec.parameters]}
-
-
-def design_points(spec: SweepSpec) -> pd.DataFrame:
-    """The design as a table: one row per point, one column per parameter (snake_case)."""
-    params = spec.parameters
-    columns = [p.column for p in params]
-    design_seed = np.random.SeedSequence([spec.seed, 1])  # independent of the runs' seeds
-    if spec.design == "grid":
-        rows = list(product(*(p.grid() for p in params)))
-    elif spec.design == "zip":
-        rows = list(zip(*(p.grid() for p in params)))
-    elif spec.design in ("random", "lhs"):
-        if spec.design == "random":
-            unit = np.random.default_rng(design_seed).random((spec.samples, len(params)))
-        else:
-            from scipy.stats import qmc
-
-            unit = qmc.LatinHypercube(d=len(params), seed=np.random.default_rng(design_seed)).random(spec.samples)
-        rows = list(zip(*(p.from_unit(unit[:, j]) for j, p in enumerate(params))))
-    elif spec.design == "sobol":
-        from SALib.sample import sobol
-
-        rows = sobol.sample(salib_problem(spec), spec.samples, calc_second_order=False,
-                            seed=int(design_seed.generate_state(1)[0]))
-    else:  # morris
-        from SALib.sample import morris
-
-        rows = morris.sample(salib_problem(spec), spec.samples, num_levels=4,
-                             seed=int(design_seed.generate_state(1)[0]))
-    table = pd.DataFrame([list(r) for r in rows], columns=columns)
-    for column in table:
-        if table[column].dtype == object:
-            try:
-                table[column] = pd.to_numeric(table[column])
-            except (ValueError, TypeError):
-                table[column] = table[column].astype(str)
-    table.insert(0, "point", np.arange(len(table)))
-    return table
-
-
-def run_seeds(master: int, count: int) -> np.ndarray:
-    """One 63-bit seed per run index: child ``i`` of ``SeedSequence(master).spawn(count)``, built one at
-    a time (same numbers as spawn, without holding ``count`` SeedSequence objects)."""
-    seeds = np.empty(count, dtype=np.int64)
-    for index in range(count):
-        child = np.random.SeedSequence(master, spawn_key=(index,))
-        seeds[index] = int(child.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
-    return seeds
-
-
-def run_table(spec: SweepSpec) -> pd.DataFrame:
-    """Every run: run_index, point, replicate, seed and the parameter values."""
-    points = design_points(spec)
-    runs = points.loc[points.index.repeat(spec.replicates)].reset_index(drop=True)
-    runs.insert(0, "run_index", np.arange(len(runs)))
-    runs.insert(2, "replicate", np.tile(np.arange(spec.replicates), len(points)))
-    runs.insert(3, "seed", run_seeds(spec.seed, len(runs)))
-    return runs
-
-
-def shard_ranges(total: int, shard_size: int) -> list[tuple[int, int]]:
-    return [(start, min(start + shard_size, total)) for start in range(0, total, shard_size)]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -241,37 +42,60 @@ def shard_ranges(total: int, shard_size: int) -> list[tuple[int, int]]:
 # --------------------------------------------------------------------------------------------------
 
 
-def _load_group(group: str, name: str) -> dict[str, Any]:
+def _load_group(group: str, name: str, config_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+    """``configs/<group>/<name>.yaml`` (or the user's config dirs first, as Hydra's search path has
+    them), with a scenario's ``defaults`` inheritance resolved and a schema ``defaults`` list dropped."""
     from omegaconf import OmegaConf
 
-    path = CONFIG_DIR / group / f"{name}.yaml"
-    if not path.exists():
-        options = sorted(str(p.relative_to(CONFIG_DIR / group).with_suffix("")) for p in (CONFIG_DIR / group).rglob("*.yaml"))
+    from sim.runner import _load_with_defaults
+
+    dirs = [Path(d) for d in config_dirs] + [CONFIG_DIR]
+    path = next((d / group / f"{name}.yaml" for d in dirs if (d / group / f"{name}.yaml").exists()), None)
+    if path is None:
+        options = sorted({str(p.relative_to(d / group).with_suffix("")) for d in dirs if (d / group).is_dir()
+                          for p in (d / group).rglob("*.yaml")})
         raise ConfigError(f"configs/{group}", group, f"unknown {group} {name!r}; allowed: {', '.join(options)}")
-    return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    from omegaconf.errors import OmegaConfBaseException
+
+    from sim.config import ScenarioConfig
+    from sim.protocols import PROTOCOLS
+
+    node = _load_with_defaults(path) if group == "scenario" else OmegaConf.load(path)
+    node.pop("defaults", None)
+    schema = ScenarioConfig if group == "scenario" else getattr(PROTOCOLS.get(name), "Params", None)
+    try:  # the schema's defaults and checks, exactly as Hydra composes ``<group>=<name>``
+        node = OmegaConf.merge(OmegaConf.structured(schema), node) if schema is not None else node
+    except OmegaConfBaseException as error:
+        raise ConfigError(str(path), f"{group}.{getattr(error, 'full_key', '?')}", str(error).splitlines()[0]) from None
+    return OmegaConf.to_container(node, resolve=True)
 
 
-def _set(config: dict[str, Any], key: str, value: Any) -> None:
+def _set(config: dict[str, Any], key: str, value: Any, source: str) -> None:
     node = config
     *path, last = key.split(".")
     for part in path:
         if not isinstance(node.get(part), dict):
-            raise ConfigError("configs (sweep parameter)", key, f"no config node {part!r} on this path")
+            raise ConfigError(source, f"sweep.parameters.{key}", f"no config node {part!r} on this path")
         node = node[part]
     if last not in node:
-        raise ConfigError("configs (sweep parameter)", key, "unknown config key")
+        raise ConfigError(source, f"sweep.parameters.{key}", f"unknown config key {last!r}; allowed here: "
+                                                             f"{', '.join(sorted(node)) or '(none)'}")
     node[last] = value.item() if isinstance(value, np.generic) else value
 
 
-def point_config(base: Mapping[str, Any], spec: SweepSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+def point_config(base: Mapping[str, Any], spec: SweepSpec, values: Mapping[str, Any],
+                 config_dirs: Sequence[Path] = (), source: str = "configs/sweep") -> dict[str, Any]:
     """The full config of one design point: base config, group selections, then key overrides."""
     config = copy.deepcopy(dict(base))
     for parameter in spec.parameters:
         if parameter.key in GROUPS:
-            config[parameter.key] = _load_group(parameter.key, str(values[parameter.column]))
+            config[parameter.key] = _load_group(parameter.key, str(values[parameter.column]), config_dirs)
+    if spec.protocols:
+        config["protocol"] = _load_group("protocol", str(values["protocol"]), config_dirs)
     for parameter in spec.parameters:
         if parameter.key not in GROUPS and parameter.key != PERTURBATION:
-            _set(config, parameter.key, values[parameter.column])
+            _set(config, parameter.key, values[parameter.column], source)
+    config["record"] = {"rounds": False, "events": False, "figures": False}
     return config
 
 
@@ -294,12 +118,16 @@ def perturb(scenario, sigma: float, rng: np.random.Generator):
 
 @dataclass
 class SweepContext:
-    """What a worker needs to run any shard (picklable)."""
+    """What a worker needs to run any shard (picklable). Built by :func:`plan` without touching files."""
 
     folder: Path
     spec: SweepSpec
     base: dict[str, Any]  # the composed config as plain containers (scenario, protocol, ...)
     runs: pd.DataFrame = field(repr=False)
+    digest: str = ""  # design_hash(spec, base): what the point cache keys on
+    config_dirs: tuple[str, ...] = ()  # the user's config dirs (Hydra's search path), searched first
+    source: str = "configs/sweep"  # the sweep's file, for error messages
+    scenario_file: str | None = None  # the user's own scenario file (scenario=<path>), for error messages
 
     def shard_path(self, index: int) -> Path:
         return self.folder / "shards" / f"shard-{index:06d}.parquet"
@@ -308,44 +136,39 @@ class SweepContext:
         return self.folder / "failures" / f"shard-{index:06d}.parquet"
 
 
-_POINT_CACHE: dict[tuple, Any] = {}
+_POINT_CACHE: dict[tuple[str, tuple], "RunSpec"] = {}  # (design hash, point values) -> spec; by content
 
 
-def _prepare_point(context: SweepContext, values: Mapping[str, Any]) -> tuple[Any, dict[str, Any], str]:
-    """(scenario, config, config_hash) of a design point, cached per process."""
-    from sim.runner import config_hash
-    from sim.scenario import scenario_from_config
+def point_spec(context: SweepContext, values: Mapping[str, Any]) -> "RunSpec":
+    """The run specification of a design point (seed 0; each run sets its own), cached per process by
+    the design's content hash and the point's values — never by object identity."""
+    from sim.spec import specs_from_config
 
-    key = (id(context), tuple(sorted((k, str(v)) for k, v in values.items())))
+    key = (context.digest or design_hash(context.spec, context.base),
+           tuple(sorted((k, repr(_plain(v))) for k, v in values.items())))
     if key not in _POINT_CACHE:
-        config = point_config(context.base, context.spec, values)
-        scenario = scenario_from_config(config["scenario"])
-        _POINT_CACHE.clear() if len(_POINT_CACHE) > 512 else None
-        _POINT_CACHE[key] = (scenario, config, config_hash(config))
+        config = point_config(context.base, context.spec, values, context.config_dirs, context.source)
+        swept = "scenario" in [p.key for p in context.spec.parameters]
+        (spec,) = specs_from_config(config, source=None if swept else context.scenario_file)  # (protocol=all
+        # is crossed into the design: SweepSpec.protocols)
+        if len(_POINT_CACHE) > 512:
+            _POINT_CACHE.clear()
+        _POINT_CACHE[key] = spec
     return _POINT_CACHE[key]
 
 
 def execute_run(context: SweepContext, run: Mapping[str, Any]) -> dict[str, Any]:
     """One run of the sweep → its outcome row (MODEL.md §6) plus run_index, point, replicate, params."""
-    from sim.metrics import outcome
-    from sim.model import BargainingModel
+    from dataclasses import replace
 
-    values = {p.column: run[p.column] for p in context.spec.parameters}
-    scenario, config, digest = _prepare_point(context, values)
-    seed = int(run["seed"])
-    sequence = np.random.SeedSequence(seed)
+    values = {column: run[column] for column in context.spec.columns}
+    spec = point_spec(context, values).with_seed(int(run["seed"]))
     if PERTURBATION in [p.key for p in context.spec.parameters]:
-        noise_seed, model_seed = sequence.spawn(2)
-        scenario = perturb(scenario, float(values[PERTURBATION]), np.random.default_rng(noise_seed))
-    protocol = dict(config["protocol"])
-    name = protocol.get("name")
-    strategy = config.get("strategy") or {}
-    model = BargainingModel(scenario, protocol=name, protocol_params=protocol,
-                            strategy=strategy.get("name", "linear"), strategy_exponent=strategy.get("exponent"),
-                            rounds=int(config.get("rounds", 20)), rng=seed,
-                            record_rounds=False, record_events=False)
-    model.run()
-    row = outcome(model, seed=seed, config_hash=digest)
+        noise_seed, _ = np.random.SeedSequence(spec.seed).spawn(2)
+        spec = replace(spec, scenario=perturb(spec.scenario, float(values[PERTURBATION]),
+                                              np.random.default_rng(noise_seed)))
+    model = spec.build().run()
+    row = spec.row(model)
     row.update({"run_index": int(run["run_index"]), "point": int(run["point"]),
                 "replicate": int(run["replicate"]), **{k: _plain(v) for k, v in values.items()}})
     return row
@@ -365,7 +188,7 @@ def execute_shard(context: SweepContext, index: int, runs: pd.DataFrame | None =
     for run in runs.to_dict("records"):
         try:
             rows.append(execute_run(context, run))
-        except Exception as error:  # noqa: BLE001 - recorded (bad points included), the sweep goes on
+        except Exception as error:  # noqa: BLE001 - recorded, the sweep goes on
             failures.append({**{k: _plain(v) for k, v in run.items()}, "error": repr(error),
                              "traceback": traceback.format_exc()})
     if failures:
@@ -380,13 +203,24 @@ def execute_shard(context: SweepContext, index: int, runs: pd.DataFrame | None =
 def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _worker(context: SweepContext, index: int, runs: pd.DataFrame) -> tuple[int, int, int]:
     done, failed = execute_shard(context, index, runs)
     return index, done, failed
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it cancels queued shards and stops the
+    workers); a worker that caught it too would die mid-shard with a traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -441,44 +275,67 @@ def design_hash(spec: SweepSpec, base: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def prepare_folder(folder: Path, spec: SweepSpec, base: Mapping[str, Any]) -> SweepContext:
-    """Create or resume a sweep folder; refuse one that holds a different sweep."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    digest = design_hash(spec, base)
+def plan(folder: Path, spec: SweepSpec, base: Mapping[str, Any], config_dirs: Sequence[Path] = (),
+         source: str = "configs/sweep", scenario_file: str | None = None) -> SweepContext:
+    """The sweep's context (design, seeds, base config), without creating any file."""
+    spec = cross_protocols(spec, base, source)
+    return SweepContext(folder=Path(folder), spec=spec, base=dict(base), runs=run_table(spec),
+                        digest=design_hash(spec, base), config_dirs=tuple(str(d) for d in config_dirs),
+                        source=source, scenario_file=scenario_file)
+
+
+def check_points(context: SweepContext) -> int:
+    """Build every design point's run specification in the parent, before any file is written, so that
+    a mistake (an unknown key, a value out of range at some sampled point, a protocol the scenario cannot
+    run, an output that is not a column) ends the sweep at once with one ConfigError naming the point,
+    rather than as failed runs. Returns the number of points checked."""
+    spec = context.spec
+    points = context.runs.drop_duplicates("point")
+    scenarios = {}
+    for run in points.to_dict("records"):
+        values = {column: run[column] for column in spec.columns}
+        try:
+            scenario = point_spec(context, values).scenario
+        except ConfigError as error:
+            where = ", ".join(f"{k}={_plain(v)!r}" for k, v in values.items())
+            swept = [p.key for p in spec.parameters if error.key in (p.key, f"sweep.parameters.{p.key}")]
+            source, key = (context.source, f"sweep.parameters.{swept[0]}") if swept else (error.source, error.key)
+            raise ConfigError(source, key, f"{error.problem} (at design point {run['point']}: {where})") from None
+        scenarios.setdefault(scenario.id, scenario)
+    if "scenario" in [p.key for p in spec.parameters]:  # other scenarios have other columns
+        return len(points)
+    scenario = next(iter(scenarios.values()))
+    known = set(OUTCOME_COLUMNS) | {f"{prefix}_{i}" for i in scenario.issue_ids for prefix in ("outcome", "bundle")} | {
+        f"{prefix}_{a}" for a in scenario.actor_ids for prefix in ("utility", "disagreement")}
+    for output in spec.outputs:
+        if output not in known:
+            raise ConfigError(context.source, "sweep.outputs",
+                              f"{output!r} is not an outcome column; allowed: {', '.join(sorted(known))}")
+    return len(points)
+
+
+def prepare_folder(context: SweepContext) -> SweepContext:
+    """Create or resume the sweep's folder; refuse one that holds a different sweep."""
+    folder = context.folder
     stamp = folder / "design.json"
     if stamp.exists():
         existing = json.loads(stamp.read_text())
-        if existing.get("design_hash") != digest:
-            raise ConfigError(str(folder), "out", "this folder holds a different sweep (design or base config "
-                                                  "differ); choose another out= folder")
+        if existing.get("design_hash") != context.digest:
+            raise ConfigError(str(folder), "sweep.out", "this folder holds a different sweep (design or base "
+                                                        "config differ); choose another sweep.out= folder")
+    elif folder.exists() and any(not p.name.startswith(".") and p.suffix != ".log" and p.name != "sweep.lock"
+                                 for p in folder.iterdir()):
+        raise ConfigError(str(folder), "sweep.out", "the folder exists and holds other files; choose an empty "
+                                                    "or new sweep.out= folder")
     else:
+        folder.mkdir(parents=True, exist_ok=True)
         tmp = stamp.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"design_hash": digest, "spec": spec.to_dict()}, indent=2, default=str))
+        tmp.write_text(json.dumps({"design_hash": context.digest, "spec": context.spec.to_dict()},
+                                  indent=2, default=str))
         tmp.replace(stamp)
-    runs = run_table(spec)
     if not (folder / "design.parquet").exists():
-        _write_atomic(runs, folder / "design.parquet")
-    return SweepContext(folder=folder, spec=spec, base=dict(base), runs=runs)
-
-
-def check_first_point(context: SweepContext) -> None:
-    """Build the first design point's config and scenario in the parent, so that a mistake every run
-    would share (unknown key, bad base config) ends the sweep at once with a ConfigError."""
-    from sim.runner import check_protocol_needs
-
-    first = context.runs.iloc[0]
-    scenario, config, _ = _prepare_point(context, {p.column: first[p.column] for p in context.spec.parameters})
-    protocols = next((p.values for p in context.spec.parameters if p.key == "protocol"), None)
-    for name in protocols or [config["protocol"].get("name")]:
-        check_protocol_needs(scenario, str(name))
-    known = set(OUTCOME_COLUMNS) | {f"{prefix}_{i}" for i in scenario.issue_ids for prefix in ("outcome", "bundle")} | {
-        f"{prefix}_{a}" for a in scenario.actor_ids for prefix in ("utility", "disagreement")}
-    if "scenario" not in [p.key for p in context.spec.parameters]:  # other scenarios have other columns
-        for output in context.spec.outputs:
-            if output not in known:
-                raise ConfigError(f"configs/sweep/{context.spec.name}.yaml", "sweep.outputs",
-                                  f"{output!r} is not an outcome column; allowed: {', '.join(sorted(known))}")
+        _write_atomic(context.runs, folder / "design.parquet")
+    return context
 
 
 def pending_shards(context: SweepContext, selection: Iterable[int] | None = None) -> list[int]:
@@ -487,25 +344,42 @@ def pending_shards(context: SweepContext, selection: Iterable[int] | None = None
     return [i for i in chosen if not context.shard_path(i).exists()]
 
 
+class Interrupted(Exception):
+    """Ctrl-C during :func:`execute`: queued shards were cancelled, running ones stopped; finished shards
+    are on disk, so the same command resumes."""
+
+    def __init__(self, done: int, failed: int):
+        self.done, self.failed = done, failed
+        super().__init__(f"interrupted after {done} runs")
+
+
 def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
             progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
-    """Run the given shards, in this process or in ``workers`` processes. Returns (done, failed)."""
+    """Run the given shards, in this process or in ``workers`` processes. Returns (done, failed).
+
+    Raises:
+        Interrupted: on Ctrl-C, within moments: queued shards are cancelled and workers stopped.
+    """
     done = failed = 0
     if workers <= 1 or len(shards) <= 1:
-        for index in shards:
-            d, f = execute_shard(context, index)
-            done, failed = done + d, failed + f
-            if progress:
-                progress(d + f, f)
+        try:
+            for index in shards:
+                d, f = execute_shard(context, index)
+                done, failed = done + d, failed + f
+                if progress:
+                    progress(d + f, f)
+        except KeyboardInterrupt:
+            raise Interrupted(done, failed) from None
         return done, failed
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
-
     from dataclasses import replace
 
     ranges = shard_ranges(len(context.runs), context.spec.shard_size)
     light = replace(context, runs=context.runs.iloc[:0])  # each task carries only its own rows
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"),
+                               initializer=_ignore_interrupts)
+    try:
         futures = [pool.submit(_worker, light, index, context.runs.iloc[slice(*ranges[index])])
                    for index in shards]
         for future in as_completed(futures):
@@ -513,6 +387,15 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
             done, failed = done + d, failed + f
             if progress:
                 progress(d + f, f)
+    except KeyboardInterrupt:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # a running shard is lost (never half-written: atomic rename)
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+        raise Interrupted(done, failed) from None
+    pool.shutdown()
     return done, failed
 
 

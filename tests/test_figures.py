@@ -48,7 +48,8 @@ def eu_run():
 
 @pytest.fixture(scope="module")
 def compared():
-    from sim.runner import combine, protocol_defaults, run
+    from sim.runner import combine, run
+    from sim.spec import protocol_defaults
 
     # without the documented rules, so that offers are made and agreed (jan2022 itself breaks down at once)
     return combine([run("jan2022_no_red_lines", protocol=p, seed=3, protocol_params=protocol_defaults(p))

@@ -12,7 +12,8 @@ import pytest
 from sim.classroom import (ClassroomModel, Tuning, export, offer_table, overrides, scenarios,
                            seat_view, utilities_by_round)
 from sim.config import ConfigError
-from sim.runner import load_scenario, protocol_defaults, run
+from sim.runner import load_scenario, run
+from sim.spec import protocol_defaults
 from tests.conftest import play_to_the_end
 
 

@@ -9,7 +9,8 @@ import pytest
 
 import sim
 from sim.config import ConfigError
-from sim.scenario import NO_STATUS_QUO, scenario_from_config, scenario_from_csv
+from sim.csv_import import NO_STATUS_QUO, scenario_from_csv
+from sim.scenario import scenario_from_config
 
 BASE = {
     "id": "t",
@@ -71,7 +72,9 @@ def test_arrays_are_aligned_and_read_only():
     ({"actors__y__discount_factor": 0}, "scenario.actors.y.discount_factor", "(0, 1]"),
     ({"actors__x__colour": "red"}, "scenario.actors.x.colour", "unknown key"),
     ({"issues__a__status_quo": 150}, "scenario.issues.a.status_quo", "scale"),
-    ({"issues__a__scale": [10, 0]}, "scenario.issues.a.scale", "upper must exceed"),
+    ({"issues__a__scale": [10, 0]}, "scenario.issues.a.scale", "upper > lower"),
+    ({"issues__a__scale": [0]}, "scenario.issues.a.scale", "two numbers"),
+    ({"issues__a__scale": [0, 1e308]}, "scenario.issues.a.scale", "at most 1e+12 apart"),
     ({"actors__y": KeyError}, "scenario.actors", "at least two actors"),
 ])
 def test_each_mistake_names_file_and_key(changes, key, words):

@@ -17,10 +17,8 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from sim.config import CONFIG_DIR, ConfigError, register_configs
-from sim.sweep import (
-    SweepLock, aggregate, design_points, execute, pending_shards, prepare_folder, run_seeds, run_table,
-    spec_from_config,
-)
+from sim.design import design_points, run_seeds, run_table, spec_from_config
+from sim.sweep import SweepLock, aggregate, check_points, execute, pending_shards, plan, prepare_folder
 
 REPO = Path(__file__).resolve().parent.parent
 register_configs()
@@ -43,7 +41,7 @@ SPEC = {
 
 def sweep(folder, spec=SPEC, workers=1, overrides=("scenario=jan2022_core", "rounds=8"), **changes):
     spec = spec_from_config({**spec, **changes})
-    context = prepare_folder(folder, spec, base(overrides))
+    context = prepare_folder(plan(folder, spec, base(overrides)))
     execute(context, pending_shards(context), workers)
     aggregate(context)
     return pd.read_parquet(Path(folder) / "runs.parquet")
@@ -96,15 +94,37 @@ def test_bad_specs_name_the_key(bad, key):
     assert key in str(caught.value) and "configs/sweep/t.yaml" in str(caught.value)
 
 
-def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
+    import sim.sweep
+
+    real = sim.sweep.execute_run
+
+    def crash_at_two(context, run):  # a run that raises while running (every point is valid)
+        if run["scenario_actors_russia_outside_option_optimism"] == 2.0:
+            raise RuntimeError("solver crashed")
+        return real(context, run)
+
+    monkeypatch.setattr(sim.sweep, "execute_run", crash_at_two)
     spec = {"name": "f", "replicates": 2, "seed": 1, "shard_size": 3,
-            "parameters": {"scenario.actors.russia.capability": {"values": [0.5, -1.0, 0.7]}}}
+            "parameters": {"scenario.actors.russia.outside_option.optimism": {"values": [1.0, 2.0, 3.0]}}}
     runs = sweep(tmp_path / "f", spec)
     failures = pd.read_parquet(tmp_path / "f" / "failures.parquet")
     assert sorted(runs["run_index"]) == [0, 1, 4, 5]
     assert sorted(failures["run_index"]) == [2, 3]
-    assert (failures["scenario_actors_russia_capability"] == -1.0).all()
-    assert failures["traceback"].str.contains("ConfigError").all() and failures["seed"].notna().all()
+    assert failures["traceback"].str.contains("solver crashed").all() and failures["seed"].notna().all()
+
+
+def test_an_invalid_design_point_ends_the_sweep_before_any_file(tmp_path):
+    spec = spec_from_config({"name": "f", "replicates": 2, "seed": 1, "design": "lhs", "samples": 20,
+                             "parameters": {"scenario.actors.russia.capability": {"low": -0.5, "high": 1.0}}},
+                            "my_sweep.yaml")
+    context = plan(tmp_path / "out", spec, base(("scenario=jan2022_core",)), source="my_sweep.yaml")
+    with pytest.raises(ConfigError) as caught:
+        check_points(context)
+    message = str(caught.value)
+    assert message.startswith("my_sweep.yaml: sweep.parameters.scenario.actors.russia.capability:")
+    assert "must be > 0" in message and "at design point" in message
+    assert not (tmp_path / "out").exists()
 
 
 def cli(*args, cwd=REPO, **kwargs):
@@ -113,6 +133,26 @@ def cli(*args, cwd=REPO, **kwargs):
 
 
 def test_cli_failing_runs_exit_1_with_one_line_summary(tmp_path):
+    crash = ("import sys, sim.sweep as s\n"
+             "real = s.execute_run\n"
+             "def crash(context, run):\n"
+             "    if run['run_index'] >= 2: raise RuntimeError('solver crashed')\n"
+             "    return real(context, run)\n"
+             "s.execute_run = crash\n"
+             "import runpy\n"
+             "runpy.run_module('experiments.sweep', run_name='__main__', alter_sys=True)\n")
+    done = subprocess.run([sys.executable, "-c", crash, "sweep=smoke", "sweep.replicates=1",
+                           "sweep.parameters.protocol={values: [eu, offers]}",
+                           "sweep.parameters.scenario={values: [jan2022_core, jan2022]}", "rounds=3", f"sweep.out={tmp_path / 'out'}",
+                           "sweep.progress=false"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "2 of 4 runs raised" in lines[0] and "failures.parquet" in lines[0]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["runs_done"] == 2 and manifest["runs_failed"] == 2
+
+
+def test_cli_invalid_point_exits_2_naming_the_users_sweep_file_and_writes_nothing(tmp_path):
     extra = tmp_path / "configs" / "sweep"
     extra.mkdir(parents=True)
     (extra / "failing.yaml").write_text(
@@ -121,11 +161,9 @@ def test_cli_failing_runs_exit_1_with_one_line_summary(tmp_path):
         "    scenario.actors.russia.capability: {values: [0.5, -1.0]}\n")
     done = cli("--config-dir", str(tmp_path / "configs"), "sweep=failing", f"sweep.out={tmp_path / 'out'}",
                "sweep.progress=false")
-    assert done.returncode == 1, done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "2 of 4 runs raised" in lines[0] and "failures.parquet" in lines[0]
-    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
-    assert manifest["runs_done"] == 2 and manifest["runs_failed"] == 2
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "sweep.parameters.scenario.actors.russia.capability" in done.stderr
+    assert not (tmp_path / "out" / "design.json").exists() and not (tmp_path / "out" / "shards").exists()
 
 
 def test_second_sweep_on_the_same_folder_is_refused(tmp_path):
@@ -138,7 +176,7 @@ def test_second_sweep_on_the_same_folder_is_refused(tmp_path):
 def test_a_folder_holding_another_sweep_is_refused(tmp_path):
     sweep(tmp_path, replicates=1)
     with pytest.raises(ConfigError, match="different sweep"):
-        prepare_folder(tmp_path, spec_from_config({**SPEC, "replicates": 2}), base(("scenario=jan2022_core", "rounds=8")))
+        prepare_folder(plan(tmp_path, spec_from_config({**SPEC, "replicates": 2}), base(("scenario=jan2022_core", "rounds=8"))))
 
 
 def test_killed_sweep_resumes_to_the_same_table(tmp_path):
@@ -189,7 +227,7 @@ def pending_shards_of(folder: Path) -> list[int]:
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in (CONFIG_DIR / "sweep").glob("*.yaml")))
 def test_every_sweep_config_composes_and_its_first_runs_run(name, tmp_path):
-    from sim.sweep import SweepContext, execute_run
+    from sim.sweep import execute_run
 
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
         cfg = compose(config_name="config", overrides=[f"sweep={name}"])
@@ -199,7 +237,7 @@ def test_every_sweep_config_composes_and_its_first_runs_run(name, tmp_path):
     data = OmegaConf.to_container(cfg, resolve=True)
     data.pop("sweep")
     data["rounds"] = 3
-    context = SweepContext(folder=tmp_path, spec=spec, base=data, runs=run_table(spec))
+    context = plan(tmp_path, spec, data)
     for run in context.runs.head(2).to_dict("records"):
         row = execute_run(context, run)
         assert row["seed"] == run["seed"] and "agreement" in row

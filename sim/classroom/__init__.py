@@ -30,11 +30,13 @@ from omegaconf import OmegaConf
 from sim.config import CONFIG_DIR, ConfigError, register_configs
 from sim.metrics import reference_table
 from sim.model import BargainingModel
-from sim.runner import config_hash, result_of, scenario_from_cfg, strategy_of, write_parquet, write_run
+from sim.protocols import PROTOCOLS as REGISTRY
+from sim.runner import result_of, write_parquet, write_run
+from sim.spec import specs_from_config
 
 NOBODY = "nobody"  # play_as value: every seat is a model agent
 PROTOCOLS = ("offers", "eu", "exchange")  # what the app offers, first = default
-SEATED_PROTOCOLS = ("offers",)  # protocols in which a person can take a seat
+SEATED_PROTOCOLS = tuple(name for name in PROTOCOLS if REGISTRY[name].seats)  # a person can take a seat
 DEFAULT_SCENARIO = "classroom/jan2022"
 DEFAULT_ROUNDS = 20
 _COMPOSE_LOCK = threading.Lock()  # Hydra's compose API keeps global state: one session at a time
@@ -127,13 +129,11 @@ class ClassroomModel(BargainingModel):
         self.cfg = compose(self.command)
         if not rounds:  # the scenario's suggested limit: write it out so the command re-runs the same
             self.command.insert(3, f"rounds={self.cfg.rounds}")
-        params = OmegaConf.to_container(self.cfg.protocol, resolve=True)
-        name, exponent = strategy_of(self.cfg)
-        negotiation = scenario_from_cfg(self.cfg)
-        super().__init__(negotiation, protocol=params["name"], protocol_params=params, strategy=name,
-                         strategy_exponent=exponent, rounds=self.cfg.rounds, rng=seed)
+        (spec,) = specs_from_config(self.cfg)
+        super().__init__(**spec.model_arguments())
+        self.spec = spec
         self.seed = seed
-        self.issues = reference_table(negotiation, self.disagreement)  # reference solutions, once per model
+        self.issues = reference_table(spec.scenario, self.disagreement)  # reference solutions, once per model
         self.play_as = NOBODY
         self.draft: np.ndarray | None = None  # the seat's proposal being built in the app
         if play_as and play_as != NOBODY:
@@ -142,11 +142,11 @@ class ClassroomModel(BargainingModel):
     # ---- the human seat --------------------------------------------------------------------------------
     @property
     def seat(self) -> int | None:
-        return getattr(self.protocol, "seat", None)
+        return self.protocol.seat
 
     def take_seat(self, actor: str) -> None:
-        """A person plays ``actor`` from now on (the offers protocol only)."""
-        if self.protocol.name not in SEATED_PROTOCOLS:
+        """A person plays ``actor`` from now on (protocols with seats: :data:`SEATED_PROTOCOLS`)."""
+        if not self.protocol.seats:
             raise ConfigError("classroom", "play_as", f"a person can play a seat under protocol "
                                                       f"{', '.join(SEATED_PROTOCOLS)}, not {self.protocol.name}")
         self.protocol.take_seat(actor)
@@ -212,9 +212,7 @@ def cause_in_words(cause: str, names: dict[str, str] | None = None) -> str:
 
 def pending_bundle(model: BargainingModel) -> np.ndarray | None:
     """The offer waiting for the seat's answer (None when nothing waits)."""
-    if getattr(model.protocol, "waiting", "") != "respond":
-        return None
-    return np.asarray(model.protocol.pending, dtype=float)  # not in the protocol's public interface
+    return model.protocol.pending_offer()
 
 
 def last_offer(model: BargainingModel) -> dict[str, Any] | None:
@@ -237,7 +235,7 @@ def what_happened(model: BargainingModel) -> str:
     """One sentence on the last round played ("" before the first)."""
     last = last_offer(model)
     if last is None:
-        if model.protocol.name != "offers" and model.round > 0:
+        if not model.protocol.makes_offers and model.round > 0:
             return f"Round {model.round}: every party moved its positions (see the charts)."
         return ""
     me = model.play_as if isinstance(model, ClassroomModel) else NOBODY
@@ -266,12 +264,12 @@ def whose_turn(model: ClassroomModel) -> str:
                 f"{cause_in_words(result.breakdown_cause, names)}. Press Reset to play again.")
     round_text = f"Round {model.round + 1} of {model.max_rounds}."
     if model.waiting == "respond":
-        proposer = actor_name(model, model.negotiation.actor_ids[model.protocol.upcoming_proposer()])
+        proposer = actor_name(model, model.negotiation.actor_ids[model.protocol.next_proposer()])
         return f"{round_text} Your answer: {proposer} has made an offer — Accept or Reject it."
     if model.waiting == "propose":
         return f"{round_text} Your turn to propose: set the sliders and press Propose."
-    if model.protocol.name == "offers":
-        proposer = model.protocol.upcoming_proposer()
+    if model.protocol.makes_offers:
+        proposer = model.protocol.next_proposer()
         if proposer is not None:
             who = model.negotiation.actor_ids[proposer]
             name = "you" if who == model.play_as else actor_name(model, who)
@@ -290,7 +288,7 @@ def offer_table(model: BargainingModel) -> pd.DataFrame:
     ids = list(scenario.actor_ids)
     me = getattr(model, "play_as", NOBODY)
     names = [actor_name(model, a) + (" (you)" if a == me else "") for a in ids]
-    if model.protocol.name != "offers":
+    if not model.protocol.makes_offers:
         bundle = model.predicted_median()
         values = [float(actor.utility(bundle)) for actor in model.actors]
         return pd.DataFrame({"round": model.round, "proposer": "", "party": ids, "name": names,
@@ -298,7 +296,7 @@ def offer_table(model: BargainingModel) -> pd.DataFrame:
     pending = pending_bundle(model)
     if pending is not None:
         bundle = pending
-        proposer = ids[model.protocol.upcoming_proposer()]
+        proposer = ids[model.protocol.next_proposer()]
         answers = {a: ("proposed" if a == proposer else "your answer?" if a == me else "waiting") for a in ids}
         round_number = model.round + 1
     else:
@@ -314,7 +312,7 @@ def offer_table(model: BargainingModel) -> pd.DataFrame:
 
 def offer_bundle(model: BargainingModel) -> np.ndarray | None:
     """The bundle :func:`offer_table` describes (None before the first offer)."""
-    if model.protocol.name != "offers":
+    if not model.protocol.makes_offers:
         return model.predicted_median()
     pending = pending_bundle(model)
     if pending is not None:
@@ -364,7 +362,7 @@ def utilities_by_round(model: BargainingModel) -> pd.DataFrame:
     (eu, exchange: the weighted median of the positions then)."""
     scenario = model.negotiation
     ids = list(scenario.actor_ids)
-    if model.protocol.name == "offers":
+    if model.protocol.makes_offers:
         events = model.events_table()
         if "kind" not in events or not (events["kind"] == "offer").any():
             return pd.DataFrame(columns=["round", *ids])
@@ -421,11 +419,11 @@ def export(model: ClassroomModel, root: Path | str = "results/classroom", replic
     The folder (``<root>/<timestamp>_<seat>``) holds what ``experiments.run`` writes, the command line
     that re-runs the session with model agents in every seat (manifest.json ``command``) and, for a
     played seat of a finished game, the model agent's results in that seat over ``replicates`` runs
-    (``replicates.parquet``, see :func:`experiments.debrief.model_replicates`). A game still running is
+    (``replicates.parquet``, see :func:`sim.debrief.model_replicates`). A game still running is
     written as it stands and marked ``in progress`` (``game`` in manifest.json and runs.parquet); it
     is not compared with the model agent.
     """
-    from experiments.debrief import model_replicates, report
+    from sim.debrief import model_replicates, report
 
     stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
     name = f"{stamp}_{model.play_as}"
@@ -434,7 +432,7 @@ def export(model: ClassroomModel, root: Path | str = "results/classroom", replic
     while folder.exists():
         folder = Path(root) / f"{name}_{suffix}"
         suffix += 1
-    result = result_of(model, seed=model.seed, config_hash=config_hash(model.cfg), issues=model.issues)
+    result = result_of(model, issues=model.issues)
     game = "finished" if model.finished else "in progress"
     result.runs["game"] = game
     if not model.finished:  # the outcome of an unfinished game is not an outcome

@@ -177,7 +177,7 @@ def offer_panel(session: Session) -> None:
         solara.Markdown("**Offer on the table:** none yet.")
         return
     first = table.iloc[0]
-    if model.protocol.name != "offers":
+    if not model.protocol.makes_offers:
         title = f"Predicted outcome after round {model.round} (weighted median of the positions)"
     else:
         proposer = table.set_index("party").loc[first["proposer"], "name"]
@@ -297,7 +297,7 @@ def sidebar(session: Session, bump, playing: bool, set_playing) -> None:
                          on_value=lambda v: (session.choose("rounds", v), bump()))
         seats = session.seat_choices()
         shown = next((text for text, actor in seats.items() if actor == session.applied.play_as), list(seats)[0])
-        if model.protocol.name in SEATED_PROTOCOLS:
+        if model.protocol.seats:
             solara.Select("Play as", value=shown, values=list(seats),
                           on_value=lambda v: (set_playing(False), session.choose("play_as", seats[v]), bump()))
         else:

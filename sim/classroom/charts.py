@@ -57,8 +57,8 @@ def utility_chart(model: ClassroomModel, width: float = 5.3, height: float = 2.4
             ax.axhline(model.disagreement[seat], color=COLORS[n % len(COLORS)], linestyle=":", linewidth=2,
                        label="your outside option")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(0.5 if model.protocol.name == "offers" else -0.5, max(float(table["round"].max()), 1) + 0.5)
-    title = "What each offer gives each party" if model.protocol.name == "offers" else \
+    ax.set_xlim(0.5 if model.protocol.makes_offers else -0.5, max(float(table["round"].max()), 1) + 0.5)
+    title = "What each offer gives each party" if model.protocol.makes_offers else \
         "What the predicted outcome gives each party"
     ax.set_title(title + " (1 = all it wants)", fontsize=FONT + 1, loc="left")
     _style(ax)
@@ -82,7 +82,7 @@ def issues_chart(model: ClassroomModel, issues: list[int] | None = None, width: 
     by round (eu, exchange), beside the status quo (dashed) and the seat's ideal (dotted)."""
     scenario = model.negotiation
     issues = top_issues(model) if issues is None else issues
-    offers_protocol = model.protocol.name == "offers"
+    offers_protocol = model.protocol.makes_offers
     if offers_protocol:
         events = model.events_table()
         if "kind" not in events or not (events["kind"] == "offer").any():

@@ -63,12 +63,38 @@ class Protocol(ABC):
     name: ClassVar[str]
     Params: ClassVar[type]
     supports_budget: ClassVar[bool] = False  # can it respect a divisible pie (scenario.budget)?
+    needs_status_quo: ClassVar[bool] = True  # does it need a status quo per issue (its disagreement point)?
+    makes_offers: ClassVar[bool] = False  # is a round an offer that the others accept or reject (events)?
+    seats: ClassVar[bool] = False  # can a person play one actor (take_seat, propose, respond)?
 
     def __init__(self, model: "BargainingModel", params: Any):
         self.model = model
         self.params = params
         self.done = False
         self.waiting = ""  # what a human seat must do before the round can finish ("" = nothing)
+        self.seat: int | None = None  # the actor a person plays (index), if any
+
+    # ---- what others may ask of any protocol (the classroom, the runner) ---------------------------------
+    def next_proposer(self) -> int | None:
+        """Who proposes in the coming round, if the protocol has proposers and it is known now."""
+        return None
+
+    def pending_offer(self) -> np.ndarray | None:
+        """The offer waiting for the seat's answer (None when nothing waits)."""
+        return None
+
+    def take_seat(self, actor: str) -> None:
+        """A person plays ``actor`` from now on; the round pauses where the person must act
+        (``waiting``: "propose" or "respond") until :meth:`propose` or :meth:`respond` is called."""
+        raise ConfigError("classroom", "play_as", f"a person cannot play a seat under protocol {self.name}")
+
+    def propose(self, bundle: np.ndarray) -> np.ndarray:
+        """The seat's proposal for this round."""
+        raise RuntimeError(f"protocol {self.name} has no proposals")
+
+    def respond(self, accept: bool) -> None:
+        """The seat's answer to the pending offer."""
+        raise RuntimeError(f"protocol {self.name} has no offers to answer")
 
     @abstractmethod
     def step(self) -> None:

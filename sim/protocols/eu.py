@@ -340,6 +340,7 @@ class EUProtocol(Protocol):
 
     name: ClassVar[str] = "eu"
     Params: ClassVar[type] = EUParams
+    needs_status_quo: ClassVar[bool] = False  # issue by issue, positions only
 
     def __init__(self, model: "BargainingModel", params: EUParams):
         super().__init__(model, params)

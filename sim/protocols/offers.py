@@ -45,7 +45,7 @@ class OffersParams:
     deadline: int = 0  # T: rounds before breakdown; 0 = the run's round limit (`rounds`)
     order: str = "round_robin"  # round_robin (config order) | recognition (random, ∝ capability)
     consent: str = "unanimity"  # unanimity | veto | majority
-    principals: list = field(default_factory=list)  # veto rule: actors whose consent is always needed
+    principals: list[str] = field(default_factory=list)  # veto rule: actors whose consent is always needed
     quota: float = 0.5  # majority rule: more than quota·N actors (proposer included) must accept
     belief_noise: float = 0.0  # sd of belief errors: positions (share of scale) and saliences
     walkout: bool = True  # an actor leaves when its outside option beats all it can still expect
@@ -57,6 +57,8 @@ class OffersProtocol(Protocol):
     name: ClassVar[str] = "offers"
     Params: ClassVar[type] = OffersParams
     supports_budget: ClassVar[bool] = True
+    makes_offers: ClassVar[bool] = True
+    seats: ClassVar[bool] = True
 
     @classmethod
     def validate(cls, params: OffersParams) -> None:
@@ -86,7 +88,6 @@ class OffersProtocol(Protocol):
         self._expected: dict[tuple, float] = {}  # best_expected answers of this run, by question
         self.last_offer: np.ndarray | None = None
         self.current_proposer = 0
-        self.seat: int | None = None  # a human plays this actor (classroom): see take_seat()
         self.seat_bundle: np.ndarray | None = None
         self.seat_response: bool | None = None
         self.pending: np.ndarray | None = None  # this round's offer, when it awaits the seat's answer
@@ -156,7 +157,7 @@ class OffersProtocol(Protocol):
             return int(self.model.rng.choice(active, p=weights / weights.sum()))
         return int(active[round_index % len(active)])
 
-    def upcoming_proposer(self) -> int | None:
+    def next_proposer(self) -> int | None:
         """Who proposes in the current round: known once the round is open, or in advance under
         round-robin order; None when it is still to be drawn (recognition order)."""
         if self._opened == self.model.round:
@@ -245,6 +246,9 @@ class OffersProtocol(Protocol):
             raise ConfigError("configs/strategy/equilibrium.yaml", "strategy",
                               "play-as needs model agents that bargain by aspiration, not equilibrium")
         self.seat = scenario.actor_ids.index(actor)
+
+    def pending_offer(self) -> np.ndarray | None:
+        return None if self.waiting != "respond" or self.pending is None else self.pending.copy()
 
     def propose(self, bundle: np.ndarray) -> np.ndarray:
         """The seat's proposal for this round (clipped to the scales, snapped to discrete levels)."""

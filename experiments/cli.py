@@ -1,0 +1,218 @@
+"""What every entry point shares: user mistakes become one line and an exit status, never a traceback.
+
+Exit status: 2 for bad input (a config, YAML, CSV, override or path: the line names the file, the key
+and what is allowed), 1 when writing results fails (permission, full disk: the folder stays marked
+incomplete), 130 on Ctrl-C. The library (``sim/``) only raises; it never exits or touches the
+environment. ``HYDRA_FULL_ERROR=1`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from sim.config import CONFIG_DIR, ConfigError
+
+#: Files the user named on the command line (``scenario=my.yaml``): group -> path, for error messages.
+USER_FILES: dict[str, str] = {}
+
+FILE_GROUPS = ("scenario", "sweep")  # groups that also take a path to a file on the command line
+
+
+def user_file(group: str) -> Optional[str]:
+    """The user's own file given for ``group`` on this command line, if any."""
+    return USER_FILES.get(group)
+
+
+def fail(message: str, status: int = 2) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def write_error_line(error: OSError) -> str:
+    """A failed write (permission, full disk, a file where a folder should be) as one line."""
+    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+              errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+              errno.ENOTDIR: "a file is in the way of a folder on this path",
+              errno.EROFS: "the file system is read-only"}.get(error.errno, error.strerror or str(error))
+    where = error.filename or "the results folder"
+    return f"{where}: cannot write: {reason}; the results folder is marked incomplete (manifest.json)"
+
+
+def yaml_error_line(error: BaseException) -> Optional[str]:
+    """A YAML syntax error, tab or duplicate key (anywhere in the cause chain) as one line."""
+    import yaml
+
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, yaml.YAMLError):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return None
+    mark = getattr(cause, "problem_mark", None)
+    name = getattr(mark, "name", None) or "a YAML file"
+    name = _user_name(name)
+    problem = getattr(cause, "problem", None) or str(cause).splitlines()[0]
+    if "\\t" in problem or "\t" in problem:
+        problem = "a tab character; YAML indents with spaces only"
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "?"
+    context = getattr(cause, "context", None)
+    return f"{name}: {where}: {problem}{f' ({context})' if context and 'duplicate' not in problem else ''}"
+
+
+def _user_name(path: str) -> str:
+    """A temporary copy of a user's file (see :func:`file_overrides`) named as the user gave it."""
+    for group, original in USER_FILES.items():
+        if Path(path).name == f"{Path(original).stem}.yaml" and "sim-user-configs-" in path:
+            return original
+    return path
+
+
+def hydra_error_line(error: BaseException) -> Optional[str]:
+    """Turn a Hydra / OmegaConf composition error into one line, or None if it is not one."""
+    from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if isinstance(error, AssertionError) and any(
+            frame.name == "_apply_overrides_to_config" for frame in traceback.extract_tb(error.__traceback__)):
+        # Hydra asserts when an override reaches inside a value that is null in the config.
+        return ("command line: an override sets a key inside a value that is null in the config; "
+                "set the whole value instead, e.g. scenario.budget={issues:[a,b],total:100}")
+    line = yaml_error_line(error)
+    if line:
+        return line
+    if isinstance(error, MissingConfigException):
+        group = (error.missing_cfg_file or "").rsplit("/", 1)
+        options = ", ".join(sorted(o for o in error.options or [] if not o.endswith("_schema")))
+        if len(group) == 2:
+            return f"configs/{group[0]}: unknown {group[0]} '{group[1]}'; allowed: {options or '(none)'}"
+        return f"configs: {str(error).splitlines()[0]}"
+    if isinstance(error, OverrideParseException):
+        return f"command line: {str(error).splitlines()[0]}"
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, OmegaConfBaseException):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, OmegaConfBaseException):
+        key = getattr(cause, "full_key", None) or "?"
+        message = (getattr(cause, "msg", None) or str(cause)).splitlines()[0]
+        if "not in struct" in message or "not in '" in message or "Missing key" in message:
+            message = f"unknown key {key!r}; see docs/reference/config.md for the allowed keys"
+        return f"{_composed_file(error)}: {key}: {message}"
+    if isinstance(error, HydraException):
+        return f"configs: {str(error).splitlines()[0]}"
+    return None
+
+
+def _composed_file(error: BaseException) -> str:
+    """The config file a composition error happened in (``In 'scenario/x': ...``), the user's own
+    file if it was one, else the command line's overrides."""
+    import re
+
+    match = re.search(r"In '([^']+)'", str(error))
+    if match:
+        group, _, name = match.group(1).rpartition("/")
+        if group in USER_FILES and Path(USER_FILES[group]).stem == name:
+            return USER_FILES[group]
+        if (CONFIG_DIR / f"{match.group(1)}.yaml").exists():
+            return f"configs/{match.group(1)}.yaml"
+        return match.group(1)
+    return "configs (with command-line overrides)"
+
+
+def one_line_errors(task: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a Hydra task function: a ConfigError raised inside the job prints one line and exits 2
+    (Hydra would otherwise log "Error executing job ..." and a traceback first); a failed write prints
+    one line and exits 1."""
+
+    @functools.wraps(task)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return task(*args, **kwargs)
+        except ConfigError as error:
+            fail(str(error), 2)
+        except OSError as error:
+            if error.errno is None:
+                raise
+            fail(write_error_line(error), 1)
+
+    return wrapper
+
+
+def file_overrides(argv: list[str]) -> list[str]:
+    """Let ``scenario=<path>`` (a .yaml, or a .csv in the BDM/DEU format) and ``sweep=<path>`` (a
+    .yaml) name a file anywhere, not only a config under ``configs/``.
+
+    A CSV becomes ``scenario=from_csv scenario.path=<path>``. A YAML file is copied into a fresh
+    directory as ``<group>/<stem>.yaml`` and that directory is added to Hydra's search path, so the
+    file composes exactly like a shipped one (defaults list, ``# @package _global_``); errors in it
+    name the user's path (:data:`USER_FILES`). Arguments that name a config (``scenario=jan2022``) pass
+    unchanged. The user's own config directory is Hydra's ``--config-dir`` (docs/how-to/own-files.md).
+
+    Raises:
+        ConfigError: a path that does not exist or has another suffix.
+    """
+    import shutil
+    import tempfile
+
+    out: list[str] = []
+    extra_dir: Path | None = None
+    for argument in argv:
+        group, _, value = argument.partition("=")
+        shipped = (CONFIG_DIR / group / f"{value}.yaml").exists()  # scenario=classroom/jan2022 is a name
+        looks_like_path = not shipped and ("/" in value or value.endswith((".yaml", ".yml", ".csv")))
+        if group not in FILE_GROUPS or not looks_like_path:
+            out.append(argument)
+            continue
+        path = Path(value).expanduser()
+        allowed = ".yaml or .csv" if group == "scenario" else ".yaml"
+        if path.suffix not in (".yaml", ".yml", ".csv") or (group == "sweep" and path.suffix == ".csv"):
+            raise ConfigError("command line", group, f"{value!r}: a path must end in {allowed}")
+        if not path.is_file():
+            raise ConfigError("command line", group, f"{value!r}: no such file; give a config name "
+                                                     f"under configs/{group}/ or a path to a {allowed} file")
+        if path.suffix == ".csv":
+            out += ["scenario=from_csv", f"scenario.path={path}"]
+            continue
+        if (CONFIG_DIR / group / f"{path.stem}.yaml").exists():
+            raise ConfigError(str(path), group, f"a shipped config is also called {path.stem!r}; "
+                                                "rename your file")
+        if extra_dir is None:
+            extra_dir = Path(tempfile.mkdtemp(prefix="sim-user-configs-"))
+        (extra_dir / group).mkdir(exist_ok=True)
+        shutil.copyfile(path, extra_dir / group / f"{path.stem}.yaml")
+        USER_FILES[group] = str(path)
+        out.append(f"{group}={path.stem}")
+    if extra_dir is not None:
+        out.append(f"hydra.searchpath=[file://{extra_dir}]")
+    return out
+
+
+def report_and_exit(main: Callable[[], Any]) -> None:
+    """Run a Hydra (or plain) entry point; turn user mistakes into one line on stderr.
+
+    Hydra normally prints its own multi-line report and exits 1. We ask it to re-raise
+    (``HYDRA_FULL_ERROR``) so composition errors reach us, unless the user set that variable to get a
+    traceback. Programming errors are not caught: their traceback is the useful report.
+    """
+    user_wants_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        sys.argv[1:] = file_overrides(sys.argv[1:])
+        main()
+    except ConfigError as error:
+        fail(str(error), 2)
+    except KeyboardInterrupt:
+        fail("interrupted (Ctrl-C)", 130)
+    except Exception as error:  # noqa: BLE001 - filtered just below
+        if user_wants_traceback:
+            raise
+        if isinstance(error, OSError) and error.errno is not None:
+            fail(write_error_line(error), 1)
+        line = hydra_error_line(error)
+        if line is None:
+            raise
+        fail(line, 2)

@@ -1,0 +1,225 @@
+"""The run specification: the one way anything builds a model (DESIGN.md "How the parts meet").
+
+A composed config (Hydra's, a sweep point's, the classroom's, a results folder's ``config.yaml``)
+becomes a list of :class:`RunSpec` in exactly one place, :func:`specs_from_config`; a ``RunSpec``
+builds its :class:`~sim.model.BargainingModel` (:meth:`RunSpec.build`) and runs it
+(:meth:`RunSpec.run`). ``protocol=all`` is simply a list of specs, one per protocol, with the same
+scenario and seed. Every results row carries the spec's content hash (``spec_hash``), so a table says
+which specification produced it whatever the entry point.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from sim.config import CONFIG_DIR, ConfigError
+from sim.csv_import import NO_STATUS_QUO
+from sim.scenario import Scenario, scenario_from_config, scenario_source
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model import BargainingModel
+    from sim.runner import RunResult
+
+#: Config keys that never change what a run computes (left out of :func:`config_hash`).
+PRESENTATION_KEYS = ("seed", "hydra", "experiment", "record", "figures")
+
+
+def config_hash(cfg: Any) -> str:
+    """SHA-256 (16 hex digits) of the resolved config without seed, output and Hydra settings."""
+    data = _plain(cfg)
+    data = {k: v for k, v in data.items() if k not in PRESENTATION_KEYS}
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _plain(cfg: Any) -> dict[str, Any]:
+    """A config (DictConfig or mapping) as plain resolved containers."""
+    from omegaconf import DictConfig, OmegaConf
+
+    if isinstance(cfg, DictConfig):
+        return OmegaConf.to_container(cfg, resolve=True)
+    return dict(cfg)
+
+
+def protocol_defaults(name: str, source: str = "configs/protocol/all.yaml") -> dict[str, Any]:
+    """The parameters in ``configs/protocol/<name>.yaml`` (its ``defaults`` list, which names the
+    schema, left out)."""
+    from omegaconf import OmegaConf
+
+    path = CONFIG_DIR / "protocol" / f"{name}.yaml"
+    if name == "all" or not path.exists():
+        from sim.protocols import PROTOCOLS
+
+        raise ConfigError(source, "protocol.protocols",
+                          f"unknown protocol {name!r}; allowed: {', '.join(sorted(PROTOCOLS))}")
+    data = dict(OmegaConf.to_container(OmegaConf.load(path), resolve=True))
+    data.pop("defaults", None)
+    return data
+
+
+def protocols_of(protocol_cfg: Mapping[str, Any]) -> list[str]:
+    """The protocols a ``protocol`` config node runs: its own name, or for ``all`` its ``protocols``
+    list (default: every registered protocol)."""
+    from sim.protocols import PROTOCOLS
+
+    if protocol_cfg.get("name") != "all":
+        return [str(protocol_cfg.get("name"))]
+    return [str(n) for n in (protocol_cfg.get("protocols") or PROTOCOLS)]
+
+
+def check_protocol_needs(scenario: Scenario, protocol: str, source: str | None = None) -> None:
+    """Refuse, in one line, a protocol that cannot run this scenario: one without ``supports_budget`` on a
+    divisible pie (``scenario.budget``), or one whose
+    ``needs_status_quo`` is set (the bundle protocols: it is their disagreement point) on a scenario
+    imported from a plain BDM/DEU CSV file, which gives none (:data:`sim.csv_import.NO_STATUS_QUO`)."""
+    from sim.protocols import PROTOCOLS
+
+    cls = PROTOCOLS.get(protocol)
+    if cls is not None and scenario.budget_issues and not cls.supports_budget:
+        raise ConfigError(f"configs/protocol/{protocol}.yaml", "protocol",
+                          f"{protocol} does not model a divisible pie (scenario.budget); allowed: "
+                          + ", ".join(n for n, c in PROTOCOLS.items() if c.supports_budget))
+    missing = [issue.id for issue in scenario.issues if issue.note == NO_STATUS_QUO]
+    if missing and cls is not None and cls.needs_status_quo:
+        without = ", ".join(n for n, c in sorted(PROTOCOLS.items()) if not c.needs_status_quo)
+        raise ConfigError(source or f"scenario {scenario.id!r}", f"scenario.status_quo.{missing[0]}",
+                          f"protocol {protocol!r} needs a status quo on every issue (the disagreement point); "
+                          f"add a 'Status Quo' row to the CSV or +scenario.status_quo.{missing[0]}=<number>, "
+                          f"or use protocol={without}, which runs without one")
+
+
+def check_seed(seed: Any, source: str = "command line") -> int | None:
+    """A run's seed: a whole number >= 0 (numpy's SeedSequence takes no negative entropy), or None
+    (fresh OS entropy, not reproducible)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not hasattr(seed, "__index__"):
+        raise ConfigError(source, "seed", f"{seed!r}; allowed: a whole number >= 0")
+    seed = int(seed)
+    if seed < 0:
+        raise ConfigError(source, "seed", f"{seed}; allowed: a whole number >= 0")
+    return seed
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a run is, validated: scenario, protocol and its ``Params``, default strategy, round
+    limit, seed and what to record. Build models only through :meth:`build`.
+
+    ``params`` may be given as a mapping; it is checked and stored as the protocol's ``Params``.
+    """
+
+    scenario: Scenario
+    protocol: str = "eu"
+    params: Any = None
+    strategy: str = "linear"
+    strategy_exponent: float | None = None
+    rounds: int = 20
+    seed: int | None = 0
+    record_rounds: bool = True
+    record_events: bool = True
+    config_hash: str = ""  # of the config it came from ("" for the Python API)
+    source: str = ""  # the file the scenario came from, for error messages
+
+    def __post_init__(self) -> None:
+        from sim.model import build_params
+        from sim.protocols import PROTOCOLS
+        from sim.strategies import STRATEGIES
+
+        source = self.source or scenario_source(self.scenario.id)
+        params = build_params(self.protocol, self.params)
+        PROTOCOLS[self.protocol].validate(params)
+        object.__setattr__(self, "params", params)
+        object.__setattr__(self, "seed", check_seed(self.seed))
+        if isinstance(self.rounds, bool) or int(self.rounds) != self.rounds or self.rounds < 0:
+            raise ConfigError("configs/config.yaml", "rounds", f"{self.rounds!r}; allowed: a whole number >= 0")
+        object.__setattr__(self, "rounds", int(self.rounds))
+        if self.strategy not in STRATEGIES:
+            raise ConfigError("configs/strategy", "strategy",
+                              f"unknown strategy {self.strategy!r}; allowed: {', '.join(sorted(STRATEGIES))}")
+        if self.strategy_exponent is None:  # the strategy's own default, written out: equal runs, equal hashes
+            object.__setattr__(self, "strategy_exponent", getattr(STRATEGIES[self.strategy](), "exponent", None))
+        elif not float(self.strategy_exponent) > 0:
+            raise ConfigError(f"configs/strategy/{self.strategy}.yaml", "strategy.exponent",
+                              f"{self.strategy_exponent:g}; must be > 0")
+        check_protocol_needs(self.scenario, self.protocol, source)
+
+    @cached_property
+    def hash(self) -> str:
+        """Content hash (16 hex digits) of what the run computes: scenario content, protocol and its
+        parameters, strategy, round limit. Not the seed or what is recorded."""
+        text = json.dumps({"scenario": self.scenario.digest, "protocol": self.protocol,
+                           "params": asdict(self.params), "strategy": self.strategy,
+                           "exponent": self.strategy_exponent, "rounds": self.rounds},
+                          sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def with_seed(self, seed: int | None) -> "RunSpec":
+        return replace(self, seed=seed)
+
+    def model_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of :class:`~sim.model.BargainingModel` for this spec (a subclass with
+        its own constructor, such as the classroom's, passes them on to ``super().__init__``)."""
+        return dict(scenario=self.scenario, protocol=self.protocol, protocol_params=self.params,
+                    strategy=self.strategy, strategy_exponent=self.strategy_exponent, rounds=self.rounds,
+                    rng=self.seed, record_rounds=self.record_rounds, record_events=self.record_events)
+
+    def build(self) -> "BargainingModel":
+        """The model of this spec, seeded with ``seed``."""
+        from sim.model import BargainingModel
+
+        model = BargainingModel(**self.model_arguments())
+        model.spec = self
+        return model
+
+    def row(self, model: "BargainingModel") -> dict[str, Any]:
+        """The outcome row of a finished model of this spec (MODEL.md §6), with ``spec_hash``."""
+        from sim.metrics import outcome
+
+        return {**outcome(model, seed=self.seed, config_hash=self.config_hash), "spec_hash": self.hash}
+
+    def run(self) -> "RunResult":
+        """Build, run to the end, and return the tables."""
+        from sim.runner import result_of
+
+        return result_of(self.build().run())
+
+
+def specs_from_config(cfg: Any, base_dir: Path | None = None, source: str | None = None) -> list[RunSpec]:
+    """The run specifications of a composed config (Hydra DictConfig or plain dict): one, or one per
+    protocol for ``protocol=all``.
+
+    Args:
+        cfg: the config (``scenario``, ``protocol``, ``strategy``, ``seed``, ``rounds``, ``record``).
+        base_dir: directory against which a relative CSV ``scenario.path`` is resolved.
+        source: the file the scenario came from (a user's own YAML), for error messages.
+
+    Raises:
+        ConfigError: naming the file and key of the first bad value.
+    """
+    data = _plain(cfg)
+    scenario_cfg = data.get("scenario") or {}
+    source = source or scenario_source(scenario_cfg.get("id"))
+    scenario = scenario_from_config(scenario_cfg, source=source, base_dir=base_dir)
+    protocol_cfg = dict(data.get("protocol") or {})
+    protocol_cfg.pop("defaults", None)
+    name = protocol_cfg.pop("name", None)
+    if name is None:
+        raise ConfigError("configs/protocol", "protocol.name", "missing; the protocol's registry name")
+    strategy_cfg = dict(data.get("strategy") or {})
+    record = dict(data.get("record") or {})
+    common = dict(
+        scenario=scenario, strategy=str(strategy_cfg.get("name", "linear")),
+        strategy_exponent=strategy_cfg.get("exponent"), rounds=data.get("rounds", 20),
+        seed=check_seed(data.get("seed", 0)), record_rounds=bool(record.get("rounds", True)),
+        record_events=bool(record.get("events", True)), config_hash=config_hash(data),
+        source=str(scenario_cfg["path"]) if scenario_cfg.get("path") else source,
+    )
+    if name == "all":
+        return [RunSpec(protocol=n, params=protocol_defaults(n), **common) for n in protocols_of({**protocol_cfg, "name": name})]
+    return [RunSpec(protocol=str(name), params={"name": name, **protocol_cfg}, **common)]
