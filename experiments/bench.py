@@ -4,6 +4,7 @@
     python -m experiments.bench eu         # one eu round: vectorised kernel vs the plain-Python oracle
     python -m experiments.bench protocols  # full offers / exchange / eu runs on jan2022
     python -m experiments.bench sweep      # sweep throughput vs Mesa batch_run and a Hydra job per run
+    python -m experiments.bench exchange   # exchange runs: jan2022_extended, and 50 actors x 20 issues
 
 ``eu``: median wall time of one round for N = 10, 50, 200 actors and K = 1, 10 issues, for the
 vectorised kernel (``sim.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +
@@ -48,6 +49,44 @@ def random_problem(n: int, k: int, seed: int = 1):
     saliences = rng.uniform(0.05, 1.0, (n, k))
     capabilities = rng.uniform(0.05, 1.0, n)
     return positions, saliences, capabilities
+
+
+def random_scenario(n: int, k: int, seed: int = 1):
+    """A random scenario of N actors and K issues on 0-100 scales (:func:`random_problem`)."""
+    return make_scenario(*random_problem(n, k, seed))
+
+
+def bench_exchange(repeats: int) -> list[dict]:
+    """Full exchange runs, construction included: jan2022_extended (50-round limit, median of
+    ``repeats``) and one random scenario of 50 actors x 20 issues (20 rounds; target: under 60 s)."""
+    import sim
+
+    rows = []
+    cases = [("jan2022_extended", sim.load_scenario("jan2022_extended"), 50, repeats, None),
+             ("random 50 x 20", random_scenario(50, 20), 20, 1, 60.0)]
+    for name, scenario, rounds, count, target in cases:
+        times = []
+        for repeat in range(count):
+            start = time.perf_counter()
+            model = BargainingModel(scenario, "exchange", rounds=rounds, rng=repeat, record_rounds=False,
+                                    record_events=False)
+            model.run()
+            times.append(time.perf_counter() - start)
+        total = statistics.median(times)
+        rows.append({"scenario": name, "N": scenario.n_actors, "K": scenario.n_issues, "rounds": model.round,
+                     "exchanges": model.protocol.exchanges, "seconds": total,
+                     "target": "" if target is None else f"< {target:g} s: {'met' if total < target else 'missed'}"})
+        print(f"  exchange on {name}: {total:.3f} s, {model.round} rounds, {model.protocol.exchanges} exchanges",
+              file=sys.stderr)
+    return rows
+
+
+def exchange_table(rows: list[dict]) -> str:
+    lines = ["| scenario | N | K | rounds run | exchanges | full run (s) | target |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['scenario']} | {r['N']} | {r['K']} | {r['rounds']} | {r['exchanges']} | "
+                     f"{r['seconds']:.3f} | {r['target']} |")
+    return "\n".join(lines)
 
 
 def bench_eu(repeats: int, oracle_budget: float) -> list[dict]:
@@ -228,7 +267,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu", "protocols", "sweep"])
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu", "protocols", "sweep", "exchange"])
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats (median is reported)")
     parser.add_argument("--oracle-budget", type=float, default=20.0,
                         help="seconds the oracle may take per cell before extrapolating from one issue")
@@ -243,6 +282,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.which in ("all", "protocols"):
         print("\n## Full runs (50-round limit, default protocol settings)\n")
         print(protocol_table(bench_protocols(max(args.repeats, 11))))
+    if args.which in ("all", "exchange"):
+        print("\n## Exchange runs (incremental candidates)\n")
+        print(exchange_table(bench_exchange(args.repeats)))
     if args.which in ("all", "sweep"):
         print("\n## Sweep throughput on `jan2022` (20-round limit)\n")
         print(sweep_table(bench_sweep()))

@@ -55,19 +55,23 @@ def candidate_exchanges(positions: np.ndarray, salience: np.ndarray, capability:
         move_i, move_j (signed position changes) and gain G, in (i, j, p, q) order.
     """
     table = ExchangeTable(salience, capability)
-    found = table.evaluate(np.arange(len(table.i)), positions, free, expected_outcome(positions, table.weight))
+    table.reset(positions, free)
+    found = table.evaluate(np.arange(len(table.i)))
     ok = found.pop("valid")
     return {key: value[ok] for key, value in found.items()}
 
 
 class ExchangeTable:
-    """The candidates (i, j, p, q) that can ever be feasible, with their salience-only terms; the
-    position-dependent terms are evaluated on demand (:meth:`evaluate`).
+    """Exchange candidates with their terms kept between exchanges (MODEL.md §4.3).
 
-    A candidate's feasibility and gain depend on the positions, the expected outcome and the ``free``
-    flags of issues p and q only (capabilities and saliences are fixed during a round), so after an
-    exchange that moved positions on some issues only the candidates touching those issues change:
-    :meth:`update` recomputes those (``by_issue``) and keeps the rest.
+    The candidates (i, j, p, q) that can ever be feasible and their salience-only terms are fixed
+    for given saliences and capabilities. The rest comes from per-pair, per-issue terms: the limit
+    ``limit[a, b, c]`` on |ΔO_c| when a moves toward b on c (O_c may not pass x_bc, a may not pass
+    x_bc) and ``open[a, b, c]`` (a is free on c and sits on the other side of O_c from b), so a
+    candidate is feasible when open[i, j, p] and open[j, i, q], with |ΔO_p| = min(limit[i, j, p],
+    limit[j, i, q] / ratio). An exchange changes positions on some issues only, hence O and these
+    terms on those issues only: :meth:`moved` recomputes them, and the candidates to re-score are
+    those touching a moved issue (``by_issue``).
     """
 
     def __init__(self, salience: np.ndarray, capability: np.ndarray):
@@ -86,45 +90,65 @@ class ExchangeTable:
         self.ratio = (s_ip + s_jp) / (s_iq + s_jq)  # ΔO_q / ΔO_p
         self.advantage = s_iq * s_jp - s_ip * s_jq
         self.spread = s_iq + s_jq
-        self.by_issue = [np.flatnonzero((self.p == c) | (self.q == c)) for c in range(k)]  # touching c
+        self.at_p = (self.i * n + self.j) * k + self.p  # flat index of (i, j, p) in the pair terms
+        self.at_q = (self.j * n + self.i) * k + self.q  # of (j, i, q)
+        fields = (self.at_p, self.at_q, self.ratio, self.advantage, self.spread)
+        self.by_issue = []  # per issue c: the candidates touching c, with their fixed terms
+        for c in range(k):
+            index = np.flatnonzero((self.p == c) | (self.q == c))
+            self.by_issue.append((index, *(field[index] for field in fields)))
+        self.limit = np.zeros((n, n, k))
+        self.open = np.zeros((n, n, k), dtype=bool)
 
     def matches(self, salience: np.ndarray, capability: np.ndarray) -> bool:
         return np.array_equal(salience, self.salience) and np.array_equal(capability, self.capability)
 
-    def evaluate(self, index: np.ndarray, positions: np.ndarray, free: np.ndarray,
-                 outcome: np.ndarray) -> dict[str, np.ndarray]:
-        """Feasibility (``valid``), sizes, moves and gain of the candidates ``index`` (MODEL.md §4.3),
-        given the expected outcome O of ``positions``."""
-        weight, total = self.weight, self.total
-        side = np.sign(positions - outcome)  # (N, K)
+    def reset(self, positions: np.ndarray, free: np.ndarray) -> None:
+        """Compute every pair term for these positions and free flags."""
+        self.moved(positions, free, np.arange(positions.shape[1]))
+
+    def moved(self, positions: np.ndarray, free: np.ndarray, columns: np.ndarray) -> None:
+        """Recompute O and the pair terms on the issues ``columns`` (positions or free flags changed)."""
+        self.positions, self.free = positions, free
+        self.outcome = expected_outcome(positions, self.weight)
+        x, o = positions[:, columns], self.outcome[columns]
+        side = np.sign(x - o)
+        with np.errstate(invalid="ignore", divide="ignore"):  # issues nobody weighs: no candidate uses them
+            self.limit[:, :, columns] = np.minimum(
+                np.abs(x[None, :, :] - o), np.abs(x[None, :, :] - x[:, None, :]) * self.weight[:, None, columns]
+                / self.total[columns])
+        self.open[:, :, columns] = free[:, None, columns] & (side[:, None, :] * side[None, :, :] < 0)
+
+    def gains(self, min_gain: float, issue: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(candidates, gains) of every candidate or of those touching ``issue``; the gain is -inf
+        where infeasible or not above ``min_gain``."""
+        if issue is None:
+            index, at_p, at_q, ratio, advantage, spread = (np.arange(len(self.i)), self.at_p, self.at_q,
+                                                           self.ratio, self.advantage, self.spread)
+        else:
+            index, at_p, at_q, ratio, advantage, spread = self.by_issue[issue]
+        limit, is_open = self.limit.ravel(), self.open.ravel()
+        size_p = np.minimum(limit[at_p], limit[at_q] / ratio)
+        gain = size_p * advantage / spread
+        return index, np.where(is_open[at_p] & is_open[at_q] & (gain > min_gain), gain, -np.inf)
+
+    def evaluate(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        """Feasibility (``valid``), outcome shifts, moves and gain of the candidates ``index``."""
         i, j, p, q = self.i[index], self.j[index], self.p[index], self.q[index]
-        valid = free[i, p] & free[j, q]
-        valid &= (side[i, p] * side[j, p] < 0) & (side[i, q] * side[j, q] < 0)
-        ratio = self.ratio[index]
-        # Largest |ΔO_p|: O_p may not pass x_jp (j demanded it) nor O_q pass x_iq; i may not move past
-        # x_jp on p, nor j past x_iq on q.
-        limit_p = np.minimum(np.abs(positions[j, p] - outcome[p]),
-                             np.abs(positions[j, p] - positions[i, p]) * weight[i, p] / total[p])
-        limit_q = np.minimum(np.abs(positions[i, q] - outcome[q]),
-                             np.abs(positions[i, q] - positions[j, q]) * weight[j, q] / total[q])
-        size_p = np.minimum(limit_p, limit_q / ratio)
+        at_p, at_q = self.at_p[index], self.at_q[index]
+        limit, is_open = self.limit.ravel(), self.open.ravel()
+        ratio, positions, outcome, weight, total = self.ratio[index], self.positions, self.outcome, self.weight, self.total
+        size_p = np.minimum(limit[at_p], limit[at_q] / ratio)
         size_q = size_p * ratio
         direction_p = np.sign(positions[j, p] - outcome[p])
         direction_q = np.sign(positions[i, q] - outcome[q])
-        gain = size_p * self.advantage[index] / self.spread[index]
         return {
             "i": i, "j": j, "p": p, "q": q,
             "shift_p": direction_p * size_p, "shift_q": direction_q * size_q,
             "move_i": direction_p * size_p * total[p] / weight[i, p],
             "move_j": direction_q * size_q * total[q] / weight[j, q],
-            "gain": gain, "valid": valid,
+            "gain": size_p * self.advantage[index] / self.spread[index], "valid": is_open[at_p] & is_open[at_q],
         }
-
-    def gains(self, index: np.ndarray, positions: np.ndarray, free: np.ndarray, outcome: np.ndarray,
-              min_gain: float) -> np.ndarray:
-        """Gains of the candidates ``index``; -inf where infeasible or not above ``min_gain``."""
-        found = self.evaluate(index, positions, free, outcome)
-        return np.where(found["valid"] & (found["gain"] > min_gain), found["gain"], -np.inf)
 
 
 class ExchangeProtocol(Protocol):
@@ -154,8 +178,8 @@ class ExchangeProtocol(Protocol):
         table = self._table
         free = np.ones_like(model.positions, dtype=bool)
         min_gain = self.params.min_gain
-        outcome = expected_outcome(model.positions, table.weight)
-        gains = table.gains(np.arange(len(table.i)), model.positions, free, outcome, min_gain)
+        table.reset(model.positions, free)
+        _, gains = table.gains(min_gain)
         executed = 0
         while not self.params.max_per_round or executed < self.params.max_per_round:
             if not len(gains):
@@ -163,23 +187,23 @@ class ExchangeProtocol(Protocol):
             best = int(np.argmax(gains))
             if not gains[best] > min_gain:
                 break
-            found = {key: value[0] for key, value in
-                     table.evaluate(np.array([best]), model.positions, free, outcome).items()}
+            found = {key: value[0] for key, value in table.evaluate(np.array([best])).items()}
             i, j, p, q = (int(found[key]) for key in ("i", "j", "p", "q"))
             before_positions = model.positions.copy()
-            before = scenario_utilities(scenario, outcome) if model.record_events else None
+            before = scenario_utilities(scenario, table.outcome) if model.record_events else None
             model.positions[i, p] += found["move_i"]
             model.positions[j, q] += found["move_j"]
             np.clip(model.positions, scenario.lower, scenario.upper, out=model.positions)
             free[i, p] = free[j, q] = False
             executed += 1
             self.exchanges += 1
-            moved = set(np.flatnonzero((model.positions != before_positions).any(axis=0)).tolist()) | {p, q}
-            outcome = expected_outcome(model.positions, table.weight)
-            stale = np.concatenate([table.by_issue[c] for c in sorted(moved)])
-            gains[stale] = table.gains(stale, model.positions, free, outcome, min_gain)
+            moved = sorted(set(np.flatnonzero((model.positions != before_positions).any(axis=0)).tolist()) | {p, q})
+            table.moved(model.positions, free, np.array(moved))
+            for c in moved:  # the candidates touching a moved issue are re-scored, the rest kept
+                stale, scores = table.gains(min_gain, c)
+                gains[stale] = scores
             if model.record_events:
-                change = scenario_utilities(scenario, outcome) - before
+                change = scenario_utilities(scenario, table.outcome) - before
                 third = np.ones(scenario.n_actors, bool)
                 third[[i, j]] = False
                 model.events.add(
