@@ -17,7 +17,6 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sim.config import one_line_errors, register_configs, report_and_exit
-from sim.runner import run_config, summary, write_run
 
 register_configs()
 
@@ -25,6 +24,8 @@ register_configs()
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
+    from sim.runner import run_config, summary, write_run  # Mesa and pandas load here, not for --help
+
     folder = Path(HydraConfig.get().runtime.output_dir)
     result = run_config(cfg)
     write_run(result, folder, cfg, figures=cfg.record.figures)
