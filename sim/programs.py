@@ -22,8 +22,10 @@ renegotiate it down to the decliner's next-round war value (Fearon 1995; Powell 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import highspy
@@ -393,6 +395,26 @@ class Program:
         self._objective = np.asarray(objective, dtype=float)
         self._tie = np.zeros(n) if tie_break is None else np.asarray(tie_break, dtype=float)
         self._own = self._objective != 0
+        if self._ray is not None or self._nash is not None:
+            return self._maximise(shortfall)
+        return _SOLUTIONS.get_or_solve(self._content_key(shortfall), lambda: self._maximise(shortfall))
+
+    def _content_key(self, shortfall: bool) -> bytes:
+        """Everything the program's answer depends on: the scenario's content, the value functions
+        (true or believed), consent, floors, rules and objective."""
+        v, c = self.values, self.consent
+        digest = hashlib.sha256(f"{self.scenario.content_key}|{c.mode}|{c.votes}|{self.binding}|{shortfall}".encode())
+        for array in (v.ideal, v.weight, v.offset, v.rho, v.span, v.cap, v.delta, c.required, c.eligible,
+                      c.vetoes, self.floors, self.rule_actors, self.follows_rules, self._objective, self._tie):
+            if array is None:
+                digest.update(b"|none")
+            else:
+                array = np.ascontiguousarray(array)
+                digest.update(f"|{array.dtype.str}{array.shape}".encode())
+                digest.update(array.tobytes())
+        return digest.digest()
+
+    def _maximise(self, shortfall: bool) -> Solution | None:
         combinations = self._combinations()
         if len(combinations) > 1 and self._nash is None and np.all(self.values.rho == 1.0):
             return self._solve_warm(shortfall, combinations)
@@ -682,6 +704,42 @@ def _optimum(highs: highspy.Highs) -> np.ndarray | None:
     return np.array(highs.getSolution().col_value)
 
 
+class _SolutionCache:
+    """Bounded, thread-safe memo of program answers by content (:meth:`Program._content_key`).
+
+    HiGHS answers a given program deterministically, and runs of one scenario ask the same questions
+    (with exact beliefs every run's proposers solve the same programs, whatever the seed): the first
+    run solves them, the others read the answer. Entries are copied in and out."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[bytes, Solution | None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_or_solve(self, key: bytes, solve) -> Solution | None:
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return _copy(self.entries[key])
+        solution = solve()
+        with self.lock:
+            self.entries[key] = _copy(solution)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return solution
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+def _copy(solution: Solution | None) -> Solution | None:
+    if solution is None:
+        return None
+    return Solution(bundle=solution.bundle.copy(), values=solution.values.copy(), shortfall=solution.shortfall)
+
+
+_SOLUTIONS = _SolutionCache(8192)
 _LOCAL = threading.local()
 
 

@@ -10,6 +10,7 @@ Numerical code reads the derived arrays (``positions`` N×K, ``saliences`` N×K,
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
@@ -176,6 +177,12 @@ class Scenario:
     rules: Rules = field(default_factory=Rules)
 
     # ---- lookups --------------------------------------------------------------------------------
+    @cached_property
+    def content_key(self) -> str:
+        """A hash of every field (the dataclass repr: exact floats, no derived arrays): the key of
+        caches shared by runs of equal scenarios (never the object's identity)."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()
+
     @cached_property
     def issue_ids(self) -> tuple[str, ...]:
         return tuple(issue.id for issue in self.issues)
