@@ -5,6 +5,7 @@
     python -m experiments.bench protocols  # full offers / exchange / eu runs on jan2022
     python -m experiments.bench sweep      # sweep throughput vs Mesa batch_run and a Hydra job per run
     python -m experiments.bench exchange   # exchange runs: jan2022_extended, and 50 actors x 20 issues
+    python -m experiments.bench offers     # offers runs: the first run of a scenario, then the others
 
 ``eu``: median wall time of one round for N = 10, 50, 200 actors and K = 1, 10 issues, for the
 vectorised kernel (``sim.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +
@@ -86,6 +87,46 @@ def exchange_table(rows: list[dict]) -> str:
     for r in rows:
         lines.append(f"| {r['scenario']} | {r['N']} | {r['K']} | {r['rounds']} | {r['exchanges']} | "
                      f"{r['seconds']:.3f} | {r['target']} |")
+    return "\n".join(lines)
+
+
+def bench_offers(repeats: int) -> list[dict]:
+    """Offers runs (20-round limit, construction included), CPU time: the first run of a scenario in
+    the process solves the proposers' programs, later runs with exact beliefs reuse the answers
+    (:mod:`sim.programs` memo); with belief noise each run solves its own. Target at N = 200, K = 11:
+    under 2 s per run (later runs)."""
+    import sim
+    from sim.programs import clear_cache
+
+    rows = []
+    cases = [("jan2022", sim.load_scenario("jan2022"), 0.0), ("jan2022_no_red_lines",
+             sim.load_scenario("jan2022_no_red_lines"), 0.0),
+             ("jan2022_no_red_lines", sim.load_scenario("jan2022_no_red_lines"), 0.1),
+             ("random 200 x 11", random_scenario(200, 11), 0.0)]
+    for name, scenario, noise in cases:
+        clear_cache()
+        times = []
+        for repeat in range(max(repeats, 2)):
+            start = time.process_time()
+            model = BargainingModel(scenario, "offers", {"belief_noise": noise}, rounds=20, rng=repeat,
+                                    record_rounds=False, record_events=False)
+            model.run()
+            times.append(time.process_time() - start)
+        later = statistics.median(times[1:])
+        target = f"< 2 s: {'met' if later < 2.0 else 'missed'}" if scenario.n_actors == 200 else ""
+        rows.append({"scenario": name, "N": scenario.n_actors, "K": scenario.n_issues, "noise": noise,
+                     "rounds": model.round, "first": times[0], "later": later, "target": target})
+        print(f"  offers on {name} (noise {noise:g}): first run {times[0]:.3f} s, later runs {later:.3f} s",
+              file=sys.stderr)
+    return rows
+
+
+def offers_table(rows: list[dict]) -> str:
+    lines = ["| scenario | N | K | belief noise | rounds run | first run (s CPU) | later runs (s CPU, median) | target |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['scenario']} | {r['N']} | {r['K']} | {r['noise']:g} | {r['rounds']} | {r['first']:.3f} | "
+                     f"{r['later']:.3f} | {r['target']} |")
     return "\n".join(lines)
 
 
@@ -267,7 +308,7 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu", "protocols", "sweep", "exchange"])
+    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu", "protocols", "sweep", "exchange", "offers"])
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats (median is reported)")
     parser.add_argument("--oracle-budget", type=float, default=20.0,
                         help="seconds the oracle may take per cell before extrapolating from one issue")
@@ -285,6 +326,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.which in ("all", "exchange"):
         print("\n## Exchange runs (incremental candidates)\n")
         print(exchange_table(bench_exchange(args.repeats)))
+    if args.which in ("all", "offers"):
+        print("\n## Offers runs (exact proposer; answers shared across runs by content)\n")
+        print(offers_table(bench_offers(args.repeats)))
     if args.which in ("all", "sweep"):
         print("\n## Sweep throughput on `jan2022` (20-round limit)\n")
         print(sweep_table(bench_sweep()))

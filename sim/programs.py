@@ -740,6 +740,11 @@ def _copy(solution: Solution | None) -> Solution | None:
 
 
 _SOLUTIONS = _SolutionCache(8192)
+
+
+def clear_cache() -> None:
+    """Forget the memoised program answers (benchmarks time a scenario's first run with it)."""
+    _SOLUTIONS.clear()
 _LOCAL = threading.local()
 
 
