@@ -82,12 +82,16 @@ def bench_exchange(repeats: int) -> list[dict]:
     return rows
 
 
+def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table (for docs/performance.md)."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
 def exchange_table(rows: list[dict]) -> str:
-    lines = ["| scenario | N | K | rounds run | exchanges | full run (s) | target |", "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['scenario']} | {r['N']} | {r['K']} | {r['rounds']} | {r['exchanges']} | "
-                     f"{r['seconds']:.3f} | {r['target']} |")
-    return "\n".join(lines)
+    return markdown_table(["scenario", "N", "K", "rounds run", "exchanges", "full run (s)", "target"],
+                          [[r["scenario"], str(r["N"]), str(r["K"]), str(r["rounds"]), str(r["exchanges"]),
+                            f"{r['seconds']:.3f}", r["target"]] for r in rows])
 
 
 def bench_offers(repeats: int) -> list[dict]:
@@ -122,12 +126,10 @@ def bench_offers(repeats: int) -> list[dict]:
 
 
 def offers_table(rows: list[dict]) -> str:
-    lines = ["| scenario | N | K | belief noise | rounds run | first run (s CPU) | later runs (s CPU, median) | target |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['scenario']} | {r['N']} | {r['K']} | {r['noise']:g} | {r['rounds']} | {r['first']:.3f} | "
-                     f"{r['later']:.3f} | {r['target']} |")
-    return "\n".join(lines)
+    return markdown_table(["scenario", "N", "K", "belief noise", "rounds run", "first run (s CPU)",
+                           "later runs (s CPU, median)", "target"],
+                          [[r["scenario"], str(r["N"]), str(r["K"]), f"{r['noise']:g}", str(r["rounds"]),
+                            f"{r['first']:.3f}", f"{r['later']:.3f}", r["target"]] for r in rows])
 
 
 def bench_eu(repeats: int, oracle_budget: float) -> list[dict]:
@@ -225,12 +227,10 @@ def bench_protocols(repeats: int, rounds: int = 50) -> list[dict]:
 
 
 def protocol_table(rows: list[dict]) -> str:
-    lines = ["| protocol | scenario | rounds run | full run (ms) | share outside the protocol (Mesa, data collection) |",
-             "|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['protocol']} | {r['scenario']} | {r['rounds']} | {r['total_ms']:.2f} | "
-                     f"{r['outside_share']:.0%} |")
-    return "\n".join(lines)
+    return markdown_table(["protocol", "scenario", "rounds run", "full run (ms)",
+                           "share outside the protocol (Mesa, data collection)"],
+                          [[r["protocol"], r["scenario"], str(r["rounds"]), f"{r['total_ms']:.2f}",
+                            f"{r['outside_share']:.0%}"] for r in rows])
 
 
 def bench_sweep(runs: int = 1000, hydra_runs: int = 12) -> list[dict]:
