@@ -76,9 +76,10 @@ def bench_exchange(repeats: int) -> list[dict]:
         total = statistics.median(times)
         rows.append({"scenario": name, "N": scenario.n_actors, "K": scenario.n_issues, "rounds": model.round,
                      "exchanges": model.protocol.exchanges, "seconds": total,
-                     "target": "" if target is None else f"< {target:g} s: {'met' if total < target else 'missed'}"})
-        print(f"  exchange on {name}: {total:.3f} s, {model.round} rounds, {model.protocol.exchanges} exchanges",
-              file=sys.stderr)
+                     "target": "" if target is None else
+                     f"< {target:g} s: {'met' if total < target else 'missed'}"})
+        print(f"  exchange on {name}: {total:.3f} s, {model.round} rounds, "
+              f"{model.protocol.exchanges} exchanges", file=sys.stderr)
     return rows
 
 
@@ -308,7 +309,8 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu", "protocols", "sweep", "exchange", "offers"])
+    parser.add_argument("which", nargs="?", default="all",
+                        choices=["all", "eu", "protocols", "sweep", "exchange", "offers"])
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats (median is reported)")
     parser.add_argument("--oracle-budget", type=float, default=20.0,
                         help="seconds the oracle may take per cell before extrapolating from one issue")

@@ -372,8 +372,8 @@ def _parallel_utilities(space: pd.DataFrame, actors: tuple[str, ...], labels: La
         for _, row in space[space["kind"] == kind].iterrows():
             ax.plot(x, row[columns].to_numpy(float), color=colour, linestyle=line, marker="o", label=label, zorder=3)
     for index, (_, row) in enumerate(space[space["kind"] == "outcome"].iterrows()):
-        ax.plot(x, row[columns].to_numpy(float), color=matplotlib.colormaps.get_cmap("Set1")(index % 9), linewidth=2,
-                marker="o", label=f"outcome ({row['label']})", zorder=4)
+        ax.plot(x, row[columns].to_numpy(float), color=matplotlib.colormaps.get_cmap("Set1")(index % 9),
+                linewidth=2, marker="o", label=f"outcome ({row['label']})", zorder=4)
     ax.set_xticks(x, [labels.actor(a) for a in actors], rotation=30, ha="right")
     ax.set_ylabel("utility")
     ax.set_ylim(-0.02, 1.02)

@@ -403,9 +403,11 @@ class Program:
         """Everything the program's answer depends on: the scenario's content, the value functions
         (true or believed), consent, floors, rules and objective."""
         v, c = self.values, self.consent
-        digest = hashlib.sha256(f"{self.scenario.content_key}|{c.mode}|{c.votes}|{self.binding}|{shortfall}".encode())
+        text = f"{self.scenario.content_key}|{c.mode}|{c.votes}|{self.binding}|{shortfall}"
+        digest = hashlib.sha256(text.encode())
         for array in (v.ideal, v.weight, v.offset, v.rho, v.span, v.cap, v.delta, c.required, c.eligible,
-                      c.vetoes, self.floors, self.rule_actors, self.follows_rules, self._objective, self._tie):
+                      c.vetoes, self.floors, self.rule_actors, self.follows_rules, self._objective,
+                      self._tie):
             if array is None:
                 digest.update(b"|none")
             else:
@@ -736,7 +738,8 @@ class _SolutionCache:
 def _copy(solution: Solution | None) -> Solution | None:
     if solution is None:
         return None
-    return Solution(bundle=solution.bundle.copy(), values=solution.values.copy(), shortfall=solution.shortfall)
+    return Solution(bundle=solution.bundle.copy(), values=solution.values.copy(),
+                    shortfall=solution.shortfall)
 
 
 _SOLUTIONS = _SolutionCache(8192)

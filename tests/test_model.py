@@ -104,8 +104,9 @@ def test_outcome_row_has_every_model_md_column(ec):
     assert row["seed"] == 1 and row["rounds"] == 3
 
 
-@pytest.mark.parametrize("protocol, name", [("eu", "jan2022"), ("offers", "jan2022_no_red_lines"), ("offers", "jan2022_extended"),
-                                            ("exchange", "jan2022_extended"), ("offers", "classroom/deadline_pressure")])
+@pytest.mark.parametrize("protocol, name", [
+    ("eu", "jan2022"), ("offers", "jan2022_no_red_lines"), ("offers", "jan2022_extended"),
+    ("exchange", "jan2022_extended"), ("offers", "classroom/deadline_pressure")])
 def test_event_table_is_the_concatenation_of_its_chunks(protocol, name):
     """EventLog.to_frame joins runs of chunks column by column: the same table, dtypes included, as
     one frame per chunk concatenated."""

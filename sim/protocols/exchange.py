@@ -115,8 +115,8 @@ class ExchangeTable:
         side = np.sign(x - o)
         with np.errstate(invalid="ignore", divide="ignore"):  # issues nobody weighs: no candidate uses them
             self.limit[:, :, columns] = np.minimum(
-                np.abs(x[None, :, :] - o), np.abs(x[None, :, :] - x[:, None, :]) * self.weight[:, None, columns]
-                / self.total[columns])
+                np.abs(x[None, :, :] - o),
+                np.abs(x[None, :, :] - x[:, None, :]) * self.weight[:, None, columns] / self.total[columns])
         self.open[:, :, columns] = free[:, None, columns] & (side[:, None, :] * side[None, :, :] < 0)
 
     def gains(self, min_gain: float, issue: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -137,7 +137,8 @@ class ExchangeTable:
         i, j, p, q = self.i[index], self.j[index], self.p[index], self.q[index]
         at_p, at_q = self.at_p[index], self.at_q[index]
         limit, is_open = self.limit.ravel(), self.open.ravel()
-        ratio, positions, outcome, weight, total = self.ratio[index], self.positions, self.outcome, self.weight, self.total
+        ratio, positions, outcome = self.ratio[index], self.positions, self.outcome
+        weight, total = self.weight, self.total
         size_p = np.minimum(limit[at_p], limit[at_q] / ratio)
         size_q = size_p * ratio
         direction_p = np.sign(positions[j, p] - outcome[p])
@@ -147,7 +148,8 @@ class ExchangeTable:
             "shift_p": direction_p * size_p, "shift_q": direction_q * size_q,
             "move_i": direction_p * size_p * total[p] / weight[i, p],
             "move_j": direction_q * size_q * total[q] / weight[j, q],
-            "gain": size_p * self.advantage[index] / self.spread[index], "valid": is_open[at_p] & is_open[at_q],
+            "gain": size_p * self.advantage[index] / self.spread[index],
+            "valid": is_open[at_p] & is_open[at_q],
         }
 
 
@@ -197,7 +199,8 @@ class ExchangeProtocol(Protocol):
             free[i, p] = free[j, q] = False
             executed += 1
             self.exchanges += 1
-            moved = sorted(set(np.flatnonzero((model.positions != before_positions).any(axis=0)).tolist()) | {p, q})
+            clipped = np.flatnonzero((model.positions != before_positions).any(axis=0))
+            moved = sorted(set(clipped.tolist()) | {p, q})
             table.moved(model.positions, free, np.array(moved))
             for c in moved:  # the candidates touching a moved issue are re-scored, the rest kept
                 stale, scores = table.gains(min_gain, c)

@@ -209,7 +209,8 @@ class OffersProtocol(Protocol):
         if self.seat is not None:
             model_answers[self.seat] = False
         if model_answers.any():  # every responder's answer at once (Actor.accepts, vectorised)
-            accepts[model_answers] = acceptances(model.negotiation, bundle, self.thresholds(t), t)[model_answers]
+            answers = acceptances(model.negotiation, bundle, self.thresholds(t), t)
+            accepts[model_answers] = answers[model_answers]
         for i in np.flatnonzero(asked & ~model_answers):
             accepts[i] = (self.seat_response if i == self.seat
                           else model.actors[i].accepts(bundle, self._threshold(int(i), t), t))
