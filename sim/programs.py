@@ -142,13 +142,27 @@ class _Builder:
         self.row_lo.append(lo)
         self.row_hi.append(hi)
 
+    def _triplets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row pointers, columns, coefficients) of the rows, in row order."""
+        indptr = np.cumsum([0] + [len(c) for c in self.cols])
+        size = int(indptr[-1])  # thousands of short rows: one pass over them, not one array per row
+        data = np.fromiter(itertools.chain.from_iterable(self.data), dtype=float, count=size)
+        cols = np.fromiter(itertools.chain.from_iterable(self.cols), dtype=np.int32, count=size)
+        return indptr, cols, data
+
     def matrix(self):
         """The rows as a sparse matrix (CSR)."""
-        n, m = len(self.lower), len(self.cols)
-        indptr = np.cumsum([0] + [len(c) for c in self.cols])
-        return csr_matrix((np.concatenate(self.data) if self.data else np.empty(0),
-                           np.concatenate(self.cols).astype(np.int32) if self.cols else np.empty(0, np.int32),
-                           indptr), shape=(m, n))
+        indptr, cols, data = self._triplets()
+        return csr_matrix((data, cols, indptr), shape=(len(self.cols), len(self.lower)))
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows column-wise, as HiGHS takes them: (column starts, row indices, coefficients),
+        each column's entries in row order (what scipy's CSR-to-CSC conversion gives)."""
+        indptr, cols, data = self._triplets()
+        rows = np.repeat(np.arange(len(self.cols), dtype=np.int32), np.diff(indptr))
+        order = np.argsort(cols, kind="stable")
+        starts = np.searchsorted(cols[order], np.arange(len(self.lower) + 1)).astype(np.int32)
+        return starts, rows[order], data[order]
 
     def solve(self, cost: np.ndarray) -> np.ndarray | None:
         """Optimal x for min cost·x, or None (infeasible). HiGHS through its own Python interface:
@@ -160,7 +174,7 @@ class _Builder:
     def load(self, cost: np.ndarray) -> highspy.Highs:
         """Pass the program to the process's HiGHS instance (to be run, or changed and re-run warm)."""
         n, m = len(self.lower), len(self.cols)
-        matrix = self.matrix().tocsc()
+        starts, rows, values = self.columns()
         highs = _solver()
         model = highspy.HighsLp()
         model.num_col_, model.num_row_ = n, m
@@ -170,9 +184,9 @@ class _Builder:
         model.row_lower_ = np.asarray(self.row_lo, dtype=float)
         model.row_upper_ = np.asarray(self.row_hi, dtype=float)
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.start_ = matrix.indptr
-        model.a_matrix_.index_ = matrix.indices
-        model.a_matrix_.value_ = matrix.data
+        model.a_matrix_.start_ = starts
+        model.a_matrix_.index_ = rows
+        model.a_matrix_.value_ = values
         if any(self.integer):
             model.integrality_ = [_INTEGER if flag else _CONTINUOUS for flag in self.integer]
         highs.passModel(model)
