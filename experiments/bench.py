@@ -4,6 +4,8 @@
     python -m experiments.bench eu         # one eu round: vectorised kernel vs the plain-Python oracle
     python -m experiments.bench protocols  # full offers / exchange / eu runs on jan2022
     python -m experiments.bench sweep      # sweep throughput vs Mesa batch_run and a Hydra job per run
+    python -m experiments.bench exchange   # exchange runs: jan2022_extended, and 50 actors x 20 issues
+    python -m experiments.bench offers     # offers runs: the first run of a scenario, then the others
 
 ``eu``: median wall time of one round for N = 10, 50, 200 actors and K = 1, 10 issues, for the
 vectorised kernel (``sim.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +
@@ -48,6 +50,87 @@ def random_problem(n: int, k: int, seed: int = 1):
     saliences = rng.uniform(0.05, 1.0, (n, k))
     capabilities = rng.uniform(0.05, 1.0, n)
     return positions, saliences, capabilities
+
+
+def random_scenario(n: int, k: int, seed: int = 1):
+    """A random scenario of N actors and K issues on 0-100 scales (:func:`random_problem`)."""
+    return make_scenario(*random_problem(n, k, seed))
+
+
+def bench_exchange(repeats: int) -> list[dict]:
+    """Full exchange runs, construction included: jan2022_extended (50-round limit, median of
+    ``repeats``) and one random scenario of 50 actors x 20 issues (20 rounds; target: under 60 s)."""
+    import sim
+
+    rows = []
+    cases = [("jan2022_extended", sim.load_scenario("jan2022_extended"), 50, repeats, None),
+             ("random 50 x 20", random_scenario(50, 20), 20, 1, 60.0)]
+    for name, scenario, rounds, count, target in cases:
+        times = []
+        for repeat in range(count):
+            start = time.perf_counter()
+            model = BargainingModel(scenario, "exchange", rounds=rounds, rng=repeat, record_rounds=False,
+                                    record_events=False)
+            model.run()
+            times.append(time.perf_counter() - start)
+        total = statistics.median(times)
+        rows.append({"scenario": name, "N": scenario.n_actors, "K": scenario.n_issues, "rounds": model.round,
+                     "exchanges": model.protocol.exchanges, "seconds": total,
+                     "target": "" if target is None else
+                     f"< {target:g} s: {'met' if total < target else 'missed'}"})
+        print(f"  exchange on {name}: {total:.3f} s, {model.round} rounds, "
+              f"{model.protocol.exchanges} exchanges", file=sys.stderr)
+    return rows
+
+
+def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table (for docs/performance.md)."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def exchange_table(rows: list[dict]) -> str:
+    return markdown_table(["scenario", "N", "K", "rounds run", "exchanges", "full run (s)", "target"],
+                          [[r["scenario"], str(r["N"]), str(r["K"]), str(r["rounds"]), str(r["exchanges"]),
+                            f"{r['seconds']:.3f}", r["target"]] for r in rows])
+
+
+def bench_offers(repeats: int) -> list[dict]:
+    """Offers runs (20-round limit, construction included), CPU time: the first run of a scenario in
+    the process solves the proposers' programs, later runs with exact beliefs reuse the answers
+    (:mod:`sim.programs` memo); with belief noise each run solves its own. Target at N = 200, K = 11:
+    under 2 s per run (later runs)."""
+    import sim
+    from sim.programs import clear_cache
+
+    rows = []
+    cases = [("jan2022", sim.load_scenario("jan2022"), 0.0), ("jan2022_no_red_lines",
+             sim.load_scenario("jan2022_no_red_lines"), 0.0),
+             ("jan2022_no_red_lines", sim.load_scenario("jan2022_no_red_lines"), 0.1),
+             ("random 200 x 11", random_scenario(200, 11), 0.0)]
+    for name, scenario, noise in cases:
+        clear_cache()
+        times = []
+        for repeat in range(max(repeats, 2)):
+            start = time.process_time()
+            model = BargainingModel(scenario, "offers", {"belief_noise": noise}, rounds=20, rng=repeat,
+                                    record_rounds=False, record_events=False)
+            model.run()
+            times.append(time.process_time() - start)
+        later = statistics.median(times[1:])
+        target = f"< 2 s: {'met' if later < 2.0 else 'missed'}" if scenario.n_actors == 200 else ""
+        rows.append({"scenario": name, "N": scenario.n_actors, "K": scenario.n_issues, "noise": noise,
+                     "rounds": model.round, "first": times[0], "later": later, "target": target})
+        print(f"  offers on {name} (noise {noise:g}): first run {times[0]:.3f} s, later runs {later:.3f} s",
+              file=sys.stderr)
+    return rows
+
+
+def offers_table(rows: list[dict]) -> str:
+    return markdown_table(["scenario", "N", "K", "belief noise", "rounds run", "first run (s CPU)",
+                           "later runs (s CPU, median)", "target"],
+                          [[r["scenario"], str(r["N"]), str(r["K"]), f"{r['noise']:g}", str(r["rounds"]),
+                            f"{r['first']:.3f}", f"{r['later']:.3f}", r["target"]] for r in rows])
 
 
 def bench_eu(repeats: int, oracle_budget: float) -> list[dict]:
@@ -145,12 +228,10 @@ def bench_protocols(repeats: int, rounds: int = 50) -> list[dict]:
 
 
 def protocol_table(rows: list[dict]) -> str:
-    lines = ["| protocol | scenario | rounds run | full run (ms) | share outside the protocol (Mesa, data collection) |",
-             "|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['protocol']} | {r['scenario']} | {r['rounds']} | {r['total_ms']:.2f} | "
-                     f"{r['outside_share']:.0%} |")
-    return "\n".join(lines)
+    return markdown_table(["protocol", "scenario", "rounds run", "full run (ms)",
+                           "share outside the protocol (Mesa, data collection)"],
+                          [[r["protocol"], r["scenario"], str(r["rounds"]), f"{r['total_ms']:.2f}",
+                            f"{r['outside_share']:.0%}"] for r in rows])
 
 
 def bench_sweep(runs: int = 1000, hydra_runs: int = 12) -> list[dict]:
@@ -228,7 +309,8 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("which", nargs="?", default="all", choices=["all", "eu", "protocols", "sweep"])
+    parser.add_argument("which", nargs="?", default="all",
+                        choices=["all", "eu", "protocols", "sweep", "exchange", "offers"])
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats (median is reported)")
     parser.add_argument("--oracle-budget", type=float, default=20.0,
                         help="seconds the oracle may take per cell before extrapolating from one issue")
@@ -243,6 +325,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.which in ("all", "protocols"):
         print("\n## Full runs (50-round limit, default protocol settings)\n")
         print(protocol_table(bench_protocols(max(args.repeats, 11))))
+    if args.which in ("all", "exchange"):
+        print("\n## Exchange runs (incremental candidates)\n")
+        print(exchange_table(bench_exchange(args.repeats)))
+    if args.which in ("all", "offers"):
+        print("\n## Offers runs (exact proposer; answers shared across runs by content)\n")
+        print(offers_table(bench_offers(args.repeats)))
     if args.which in ("all", "sweep"):
         print("\n## Sweep throughput on `jan2022` (20-round limit)\n")
         print(sweep_table(bench_sweep()))

@@ -18,7 +18,6 @@ from omegaconf import DictConfig
 
 from experiments.cli import one_line_errors, report_and_exit, user_file
 from sim.config import register_configs
-from sim.runner import claim_folder, run_config, summary, write_run
 
 register_configs()
 
@@ -26,6 +25,8 @@ register_configs()
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
+    from sim.runner import claim_folder, run_config, summary, write_run  # Mesa and pandas load here, not for --help
+
     planned = Path(HydraConfig.get().runtime.output_dir)
     try:
         result = run_config(cfg, source=user_file("scenario"))

@@ -13,6 +13,7 @@ from sim.strategies import Strategy
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import BargainingModel
+    from sim.scenario import Scenario
 
 
 class Actor(mesa.Agent):
@@ -65,11 +66,7 @@ class Actor(mesa.Agent):
         credibility of promised moves, capped where its power declines — reaches the threshold, and the
         bundle crosses none of its red lines and meets its package rule
         (docs/explanation/why-talks-fail.md)."""
-        from sim.utility import scenario_values
-
-        scenario = self.model.negotiation
-        value = scenario_values(scenario, bundle, round_index)[self.index]
-        return bool(value >= threshold - 1e-9 and scenario.allowed(bundle)[self.index])
+        return bool(acceptances(self.model.negotiation, bundle, threshold, round_index)[self.index])
 
     def aspiration(self, round_index: int, deadline: int) -> float:
         """The least it asks in round t: its strategy's aspiration above its outside option then."""
@@ -78,3 +75,13 @@ class Actor(mesa.Agent):
 
     def __repr__(self) -> str:
         return f"Actor({self.data.id!r})"
+
+
+def acceptances(scenario: "Scenario", bundle: np.ndarray, thresholds: np.ndarray | float,
+                round_index: int | None = None) -> np.ndarray:
+    """Every actor's answer to one offer at once (the rule of :meth:`Actor.accepts`): value at or
+    above its threshold, and no red line crossed, package rule met."""
+    from sim.utility import scenario_values
+
+    values = scenario_values(scenario, bundle, round_index)
+    return (values >= np.asarray(thresholds) - 1e-9) & scenario.allowed(bundle)

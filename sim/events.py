@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -29,13 +30,38 @@ class EventLog:
                                     else [value] * length) for name, value in columns.items()})
         self._rows += length
 
+    def _rows_frame(self) -> pd.DataFrame:
+        """The chunks as one frame: consecutive chunks with the same columns are joined column by
+        column (one frame per run of them, not one per chunk; pandas infers the same dtypes)."""
+        groups: list[list[dict[str, Any]]] = []
+        for chunk in self._chunks:
+            if groups and list(groups[-1][0]) == list(chunk):
+                groups[-1].append(chunk)
+            else:
+                groups.append([chunk])
+        frames = []
+        for group in groups:
+            columns = {}
+            for name in group[0]:
+                parts = [chunk[name] for chunk in group]
+                if all(isinstance(part, list) for part in parts):
+                    columns[name] = list(itertools.chain.from_iterable(parts))
+                elif all(isinstance(part, np.ndarray) for part in parts):
+                    columns[name] = np.concatenate(parts)
+                else:  # a column given as an array in one chunk and a scalar in another
+                    columns = None
+                    break
+            frames.extend([pd.DataFrame(columns)] if columns is not None
+                          else [pd.DataFrame(chunk) for chunk in group])
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
     ACTOR_COLUMNS = ("sender", "receiver", "proposer", "actor", "winner")
 
     def to_frame(self) -> pd.DataFrame:
         """All events as one tidy DataFrame (actor and issue indices replaced by ids)."""
         if not self._chunks:
             return pd.DataFrame({"round": pd.Series(dtype="int64"), "kind": pd.Series(dtype="str")})
-        frame = pd.concat([pd.DataFrame(chunk) for chunk in self._chunks], ignore_index=True)
+        frame = self._rows_frame()
         for name in self.ACTOR_COLUMNS:
             if name in frame and pd.api.types.is_integer_dtype(frame[name]):
                 index = frame[name].to_numpy()

@@ -16,20 +16,17 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import matplotlib
-
-matplotlib.use("Agg")  # files only; no display on servers or in CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure  # the object API: no pyplot, no backend to choose (files only)
+from matplotlib.ticker import MaxNLocator
 
 #: One look for every figure (applied while a figure is built).
 STYLE = {
     "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
     "xtick.labelsize": 8, "ytick.labelsize": 8, "figure.titlesize": 10,
     "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
-    "axes.prop_cycle": matplotlib.cycler(color=plt.get_cmap("tab10").colors),
+    "axes.prop_cycle": matplotlib.cycler(color=matplotlib.colormaps.get_cmap("tab10").colors),
     "legend.frameon": False,
 }
 FORMATS = ("png", "pdf", "svg")
@@ -253,7 +250,7 @@ def positions_figure(rounds: pd.DataFrame, issues: pd.DataFrame, columns: int | 
     issue_ids = list(issues["issue"])
     figure, axes = _issue_panels(len(issue_ids), columns, 5.2, 3.4)
     actors = list(dict.fromkeys(rounds["actor"]))
-    colours = plt.get_cmap("tab10" if len(actors) <= 10 else "tab20")
+    colours = matplotlib.colormaps.get_cmap("tab10" if len(actors) <= 10 else "tab20")
     reference = issues.set_index("issue")
     for ax, issue in zip(axes, issue_ids):
         info = reference.loc[issue]
@@ -344,7 +341,7 @@ def utility_space_figure(space: pd.DataFrame, path: pd.DataFrame | None = None,
         outcomes = space[space["kind"] == "outcome"]
         for index, (_, row) in enumerate(outcomes.iterrows()):
             ax.scatter(row[x_col], row[y_col], marker="o", s=70, facecolors="none", linewidths=2,
-                       edgecolors=plt.get_cmap("Set1")(index % 9), zorder=6,
+                       edgecolors=matplotlib.colormaps.get_cmap("Set1")(index % 9), zorder=6,
                        label=f"outcome ({row['label']})")
         if path is not None and not path.empty and f"utility_{a}" in path and f"utility_{b}" in path:
             ax.plot(path[f"utility_{a}"], path[f"utility_{b}"], color="tab:red", alpha=0.6, linewidth=1,
@@ -375,8 +372,8 @@ def _parallel_utilities(space: pd.DataFrame, actors: tuple[str, ...], labels: La
         for _, row in space[space["kind"] == kind].iterrows():
             ax.plot(x, row[columns].to_numpy(float), color=colour, linestyle=line, marker="o", label=label, zorder=3)
     for index, (_, row) in enumerate(space[space["kind"] == "outcome"].iterrows()):
-        ax.plot(x, row[columns].to_numpy(float), color=plt.get_cmap("Set1")(index % 9), linewidth=2,
-                marker="o", label=f"outcome ({row['label']})", zorder=4)
+        ax.plot(x, row[columns].to_numpy(float), color=matplotlib.colormaps.get_cmap("Set1")(index % 9),
+                linewidth=2, marker="o", label=f"outcome ({row['label']})", zorder=4)
     ax.set_xticks(x, [labels.actor(a) for a in actors], rotation=30, ha="right")
     ax.set_ylabel("utility")
     ax.set_ylim(-0.02, 1.02)
@@ -395,7 +392,7 @@ def offers_figure(events: pd.DataFrame, issues: pd.DataFrame, columns: int | Non
     issue_ids = list(issues["issue"])
     figure, axes = _issue_panels(len(issue_ids), columns, 5.0, 3.2)
     proposers = list(dict.fromkeys(offers["proposer"])) if not offers.empty else []
-    colours = plt.get_cmap("tab10")
+    colours = matplotlib.colormaps.get_cmap("tab10")
     reference = issues.set_index("issue")
     for ax, issue in zip(axes, issue_ids):
         info = reference.loc[issue]

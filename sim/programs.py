@@ -22,8 +22,10 @@ renegotiate it down to the decliner's next-round war value (Fearon 1995; Powell 
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import highspy
@@ -140,13 +142,27 @@ class _Builder:
         self.row_lo.append(lo)
         self.row_hi.append(hi)
 
+    def _triplets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row pointers, columns, coefficients) of the rows, in row order."""
+        indptr = np.cumsum([0] + [len(c) for c in self.cols])
+        size = int(indptr[-1])  # thousands of short rows: one pass over them, not one array per row
+        data = np.fromiter(itertools.chain.from_iterable(self.data), dtype=float, count=size)
+        cols = np.fromiter(itertools.chain.from_iterable(self.cols), dtype=np.int32, count=size)
+        return indptr, cols, data
+
     def matrix(self):
         """The rows as a sparse matrix (CSR)."""
-        n, m = len(self.lower), len(self.cols)
-        indptr = np.cumsum([0] + [len(c) for c in self.cols])
-        return csr_matrix((np.concatenate(self.data) if self.data else np.empty(0),
-                           np.concatenate(self.cols).astype(np.int32) if self.cols else np.empty(0, np.int32),
-                           indptr), shape=(m, n))
+        indptr, cols, data = self._triplets()
+        return csr_matrix((data, cols, indptr), shape=(len(self.cols), len(self.lower)))
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows column-wise, as HiGHS takes them: (column starts, row indices, coefficients),
+        each column's entries in row order (what scipy's CSR-to-CSC conversion gives)."""
+        indptr, cols, data = self._triplets()
+        rows = np.repeat(np.arange(len(self.cols), dtype=np.int32), np.diff(indptr))
+        order = np.argsort(cols, kind="stable")
+        starts = np.searchsorted(cols[order], np.arange(len(self.lower) + 1)).astype(np.int32)
+        return starts, rows[order], data[order]
 
     def solve(self, cost: np.ndarray) -> np.ndarray | None:
         """Optimal x for min cost·x, or None (infeasible). HiGHS through its own Python interface:
@@ -158,7 +174,7 @@ class _Builder:
     def load(self, cost: np.ndarray) -> highspy.Highs:
         """Pass the program to the process's HiGHS instance (to be run, or changed and re-run warm)."""
         n, m = len(self.lower), len(self.cols)
-        matrix = self.matrix().tocsc()
+        starts, rows, values = self.columns()
         highs = _solver()
         model = highspy.HighsLp()
         model.num_col_, model.num_row_ = n, m
@@ -168,9 +184,9 @@ class _Builder:
         model.row_lower_ = np.asarray(self.row_lo, dtype=float)
         model.row_upper_ = np.asarray(self.row_hi, dtype=float)
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.start_ = matrix.indptr
-        model.a_matrix_.index_ = matrix.indices
-        model.a_matrix_.value_ = matrix.data
+        model.a_matrix_.start_ = starts
+        model.a_matrix_.index_ = rows
+        model.a_matrix_.value_ = values
         if any(self.integer):
             model.integrality_ = [_INTEGER if flag else _CONTINUOUS for flag in self.integer]
         highs.passModel(model)
@@ -393,6 +409,28 @@ class Program:
         self._objective = np.asarray(objective, dtype=float)
         self._tie = np.zeros(n) if tie_break is None else np.asarray(tie_break, dtype=float)
         self._own = self._objective != 0
+        if self._ray is not None or self._nash is not None:
+            return self._maximise(shortfall)
+        return _SOLUTIONS.get_or_solve(self._content_key(shortfall), lambda: self._maximise(shortfall))
+
+    def _content_key(self, shortfall: bool) -> bytes:
+        """Everything the program's answer depends on: the scenario's content, the value functions
+        (true or believed), consent, floors, rules and objective."""
+        v, c = self.values, self.consent
+        text = f"{self.scenario.digest}|{c.mode}|{c.votes}|{self.binding}|{shortfall}"
+        digest = hashlib.sha256(text.encode())
+        for array in (v.ideal, v.weight, v.offset, v.rho, v.span, v.cap, v.delta, c.required, c.eligible,
+                      c.vetoes, self.floors, self.rule_actors, self.follows_rules, self._objective,
+                      self._tie):
+            if array is None:
+                digest.update(b"|none")
+            else:
+                array = np.ascontiguousarray(array)
+                digest.update(f"|{array.dtype.str}{array.shape}".encode())
+                digest.update(array.tobytes())
+        return digest.digest()
+
+    def _maximise(self, shortfall: bool) -> Solution | None:
         combinations = self._combinations()
         if len(combinations) > 1 and self._nash is None and np.all(self.values.rho == 1.0):
             return self._solve_warm(shortfall, combinations)
@@ -682,6 +720,48 @@ def _optimum(highs: highspy.Highs) -> np.ndarray | None:
     return np.array(highs.getSolution().col_value)
 
 
+class _SolutionCache:
+    """Bounded, thread-safe memo of program answers by content (:meth:`Program._content_key`).
+
+    HiGHS answers a given program deterministically, and runs of one scenario ask the same questions
+    (with exact beliefs every run's proposers solve the same programs, whatever the seed): the first
+    run solves them, the others read the answer. Entries are copied in and out."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[bytes, Solution | None] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get_or_solve(self, key: bytes, solve) -> Solution | None:
+        with self.lock:
+            if key in self.entries:
+                self.entries.move_to_end(key)
+                return _copy(self.entries[key])
+        solution = solve()
+        with self.lock:
+            self.entries[key] = _copy(solution)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        return solution
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+def _copy(solution: Solution | None) -> Solution | None:
+    if solution is None:
+        return None
+    return Solution(bundle=solution.bundle.copy(), values=solution.values.copy(),
+                    shortfall=solution.shortfall)
+
+
+_SOLUTIONS = _SolutionCache(8192)
+
+
+def clear_cache() -> None:
+    """Forget the memoised program answers (benchmarks time a scenario's first run with it)."""
+    _SOLUTIONS.clear()
 _LOCAL = threading.local()
 
 

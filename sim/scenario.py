@@ -9,6 +9,7 @@ Numerical code reads the derived arrays (``positions`` N×K, ``saliences`` N×K,
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
@@ -177,10 +178,9 @@ class Scenario:
     # ---- lookups --------------------------------------------------------------------------------
     @cached_property
     def digest(self) -> str:
-        """Content hash (16 hex digits) of everything in the scenario: equal for equal content,
-        whichever object holds it (caches key on this, never on ``id()``)."""
-        import hashlib
-
+        """Content hash of every field (the dataclass repr: exact floats, no derived arrays): equal for
+        equal content, whichever object holds it. The key of caches shared by runs of equal scenarios
+        (never the object's identity)."""
         return hashlib.sha256(repr(self).encode()).hexdigest()[:16]
 
     @cached_property

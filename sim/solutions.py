@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.stats import qmc
 
 from sim.programs import Consent, Program, value_model
 from sim.scenario import Scenario
@@ -84,6 +83,8 @@ def scenario_median(scenario: Scenario) -> np.ndarray:
 
 def sobol(dimensions: int, count: int, seed: int) -> np.ndarray:
     """``count`` scrambled Sobol points in [0, 1)^d (drawn as a power of two, then truncated)."""
+    from scipy.stats import qmc  # scipy.stats costs about a second to import: only when sampling
+
     power = max(0, int(np.ceil(np.log2(max(count, 1)))))
     return qmc.Sobol(d=dimensions, scramble=True, seed=seed).random_base2(power)[:count]
 

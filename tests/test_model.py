@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, strategies as st
 
 import sim
@@ -101,3 +102,22 @@ def test_outcome_row_has_every_model_md_column(ec):
                    "distance_to_pareto", "bargaining_range", "seed", "config_hash"):
         assert column in row.index
     assert row["seed"] == 1 and row["rounds"] == 3
+
+
+@pytest.mark.parametrize("protocol, name", [
+    ("eu", "jan2022"), ("offers", "jan2022_no_red_lines"), ("offers", "jan2022_extended"),
+    ("exchange", "jan2022_extended"), ("offers", "classroom/deadline_pressure")])
+def test_event_table_is_the_concatenation_of_its_chunks(protocol, name):
+    """EventLog.to_frame joins runs of chunks column by column: the same table, dtypes included, as
+    one frame per chunk concatenated."""
+    model = BargainingModel(sim.load_scenario(name), protocol, rounds=12, rng=3)
+    model.run()
+    log = model.events
+    assert len(log._chunks) > 1
+    reference = pd.concat([pd.DataFrame(chunk) for chunk in log._chunks], ignore_index=True)
+    rows = log._rows_frame()
+    pd.testing.assert_frame_equal(rows, reference)
+    extra = pd.DataFrame({"kind": ["x"], "round": [np.int32(1)]})  # a different column set and order
+    log.add(kind=np.array(["x"]), round=1)
+    pd.testing.assert_frame_equal(log._rows_frame(), pd.concat([reference, extra], ignore_index=True),
+                                  check_dtype=False)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.agents import acceptances
 from sim.config import ConfigError
 from sim.programs import Consent, Program, ValueModel, value_model
 from sim.protocols.base import Protocol, ProtocolOutcome, agreement_failures
@@ -205,7 +206,13 @@ class OffersProtocol(Protocol):
         self.waiting = ""
         values = self.true_values(bundle)
         accepts = np.zeros(self.n, dtype=bool)
-        for i in np.flatnonzero(asked):
+        model_answers = asked & ~np.array(self.equilibrium)
+        if self.seat is not None:
+            model_answers[self.seat] = False
+        if model_answers.any():  # every responder's answer at once (Actor.accepts, vectorised)
+            answers = acceptances(model.negotiation, bundle, self.thresholds(t), t)
+            accepts[model_answers] = answers[model_answers]
+        for i in np.flatnonzero(asked & ~model_answers):
             accepts[i] = (self.seat_response if i == self.seat
                           else model.actors[i].accepts(bundle, self._threshold(int(i), t), t))
         self.pending, self.seat_response = None, None
