@@ -1,7 +1,7 @@
 """Scenario discovery on a finished sweep: in which region of the swept parameters does an outcome happen?
 
     python -m experiments.discover FOLDER [outcome=agreement | outcome="COLUMN>NUMBER"] [boxes=INT]
-                                          [min_coverage=0.8] [parameters=[KEY,...]] [out=FOLDER]
+                                          [min_coverage=0.5] [parameters=[KEY,...]] [out=FOLDER]
                                           [overwrite=true] [peel_alpha=0.05] [paste_alpha=0.05]
                                           [mass_min=0.05] [figures.format=png|pdf|svg] [figures.dpi=INT]
 
@@ -11,14 +11,14 @@ a missing value counts as no). Prints each box (its limits, coverage, density an
 FOLDER/discover/<outcome>/ (or out=): boxes.parquet and boxes.csv (one row per box and limit),
 trajectory.parquet and trajectory.csv (every step of the peeling, the chosen one marked), manifest.json,
 figures/peeling_trajectory.png and figures/box_<n>_pairs.png. An existing output folder is refused unless
-overwrite=true. The chosen box is the densest on the trajectory that still covers min_coverage of the
-runs of interest; box n+1 is looked for among the runs outside boxes 1..n. Bad input: one line, exit 2.
+overwrite=true. The chosen box balances coverage and density best (their harmonic mean is highest) among
+the boxes on the trajectory that cover at least min_coverage of the runs of interest; box n+1 is looked for among the runs outside boxes 1..n. Bad input: one line, exit 2.
 docs/how-to/discover.md explains how to read the numbers.
 
 Examples:
     python -m experiments.discover results/sweeps/deal_space outcome=agreement
     python -m experiments.discover results/sweeps/deal_space outcome="bargaining_range>0" boxes=1
-    python -m experiments.discover results/sweeps/rr outcome=agreement min_coverage=0.6 figures.format=pdf
+    python -m experiments.discover results/sweeps/rr outcome=agreement min_coverage=0.8 figures.format=pdf
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def check_options(folder: Path, spec, options: Mapping[str, Any]) -> dict[str, A
     return {
         "outcome": outcome, "boxes": boxes, "format": fmt, "dpi": dpi, "overwrite": overwrite,
         "parameters": list(dict.fromkeys(by_name[str(n)].column for n in chosen)),
-        "min_coverage": _number(options, "min_coverage", 0.8, 0.0, 1.0, "a share in (0, 1]"),
+        "min_coverage": _number(options, "min_coverage", 0.5, 0.0, 1.0, "a share in (0, 1]"),
         "peel_alpha": _number(options, "peel_alpha", 0.05, 0.0, 0.5, "a share in (0, 0.5]"),
         "paste_alpha": _number(options, "paste_alpha", 0.05, 0.0, 0.5, "a share in (0, 0.5]"),
         "mass_min": _number(options, "mass_min", 0.05, 0.0, 0.99, "a share in (0, 0.99]"),

@@ -157,14 +157,18 @@ class Discovery:
             ["box", "step", "coverage", "density", "mass", "res_dim", "n", "k", "chosen"]]
 
 
-def choose(trajectory: pd.DataFrame, min_coverage: float) -> int:
-    """The densest box on the trajectory that still covers ``min_coverage`` of the runs of interest (the
-    smallest such box when densities tie); the first box if none covers that much."""
-    eligible = trajectory.index[trajectory["coverage"] >= min_coverage - 1e-12]
-    if len(eligible) == 0:
+def choose(trajectory: pd.DataFrame, min_coverage: float = 0.5) -> int:
+    """The box on the trajectory that best balances coverage and density: the highest harmonic mean of the
+    two (the F1 score, density being the box's precision and coverage its recall), among the boxes that
+    cover at least ``min_coverage`` of the runs of interest (the smaller box when scores tie; the first box
+    if none covers that much). Peeling on past this point buys little density with much coverage and, on
+    noisy runs, with limits on parameters that do not matter."""
+    coverage, density = trajectory["coverage"].to_numpy(float), trajectory["density"].to_numpy(float)
+    score = np.where(coverage + density > 0, 2 * coverage * density / np.maximum(coverage + density, 1e-12), 0.0)
+    score[coverage < min_coverage - 1e-12] = -1.0
+    if score.max() < 0:
         return 0
-    best = trajectory.loc[eligible, "density"].max()
-    return int(trajectory.loc[eligible][trajectory.loc[eligible, "density"] >= best - 1e-12].index.max())
+    return int(np.flatnonzero(score >= score.max() - 1e-12)[-1])
 
 
 def _prim_module():
@@ -177,7 +181,7 @@ def _prim_module():
     return prim
 
 
-def discover(x: pd.DataFrame, flags: np.ndarray, outcome: Outcome, *, boxes: int = 1, min_coverage: float = 0.8,
+def discover(x: pd.DataFrame, flags: np.ndarray, outcome: Outcome, *, boxes: int = 1, min_coverage: float = 0.5,
              peel_alpha: float = 0.05, paste_alpha: float = 0.05, mass_min: float = 0.05) -> Discovery:
     """Run PRIM on the parameter table ``x`` (one column per swept parameter) against ``flags``.
 
