@@ -1,6 +1,6 @@
 """Scenario discovery on a finished sweep: in which region of the swept parameters does an outcome happen?
 
-    python -m experiments.discover FOLDER [outcome=agreement | outcome="COLUMN>NUMBER"] [boxes=INT]
+    python -m experiments.discover FOLDER [outcome=agreement | outcome="COLUMN>NUMBER"] [boxes=1]
                                           [min_coverage=0.5] [parameters=[KEY,...]] [out=FOLDER]
                                           [overwrite=true] [peel_alpha=0.05] [paste_alpha=0.05]
                                           [mass_min=0.05] [figures.format=png|pdf|svg] [figures.dpi=INT]
@@ -73,7 +73,7 @@ def _number(options: Mapping[str, Any], key: str, default: float, low: float, hi
 def check_options(folder: Path, spec, options: Mapping[str, Any]) -> dict[str, Any]:
     """Check the options against the sweep; returns them with defaults filled in."""
     outcome = parse_outcome(options.get("outcome", "agreement"))
-    boxes = options.get("boxes", 2)
+    boxes = options.get("boxes", 1)
     if isinstance(boxes, bool) or not isinstance(boxes, int) or not 1 <= boxes <= 10:
         raise ConfigError("command line", "boxes", f"{boxes!r}; allowed: a whole number from 1 to 10")
     by_name = {p.key: p for p in spec.parameters} | {p.column: p for p in spec.parameters}

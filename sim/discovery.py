@@ -188,7 +188,8 @@ def discover(x: pd.DataFrame, flags: np.ndarray, outcome: Outcome, *, boxes: int
     Args:
         x: one row per run; numeric columns are ranges, the others categories (e.g. protocol).
         flags: True for the runs of interest (:func:`outcome_flags`).
-        boxes: the most boxes to look for; box k+1 is searched among the runs outside boxes 1..k, and
+        boxes: the most boxes to look for; box k+1 is searched among the runs outside boxes 1..k (its
+            coverage is still a share of all runs of interest, its density one of the runs inside it), and
             the search stops early when no box is denser than those remaining runs' base rate.
         min_coverage: the rule of :func:`choose`.
         peel_alpha, paste_alpha, mass_min: PRIM's share peeled (pasted) per step and smallest box mass.
@@ -221,7 +222,8 @@ def discover(x: pd.DataFrame, flags: np.ndarray, outcome: Outcome, *, boxes: int
                 break
             trajectory = box.peeling_trajectory[["coverage", "density", "mass", "res_dim", "n", "k"]].copy()
             trajectory.insert(0, "step", np.arange(len(trajectory)))
-            step = choose(trajectory, min_coverage)
+            # chosen on the runs still to explain; reported (coverage) as a share of all runs of interest
+            step = choose(trajectory.assign(coverage=trajectory["k"] / flags[remaining].sum()), min_coverage)
             if trajectory.loc[step, "density"] <= flags[remaining].mean() + 1e-12:
                 break  # nothing denser than what is left: no box worth reporting
             box.select(step)
@@ -267,7 +269,9 @@ def in_box(x: pd.DataFrame, limits: pd.DataFrame) -> np.ndarray:
 
 
 def print_table(discovery: Discovery, key: Callable[[str], str] = str) -> str:
-    """The boxes as readable text: per box, its coverage, density and mass, then one line per limit."""
+    """The boxes as readable text: per box, its coverage, density and mass, then one line per limit (a side
+    the box leaves open as –; the limit's quasi-p-value, the larger of its two sides, flagged when above
+    0.05: such a limit may be noise)."""
     lines = [f"PRIM on {discovery.runs:,} runs: {discovery.cases:,} with {discovery.outcome.text} "
              f"(base rate {discovery.base_rate:.3f}); parameters searched: {len(discovery.parameters)}"]
     if not discovery.boxes:
@@ -279,18 +283,21 @@ def print_table(discovery: Discovery, key: Callable[[str], str] = str) -> str:
                      f"{s['res_dim']} limit{'s' if s['res_dim'] != 1 else ''}, step {box.chosen} of "
                      f"{len(box.trajectory) - 1})")
         width = max([len(key(p)) for p in box.limits["parameter"]] + [9])
-        lines.append(f"  {'parameter':<{width}}  {'low':>9}  {'high':>9}  {'sweep range':>19}  qp-value")
+        lines.append(f"  {'parameter':<{width}}  {'low':>9}  {'high':>9}  {'sweep range':>21}  qp-value")
         for _, limit in box.limits.iterrows():
-            qp = min(q for q in (limit["qp_low"], limit["qp_high"]) if not np.isnan(q)) if not (
-                np.isnan(limit["qp_low"]) and np.isnan(limit["qp_high"])) else np.nan
+            sides = [q for q in (limit["qp_low"], limit["qp_high"]) if not np.isnan(q)]
+            qp = max(sides) if sides else np.nan
             if limit["values"]:
                 bounds = f"{'in {' + limit['values'] + '}':>20}"
                 span = f"of {{{', '.join(discovery.categories[limit['parameter']])}}}"
             else:
-                bounds = f"{limit['low']:>9.4g}  {limit['high']:>9.4g}"
                 low, high = discovery.ranges[limit["parameter"]]
-                span = f"{low:>9.4g}..{high:<9.4g}"
-            lines.append(f"  {key(limit['parameter']):<{width}}  {bounds}  {span:>19}  {qp:.1e}")
+                shown = [f"{v:>9.4g}" if not np.isnan(q) else f"{'–':>9}"
+                         for v, q in ((limit["low"], limit["qp_low"]), (limit["high"], limit["qp_high"]))]
+                bounds = "  ".join(shown)
+                span = f"{low:.4g} .. {high:.4g}"
+            flag = "  (weak: may be noise)" if qp > 0.05 else ""
+            lines.append(f"  {key(limit['parameter']):<{width}}  {bounds}  {span:>21}  {qp:.1e}{flag}")
     return "\n".join(lines)
 
 
