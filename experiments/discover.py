@@ -164,7 +164,8 @@ def run(folder: str | Path, options: Mapping[str, Any] | None = None) -> tuple[D
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # the folder appears whole or not at all
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    table = result.table().assign(key=lambda t: [by_column[c].key for c in t["parameter"]])
+    table = result.table()
+    table.insert(int(table.columns.get_loc("parameter")) + 1, "key", [by_column[c].key for c in table["parameter"]])
     table.to_parquet(tmp / "boxes.parquet", index=False)
     table.to_csv(tmp / "boxes.csv", index=False)
     if result.boxes:
