@@ -159,7 +159,8 @@ def run(folder: str | Path, options: Mapping[str, Any] | None = None) -> tuple[D
     labels = plots.Labels.from_config(config.get("scenario"))
     names = {c: labels.parameter(by_column[c].key) for c in parameters}
     caption = sweep_caption(spec, config, runs)
-    what = labels.output(outcome.column) if outcome.op is None else f"{labels.output(outcome.column)} {outcome.op} {outcome.threshold:g}"
+    name = labels.output(outcome.column).split(" (")[0]  # "bargaining range", without its explanation
+    what = name if outcome.op is None else f"{name} {outcome.op} {outcome.threshold:g}"
 
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # the folder appears whole or not at all
     shutil.rmtree(tmp, ignore_errors=True)

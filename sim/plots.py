@@ -740,13 +740,14 @@ def box_pairs_figure(x: pd.DataFrame, flags: np.ndarray, limits: pd.DataFrame, *
     figure = Figure(figsize=(size * k + 1.0, size * k + 0.9), layout="constrained")
     axes = np.atleast_2d(figure.subplots(k, k, squeeze=False))
     flags = np.asarray(flags, dtype=bool)
-    coords, ticks, spans = {}, {}, {}
+    coords, codes, ticks, spans = {}, {}, {}, {}
+    rng = np.random.default_rng(0)  # jitter of categorical axes: fixed, so the figure is the same every time
     for _, limit in limits.iterrows():
         column = limit["parameter"]
-        coords[column], ticks[column] = _axis_codes(x[column], categories.get(column))
+        codes[column], ticks[column] = _axis_codes(x[column], categories.get(column))
+        coords[column] = codes[column]
         if ticks[column] is not None:  # categories: jitter inside a band, the allowed bands are the box
-            rng = np.random.default_rng(0)
-            coords[column] = coords[column] + rng.uniform(-0.3, 0.3, len(x))
+            coords[column] = codes[column] + rng.uniform(-0.3, 0.3, len(x))
             allowed = limit["values"].split(", ")
             spans[column] = [(ticks[column].index(v) - 0.4, ticks[column].index(v) + 0.4) for v in allowed]
         else:
@@ -759,10 +760,17 @@ def box_pairs_figure(x: pd.DataFrame, flags: np.ndarray, limits: pd.DataFrame, *
             if j > i:
                 ax.set_visible(False)
                 continue
-            if i == j:
-                values = coords[col_param]
-                bins = np.linspace(np.nanmin(values), np.nanmax(values), 25)
-                ax.hist([values[~flags], values[flags]], bins=bins, stacked=True, color=["0.75", "tab:orange"])
+            if i == j:  # each parameter's runs with and without the outcome, stacked
+                if ticks[col_param] is not None:  # categories: bars of run counts
+                    where = np.arange(len(ticks[col_param]))
+                    counts = [np.bincount(codes[col_param][mask].astype(int), minlength=len(where))
+                              for mask in (~flags, flags)]
+                    ax.bar(where, counts[0], width=0.6, color="0.75")
+                    ax.bar(where, counts[1], width=0.6, bottom=counts[0], color="tab:orange")
+                else:
+                    values = coords[col_param]
+                    bins = np.linspace(np.nanmin(values), np.nanmax(values), 25)
+                    ax.hist([values[~flags], values[flags]], bins=bins, stacked=True, color=["0.75", "tab:orange"])
                 for low, high in spans[col_param]:
                     ax.axvspan(low, high, color="tab:blue", alpha=0.12, linewidth=0, zorder=0)
                     ax.axvline(low, color="tab:blue", linewidth=1.2)

@@ -191,3 +191,23 @@ def test_a_constant_outcome_is_one_line(tmp_path, capsys):
 def test_bad_options_are_one_line(tmp_path, capsys, argument, words):
     folder = write_sweep(tmp_path / "sweep")
     assert words in one_line(capsys, [str(folder), argument])
+
+
+def test_the_figures_name_their_axes_and_mark_the_box():
+    from sim import plots
+
+    x, flags = planted(n=400)
+    result = discover(x, flags, Outcome("agreement"))
+    box = result.boxes[0]
+    names = {"a": "a (units)", "b": "b (units)", "protocol": "protocol"}
+    pairs = plots.box_pairs_figure(x, flags, box.limits, names=names, outcome="agreement",
+                                   categories={k: list(v) for k, v in result.categories.items()}, caption="test")
+    axes = [ax for ax in pairs.axes if ax.get_visible()]
+    assert len(axes) == 6  # three restricted parameters: 3 diagonal + 3 pair panels
+    assert {ax.get_xlabel() for ax in axes} >= {"a (units)", "b (units)", "protocol"}
+    protocol_ticks = [t.get_text() for t in axes[-1].get_xticklabels()]
+    assert protocol_ticks == ["eu", "exchange", "offers"]
+    peeling = plots.peeling_figure(result.trajectories(), base_rate=result.base_rate, outcome="agreement")
+    ax = peeling.axes[0]
+    assert ax.get_xlabel().startswith("coverage") and ax.get_ylabel().startswith("density")
+    assert "chosen box" in [t.get_text() for t in ax.get_legend().get_texts()]
