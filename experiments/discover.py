@@ -108,8 +108,10 @@ def sweep_spec(folder: Path):
     """The sweep recorded in ``folder/design.json`` (ConfigError if the folder is not a finished sweep)."""
     from sim.sweep import spec_from_config
 
-    if not folder.is_dir():
+    if not folder.exists():
         raise ConfigError(str(folder), "folder", "no such folder; give a finished sweep folder")
+    if not folder.is_dir():
+        raise ConfigError(str(folder), "folder", "not a folder; give a finished sweep folder")
     if not (folder / "runs.parquet").exists() or not (folder / "design.json").exists():
         raise ConfigError(str(folder), "folder", "not a sweep folder (needs runs.parquet and design.json, "
                                                  "written by python -m experiments.sweep)")
