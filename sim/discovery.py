@@ -175,7 +175,7 @@ def _prim_module():
     """``ema_workbench.analysis.prim``, imported quietly (the workbench warns about optional parallel
     back-ends it does not need here)."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.filterwarnings("ignore", message="ipyparallel not installed", category=UserWarning)
         from ema_workbench.analysis import prim
 
     return prim
@@ -207,8 +207,8 @@ def discover(x: pd.DataFrame, flags: np.ndarray, outcome: Outcome, *, boxes: int
         else:
             frame[column] = frame[column].astype("float64")
     flags = np.asarray(flags, dtype=bool)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the workbench's own pandas deprecations (inplace=)
+    with warnings.catch_warnings():  # the workbench's own use of pandas API that pandas 4 drops (inplace=)
+        warnings.filterwarnings("ignore", message="The inplace keyword", category=DeprecationWarning)
         engine = prim.Prim(frame, flags.astype(int), peel_alpha=peel_alpha, paste_alpha=paste_alpha,
                            mass_min=mass_min)
         found: list[Box] = []
