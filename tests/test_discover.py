@@ -122,7 +122,7 @@ def discover_command(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=300)
 
 
-def test_the_command_prints_a_box_and_writes_tables_and_figures(tmp_path):
+def test_the_command_prints_a_box_and_writes_tables_and_figures(tmp_path, capsys):
     folder = write_sweep(tmp_path / "sweep")
     done = discover_command(str(folder), "outcome=agreement", "boxes=1")
     assert done.returncode == 0, done.stderr
@@ -144,13 +144,16 @@ def test_the_command_prints_a_box_and_writes_tables_and_figures(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["completed"] and manifest["runs"] == 400 and manifest["prim_package"].startswith("ema-workbench")
 
-    again = discover_command(str(folder), "outcome=agreement")  # never overwritten silently
-    assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1
-    assert str(out) in again.stderr and "overwrite=true" in again.stderr
+    again = one_line(capsys, [str(folder), "outcome=agreement"])  # never overwritten silently
+    assert str(out) in again and "overwrite=true" in again
 
-    numeric = discover_command(str(folder), "outcome=bargaining_range>0", "boxes=1", "figures.format=svg")
-    assert numeric.returncode == 0, numeric.stderr
+    from experiments.discover import main
+
+    main([str(folder), "outcome=bargaining_range>0", "figures.format=svg"])
+    assert "box 1: coverage" in capsys.readouterr().out
     assert (folder / "discover" / "bargaining_range_gt_0" / "figures" / "peeling_trajectory.svg").exists()
+    main([str(folder), "outcome=agreement", "overwrite=true", "boxes=3"])
+    assert "box 1: coverage" in capsys.readouterr().out
 
 
 def one_line(capsys, argv: list[str]) -> str:
