@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 from sim.config import FIGURE_FORMATS, ConfigError
 from sim.discovery import Discovery, discover, outcome_flags, parse_outcome, print_table, searchable
 
+IDS = ("run_index", "point", "replicate", "seed")  # bookkeeping columns, never an outcome
 OPTIONS = ("outcome", "boxes", "min_coverage", "parameters", "out", "overwrite", "peel_alpha", "paste_alpha",
            "mass_min", "figures.format", "figures.dpi")
 
@@ -135,13 +136,18 @@ def run(folder: str | Path, options: Mapping[str, Any] | None = None) -> tuple[D
     chosen = check_options(folder, spec, options or {})
     outcome, out = chosen["outcome"], chosen["out"]
     runs_path = folder / "runs.parquet"
-    available = pq.read_schema(runs_path).names
+    schema = pq.read_schema(runs_path)
+    available = schema.names
     missing = [c for c in chosen["parameters"] if c not in available]
     if missing:
         raise ConfigError(str(runs_path), missing[0], "a swept parameter with no column in the runs table")
     if outcome.column not in available:
-        raise ConfigError(str(runs_path), outcome.column, "no such column in this sweep's runs table; allowed: "
-                                                          + ", ".join(c for c in available if c not in chosen["parameters"]))
+        import pyarrow as pa
+
+        usable = [f.name for f in schema if (pa.types.is_boolean(f.type) or pa.types.is_integer(f.type)
+                                             or pa.types.is_floating(f.type)) and f.name not in IDS + tuple(chosen["parameters"])]
+        raise ConfigError(str(runs_path), outcome.column, "no such column in this sweep's runs table; allowed "
+                                                          "(yes/no or numeric): " + ", ".join(usable))
     if out.exists() and any(out.iterdir()) and not chosen["overwrite"]:
         raise ConfigError(str(out), "out", "exists already; give out=<another folder> or overwrite=true")
     runs = load_results(folder, tables=("runs",),

@@ -97,8 +97,8 @@ def outcome_flags(runs: pd.DataFrame, outcome: Outcome, source: str) -> np.ndarr
         flags = values.fillna(False).astype(bool).to_numpy()
     else:
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            raise ConfigError(source, outcome.column, f"is not numeric; {outcome.op} needs a number column "
-                                                      f"(or give outcome={outcome.column} for a yes/no column)")
+            hint = f" (it is yes/no: give outcome={outcome.column})" if pd.api.types.is_bool_dtype(values) else ""
+            raise ConfigError(source, outcome.column, f"is not numeric; {outcome.op} needs a number column{hint}")
         flags = OPERATORS[outcome.op](values.astype(float), outcome.threshold).fillna(False).to_numpy(dtype=bool)
     if flags.all() or not flags.any():
         raise ConfigError(source, outcome.column, f"{outcome.text} is {'true' if flags.all() else 'false'} in "
