@@ -115,6 +115,10 @@ def test_the_documented_discover_commands_run_on_a_small_deal_space_sweep(tmp_pa
         out = capsys.readouterr().out
         assert out.startswith("PRIM on 80 runs") and "box 1: coverage" in out, (command, out)
     assert (tmp_path / "sweeps" / "deal_space" / "discover" / "agreement" / "figures" / "peeling_trajectory.png").exists()
+    snippet = re.search(r"```python\n(.*?)```", page, flags=re.S).group(1)  # the notebook example
+    scope: dict = {}
+    exec(snippet.replace("results/", f"{tmp_path}/"), scope)
+    assert scope["result"].boxes and "box 1: coverage" in capsys.readouterr().out
 
 
 def test_the_gallery_is_built_from_the_shipped_configs_and_is_current(tmp_path):
