@@ -94,6 +94,33 @@ def test_load_results_returns_tables_with_dtypes_and_the_manifest(sweep_folder):
         sim.load_results(sweep_folder / "figures")
 
 
+def test_the_documented_discover_commands_run_on_a_small_deal_space_sweep(tmp_path, capsys):
+    """docs/how-to/discover.md: the shipped sweep (80 points instead of 2 000), then each documented
+    discover command on it, as written (results/ moved to a temporary folder)."""
+    import shlex
+
+    from experiments.discover import main
+
+    page = (REPO / "docs" / "how-to" / "discover.md").read_text()
+    commands = re.findall(r"^python -m experiments\.discover (.+)$", page, flags=re.M)
+    sweeps = re.findall(r"^python -m experiments\.sweep (.+)$", page, flags=re.M)
+    assert len(commands) >= 3 and sweeps == ["sweep=deal_space sweep.workers=1 sweep.out=results/sweeps/deal_space"]
+    done = subprocess.run([sys.executable, "-m", "experiments.sweep",
+                           *shlex.split(sweeps[0].replace("results/", f"{tmp_path}/")),
+                           "sweep.samples=80", "sweep.progress=false"],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    for command in commands:
+        main(shlex.split(command.replace("results/", f"{tmp_path}/")))
+        out = capsys.readouterr().out
+        assert out.startswith("PRIM on 80 runs") and "box 1: coverage" in out, (command, out)
+    assert (tmp_path / "sweeps" / "deal_space" / "discover" / "agreement" / "figures" / "peeling_trajectory.png").exists()
+    snippet = re.search(r"```python\n(.*?)```", page, flags=re.S).group(1)  # the notebook example
+    scope: dict = {}
+    exec(snippet.replace("results/", f"{tmp_path}/"), scope)
+    assert scope["result"].boxes and "box 1: coverage" in capsys.readouterr().out
+
+
 def test_the_gallery_is_built_from_the_shipped_configs_and_is_current(tmp_path):
     from experiments.gallery import build
 
