@@ -26,13 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the oracle lives in tests/, which is not an installed package
+from sim.protocols.eu import eu_round, normalise
+from sim.scenario import scenario_from_arrays as make_scenario
+from sim.spec import RunSpec
 
-from sim.model import BargainingModel  # noqa: E402
-from sim.protocols.eu import eu_round, normalise  # noqa: E402
-from tests import eu_oracle  # noqa: E402
-from tests.conftest import make_scenario  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 def median_time(function, repeats: int) -> float:
@@ -69,9 +67,8 @@ def bench_exchange(repeats: int) -> list[dict]:
         times = []
         for repeat in range(count):
             start = time.perf_counter()
-            model = BargainingModel(scenario, "exchange", rounds=rounds, rng=repeat, record_rounds=False,
-                                    record_events=False)
-            model.run()
+            model = RunSpec(scenario, "exchange", rounds=rounds, seed=repeat, record_rounds=False,
+                            record_events=False).build().run()
             times.append(time.perf_counter() - start)
         total = statistics.median(times)
         rows.append({"scenario": name, "N": scenario.n_actors, "K": scenario.n_issues, "rounds": model.round,
@@ -113,9 +110,8 @@ def bench_offers(repeats: int) -> list[dict]:
         times = []
         for repeat in range(max(repeats, 2)):
             start = time.process_time()
-            model = BargainingModel(scenario, "offers", {"belief_noise": noise}, rounds=20, rng=repeat,
-                                    record_rounds=False, record_events=False)
-            model.run()
+            model = RunSpec(scenario, "offers", {"belief_noise": noise}, rounds=20, seed=repeat,
+                            record_rounds=False, record_events=False).build().run()
             times.append(time.process_time() - start)
         later = statistics.median(times[1:])
         target = f"< 2 s: {'met' if later < 2.0 else 'missed'}" if scenario.n_actors == 200 else ""
@@ -134,6 +130,10 @@ def offers_table(rows: list[dict]) -> str:
 
 
 def bench_eu(repeats: int, oracle_budget: float) -> list[dict]:
+    # The plain-Python oracle is the tests' (tests/eu_oracle.py): run this from the repository root,
+    # as ``python -m experiments.bench``, which puts the root on the import path.
+    from tests import eu_oracle
+
     rows = []
     for variant in ("standard", "scholz"):
         for n in (10, 50, 200):
@@ -149,7 +149,7 @@ def bench_eu(repeats: int, oracle_budget: float) -> list[dict]:
                 scenario = make_scenario(positions, saliences, capabilities)
 
                 def model_round():
-                    model = BargainingModel(scenario, "eu", {"variant": variant}, rounds=1, rng=0)
+                    model = RunSpec(scenario, "eu", {"variant": variant}, rounds=1, seed=0).build()
                     start = time.perf_counter()
                     model.step()
                     return time.perf_counter() - start
@@ -211,8 +211,7 @@ def bench_protocols(repeats: int, rounds: int = 50) -> list[dict]:
             for repeat in range(repeats):
                 inside[0] = 0.0
                 start = time.perf_counter()
-                model = BargainingModel(scenario, protocol, rounds=rounds, rng=repeat)
-                model.run()
+                model = RunSpec(scenario, protocol, rounds=rounds, seed=repeat).build().run()
                 total = time.perf_counter() - start
                 totals.append(total)
                 shares.append(1.0 - inside[0] / total)
@@ -246,7 +245,9 @@ def bench_sweep(runs: int = 1000, hydra_runs: int = 12) -> list[dict]:
 
     import sim
     from sim.config import CONFIG_DIR, register_configs
-    from sim.sweep import aggregate, execute, pending_shards, prepare_folder, run_seeds, spec_from_config
+    from sim.design import run_seeds, spec_from_config
+    from sim.model import BargainingModel
+    from sim.sweep import aggregate, execute, pending_shards, plan, prepare_folder
 
     register_configs()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
@@ -262,7 +263,7 @@ def bench_sweep(runs: int = 1000, hydra_runs: int = 12) -> list[dict]:
         for workers in (1, 2):
             with tempfile.TemporaryDirectory() as folder:
                 start = time.perf_counter()
-                context = prepare_folder(Path(folder), spec, base)
+                context = prepare_folder(plan(Path(folder), spec, base))
                 execute(context, pending_shards(context), workers)
                 aggregate(context)
                 rates[workers] = runs / (time.perf_counter() - start)

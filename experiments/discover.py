@@ -107,7 +107,7 @@ def check_options(folder: Path, spec, options: Mapping[str, Any]) -> dict[str, A
 
 def sweep_spec(folder: Path):
     """The sweep recorded in ``folder/design.json`` (ConfigError if the folder is not a finished sweep)."""
-    from sim.sweep import spec_from_config
+    from sim.design import spec_from_config
 
     if not folder.exists():
         raise ConfigError(str(folder), "folder", "no such folder; give a finished sweep folder")

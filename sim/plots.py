@@ -681,7 +681,7 @@ def peeling_figure(trajectories: pd.DataFrame, *, base_rate: float, outcome: str
     figure = Figure(figsize=(4.6 * len(numbers) + 1.2, 4.2), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(numbers), squeeze=False)).ravel()
     most = max(int(trajectories["res_dim"].max()), 1)
-    cmap = plt.get_cmap("viridis", most + 1)
+    cmap = matplotlib.colormaps["viridis"].resampled(most + 1)
     for ax, number in zip(axes, numbers):
         path = trajectories[trajectories["box"] == number]
         ax.plot(path["coverage"], path["density"], color="0.75", linewidth=0.8, zorder=1)

@@ -789,6 +789,27 @@ def _build_outside_option(cfg: Mapping[str, Any], source: str, prefix: str) -> O
                          opponents=None if opponents is None else tuple(str(o) for o in opponents))
 
 
+def scenario_from_arrays(positions, saliences, capabilities, status_quo=None, risk=None, scale=(0.0, 100.0),
+                         scenario_id: str = "arrays", **actor_extra) -> Scenario:
+    """A scenario from arrays: actors a0.., issues i0.. on ``scale`` (tests, benchmarks, notebooks);
+    ``actor_extra``: further actor keys, one value per actor."""
+    positions = np.asarray(positions, float)
+    n, k = positions.shape
+    status_quo = np.full(k, 50.0) if status_quo is None else np.asarray(status_quo, float)
+    issues = {f"i{j}": {"label": f"issue {j}", "status_quo": float(status_quo[j]), "scale": list(scale)}
+              for j in range(k)}
+    actors = {}
+    for i in range(n):
+        actors[f"a{i}"] = {
+            "capability": float(capabilities[i]),
+            "position": {f"i{j}": float(positions[i, j]) for j in range(k)},
+            "salience": {f"i{j}": float(saliences[i][j]) for j in range(k)},
+            "risk_exponent": 1.0 if risk is None else float(risk[i]),
+            **{key: value[i] for key, value in actor_extra.items()},
+        }
+    return scenario_from_config({"id": scenario_id, "issues": issues, "actors": actors})
+
+
 def _scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
     """Inverse of :func:`_build` (used to merge CSV data with YAML metadata)."""
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as experiments/__init__.py: small matrices, one thread
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import settings, strategies as st
 
-from sim.scenario import Scenario, scenario_from_config
+from sim.scenario import Scenario, scenario_from_arrays, scenario_from_config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -20,24 +21,7 @@ settings.register_profile("ci", deadline=None, max_examples=80)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
-def make_scenario(positions, saliences, capabilities, status_quo=None, risk=None, scale=(0.0, 100.0),
-                  **actor_extra) -> Scenario:
-    """A scenario from arrays: actors a0.., issues i0.. (tests only)."""
-    positions = np.asarray(positions, float)
-    n, k = positions.shape
-    status_quo = np.full(k, 50.0) if status_quo is None else np.asarray(status_quo, float)
-    issues = {f"i{j}": {"label": f"issue {j}", "status_quo": float(status_quo[j]), "scale": list(scale)}
-              for j in range(k)}
-    actors = {}
-    for i in range(n):
-        actors[f"a{i}"] = {
-            "capability": float(capabilities[i]),
-            "position": {f"i{j}": float(positions[i, j]) for j in range(k)},
-            "salience": {f"i{j}": float(saliences[i][j]) for j in range(k)},
-            "risk_exponent": 1.0 if risk is None else float(risk[i]),
-            **{key: value[i] for key, value in actor_extra.items()},
-        }
-    return scenario_from_config({"id": "test", "issues": issues, "actors": actors})
+make_scenario = functools.partial(scenario_from_arrays, scenario_id="test")  # actors a0.., issues i0..
 
 
 @st.composite

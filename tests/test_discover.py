@@ -99,7 +99,8 @@ def test_outcome_flags_threshold_missing_values_and_errors():
 def write_sweep(folder: Path, outcome: str = "planted") -> Path:
     """A sweep folder as experiments.sweep writes it (design.json, runs.parquet with the parameter
     columns, seeds and outcome columns), from the real design code; the outcome is planted."""
-    from sim.sweep import design_hash, run_table, spec_from_config
+    from sim.design import run_table, spec_from_config
+    from sim.sweep import design_hash
 
     spec = spec_from_config({
         "name": "planted", "design": "lhs", "samples": 400, "seed": 3, "outputs": ["agreement"],
