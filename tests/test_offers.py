@@ -85,7 +85,7 @@ def test_veto_rule_needs_veto_holders_only_for_changed_issues():
     s = make_scenario([[0, 0], [100, 100], [50, 100]], [[1, 1], [1, 1], [1, 1]], [1, 1, 1],
                       status_quo=[50, 50], veto=[[], [], ["i0"]])
     model = BargainingModel(s, "offers", {"consent": "veto", "principals": ["a0", "a1"]}, rng=0)
-    needed = model.protocol.needed(np.array([[50.0, 80.0], [60.0, 80.0]]))
+    needed = model.protocol.consent.needed(np.array([[50.0, 80.0], [60.0, 80.0]]))
     assert needed[:, 0].tolist() == [True, True, False]  # issue 0 at its status quo
     assert needed[:, 1].tolist() == [True, True, True]
 

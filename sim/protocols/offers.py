@@ -26,6 +26,7 @@ from sim.agents import acceptances
 from sim.config import ConfigError
 from sim.programs import Consent, Program, ValueModel, value_model
 from sim.protocols.base import Protocol, ProtocolOutcome, agreement_failures
+from sim.protocols.consent import RULES as CONSENT_RULES, ConsentRule
 from sim.utility import renegotiation_caps
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,7 +34,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.scenario import Scenario
 
 ORDERS = ("round_robin", "recognition")
-CONSENT_RULES = ("unanimity", "veto", "majority")
 TOLERANCE = 1e-9
 PARETO_TIE_BREAK = 1e-6  # weight of the others' values in the proposer's objective: picks an efficient optimum
 
@@ -73,14 +73,8 @@ class OffersProtocol(Protocol):
         super().__init__(model, params)
         scenario = model.negotiation
         self.n, self.k = scenario.n_actors, scenario.n_issues
-        for actor in params.principals:
-            if actor not in scenario.actor_ids:
-                raise ConfigError(self._source(), "protocol.principals",
-                                  f"unknown actor {actor!r}; allowed: {', '.join(scenario.actor_ids)}")
+        self.consent = ConsentRule.of(params.consent, params.principals, params.quota, scenario, self._source())
         self.deadline = params.deadline or model.max_rounds
-        self.principal = np.array([a in params.principals for a in scenario.actor_ids])
-        self.required_votes = (self.n if params.consent == "unanimity"
-                               else int(np.floor(params.quota * self.n)) + 1)
         self.active = np.ones(self.n, dtype=bool)  # walked-out actors become inactive
         self.agreed: np.ndarray | None = None
         self.agreed_round = 0
@@ -100,25 +94,6 @@ class OffersProtocol(Protocol):
         else:
             self._prepare_beliefs()
 
-    # ---- consent ------------------------------------------------------------------------------------
-    def needed(self, bundles: np.ndarray) -> np.ndarray:
-        """Boolean (N, M): whose consent each bundle needs (the proposer's is implied)."""
-        m = len(bundles)
-        if self.params.consent == "veto":
-            scenario = self.model.negotiation
-            changed = np.abs(bundles - scenario.status_quo) > 1e-9 * scenario.spans  # (M, K)
-            vetoed = (scenario.vetoes.astype(float) @ changed.T.astype(float)) > 0  # (N, M)
-            return vetoed | self.principal[:, None]
-        return np.ones((self.n, m), dtype=bool)
-
-    def agreement_reached(self, accepts: np.ndarray, needed: np.ndarray, proposer: int) -> bool:
-        """accepts, needed: (N,) for one bundle."""
-        votes = accepts.copy()
-        votes[proposer] = True
-        if self.params.consent == "majority":
-            return int(votes.sum()) >= self.required_votes
-        return bool(np.all(votes[needed]))
-
     # ---- beliefs ------------------------------------------------------------------------------------
     def _prepare_beliefs(self) -> None:
         """Draw belief errors once per run: observer p's view of every actor's ideal point and
@@ -137,18 +112,6 @@ class OffersProtocol(Protocol):
         self.belief_positions = positions
         self.belief_saliences = saliences
         self.beliefs = [value_model(scenario, positions[p], saliences[p]) for p in range(self.n)]
-
-    def _consent(self, proposer: int) -> Consent:
-        """Whose acceptance an offer by ``proposer`` must win under the consent rule."""
-        own = np.zeros(self.n, dtype=bool)
-        own[proposer] = True
-        others = self.active & ~own
-        if self.params.consent == "unanimity":
-            return Consent("fixed", required=self.active | own)
-        if self.params.consent == "veto":
-            return Consent("veto", required=own | (self.principal & self.active), eligible=others,
-                           vetoes=self.model.negotiation.vetoes)
-        return Consent("majority", required=own, eligible=others, votes=self.required_votes - 1)
 
     # ---- one round ------------------------------------------------------------------------------------
     def proposer_of(self, round_index: int) -> int:
@@ -195,7 +158,7 @@ class OffersProtocol(Protocol):
             self.pending = bundle
             self.last_offer = bundle
         proposer, bundle = self.current_proposer, self.pending
-        needed = self.needed(bundle[None])[:, 0] & self.active
+        needed = self.consent.needed(bundle[None])[:, 0] & self.active
         needed[proposer] = False
         asked = needed | (self.params.consent == "majority")
         asked[proposer] = False
@@ -216,7 +179,7 @@ class OffersProtocol(Protocol):
             accepts[i] = (self.seat_response if i == self.seat
                           else model.actors[i].accepts(bundle, self._threshold(int(i), t), t))
         self.pending, self.seat_response = None, None
-        agreed = self.agreement_reached(accepts, needed, proposer)
+        agreed = self.consent.reached(accepts, needed, proposer)
         if model.record_events:
             responses = np.where(accepts, "accept", "reject").astype(object)
             responses[~(needed | (self.params.consent == "majority"))] = "not_needed"
@@ -287,7 +250,7 @@ class OffersProtocol(Protocol):
         allowed = self.model.negotiation.allowed(bundle)
         return {"utility": believed, "threshold": threshold,
                 "accepts": (believed >= threshold - TOLERANCE) & allowed,
-                "needed": self.needed(bundle[None])[:, 0] & self.active}
+                "needed": self.consent.needed(bundle[None])[:, 0] & self.active}
 
     def thresholds(self, t: int) -> np.ndarray:
         """The least value each actor accepts in round t: max(aspiration, outside option)."""
@@ -308,7 +271,7 @@ class OffersProtocol(Protocol):
     def _program(self, p: int, floors: np.ndarray, t: int) -> Program:
         own = np.zeros(self.n, dtype=bool)
         own[p] = True
-        return Program(self.model.negotiation, self._beliefs_at(p, t), self._consent(p), floors, rule_actors=own)
+        return Program(self.model.negotiation, self._beliefs_at(p, t), self.consent.for_proposer(p, self.active), floors, rule_actors=own)
 
     def _best_offer(self, p: int, floors: np.ndarray, t: int) -> np.ndarray:
         """The proposer's exact optimum (MODEL.md §4.2): max its own value subject to every needed
@@ -350,7 +313,7 @@ class OffersProtocol(Protocol):
         own[i] = True
         beliefs = value_model(scenario, self.belief_positions[i], self.belief_saliences[i],
                               cap=renegotiation_caps(scenario, t))
-        solution = Program(scenario, beliefs, self._consent(i), floor, rule_actors=own).maximise(objective)
+        solution = Program(scenario, beliefs, self.consent.for_proposer(i, self.active), floor, rule_actors=own).maximise(objective)
         return -np.inf if solution is None else float(solution.values[i])
 
     def _why_leave(self, i: int, t: int) -> list[str]:
@@ -411,7 +374,7 @@ class OffersProtocol(Protocol):
         for i in np.flatnonzero(self.active):
             if i == self.seat or model.negotiation.actors[i].outside_option.kind == "status_quo":
                 continue
-            if self.params.consent == "veto" and not (self.principal[i] or model.negotiation.vetoes[i].any()):
+            if not self.consent.ever_needs(int(i)):
                 continue  # an actor whose consent is never needed has nothing to walk out of
             best = self.best_expected(int(i), t)
             margin = d[i] - best
@@ -426,7 +389,7 @@ class OffersProtocol(Protocol):
             if model.record_events:
                 model.events.add(round=t + 1, protocol=self.name, kind="walkout", actor=i,
                                  expected=best, outside_option=float(d[i]))
-        if self.params.consent != "majority" or self.active.sum() < self.required_votes:
+        if not self.consent.survives(self.active):
             names = ",".join(model.negotiation.actor_ids[i] for _, i, _ in leaving)
             self.done, self.cause = True, f"walkout:{names}"
             return True
@@ -447,7 +410,7 @@ class OffersProtocol(Protocol):
                                      for i in range(self.n)])
         delta = scenario.discount_factors
         n = self.n
-        buy = self.required_votes - 1
+        buy = self.consent.required_votes - 1
         if self.params.order == "recognition":
             weights = scenario.capabilities / scenario.capabilities.sum()
             transition = np.tile(weights, (n, 1))  # next proposer independent of the current one
