@@ -26,6 +26,7 @@ from sim.config import CONFIG_DIR, REPO_ROOT, ConfigError, ScenarioConfig
 from sim.metrics import outcome, reference_table
 from sim.model import BargainingModel
 from sim.scenario import Scenario, scenario_from_config, scenario_source
+from sim.scoring import scored
 
 PACKAGES = ("mesa", "numpy", "pandas", "scipy", "matplotlib", "hydra-core", "omegaconf", "pyarrow")
 
@@ -246,10 +247,12 @@ def run_config(cfg: Any) -> RunResult:
         names = protocol_cfg.get("protocols") or ["eu", "offers", "exchange"]
         for name in names:
             check_protocol_needs(scenario, name, cfg.scenario.get("path"))
-        return combine([run(scenario, protocol=name, protocol_params=protocol_defaults(name), **common)
-                        for name in names])
-    check_protocol_needs(scenario, protocol, cfg.scenario.get("path"))
-    return run(scenario, protocol=protocol, protocol_params={"name": protocol, **protocol_cfg}, **common)
+        result = combine([run(scenario, protocol=name, protocol_params=protocol_defaults(name), **common)
+                          for name in names])
+    else:
+        check_protocol_needs(scenario, protocol, cfg.scenario.get("path"))
+        result = run(scenario, protocol=protocol, protocol_params={"name": protocol, **protocol_cfg}, **common)
+    return scored(result, cfg.get("observed"))  # score_* columns vs the observed record (sim/scoring.py)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -329,6 +329,7 @@ def execute_run(context: SweepContext, run: Mapping[str, Any]) -> dict[str, Any]
     """One run of the sweep → its outcome row (MODEL.md §6) plus run_index, point, replicate, params."""
     from sim.metrics import outcome
     from sim.model import BargainingModel
+    from sim.scoring import score_columns
 
     values = {p.column: run[p.column] for p in context.spec.parameters}
     scenario, config, digest = _prepare_point(context, values)
@@ -346,6 +347,7 @@ def execute_run(context: SweepContext, run: Mapping[str, Any]) -> dict[str, Any]
                             record_rounds=False, record_events=False)
     model.run()
     row = outcome(model, seed=seed, config_hash=digest)
+    row.update(score_columns(model, row, config.get("observed")))  # score_* vs the observed record (sim/scoring.py)
     row.update({"run_index": int(run["run_index"]), "point": int(run["point"]),
                 "replicate": int(run["replicate"]), **{k: _plain(v) for k, v in values.items()}})
     return row
