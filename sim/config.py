@@ -224,6 +224,8 @@ class CalibrateConfig:
     parameters: Dict[str, Any] = field(default_factory=dict)  # config key -> {prior, low, high}
     distance: Dict[str, float] = field(default_factory=dict)  # weights: trajectory, outcome, timing
     predictive: int = 30  # posterior draws simulated for the predictive check
+    replicates: int = 1  # runs per particle (different seeds); the distance is their mean
+    epsilons: List[float] = field(default_factory=list)  # fixed acceptance threshold per generation; [] = adaptive
     out: Optional[str] = None  # results folder (default: Hydra's run dir); re-run on it to resume
 
 

@@ -47,6 +47,7 @@ class ObservedRecord:
     ending: str  # agreement | war | status_quo | reservation (sim.metrics.ending)
     broken_off_by: tuple[str, ...]
     end_date: str
+    digest: str = ""  # sha256 of the file's bytes (cache key)
 
     @property
     def dates(self) -> list[str]:
@@ -110,7 +111,7 @@ def load_record(path: str | Path) -> ObservedRecord:
         source=source, scenario=str(data.get("scenario", "")), observations=pd.DataFrame(rows),
         agreement=bool(outcome["agreement"]), ending=str(outcome.get("ending", "")),
         broken_off_by=tuple(sorted(str(a) for a in ([by] if isinstance(by, str) else by))),
-        end_date=str(outcome.get("date", "")))
+        end_date=str(outcome.get("date", "")), digest=key)
     _RECORDS[key] = record
     return record
 
@@ -172,8 +173,20 @@ def covers(record: ObservedRecord, scenario: "Scenario") -> bool:
             and set(record.broken_off_by) <= set(scenario.actor_ids))
 
 
+_OBSERVED: dict[tuple, pd.DataFrame] = {}
+
+
 def observed_table(record: ObservedRecord, rounds: Mapping[int, str]) -> pd.DataFrame:
-    """The observations at the mapped model rounds: round, date, actor, issue, position (unmapped dates dropped)."""
+    """The observations at the mapped model rounds: round, date, actor, issue, position (unmapped dates
+    dropped); cached by the record's content and the mapping (a sweep scores every run against it)."""
+    key = (record.digest, tuple(sorted(rounds.items())))
+    if key not in _OBSERVED:
+        _OBSERVED.clear() if len(_OBSERVED) > 64 else None
+        _OBSERVED[key] = _observed_table(record, rounds)
+    return _OBSERVED[key]
+
+
+def _observed_table(record: ObservedRecord, rounds: Mapping[int, str]) -> pd.DataFrame:
     by_date = {date: round_index for round_index, date in rounds.items()}
     table = record.observations[record.observations["date"].isin(by_date)].copy()
     table.insert(0, "round", table["date"].map(by_date).astype("int64"))
