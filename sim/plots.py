@@ -757,7 +757,7 @@ def predictive_figure(rounds: pd.DataFrame, observed: pd.DataFrame, issues: list
                 ax.plot(x, y, color=colour[actor], alpha=0.12, linewidth=1)
             ax.scatter(own["round"], own["position"], s=46, color=colour[actor], edgecolors="black", zorder=3,
                        label=labels.actor(actor))
-        ax.set_title(labels.issue(issue))
+        ax.set_title(_wrap(labels.issue(issue), 44))
         ax.set_xlim(-0.2, last_round + 0.2)
         ax.set_ylim(-5, 105)
         ax.set_ylabel("position")
