@@ -98,11 +98,11 @@ def spec_from_config(node: Mapping[str, Any], source: str) -> CalibrationSpec:
     """Validate a ``calibrate`` node (plain dict); errors name the file and key."""
     data = dict(node or {})
     raw = data.get("parameters") or {}
-    if not raw:
-        raise ConfigError(source, "calibrate.parameters", "give at least one parameter: config key -> {prior, low, high}")
     priors = []
     for key, entry in raw.items():
         where = f"calibrate.parameters.{key}"
+        if entry is None:  # left out: 'calibrate.parameters={strategy.exponent:null}' drops one from the command line
+            continue
         if not isinstance(entry, Mapping):
             raise ConfigError(source, where, "give {prior: uniform|loguniform, low: <number>, high: <number>}")
         extra = set(entry) - {"prior", "low", "high"}
@@ -120,6 +120,8 @@ def spec_from_config(node: Mapping[str, Any], source: str) -> CalibrationSpec:
         if kind == "loguniform" and low <= 0:
             raise ConfigError(source, f"{where}.low", f"{low:g}; a log-uniform prior needs low > 0")
         priors.append(Prior(str(key), kind, low, high))
+    if not priors:
+        raise ConfigError(source, "calibrate.parameters", "give at least one parameter: config key -> {prior, low, high}")
     weights = {**DEFAULT_WEIGHTS, **(data.get("distance") or {})}
     for name, value in weights.items():
         if name not in DEFAULT_WEIGHTS:

@@ -311,7 +311,7 @@ def one_line_errors(task: Any) -> Any:
     return wrapper
 
 
-FILE_GROUPS = ("scenario", "sweep")  # groups that also take a path to a file on the command line
+FILE_GROUPS = ("scenario", "sweep", "calibrate")  # groups that also take a path to a file on the command line
 
 
 def file_overrides(argv: list[str]) -> list[str]:
