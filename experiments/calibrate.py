@@ -77,7 +77,7 @@ def main(cfg: DictConfig) -> None:
     write_parquet(populations, folder / "populations.parquet")
     runs, rounds = calibration.predictive_runs(posterior, spec, base)
     labels = plots.Labels.from_scenario(scenario)
-    priors = [(p.key, p.column, p.low, p.high) for p in spec.parameters]
+    priors = [(p.key, p.column, p.low, p.high, p.kind) for p in spec.parameters]
     caption = plots.caption(scenario.name or scenario.id, str(cfg.protocol.name), len(posterior),
                             f"master seed {spec.seed}")
     figures = [

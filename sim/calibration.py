@@ -178,15 +178,20 @@ def check_parameters(spec: CalibrationSpec, base: Mapping[str, Any], source: str
                                                  "dotted path of a number, e.g. scenario.actors.russia.outside_option.cost")
         if isinstance(node, bool) or not isinstance(node, (int, float)):
             raise ConfigError(source, where, f"the config value there is {node!r}, not a number")
-    middle = {p.column: p.low for p in spec.parameters}
+    lows = {p.column: p.low for p in spec.parameters}
     for prior in spec.parameters:
         for value in (prior.low, prior.high):
-            config = point_config(base, context.spec, {**middle, prior.column: value})
+            config = point_config(base, context.spec, {**lows, prior.column: value})
             try:
                 scenario_from_config(config["scenario"])
             except ConfigError as error:
                 raise ConfigError(source, f"calibrate.parameters.{prior.key}",
                                   f"{value:g} is not allowed there ({error.problem})") from None
+    # One simulation in this process, so that what every simulation would share (a protocol key the
+    # protocol does not have, ...) ends here in one line, not in a sampler worker.
+    from sim.sweep import execute_run
+
+    execute_run(context, {"run_index": 0, "point": 0, "replicate": 0, "seed": spec.seed, **lows})
 
 
 def simulation_seed(master: int, values: np.ndarray, replicate: int = 0) -> int:

@@ -672,7 +672,7 @@ def posterior_marginals_figure(posterior: pd.DataFrame, priors: list[tuple[str, 
 
     Args:
         posterior: particles (one column per parameter, ``weight``), :func:`sim.calibration.posterior_table`.
-        priors: (config key, column, low, high) per parameter.
+        priors: (config key, column, low, high[, kind: uniform | loguniform]) per parameter.
     """
     count = len(priors)
     columns = min(count, 3)
@@ -680,11 +680,15 @@ def posterior_marginals_figure(posterior: pd.DataFrame, priors: list[tuple[str, 
     figure = Figure(figsize=(3.6 * columns, 2.8 * rows + 0.8), layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False)
     weights = posterior["weight"].to_numpy()
-    for ax, (key, column, low, high) in zip(axes.ravel(), priors):
+    for ax, (key, column, low, high, *rest) in zip(axes.ravel(), priors):
+        kind = rest[0] if rest else "uniform"
         values = posterior[column].to_numpy()
         ax.hist(values, bins=np.linspace(low, high, 21), weights=weights, density=True, color="C0", alpha=0.7,
                 label="posterior")
-        ax.axhline(1.0 / (high - low), color="0.3", linestyle="--", linewidth=1, label="uniform prior")
+        grid = np.linspace(low, high, 200)
+        density = (1.0 / (grid * np.log(high / low)) if kind == "loguniform"
+                   else np.full_like(grid, 1.0 / (high - low)))
+        ax.plot(grid, density, color="0.3", linestyle="--", linewidth=1, label="prior")
         ax.axvline(float(np.sum(weights * values)), color="C3", linewidth=1.4, label="posterior mean")
         ax.set_xlim(low, high)
         ax.set_xlabel(_wrap(labels.parameter(key), 40))
@@ -706,8 +710,8 @@ def posterior_pairs_figure(posterior: pd.DataFrame, priors: list[tuple[str, str,
     axes = figure.subplots(count, count, squeeze=False)
     weights = posterior["weight"].to_numpy()
     size = 4 + 40 * weights / max(weights.max(), 1e-12)
-    for i, (key_y, column_y, low_y, high_y) in enumerate(priors):
-        for j, (key_x, column_x, low_x, high_x) in enumerate(priors):
+    for i, (key_y, column_y, low_y, high_y, *_) in enumerate(priors):
+        for j, (key_x, column_x, low_x, high_x, *_) in enumerate(priors):
             ax = axes[i, j]
             if j > i:
                 ax.set_visible(False)
