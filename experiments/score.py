@@ -2,6 +2,7 @@
 
     python -m experiments.score results/run/2026-12-03_12-00-00          # a protocol=all run
     python -m experiments.score results/sweeps/smoke/<timestamp> --by protocol scenario
+    python -m experiments.score results/calibrate/a results/calibrate/b   # calibrations: their predictive runs
 
 Columns (sim/scoring.py): runs; mae = mean absolute error of the simulated positions at the observed
 (round, actor, issue) points, in points of a 0-100 scale (mae_sd: its spread over runs); outcome_match =
@@ -9,8 +10,9 @@ share of runs that end as the record does (agreement or breakdown, the ending, w
 share of runs that agree; brier = Brier score of that share against the record; end_round_error = mean
 |rounds played - the round the record's end is mapped to|; outcome = the most common outcome class.
 
-The runs table's score_* columns are used (every protocol=all run and sweep writes them). A folder written
-before they existed is scored from its rounds.parquet and config.yaml. Bad input: one line, exit status 2.
+The runs table's score_* columns are used (every protocol=all run and sweep writes them); for a calibration
+folder (experiments.calibrate), its posterior-predictive runs. A folder written before the columns existed
+is scored from its rounds.parquet and config.yaml. Several folders: one table. Bad input: one line, exit 2.
 """
 
 from __future__ import annotations
@@ -31,15 +33,18 @@ def folder_scores(folder: Path, by: list[str]) -> tuple[pd.DataFrame, str]:
     from sim import scoring
     from sim.runner import load_results
 
-    results = load_results(folder, tables=("runs",))
-    config = results.config
+    if not (folder / "runs.parquet").exists() and (folder / "predictive_runs.parquet").exists():
+        config = OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"), resolve=True)
+        runs = pd.read_parquet(folder / "predictive_runs.parquet")
+    else:
+        results = load_results(folder, tables=("runs",))
+        config, runs = results.config, results.runs
     settings = scoring.observed_settings(config.get("observed") or None)
     if settings is None:
         raise ConfigError(str(folder / "config.yaml"), "observed",
                           "this folder was run with observed=null: nothing to score against; re-run with "
                           "observed=jan2022 (configs/observed/)")
     record, mapping = settings
-    runs = results.runs
     if "score_mae" not in runs:
         runs = score_from_rounds(folder, runs, OmegaConf.create(config), record, mapping)
     for column in by:
@@ -70,15 +75,19 @@ def score_from_rounds(folder: Path, runs: pd.DataFrame, cfg, record, mapping) ->
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m experiments.score", description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", help="a results folder of experiments.run or experiments.sweep")
+    parser.add_argument("folders", nargs="+", help="results folders of experiments.run, .sweep or .calibrate")
     parser.add_argument("--by", nargs="+", default=["protocol"], help="group rows by these runs-table columns")
     args = parser.parse_args(argv)
     try:
-        table, source = folder_scores(Path(args.folder), args.by)
+        tables = [folder_scores(Path(folder), args.by) for folder in args.folders]
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
-    print(f"scored against {source} (mae in points of a 0-100 scale; brier: agreement vs the record)")
+    table = pd.concat([t for t, _ in tables], ignore_index=True)
+    if len(tables) > 1:
+        table.insert(0, "folder", [Path(f).name for f, (t, _) in zip(args.folders, tables) for _ in range(len(t))])
+    sources = ", ".join(dict.fromkeys(source for _, source in tables))
+    print(f"scored against {sources} (mae in points of a 0-100 scale; brier: agreement vs the record)")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
