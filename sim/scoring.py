@@ -327,10 +327,16 @@ def run_scores(rounds: pd.DataFrame, row: Mapping[str, Any], record: ObservedRec
     if unobserved), score_outcome, score_outcome_match, score_end_round_error."""
     errors = trajectory_errors(rounds, observed_table(record, mapping), dict(zip(scenario.issue_ids, scenario.spans)))
     overall, per_issue = trajectory_distance(errors)
+    return _score_row(overall, [float(per_issue.get(issue, np.nan)) for issue in scenario.issue_ids], row, record,
+                      mapping, scenario)
+
+
+def _score_row(overall: float, per_issue: list[float], row: Mapping[str, Any], record: ObservedRecord,
+               mapping: Mapping[int, str], scenario: "Scenario") -> dict[str, Any]:
     target = end_round(record, mapping)
     agreement, cause = bool(row["agreement"]), str(row.get("breakdown_cause") or "")
     out: dict[str, Any] = {"score_mae": overall}
-    out.update({f"score_mae_{issue}": float(per_issue.get(issue, np.nan)) for issue in scenario.issue_ids})
+    out.update({f"score_mae_{issue}": value for issue, value in zip(scenario.issue_ids, per_issue)})
     out.update({
         "score_outcome": outcome_label(agreement, cause),
         "score_outcome_match": outcome_matches(agreement, cause, str(row.get("ending", "")), record),
@@ -347,7 +353,36 @@ def score_columns(model: "BargainingModel", row: Mapping[str, Any], observed: An
     if settings is None or not covers(settings[0], model.negotiation):
         return {}
     record, mapping = settings
-    return run_scores(trajectory_table(model), row, record, mapping, model.negotiation)
+    scenario = model.negotiation
+    # The numbers of run_scores(trajectory_table(model), ...), with numpy indexing instead of pandas joins:
+    # a sweep scores every run, and a run that ends in its first round costs about as much as the scoring.
+    rounds, actors, issues, observed_positions, spans = _observation_index(record, mapping, scenario)
+    history = np.stack(model.position_history)
+    simulated = history[np.minimum(rounds, len(history) - 1), actors, issues]
+    errors = np.abs(simulated - observed_positions) / spans * 100.0
+    counts = np.bincount(issues, minlength=scenario.n_issues)
+    sums = np.bincount(issues, weights=errors, minlength=scenario.n_issues)
+    per_issue = [float(total / count) if count else float("nan") for total, count in zip(sums, counts)]
+    overall = float(errors.mean()) if errors.size else float("nan")
+    return _score_row(overall, per_issue, row, record, mapping, scenario)
+
+
+_INDEX: dict[tuple, tuple[np.ndarray, ...]] = {}
+
+
+def _observation_index(record: ObservedRecord, mapping: Mapping[int, str], scenario: "Scenario") -> tuple[np.ndarray, ...]:
+    """(round, actor index, issue index, observed position, issue span) of every observed point at a mapped
+    round, as arrays; cached by the record's content, the mapping and the scenario's ids and spans."""
+    key = (record.digest, tuple(sorted(mapping.items())), scenario.actor_ids, scenario.issue_ids,
+           tuple(np.asarray(scenario.spans, float)))
+    if key not in _INDEX:
+        table = observed_table(record, mapping)
+        actor = table["actor"].map({a: i for i, a in enumerate(scenario.actor_ids)}).to_numpy(dtype=int)
+        issue = table["issue"].map({k: i for i, k in enumerate(scenario.issue_ids)}).to_numpy(dtype=int)
+        _INDEX.clear() if len(_INDEX) > 64 else None
+        _INDEX[key] = (table["round"].to_numpy(dtype=int), actor, issue, table["position"].to_numpy(dtype=float),
+                       np.asarray(scenario.spans, float)[issue])
+    return _INDEX[key]
 
 
 def scored(result: Any, observed: Any) -> Any:

@@ -139,3 +139,19 @@ def test_sweep_rows_carry_score_columns_without_recorded_rounds(tmp_path):
     mapping = {0: "2022-01-26", 1: "2022-02-17", 2: "2022-02-24"}
     again = scoring.run_scores(one.rounds, one.runs.iloc[0], record, mapping, one.scenario)
     assert runs["score_mae"].iloc[0] == pytest.approx(again["score_mae"])
+
+
+@pytest.mark.parametrize("protocol", ["eu", "offers", "exchange"])
+def test_score_columns_from_the_model_equal_scoring_the_recorded_rounds(protocol):
+    from sim.runner import run
+
+    observed = {"path": "data/jan2022_observed.yaml", "rounds": {0: "2022-01-26", 1: "2022-02-17", 2: "2022-02-24"}}
+    result = run("jan2022", protocol=protocol, seed=1, rounds=6)
+    row = result.runs.iloc[0].to_dict()
+    fast = scoring.score_columns(result.model, row, observed)
+    record, mapping = scoring.observed_settings(observed)
+    slow = scoring.run_scores(result.rounds, row, record, mapping, result.scenario)
+    assert fast.keys() == slow.keys()
+    for key in fast:
+        assert fast[key] == pytest.approx(slow[key], nan_ok=True) if isinstance(fast[key], float) else fast[key] == slow[key]
+    assert scoring.score_columns(result.model, row, None) == {}  # observed=null: no columns
