@@ -42,8 +42,8 @@ def folder_scores(folder: Path, by: list[str]) -> tuple[pd.DataFrame, str]:
     settings = scoring.observed_settings(config.get("observed") or None)
     if settings is None:
         raise ConfigError(str(folder / "config.yaml"), "observed",
-                          "this folder was run with observed=null: nothing to score against; re-run with "
-                          "observed=jan2022 (configs/observed/)")
+                          "this folder was run without an observed record (~observed): nothing to score "
+                          "against; re-run with observed=jan2022 (configs/observed/)")
     record, mapping = settings
     if "score_mae" not in runs:
         runs = score_from_rounds(folder, runs, OmegaConf.create(config), record, mapping)

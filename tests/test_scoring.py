@@ -154,4 +154,4 @@ def test_score_columns_from_the_model_equal_scoring_the_recorded_rounds(protocol
     assert fast.keys() == slow.keys()
     for key in fast:
         assert fast[key] == pytest.approx(slow[key], nan_ok=True) if isinstance(fast[key], float) else fast[key] == slow[key]
-    assert scoring.score_columns(result.model, row, None) == {}  # observed=null: no columns
+    assert scoring.score_columns(result.model, row, None) == {}  # no observed record (~observed): no columns
