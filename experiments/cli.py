@@ -21,7 +21,7 @@ from sim.config import CONFIG_DIR, ConfigError
 #: Files the user named on the command line (``scenario=my.yaml``): group -> path, for error messages.
 USER_FILES: dict[str, str] = {}
 
-FILE_GROUPS = ("scenario", "sweep")  # groups that also take a path to a file on the command line
+FILE_GROUPS = ("scenario", "sweep", "calibrate")  # groups that also take a path to a file on the command line
 
 
 def user_file(group: str) -> Optional[str]:

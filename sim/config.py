@@ -210,6 +210,33 @@ class AllProtocolsConfig:
 
 
 @dataclass
+class ObservedConfig:
+    """The observed record runs are scored against (configs/observed/; sim/scoring.py)."""
+
+    path: str = MISSING  # the record (YAML), relative to the repository root or absolute
+    rounds: Dict[int, str] = field(default_factory=dict)  # model round -> date of an observed round in the record
+
+
+@dataclass
+class CalibrateConfig:
+    """An ABC-SMC calibration (configs/calibrate/<name>.yaml); see sim/calibration.py and docs/how-to/calibrate.md."""
+
+    name: str = "calibration"
+    description: str = ""
+    seed: int = 0  # master seed: every simulation's seed is a child of it (recorded in the history)
+    population: int = 100  # particles per generation
+    generations: int = 4  # ABC-SMC generations (populations) in total, counting those already stored
+    min_epsilon: float = 0.0  # stop early once the acceptance threshold falls to this distance
+    max_simulations: int = 0  # stop after this many simulations in total (0: no limit)
+    parameters: Dict[str, Any] = field(default_factory=dict)  # config key -> {prior, low, high}
+    distance: Dict[str, float] = field(default_factory=dict)  # weights: trajectory, outcome, timing
+    predictive: int = 30  # posterior draws simulated for the predictive check
+    replicates: int = 1  # runs per particle (different seeds); the distance is their mean
+    epsilons: List[float] = field(default_factory=list)  # fixed acceptance threshold per generation; [] = adaptive
+    out: Optional[str] = None  # results folder (default: Hydra's run dir); re-run on it to resume
+
+
+@dataclass
 class Config:
     """Top-level config composed by Hydra (configs/config.yaml)."""
 
@@ -222,6 +249,8 @@ class Config:
     record: RecordConfig = field(default_factory=RecordConfig)
     figures: FiguresConfig = field(default_factory=FiguresConfig)
     sweep: Optional[SweepConfig] = None
+    observed: Optional[ObservedConfig] = None  # scoring against the record (configs/observed/)
+    calibrate: Optional[CalibrateConfig] = None  # python -m experiments.calibrate calibrate=<name>
 
 
 def register_configs() -> None:

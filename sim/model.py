@@ -107,6 +107,9 @@ class BargainingModel(mesa.Model):
         self.record_events = record_events
         self.positions = scenario.positions.copy()
         self.saliences = scenario.saliences.copy()
+        # Positions after each round (N x K each), kept even when record_rounds is off: scoring a sweep's
+        # runs against the observed record needs them (sim/scoring.py); a few numbers per round.
+        self.position_history: list[np.ndarray] = [self.positions.copy()]
         self.risk = np.ones_like(self.positions)
         self._prediction_key: tuple[bytes, bytes] | None = None
         self._prediction: tuple[np.ndarray, np.ndarray] = (np.empty(0), np.empty(0))
@@ -197,6 +200,7 @@ class BargainingModel(mesa.Model):
         if self.protocol.waiting:  # a human seat must act first; the round resumes on the next step
             return
         self.round += 1
+        self.position_history.append(self.positions.copy())
         if self.record_rounds:
             self.datacollector.collect(self)
         if self.protocol.done or self.round >= self.max_rounds:

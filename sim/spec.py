@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -125,6 +125,7 @@ class RunSpec:
     record_events: bool = True
     config_hash: str = ""  # of the config it came from ("" for the Python API)
     source: str = ""  # the file the scenario came from, for error messages
+    observed: Any = field(default=None, compare=False)  # the record rows are scored against (score_* columns)
 
     def __post_init__(self) -> None:
         from sim.model import build_params
@@ -148,6 +149,9 @@ class RunSpec:
             raise ConfigError(f"configs/strategy/{self.strategy}.yaml", "strategy.exponent",
                               f"{self.strategy_exponent:g}; must be > 0")
         check_protocol_needs(self.scenario, self.protocol, source)
+        from sim.scoring import observed_settings
+
+        observed_settings(self.observed)  # a bad observed.rounds ends here, not in every run
 
     @cached_property
     def hash(self) -> str:
@@ -178,10 +182,14 @@ class RunSpec:
         return model
 
     def row(self, model: "BargainingModel") -> dict[str, Any]:
-        """The outcome row of a finished model of this spec (MODEL.md §6), with ``spec_hash``."""
+        """The outcome row of a finished model of this spec (MODEL.md §6), with ``spec_hash`` and the
+        scores against the observed record (``observed``)."""
         from sim.metrics import outcome
+        from sim.scoring import score_columns
 
-        return {**outcome(model, seed=self.seed, config_hash=self.config_hash), "spec_hash": self.hash}
+        row = {**outcome(model, seed=self.seed, config_hash=self.config_hash), "spec_hash": self.hash}
+        row.update(score_columns(model, row, self.observed))  # score_* vs the observed record (sim/scoring.py)
+        return row
 
     def run(self) -> "RunResult":
         """Build, run to the end, and return the tables."""
@@ -218,7 +226,7 @@ def specs_from_config(cfg: Any, base_dir: Path | None = None, source: str | None
         strategy_exponent=strategy_cfg.get("exponent"), rounds=data.get("rounds", 20),
         seed=check_seed(data.get("seed", 0)), record_rounds=bool(record.get("rounds", True)),
         record_events=bool(record.get("events", True)), config_hash=config_hash(data),
-        source=str(scenario_cfg["path"]) if scenario_cfg.get("path") else source,
+        source=str(scenario_cfg["path"]) if scenario_cfg.get("path") else source, observed=data.get("observed"),
     )
     if name == "all":
         return [RunSpec(protocol=n, params=protocol_defaults(n), **common) for n in protocols_of({**protocol_cfg, "name": name})]

@@ -132,3 +132,17 @@ def test_the_gallery_is_built_from_the_shipped_configs_and_is_current(tmp_path):
     assert built == shipped and len(built) >= 10
     for name in ("positions", "utility_space", "comparison", "offers", "heatmap", "distributions", "sobol", "morris"):
         assert any(name in file for file in built), name
+
+
+def test_the_documented_score_table_is_what_score_prints(tmp_path):
+    """docs/how-to/calibrate.md shows `experiments.score` on `experiments.run protocol=all`: the same numbers."""
+    page = (REPO / "docs" / "how-to" / "calibrate.md").read_text()
+    shown = re.search(r"\n```\n(protocol  runs .*?)\n```", page, flags=re.S).group(1).splitlines()
+    out = tmp_path / "all"
+    run = subprocess.run([sys.executable, "-m", "experiments.run", "protocol=all", "record.figures=false",
+                          f"hydra.run.dir={out}"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    scored = subprocess.run([sys.executable, "-m", "experiments.score", str(out)], cwd=REPO, capture_output=True,
+                            text=True, timeout=120)
+    assert scored.returncode == 0, scored.stderr
+    assert scored.stdout.strip().splitlines()[1:] == shown
