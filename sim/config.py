@@ -202,14 +202,6 @@ class SweepConfig:
 
 
 @dataclass
-class AllProtocolsConfig:
-    """``protocol=all``: several protocols on the same scenario and seed, each with its own defaults."""
-
-    name: str = "all"
-    protocols: List[str] = field(default_factory=lambda: ["eu", "offers", "exchange"])
-
-
-@dataclass
 class ObservedConfig:
     """The observed record runs are scored against (configs/observed/; sim/scoring.py)."""
 
@@ -263,4 +255,4 @@ def register_configs() -> None:
     store.store(name="base_config", node=Config)
     for name, protocol in PROTOCOLS.items():  # configs/protocol/<name>.yaml names <name>_schema first
         store.store(group="protocol", name=f"{name}_schema", node=protocol.Params)
-    store.store(group="protocol", name="all_schema", node=AllProtocolsConfig)
+

@@ -234,13 +234,15 @@ def shard_ranges(total: int, shard_size: int) -> list[tuple[int, int]]:
 
 def cross_protocols(spec: SweepSpec, base: Mapping[str, Any], source: str) -> SweepSpec:
     """``protocol=all`` in a sweep: every design point under each protocol of ``configs/protocol/all.yaml``
-    (the design crossed with them, as a ``protocol`` column), like ``protocol=all`` in a single run."""
-    from sim.spec import protocols_of
+    (the design crossed with them, as a ``protocol`` column), like ``protocol=all`` in a single run; a
+    sweep that sweeps ``protocol`` itself keeps its own list."""
+    from sim.spec import protocols_of, shared_settings
 
     protocol = dict(base.get("protocol") or {})
     if protocol.get("name") != "all":
         return spec
-    if "protocol" in [p.key for p in spec.parameters]:
-        raise ConfigError(source, "sweep.parameters.protocol", "protocol=all already runs every protocol; "
-                                                               "drop protocol=all or the swept protocol")
+    swept = {p.key.split(".", 1)[1]: None for p in spec.parameters if p.key.startswith("protocol.")}
+    shared_settings({**protocol, **swept}, source)  # settings (given or swept) that no protocol has end here
+    if "protocol" in [p.key for p in spec.parameters]:  # the sweep names its protocols itself
+        return spec
     return replace(spec, protocols=tuple(protocols_of(protocol)))

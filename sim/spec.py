@@ -62,6 +62,30 @@ def protocol_defaults(name: str, source: str = "configs/protocol/all.yaml") -> d
     return data
 
 
+def shared_settings(protocol_cfg: Mapping[str, Any], source: str = "configs/protocol/all.yaml") -> dict[str, Any]:
+    """``protocol=all`` with settings (``protocol.order=recognition``, or a sweep's ``protocol:`` block):
+    the settings, each checked to belong to at least one of the protocols it runs; every protocol then
+    takes those it has (:func:`all_params`)."""
+    from dataclasses import fields
+
+    from sim.protocols import PROTOCOLS
+
+    settings = {k: v for k, v in protocol_cfg.items() if k not in ("name", "protocols", "defaults")}
+    names = protocols_of({**protocol_cfg, "name": "all"})
+    known = {f.name for n in names if n in PROTOCOLS for f in fields(PROTOCOLS[n].Params)} - {"name"}
+    for key in settings:
+        if key not in known:
+            raise ConfigError(source, f"protocol.{key}", f"none of the protocols of protocol=all ({', '.join(names)}) "
+                                                         f"has this key; allowed: {', '.join(sorted(known))}")
+    return settings
+
+
+def all_params(name: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """One protocol's parameters under ``protocol=all``: its file's defaults, then the shared settings it has."""
+    defaults = protocol_defaults(name)
+    return {**defaults, **{k: v for k, v in settings.items() if k in defaults}}
+
+
 def protocols_of(protocol_cfg: Mapping[str, Any]) -> list[str]:
     """The protocols a ``protocol`` config node runs: its own name, or for ``all`` its ``protocols``
     list (default: every registered protocol)."""
@@ -229,5 +253,7 @@ def specs_from_config(cfg: Any, base_dir: Path | None = None, source: str | None
         source=str(scenario_cfg["path"]) if scenario_cfg.get("path") else source, observed=data.get("observed"),
     )
     if name == "all":
-        return [RunSpec(protocol=n, params=protocol_defaults(n), **common) for n in protocols_of({**protocol_cfg, "name": name})]
+        settings = shared_settings({**protocol_cfg, "name": name})
+        return [RunSpec(protocol=n, params=all_params(n, settings), **common)
+                for n in protocols_of({**protocol_cfg, "name": name})]
     return [RunSpec(protocol=str(name), params={"name": name, **protocol_cfg}, **common)]

@@ -90,10 +90,17 @@ def point_config(base: Mapping[str, Any], spec: SweepSpec, values: Mapping[str, 
     for parameter in spec.parameters:
         if parameter.key in GROUPS:
             config[parameter.key] = _load_group(parameter.key, str(values[parameter.column]), config_dirs)
-    if spec.protocols:
-        config["protocol"] = _load_group("protocol", str(values["protocol"]), config_dirs)
+    if spec.protocols:  # protocol=all: this point's protocol, with the settings given for all it has
+        from sim.spec import all_params, shared_settings
+
+        name = str(values["protocol"])
+        config["protocol"] = {**_load_group("protocol", name, config_dirs),
+                              **all_params(name, shared_settings(base["protocol"], source))}
     for parameter in spec.parameters:
         if parameter.key not in GROUPS and parameter.key != PERTURBATION:
+            if spec.protocols and parameter.key.startswith("protocol.") and \
+                    parameter.key.split(".", 1)[1] not in config["protocol"]:
+                continue  # protocol=all: a swept setting goes to the protocols that have it (checked in plan)
             _set(config, parameter.key, values[parameter.column], source)
     config["record"] = {"rounds": False, "events": False, "figures": False}
     return config

@@ -225,12 +225,13 @@ def pending_shards_of(folder: Path) -> list[int]:
     return [i for i in range(total) if not (folder / "shards" / f"shard-{i:06d}.parquet").exists()]
 
 
+@pytest.mark.parametrize("every_protocol", [False, True], ids=["as shipped", "protocol=all"])
 @pytest.mark.parametrize("name", sorted(p.stem for p in (CONFIG_DIR / "sweep").glob("*.yaml")))
-def test_every_sweep_config_composes_and_its_first_runs_run(name, tmp_path):
-    from sim.sweep import execute_run
+def test_every_sweep_config_composes_and_its_first_runs_run(name, every_protocol, tmp_path):
+    from sim.sweep import check_points, execute_run
 
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        cfg = compose(config_name="config", overrides=[f"sweep={name}"])
+        cfg = compose(config_name="config", overrides=[f"sweep={name}"] + ["protocol=all"] * every_protocol)
     settings = OmegaConf.to_container(cfg.sweep, resolve=True)
     spec = spec_from_config({k: v for k, v in settings.items()
                              if k not in ("workers", "out", "jobs", "job", "progress")}, f"configs/sweep/{name}.yaml")
@@ -238,6 +239,9 @@ def test_every_sweep_config_composes_and_its_first_runs_run(name, tmp_path):
     data.pop("sweep")
     data["rounds"] = 3
     context = plan(tmp_path, spec, data)
+    if every_protocol:
+        check_points(context)
+        assert set(context.runs["protocol"]) == {"eu", "offers", "exchange"}
     for run in context.runs.head(2).to_dict("records"):
         row = execute_run(context, run)
         assert row["seed"] == run["seed"] and "agreement" in row
