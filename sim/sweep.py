@@ -360,24 +360,44 @@ class Interrupted(Exception):
         super().__init__(f"interrupted after {done} runs")
 
 
+#: What starting worker processes costs, in seconds: a fresh interpreter each, importing numpy, pandas and
+#: Mesa, and refilling the per-process caches (scenarios, the offers programs' answers) before the first run.
+POOL_WORTH = 2.0
+
+
 def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
             progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
     """Run the given shards, in this process or in ``workers`` processes. Returns (done, failed).
 
+    With several workers the first shard runs here first, timed: workers are started only if the time
+    they would save on the rest (at that speed) exceeds what starting them costs, :data:`POOL_WORTH`.
+    The runs table is the same either way: seeds belong to run indices, not to processes.
+
     Raises:
         Interrupted: on Ctrl-C, within moments: queued shards are cancelled and workers stopped.
     """
-    done = failed = 0
-    if workers <= 1 or len(shards) <= 1:
-        try:
-            for index in shards:
-                d, f = execute_shard(context, index)
-                done, failed = done + d, failed + f
-                if progress:
-                    progress(d + f, f)
-        except KeyboardInterrupt:
-            raise Interrupted(done, failed) from None
-        return done, failed
+    shards = list(shards)
+    counts = [0, 0]
+
+    def here(indices: Sequence[int]) -> None:
+        for index in indices:
+            d, f = execute_shard(context, index)
+            counts[0], counts[1] = counts[0] + d, counts[1] + f
+            if progress:
+                progress(d + f, f)
+
+    try:
+        if workers <= 1 or len(shards) <= 1:
+            here(shards)
+            return counts[0], counts[1]
+        started = time.perf_counter()
+        here(shards[:1])
+        saved = (time.perf_counter() - started) * (len(shards) - 1) * (1 - 1 / workers)
+        if saved < POOL_WORTH:
+            here(shards[1:])
+            return counts[0], counts[1]
+    except KeyboardInterrupt:
+        raise Interrupted(*counts) from None
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from dataclasses import replace
@@ -388,10 +408,10 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
                                initializer=_ignore_interrupts)
     try:
         futures = [pool.submit(_worker, light, index, context.runs.iloc[slice(*ranges[index])])
-                   for index in shards]
+                   for index in shards[1:]]
         for future in as_completed(futures):
             _, d, f = future.result()
-            done, failed = done + d, failed + f
+            counts[0], counts[1] = counts[0] + d, counts[1] + f
             if progress:
                 progress(d + f, f)
     except KeyboardInterrupt:
@@ -401,9 +421,9 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
             process.terminate()
         for process in processes:
             process.join(timeout=5)
-        raise Interrupted(done, failed) from None
+        raise Interrupted(*counts) from None
     pool.shutdown()
-    return done, failed
+    return counts[0], counts[1]
 
 
 def aggregate(context: SweepContext) -> tuple[int, int]:

@@ -58,7 +58,10 @@ def test_seeds_are_spawned_by_run_index_and_distinct():
     assert len(table) == 2 * 2 * 3 and table.groupby("point")["seed"].nunique().eq(3).all()
 
 
-def test_results_do_not_depend_on_workers_or_shard_size(tmp_path):
+def test_results_do_not_depend_on_workers_or_shard_size(tmp_path, monkeypatch):
+    import sim.sweep
+
+    monkeypatch.setattr(sim.sweep, "POOL_WORTH", 0.0)  # workers even for this small sweep
     one = sweep(tmp_path / "a", workers=1, shard_size=4)
     two = sweep(tmp_path / "b", workers=2, shard_size=3)
     pd.testing.assert_frame_equal(one, two)
@@ -92,6 +95,18 @@ def test_bad_specs_name_the_key(bad, key):
     with pytest.raises(ConfigError) as caught:
         spec_from_config({**SPEC, **bad}, "configs/sweep/t.yaml")
     assert key in str(caught.value) and "configs/sweep/t.yaml" in str(caught.value)
+
+
+def test_a_small_sweep_starts_no_workers(tmp_path, monkeypatch):
+    """Workers cost a fresh interpreter each: a sweep whose work is done in moments runs in this process."""
+    import concurrent.futures
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started for a small sweep")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    runs = sweep(tmp_path / "small", workers=2, shard_size=2, replicates=1)
+    assert len(runs) == 4
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
