@@ -216,3 +216,34 @@ def report_and_exit(main: Callable[[], Any]) -> None:
         if line is None:
             raise
         fail(line, 2)
+
+
+def folder_and_options(argv: list[str], doc: str, allowed: tuple[str, ...] | None = None,
+                       text: tuple[str, ...] = ()) -> tuple[Path, dict[str, Any]]:
+    """The ``FOLDER KEY=VALUE ...`` command lines of the commands that work on a results folder
+    (``experiments.plot``, ``experiments.discover``): values in YAML syntax ([a,b], 0.8, true), the
+    ``text`` keys kept as typed. ``--help`` (or nothing) prints ``doc``.
+
+    Raises:
+        ConfigError: an argument that is not KEY=VALUE, a key not ``allowed``, or a value that is not YAML.
+    """
+    import yaml
+
+    if not argv or argv[0] in ("-h", "--help"):
+        print(doc)
+        sys.exit(0 if argv else 2)
+    folder, options = Path(argv[0]), {}
+    for argument in argv[1:]:
+        key, sep, value = argument.partition("=")
+        if not sep or (allowed is not None and key not in allowed):
+            raise ConfigError("command line", key if sep else argument,
+                              ("unknown option" if sep else "expected KEY=VALUE") + "; allowed: "
+                              + ", ".join(allowed or ("KEY=VALUE",)))
+        if key in text:
+            options[key] = value
+            continue
+        try:
+            options[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ConfigError("command line", key, f"{value!r} is not a value (e.g. [a,b], 0.8 or true)") from None
+    return folder, options

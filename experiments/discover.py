@@ -42,26 +42,10 @@ OPTIONS = ("outcome", "boxes", "min_coverage", "parameters", "out", "overwrite",
 
 
 def parse(argv: list[str]) -> tuple[Path, dict[str, Any]]:
-    """FOLDER and KEY=VALUE options (values in YAML syntax: [a,b], 0.8, true)."""
-    import yaml
+    """FOLDER and KEY=VALUE options."""
+    from experiments.cli import folder_and_options
 
-    if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if argv else 2)
-    folder, options = Path(argv[0]), {}
-    for argument in argv[1:]:
-        key, sep, value = argument.partition("=")
-        if not sep or key not in OPTIONS:
-            raise ConfigError("command line", key if sep else argument,
-                              ("unknown option" if sep else "expected KEY=VALUE") + "; allowed: " + ", ".join(OPTIONS))
-        if key == "outcome":  # "bargaining_range>0" is text, not YAML
-            options[key] = value
-            continue
-        try:
-            options[key] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise ConfigError("command line", key, f"{value!r} is not a value (e.g. [a,b], 0.8 or true)") from None
-    return folder, options
+    return folder_and_options(argv, __doc__, OPTIONS, ("outcome",))
 
 
 def _number(options: Mapping[str, Any], key: str, default: float, low: float, high: float, text: str) -> float:

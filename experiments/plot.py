@@ -167,22 +167,10 @@ def _has_tabulate() -> bool:
 
 
 def parse(argv: list[str]) -> tuple[Path, dict[str, Any]]:
-    """FOLDER and KEY=VALUE options (values in Hydra/YAML syntax: [a,b], 300, pdf)."""
-    import yaml
+    """FOLDER and KEY=VALUE options."""
+    from experiments.cli import folder_and_options
 
-    if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__)
-        sys.exit(0 if argv else 2)
-    folder, options = Path(argv[0]), {}
-    for argument in argv[1:]:
-        key, sep, value = argument.partition("=")
-        if not sep:
-            raise ConfigError("command line", argument, "expected KEY=VALUE; allowed keys: " + ", ".join(OPTIONS))
-        try:
-            options[key] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise ConfigError("command line", key, f"{value!r} is not a value (e.g. [a,b] or 300)") from None
-    return folder, options
+    return folder_and_options(argv, __doc__, None, ())
 
 
 def main(argv: list[str] | None = None) -> None:
