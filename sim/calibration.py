@@ -273,6 +273,10 @@ def calibrate(folder: Path, spec: CalibrationSpec, base: Mapping[str, Any], work
     _write_json(stamp, {"identity": identity, "abc_id": history.id, "spec": spec.to_dict()})
     remaining = spec.generations - (history.max_t + 1)
     if remaining > 0:
+        # pyabc draws its particles from numpy's global generator: seeded from the master seed and the
+        # generation it starts at, one worker gives the same history every time (and after a resume);
+        # pyabc's multicore samplers reseed their processes from entropy, so several workers do not.
+        np.random.seed(np.random.SeedSequence(spec.seed, spawn_key=(2, history.max_t + 1)).generate_state(1)[0])
         history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=remaining,
                           max_total_nr_simulations=spec.max_simulations or np.inf)
     return history
