@@ -63,54 +63,57 @@ def main(cfg: DictConfig) -> None:
     if workers < 1:
         raise ConfigError(source, "sweep.workers", f"{workers}; must be >= 1")
     folder = Path(settings.get("out") or HydraConfig.get().runtime.output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    started = time.time()
-    recorded = {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "hydra"}
-    (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    extra = dict(calibration=spec.to_dict(), workers=workers, config=recorded)
-    write_json(folder / "manifest.json", manifest(spec.seed, started, False, **extra))
+    from sim.sweep import SweepLock
 
-    history = calibration.calibrate(folder, spec, base, workers)
-    posterior = calibration.posterior_table(history, spec)
-    summary = calibration.posterior_summary(posterior, spec)
-    populations = calibration.populations_table(history)
-    write_parquet(posterior, folder / "posterior.parquet")
-    write_parquet(summary, folder / "posterior_summary.parquet")
-    write_parquet(populations, folder / "populations.parquet")
-    runs, rounds = calibration.predictive_runs(posterior, spec, base)
-    labels = plots.Labels.from_scenario(scenario)
-    priors = [(p.key, p.column, p.low, p.high, p.kind) for p in spec.parameters]
-    caption = plots.caption(scenario.name or scenario.id, str(cfg.protocol.name), len(posterior),
-                            f"master seed {spec.seed}")
-    figures = [
-        plots.save(plots.posterior_marginals_figure(posterior, priors, labels=labels, caption=caption),
-                   folder / "figures" / "posterior_marginals", dpi, fmt),
-        plots.save(plots.posterior_pairs_figure(posterior, priors, labels=labels, caption=caption),
-                   folder / "figures" / "posterior_pairs", dpi, fmt),
-    ]
-    if not runs.empty:
-        write_parquet(runs, folder / "predictive_runs.parquet")
-        write_parquet(rounds, folder / "predictive_rounds.parquet")
-        observed_points = scoring.observed_table(record, mapping)
-        issues = [i for i in scenario.issue_ids if i in set(observed_points["issue"])]
-        figures.append(plots.save(plots.predictive_figure(
-            rounds, observed_points, issues, max(mapping), labels=labels,
-            caption=f"{caption}\nposterior predictive: {len(runs)} draws; dots: observed record ({record.source})"),
-            folder / "figures" / "predictive_check", dpi, fmt))
-    simulations = int(populations["samples"].sum())
-    write_json(folder / "manifest.json", manifest(spec.seed, started, True, abc_id=history.id,
-                                                   generations=int(history.max_t + 1), simulations=simulations,
-                                                   **extra))
-    print(f"calibration {spec.name}: {history.max_t + 1} generations, {simulations} simulations, "
-          f"final epsilon {populations['epsilon'].iloc[-1]:.3g}")
-    print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    if not runs.empty:
-        print("\nposterior predictive vs the record (sim/scoring.py):")
-        table = scoring.score_table(runs, record.agreement)
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"\nresults: {folder}")
-    for figure in figures:
-        print(f"  {figure}")
+    with SweepLock(folder, what="calibration"):  # two calibrations never write one history
+        folder.mkdir(parents=True, exist_ok=True)
+        started = time.time()
+        recorded = {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "hydra"}
+        (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        extra = dict(calibration=spec.to_dict(), workers=workers, config=recorded)
+        write_json(folder / "manifest.json", manifest(spec.seed, started, False, **extra))
+
+        history = calibration.calibrate(folder, spec, base, workers)
+        posterior = calibration.posterior_table(history, spec)
+        summary = calibration.posterior_summary(posterior, spec)
+        populations = calibration.populations_table(history)
+        write_parquet(posterior, folder / "posterior.parquet")
+        write_parquet(summary, folder / "posterior_summary.parquet")
+        write_parquet(populations, folder / "populations.parquet")
+        runs, rounds = calibration.predictive_runs(posterior, spec, base)
+        labels = plots.Labels.from_scenario(scenario)
+        priors = [(p.key, p.column, p.low, p.high, p.kind) for p in spec.parameters]
+        caption = plots.caption(scenario.name or scenario.id, str(cfg.protocol.name), len(posterior),
+                                f"master seed {spec.seed}")
+        figures = [
+            plots.save(plots.posterior_marginals_figure(posterior, priors, labels=labels, caption=caption),
+                       folder / "figures" / "posterior_marginals", dpi, fmt),
+            plots.save(plots.posterior_pairs_figure(posterior, priors, labels=labels, caption=caption),
+                       folder / "figures" / "posterior_pairs", dpi, fmt),
+        ]
+        if not runs.empty:
+            write_parquet(runs, folder / "predictive_runs.parquet")
+            write_parquet(rounds, folder / "predictive_rounds.parquet")
+            observed_points = scoring.observed_table(record, mapping)
+            issues = [i for i in scenario.issue_ids if i in set(observed_points["issue"])]
+            figures.append(plots.save(plots.predictive_figure(
+                rounds, observed_points, issues, max(mapping), labels=labels,
+                caption=f"{caption}\nposterior predictive: {len(runs)} draws; dots: observed record ({record.source})"),
+                folder / "figures" / "predictive_check", dpi, fmt))
+        simulations = int(populations["samples"].sum())
+        write_json(folder / "manifest.json", manifest(spec.seed, started, True, abc_id=history.id,
+                                                       generations=int(history.max_t + 1), simulations=simulations,
+                                                       **extra))
+        print(f"calibration {spec.name}: {history.max_t + 1} generations, {simulations} simulations, "
+              f"final epsilon {populations['epsilon'].iloc[-1]:.3g}")
+        print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        if not runs.empty:
+            print("\nposterior predictive vs the record (sim/scoring.py):")
+            table = scoring.score_table(runs, record.agreement)
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(f"\nresults: {folder}")
+        for figure in figures:
+            print(f"  {figure}")
 
 
 def cli() -> None:

@@ -236,10 +236,12 @@ def _ignore_interrupts() -> None:
 
 
 class SweepLock:
-    """Refuse a second sweep writing the same folder (an O_EXCL lock file holding pid and host)."""
+    """Refuse a second sweep (or calibration) writing the same folder (an O_EXCL lock file holding pid
+    and host)."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, what: str = "sweep"):
         self.path = Path(folder) / "sweep.lock"
+        self.what = what
 
     def __enter__(self) -> "SweepLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -254,10 +256,10 @@ class SweepLock:
                 if owner and owner.get("host") == socket.gethostname() and not _alive(owner.get("pid", -1)):
                     self.path.unlink(missing_ok=True)  # stale lock of a killed sweep
                     continue
-                raise ConfigError(str(self.path.parent), "out",
-                                  f"another sweep (pid {owner.get('pid') if owner else '?'}) is writing this "
-                                  "folder; wait for it or choose another out= folder") from None
-        raise ConfigError(str(self.path.parent), "out", "could not take the sweep lock")
+                raise ConfigError(str(self.path.parent), f"{self.what}.out",
+                                  f"another {self.what} (pid {owner.get('pid') if owner else '?'}) is writing this "
+                                  f"folder; wait for it or choose another {self.what}.out= folder") from None
+        raise ConfigError(str(self.path.parent), f"{self.what}.out", "could not take the folder's lock")
 
     def _owner(self) -> dict | None:
         try:
