@@ -360,7 +360,8 @@ def run_caption(result: RunResult) -> str:
 
 
 def write_figures(result: RunResult, folder: Path, fmt: str = "png", dpi: int = 150) -> list[Path]:
-    """positions (eu/exchange), offers (offers), utility_space (every actor), comparison (protocol=all),
+    """positions (protocols that move positions), offers (protocols whose rounds are offers),
+    utility_space (every actor), comparison (protocol=all),
     as ``fmt`` files; returns their paths."""
     from sim import plots
     from sim.analysis import utility_space
@@ -368,23 +369,23 @@ def write_figures(result: RunResult, folder: Path, fmt: str = "png", dpi: int = 
     labels = plots.Labels.from_scenario(result.scenario)
     written = []
     parts = result.parts or (result,)
+    bundle_offers = []  # the offers of the protocols whose rounds are whole-bundle offers
     for part in parts:
         protocol = part.runs["protocol"].iloc[0]
         suffix = "" if len(parts) == 1 else f"_{protocol}"
         caption = run_caption(part)
-        if protocol in ("eu", "exchange") and not part.rounds.empty:
+        if not part.model.protocol.makes_offers and not part.rounds.empty:  # positions move: draw them
             written.append(plots.save(plots.positions_figure(part.rounds, part.issues, labels=labels, caption=caption),
                                       folder / f"positions{suffix}", dpi, fmt))
-        if protocol == "offers" and not part.events.empty and (part.events["kind"] == "offer").any():
+        if part.model.protocol.makes_offers and not part.events.empty and (part.events["kind"] == "offer").any():
+            bundle_offers.append(part.events[part.events["kind"] == "offer"])
             written.append(plots.save(plots.offers_figure(part.events, part.issues, labels=labels, caption=caption),
                                       folder / f"offers{suffix}", dpi, fmt))
     scenario = result.scenario
     outcomes = {row["protocol"]: np.array([row[f"outcome_{i}"] for i in scenario.issue_ids])
                 for _, row in result.runs.iterrows()}
     space = utility_space(scenario, result.model.disagreement, outcomes)
-    offers = None
-    if not result.events.empty and "kind" in result.events:
-        offers = result.events[(result.events["kind"] == "offer") & (result.events["protocol"] == "offers")]
+    offers = pd.concat(bundle_offers, ignore_index=True) if bundle_offers else None
     written.append(plots.save(plots.utility_space_figure(space, offers, labels=labels, caption=run_caption(result)),
                               folder / "utility_space", dpi, fmt))
     if result.parts:

@@ -34,9 +34,6 @@ from sim.classroom import (NOBODY, PROTOCOLS, SEATED_PROTOCOLS, bundle_table, of
 from sim.classroom import charts
 from sim.classroom.session import Session
 
-# Solara warns on every page load over plain http on a LAN address (it falls back to a lax cookie,
-# which is what a classroom wants): not the teacher's concern.
-warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
 
 PLAY_INTERVAL = 0.8  # seconds between rounds under ▶ Play: slow enough to follow on a projector
 REPLICATES = 30  # model-agent runs an export compares a played seat with
@@ -325,6 +322,10 @@ def sidebar(session: Session, bump, playing: bool, set_playing) -> None:
 @solara.component
 def Page():
     """One tab: its own session (settings and game)."""
+    # Solara warns on every page load over plain http on a LAN address (it falls back to a lax cookie,
+    # which is what a classroom wants): not the teacher's concern. Set when the app serves a page, not
+    # when the module is imported.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     session = solara.use_memo(lambda: Session(class_name=_class_name(), root=_results(), replicates=REPLICATES), [])
     revision = solara.use_reactive(0)
     playing, set_playing_state = solara.use_state(False)
