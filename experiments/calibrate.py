@@ -83,8 +83,8 @@ def main(cfg: DictConfig) -> None:
         runs, rounds = calibration.predictive_runs(posterior, spec, base)
         labels = plots.Labels.from_scenario(scenario)
         priors = [(p.key, p.column, p.low, p.high, p.kind) for p in spec.parameters]
-        caption = plots.caption(scenario.name or scenario.id, str(cfg.protocol.name), len(posterior),
-                                f"master seed {spec.seed}")
+        caption = plots.caption(scenario.name or scenario.id, str(cfg.protocol.name),
+                                seeds=f"{len(posterior)} posterior particles · master seed {spec.seed}")
         figures = [
             plots.save(plots.posterior_marginals_figure(posterior, priors, labels=labels, caption=caption),
                        folder / "figures" / "posterior_marginals", dpi, fmt),
