@@ -35,6 +35,12 @@ from sim.classroom import charts
 from sim.classroom.session import Session
 
 
+# Solara warns on every page load over plain http on a LAN address (it falls back to a lax cookie, which
+# is what a classroom wants): not the teacher's concern. This module is the app's entry point (the file
+# `solara run` serves), loaded before the first request, which is where the warning is raised: the filter
+# has to be in place by then, so it is set here, not per page.
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+
 PLAY_INTERVAL = 0.8  # seconds between rounds under ▶ Play: slow enough to follow on a projector
 REPLICATES = 30  # model-agent runs an export compares a played seat with
 PROTOCOL_HELP = {
@@ -322,10 +328,6 @@ def sidebar(session: Session, bump, playing: bool, set_playing) -> None:
 @solara.component
 def Page():
     """One tab: its own session (settings and game)."""
-    # Solara warns on every page load over plain http on a LAN address (it falls back to a lax cookie,
-    # which is what a classroom wants): not the teacher's concern. Set when the app serves a page, not
-    # when the module is imported.
-    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
     session = solara.use_memo(lambda: Session(class_name=_class_name(), root=_results(), replicates=REPLICATES), [])
     revision = solara.use_reactive(0)
     playing, set_playing_state = solara.use_state(False)
