@@ -20,8 +20,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.cli import one_line_errors, report_and_exit, user_file
-from sim.config import CONFIG_DIR, ConfigError, register_configs
+from experiments.cli import chosen, one_line_errors, report_and_exit, user_file
+from sim.config import ConfigError, register_configs
 
 register_configs()
 
@@ -42,11 +42,7 @@ def main(cfg: DictConfig) -> None:
     from sim.runner import figure_settings, manifest, write_json, write_parquet
     from sim.scenario import scenario_from_config
 
-    if cfg.calibrate is None:
-        names = sorted(p.stem for p in (CONFIG_DIR / "calibrate").glob("*.yaml"))
-        raise ConfigError("command line", "calibrate", f"choose a calibration: calibrate=<name>; allowed: {', '.join(names)}")
-    settings = OmegaConf.to_container(cfg.calibrate, resolve=True)
-    source = f"configs/calibrate/{settings.get('name')}.yaml"
+    settings, source = chosen(cfg, "calibrate", "a calibration")
     spec = calibration.spec_from_config(settings, source)
     observed = scoring.observed_settings(cfg.get("observed"))
     if observed is None:

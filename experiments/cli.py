@@ -247,3 +247,19 @@ def folder_and_options(argv: list[str], doc: str, allowed: tuple[str, ...] | Non
         except yaml.YAMLError:
             raise ConfigError("command line", key, f"{value!r} is not a value (e.g. [a,b], 0.8 or true)") from None
     return folder, options
+
+
+def chosen(cfg: Any, group: str, what: str) -> tuple[dict[str, Any], str]:
+    """The settings of a config group an entry point needs (``sweep=<name>``, ``calibrate=<name>``) as a
+    plain dict, and the file they came from (the user's own, if given by path).
+
+    Raises:
+        ConfigError: the group was not chosen; the line lists the shipped names.
+    """
+    from omegaconf import OmegaConf
+
+    if cfg.get(group) is None:
+        names = sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
+        raise ConfigError("command line", group, f"choose {what}: {group}=<name>; allowed: {', '.join(names)}")
+    settings = OmegaConf.to_container(cfg[group], resolve=True)
+    return settings, user_file(group) or f"configs/{group}/{settings.get('name')}.yaml"

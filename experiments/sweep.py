@@ -25,7 +25,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.cli import fail, one_line_errors, report_and_exit, user_file
+from experiments.cli import chosen, fail, one_line_errors, report_and_exit, user_file
 from sim.config import CONFIG_DIR, ConfigError, register_configs
 from sim.design import shard_ranges, spec_from_config
 from sim.runner import manifest, write_json
@@ -55,11 +55,7 @@ def user_config_dirs() -> list[Path]:
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
-    if cfg.sweep is None:
-        names = sorted(p.stem for p in (CONFIG_DIR / "sweep").glob("*.yaml"))
-        raise ConfigError("command line", "sweep", f"choose a sweep: sweep=<name>; allowed: {', '.join(names)}")
-    settings = OmegaConf.to_container(cfg.sweep, resolve=True)
-    source = user_file("sweep") or f"configs/sweep/{settings.get('name')}.yaml"
+    settings, source = chosen(cfg, "sweep", "a sweep")
     spec = spec_from_config({k: v for k, v in settings.items()
                              if k not in ("workers", "out", "jobs", "job", "progress")}, source)
     if settings["jobs"] < 1 or not 0 <= settings["job"] < settings["jobs"]:

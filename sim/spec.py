@@ -188,7 +188,13 @@ class RunSpec:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def with_seed(self, seed: int | None) -> "RunSpec":
-        return replace(self, seed=seed)
+        """This spec with another seed. Nothing else changes, so nothing is checked or hashed again (a
+        sweep calls this once per run): the copy keeps the cached hash, which does not cover the seed."""
+        import copy
+
+        twin = copy.copy(self)
+        object.__setattr__(twin, "seed", check_seed(seed))
+        return twin
 
     def model_arguments(self) -> dict[str, Any]:
         """The keyword arguments of :class:`~sim.model.BargainingModel` for this spec (a subclass with
