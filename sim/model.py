@@ -64,6 +64,19 @@ def build_params(protocol: str, params: Mapping[str, Any] | Any | None) -> Any:
     return cls(**values)
 
 
+def canonical_layout(draws: np.ndarray, actor_rank: np.ndarray, issue_rank: np.ndarray,
+                     pairwise: bool = False) -> np.ndarray:
+    """Uniform draws (..., N, K), or (..., N, N, K) with ``pairwise``, laid out in canonical (id-sorted)
+    order: permuting the actors in the config must not change which number each actor (pair, issue)
+    receives. ``pairwise`` keeps one symmetric draw per unordered pair (the upper triangle). Leading
+    axes (runs) are carried through."""
+    if pairwise:
+        upper = np.triu(np.moveaxis(draws, -1, -3), 1)  # (..., K, N, N)
+        draws = np.moveaxis(upper + np.swapaxes(upper, -1, -2), -3, -1)
+        return draws[..., actor_rank, :, :][..., actor_rank, :][..., issue_rank]
+    return draws[..., actor_rank, :][..., issue_rank]
+
+
 class BargainingModel(mesa.Model):
     """A negotiation run under one protocol.
 
@@ -160,12 +173,7 @@ class BargainingModel(mesa.Model):
         Shapes: (N, K) per actor and issue, or (N, N, K) per pair and issue (``pairwise``: one
         symmetric draw per unordered pair).
         """
-        draws = self.rng.random(shape)
-        if pairwise:
-            upper = np.triu(draws.transpose(2, 0, 1), 1)
-            draws = (upper + upper.transpose(0, 2, 1)).transpose(1, 2, 0)
-            return draws[self._actor_rank][:, self._actor_rank][:, :, self._issue_rank]
-        return draws[self._actor_rank][:, self._issue_rank]
+        return canonical_layout(self.rng.random(shape), self._actor_rank, self._issue_rank, pairwise)
 
     @property
     def actor_rank(self) -> np.ndarray:
@@ -205,6 +213,18 @@ class BargainingModel(mesa.Model):
             self.datacollector.collect(self)
         if self.protocol.done or self.round >= self.max_rounds:
             self.running = False
+
+    def restore(self, positions: np.ndarray, saliences: np.ndarray, rounds: int,
+                history: list[np.ndarray], risk: np.ndarray) -> None:
+        """Put this (not yet stepped) model in the final state of a run of its specification that was
+        advanced elsewhere, together with others (:mod:`sim.batch`): afterwards ``outcome()`` and the
+        outcome row are that run's. Nothing is recorded round by round in that path."""
+        self.positions[:] = positions
+        self.saliences[:] = saliences
+        self.round = int(rounds)
+        self.position_history = history
+        self.risk = risk
+        self.running = False
 
     def run(self) -> "BargainingModel":
         """Step until stopped; returns self."""

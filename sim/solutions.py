@@ -40,30 +40,36 @@ def compromise(positions: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return mean
 
 
-def weighted_median(positions: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def weighted_median(positions: np.ndarray, weight: np.ndarray, axis: int = 0) -> np.ndarray:
     """Weighted median per issue: the position that beats every other in pairwise weighted votes.
 
     When the cumulative weight hits exactly one half at a position, the median is the whole interval
     up to the next position and we return its midpoint (so the result is symmetric under
-    reflection; two equal actors at 0 and 100 give 50).
+    reflection; two equal actors at 0 and 100 give 50). Where every weight is zero: the plain median.
 
     Args:
-        positions: (N, K) (or (N, M, K): any leading actor axis 0); weight: same shape.
+        positions: (N, K), or any shape with the actors on ``axis`` (e.g. (runs, N, K) with
+            ``axis=-2``); weight: broadcastable to it.
     """
-    order = np.argsort(positions, axis=0, kind="stable")
-    xs = np.take_along_axis(positions, order, axis=0)
-    ws = np.take_along_axis(np.broadcast_to(weight, positions.shape), order, axis=0)
-    cumulative = np.cumsum(ws, axis=0)
-    total = cumulative[-1]
+    axis = axis % positions.ndim
+    count = positions.shape[axis]
+    order = np.argsort(positions, axis=axis, kind="stable")
+    xs = np.take_along_axis(positions, order, axis=axis)
+    ws = np.take_along_axis(np.broadcast_to(weight, positions.shape), order, axis=axis)
+    cumulative = np.cumsum(ws, axis=axis)
+    total = np.take(cumulative, [-1], axis=axis)
     half = 0.5 * total
     slack = 1e-12 * np.maximum(total, 1e-300)
-    first = np.argmax(cumulative >= half - slack, axis=0)
-    value = np.take_along_axis(xs, first[None], axis=0)[0]
-    at_half = np.abs(np.take_along_axis(cumulative, first[None], axis=0)[0] - half) <= slack
-    has_next = first < positions.shape[0] - 1
-    following = np.take_along_axis(xs, np.minimum(first + 1, positions.shape[0] - 1)[None], axis=0)[0]
-    value = np.where(at_half & has_next, 0.5 * (value + following), value)
-    return np.where(total > 0, value, np.median(positions, axis=0))
+    first = np.expand_dims(np.argmax(cumulative >= half - slack, axis=axis), axis)
+    value = np.take_along_axis(xs, first, axis=axis)
+    at_half = np.abs(np.take_along_axis(cumulative, first, axis=axis) - half) <= slack
+    has_next = first < count - 1
+    following = np.take_along_axis(xs, np.minimum(first + 1, count - 1), axis=axis)
+    value = np.squeeze(np.where(at_half & has_next, 0.5 * (value + following), value), axis)
+    total = np.squeeze(total, axis)
+    if np.all(total > 0):  # the fallback only where it is needed (np.median costs more than all the rest)
+        return value
+    return np.where(total > 0, value, np.median(positions, axis=axis))
 
 
 def scenario_compromise(scenario: Scenario) -> np.ndarray:
@@ -259,14 +265,7 @@ class _ScenarioKey:
 
     def __init__(self, scenario: Scenario):
         self.scenario = scenario
-        self.digest = (
-            scenario.positions.tobytes(), scenario.saliences.tobytes(), scenario.capabilities.tobytes(),
-            scenario.risk_exponents.tobytes(), scenario.lower.tobytes(), scenario.upper.tobytes(),
-            scenario.status_quo.tobytes(), scenario.budget_issues, scenario.budget_total,
-            tuple((i.levels, i.indivisible) for i in scenario.issues), scenario.rules,
-            tuple((tuple(sorted(a.red_lines.items())), a.package, tuple(sorted(a.credibility.items())))
-                  for a in scenario.actors),
-        )
+        self.digest = scenario.digest  # content hash of every field, computed once per scenario object
 
     def __hash__(self) -> int:
         return hash(self.digest)

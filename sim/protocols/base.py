@@ -66,6 +66,7 @@ class Protocol(ABC):
     needs_status_quo: ClassVar[bool] = True  # does it need a status quo per issue (its disagreement point)?
     makes_offers: ClassVar[bool] = False  # is a round an offer that the others accept or reject (events)?
     seats: ClassVar[bool] = False  # can a person play one actor (take_seat, propose, respond)?
+    advances_runs: ClassVar[bool] = False  # can it advance many runs of one spec at once (advance_runs)?
 
     def __init__(self, model: "BargainingModel", params: Any):
         self.model = model
@@ -95,6 +96,16 @@ class Protocol(ABC):
     def respond(self, accept: bool) -> None:
         """The seat's answer to the pending offer."""
         raise RuntimeError(f"protocol {self.name} has no offers to answer")
+
+    def advance_runs(self, generators: Sequence[np.random.Generator]) -> Any:
+        """Advance one run per generator of this (unstepped) model's specification together, to the
+        end; ``restore(state, r)`` then puts this model in run r's final state. Only where
+        ``advances_runs`` (:mod:`sim.batch`)."""
+        raise NotImplementedError(f"protocol {self.name} advances one run at a time")
+
+    def restore(self, state: Any, run: int) -> None:
+        """Put the model in the final state of run ``run`` of :meth:`advance_runs`."""
+        raise NotImplementedError(f"protocol {self.name} advances one run at a time")
 
     @abstractmethod
     def step(self) -> None:

@@ -11,7 +11,7 @@ References: Bueno de Mesquita (1994, 1997, 2002); Scholz, Calbert & Smith (2011)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Sequence
 
 import numpy as np
 
@@ -40,45 +40,76 @@ def normalise(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return (positions - low) / span, low, span
 
 
+def _count_at_most(sorted_values: np.ndarray, queries: np.ndarray, strict: bool) -> np.ndarray:
+    """Per run r: how many of ``sorted_values[r]`` are <= (``strict``: <) each of ``queries[r]`` —
+    ``np.searchsorted`` side ``right`` (``left``) for a runs axis. Exact integers either way, so the
+    result does not depend on how many runs are advanced together."""
+    runs, n = sorted_values.shape
+    if n > 32:  # N³ comparisons per run would cost more than a searchsorted per run
+        side = "left" if strict else "right"
+        return np.stack([np.searchsorted(sorted_values[r], queries[r], side=side) for r in range(runs)])
+    out = np.empty(queries.shape, dtype=np.intp)
+    block = max(1, 2_000_000 // max(1, queries[0].size * n))  # bounded memory: ~2M comparisons at once
+    for lo in range(0, runs, block):
+        q = queries[lo:lo + block, ..., None]
+        v = sorted_values[lo:lo + block].reshape((-1,) + (1,) * (queries.ndim - 1) + (n,))
+        out[lo:lo + block] = (v < q).sum(-1) if strict else (v <= q).sum(-1)
+    return out
+
+
+def _gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """table[r, index[r, ...]] for every run r (table (R, M), index (R, ...))."""
+    return np.take_along_axis(table, index.reshape(len(table), -1), axis=1).reshape(index.shape)
+
+
 def win_probability_standard(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """P[i, j, k]: probability that i's position beats j's (standard variant).
+    """P[..., i, j, k]: probability that i's position beats j's (standard variant).
 
     Votes v_h(i, j) = c_h s_h (|x_h − x_j| − |x_h − x_i|); P = Σ_{v_h>0} v_h / Σ_h |v_h|.
     Computed in O(N² log N) per issue with prefix sums over sorted positions instead of the O(N³)
     double loop: the vote is piecewise linear in x_h (constant outside [a, b], linear inside).
 
     Args:
-        x: normalised positions (N, K).
-        weight: c_h · s_hk, shape (N, K).
+        x: normalised positions (N, K), or (runs, N, K) to advance many runs at once.
+        weight: c_h · s_hk, broadcastable to x.
     """
-    n, k_count = x.shape
-    probability = np.full((n, n, k_count), 0.5)
-    for k in range(k_count):
-        order = np.argsort(x[:, k], kind="stable")
-        xs, ws = x[order, k], weight[order, k]
-        cum_w = np.concatenate(([0.0], np.cumsum(ws)))
-        cum_wx = np.concatenate(([0.0], np.cumsum(ws * xs)))
-        a = np.minimum(x[:, None, k], x[None, :, k])
-        b = np.maximum(x[:, None, k], x[None, :, k])
-        mid = 0.5 * (a + b)
-        length = b - a
-        i_a = np.searchsorted(xs, a, side="right")  # voters with x_h <= a
-        i_mid = np.searchsorted(xs, mid, side="left")  # voters with x_h < mid
-        i_b = np.searchsorted(xs, b, side="left")  # voters with x_h < b
-        total_w = cum_w[-1]
-        w_low = cum_w[i_a]
-        w_high = total_w - cum_w[i_b]
-        w_in_low, wx_in_low = cum_w[i_mid] - cum_w[i_a], cum_wx[i_mid] - cum_wx[i_a]
-        w_in_high, wx_in_high = cum_w[i_b] - cum_w[i_mid], cum_wx[i_b] - cum_wx[i_mid]
-        for_lower = length * w_low + 2.0 * (mid * w_in_low - wx_in_low)
-        for_upper = length * w_high + 2.0 * (wx_in_high - mid * w_in_high)
-        total = for_lower + for_upper
-        i_is_lower = x[:, None, k] < x[None, :, k]
-        favour_i = np.where(i_is_lower, for_lower, for_upper)
-        # Equal positions: no vote separates them (0/0); report 0.5 rather than rounding noise.
-        probability[:, :, k] = np.divide(favour_i, total, out=np.full_like(total, 0.5),
-                                         where=(total > 0) & (a < b))
-    return probability
+    lead, (n, k_count) = x.shape[:-2], x.shape[-2:]
+    # Every (run, issue) is its own contest: one row each, all rows at once.
+    rows = np.ascontiguousarray(np.moveaxis(x.reshape(-1, n, k_count), 2, 1)).reshape(-1, n)
+    w_rows = np.ascontiguousarray(np.moveaxis(np.broadcast_to(weight, lead + (n, k_count)).reshape(-1, n, k_count),
+                                              2, 1)).reshape(-1, n)
+    order = np.argsort(rows, axis=1, kind="stable")
+    xs, ws = np.take_along_axis(rows, order, axis=1), np.take_along_axis(w_rows, order, axis=1)
+    zero = np.zeros((len(rows), 1))
+    cum_w = np.concatenate((zero, np.cumsum(ws, axis=1)), axis=1)
+    cum_wx = np.concatenate((zero, np.cumsum(ws * xs, axis=1)), axis=1)
+    a = np.minimum(rows[:, :, None], rows[:, None, :])
+    b = np.maximum(rows[:, :, None], rows[:, None, :])
+    mid = 0.5 * (a + b)
+    length = b - a
+    # Voters with x_h <= a and with x_h < b: a and b are the pair's own positions and the counts are
+    # monotone in the position, so they are the min / max of each actor's own count (exact integers).
+    at_most = _count_at_most(xs, rows, strict=False)  # (rows, N): voters with x_h <= x_i
+    below = _count_at_most(xs, rows, strict=True)  # voters with x_h < x_i
+    i_a = np.minimum(at_most[:, :, None], at_most[:, None, :])
+    i_b = np.maximum(below[:, :, None], below[:, None, :])
+    i_mid = _count_at_most(xs, mid, strict=True)  # voters with x_h < mid
+    total_w = cum_w[:, -1, None, None]
+    w_a, w_mid, w_b = _gather(cum_w, i_a), _gather(cum_w, i_mid), _gather(cum_w, i_b)
+    wx_a, wx_mid, wx_b = _gather(cum_wx, i_a), _gather(cum_wx, i_mid), _gather(cum_wx, i_b)
+    w_low = w_a
+    w_high = total_w - w_b
+    w_in_low, wx_in_low = w_mid - w_a, wx_mid - wx_a
+    w_in_high, wx_in_high = w_b - w_mid, wx_b - wx_mid
+    for_lower = length * w_low + 2.0 * (mid * w_in_low - wx_in_low)
+    for_upper = length * w_high + 2.0 * (wx_in_high - mid * w_in_high)
+    total = for_lower + for_upper
+    i_is_lower = rows[:, :, None] < rows[:, None, :]
+    favour_i = np.where(i_is_lower, for_lower, for_upper)
+    # Equal positions: no vote separates them (0/0); report 0.5 rather than rounding noise.
+    probability = np.divide(favour_i, total, out=np.full_like(total, 0.5), where=(total > 0) & (a < b))
+    probability = np.moveaxis(probability.reshape(-1, k_count, n, n), 1, 3)  # (runs, i, j, k)
+    return np.ascontiguousarray(probability).reshape(lead + (n, n, k_count))
 
 
 def win_probability_scholz(x: np.ndarray, weight: np.ndarray, risk: np.ndarray,
@@ -119,27 +150,28 @@ def expected_utility(
     t: float,
     median: np.ndarray,
 ) -> np.ndarray:
-    """EU[i, j, k] of i challenging j on issue k (MODEL.md §4.1).
+    """EU[..., i, j, k] of i challenging j on issue k (MODEL.md §4.1).
 
     EU = s_j [P_ij U_s + (1 − P_ij) U_f] + (1 − s_j) U_s − [Q U_sq + (1 − Q)(T U_b + (1 − T) U_w)],
     zero where x_i = x_j.
 
     Args:
-        x: normalised positions (N, K); salience: (N, K); probability: P[i, j, k] (N, N, K).
-        risk: the exponent r used in the utilities, broadcastable to (N, N, K) — e.g.
-            ``r[:, None, None]`` for each challenger's own view, ``r[None, :, None]`` for the target's.
-        q, t: BDM's Q and T; median: μ per issue (K,), used only when q < 1.
+        x: normalised positions (N, K) or (runs, N, K); salience: the same shape;
+            probability: P[..., i, j, k].
+        risk: the exponent r used in the utilities, broadcastable to (..., N, N, K) — e.g.
+            ``r[..., :, None, :]`` for each challenger's own view, ``r[..., None, :, :]`` for the target's.
+        q, t: BDM's Q and T; median: μ per issue (..., K), used only when q < 1.
     """
-    d = np.abs(x[:, None, :] - x[None, :, :])
+    d = np.abs(x[..., :, None, :] - x[..., None, :, :])
     u_success = 2.0 - 4.0 * (0.5 - 0.5 * d) ** risk
     u_failure = 2.0 - 4.0 * (0.5 + 0.5 * d) ** risk
     u_status_quo = 2.0 - 4.0 * 0.5 ** risk
-    s_target = salience[None, :, :]
+    s_target = salience[..., None, :, :]
     value = (s_target * (probability * u_success + (1.0 - probability) * u_failure)
              + (1.0 - s_target) * u_success)
     if q < 1.0:
-        spread = np.abs(x - median)  # (N, K)
-        pair = 0.25 * (spread[:, None, :] + spread[None, :, :])
+        spread = np.abs(x - median[..., None, :])  # (..., N, K)
+        pair = 0.25 * (spread[..., :, None, :] + spread[..., None, :, :])
         u_better = 2.0 - 4.0 * (0.5 - pair) ** risk
         u_worse = 2.0 - 4.0 * (0.5 + pair) ** risk
         value = value - (q * u_status_quo + (1.0 - q) * (t * u_better + (1.0 - t) * u_worse))
@@ -152,10 +184,10 @@ def risk_exponents(eu_with_unit_risk: np.ndarray) -> np.ndarray:
     """r_i from the danger sums S_j = Σ_{k≠j} EU_k(k→j) computed with all r = 1.
 
     R_i = (2 S_i − max S − min S) / (max S − min S); r_i = (1 − R_i/3) / (1 + R_i/3) ∈ [0.5, 2].
-    Returns (N, K); an issue on which all S are equal gets r = 1.
+    Returns (..., N, K); an issue on which all S are equal gets r = 1.
     """
-    danger = eu_with_unit_risk.sum(axis=0)  # Σ over challengers k of EU_k(k→j); diagonal is 0
-    high, low = danger.max(axis=0), danger.min(axis=0)
+    danger = eu_with_unit_risk.sum(axis=-3)  # Σ over challengers k of EU_k(k→j); diagonal is 0
+    high, low = danger.max(axis=-2, keepdims=True), danger.min(axis=-2, keepdims=True)
     width = high - low
     relative = np.divide(2.0 * danger - high - low, width, out=np.zeros_like(danger),
                          where=width > 0)
@@ -178,6 +210,18 @@ class RoundResult:
     conflict_winner: np.ndarray  # [i, j, k] index of the winner of a drawn conflict, -1 if none
 
 
+@dataclass
+class RunsState:
+    """Final states of runs advanced together (:meth:`EUProtocol.advance_runs`), runs on axis 0."""
+
+    positions: np.ndarray  # (R, N, K) in issue units
+    saliences: np.ndarray  # (R, N, K)
+    risk: np.ndarray  # (R, N, K)
+    rounds: np.ndarray  # (R,) rounds each run ran
+    done: np.ndarray  # (R,) stopped by the tolerance (not the round limit)
+    history: list[np.ndarray]  # positions after each round, (R, N, K) each; run r uses the first rounds[r] + 1
+
+
 KIND_NONE, KIND_CONFLICT, KIND_COMPROMISE, KIND_CAPITULATE = 0, 1, 2, 3
 KIND_NAMES = {KIND_CONFLICT: "conflict", KIND_COMPROMISE: "compromise",
               KIND_CAPITULATE: "capitulate"}
@@ -193,48 +237,56 @@ def eu_round(
     draws: np.ndarray | None = None,
     rank: np.ndarray | None = None,
 ) -> RoundResult:
-    """One round of the challenge model on normalised positions ``x`` (N, K).
+    """One round of the challenge model on normalised positions ``x`` (N, K), or on many runs of one
+    scenario at once: ``x`` (runs, N, K) with ``salience`` and ``draws`` carrying the same runs axis.
+    Every run's numbers are those it would get alone (no arithmetic mixes runs).
 
     Args:
         x: normalised positions (divided by the *initial* range; Scholz et al. 2011).
-        salience: (N, K); capability: (N,).
+        salience: (..., N, K); capability: (N,).
         variant: ``standard`` (offers, responses, drawn conflicts) or ``scholz`` (deterministic).
         q, t: BDM's Q and T (the scholz variant uses Q = 1 by definition).
-        draws: symmetric uniforms [a, b, k] deciding conflicts in the standard variant: of a pair, the
-            actor of lower ``rank`` wins iff its draw < its win probability.
+        draws: symmetric uniforms [..., a, b, k] deciding conflicts in the standard variant: of a pair,
+            the actor of lower ``rank`` wins iff its draw < its win probability.
         rank: canonical rank of each actor (default: list order); makes the result independent of
             the order in which actors are listed.
 
     Returns:
-        A :class:`RoundResult`; all moves are simultaneous.
+        A :class:`RoundResult` (arrays with the same leading runs axis as ``x``); all moves are
+        simultaneous.
     """
-    n, k_count = x.shape
+    lead, (n, k_count) = x.shape[:-2], x.shape[-2:]
+    x = x.reshape(-1, n, k_count)
+    runs = len(x)
+    salience = np.broadcast_to(salience, lead + (n, k_count)).reshape(x.shape)
     weight = capability[:, None] * salience
-    median = weighted_median(x, weight)
+    median = weighted_median(x, weight, axis=-2)
     if variant == "scholz":
         q = 1.0
         unit = np.ones(n)
-        p_unit = win_probability_scholz(x, weight, unit)
+        p_unit = np.stack([win_probability_scholz(x[r], weight[r], unit) for r in range(runs)])
         eu_unit = expected_utility(x, salience, p_unit, 1.0, q, t, median)
         risk = risk_exponents(eu_unit)
         # P uses each voter's own r_h; per issue, since r depends on the issue.
-        probability = np.empty((n, n, k_count))
-        for k in range(k_count):
-            probability[:, :, k] = win_probability_scholz(x[:, k:k + 1], weight[:, k:k + 1],
-                                                          risk[:, k])[:, :, 0]
+        probability = np.empty((runs, n, n, k_count))
+        for r in range(runs):
+            for k in range(k_count):
+                probability[r, :, :, k] = win_probability_scholz(x[r, :, k:k + 1], weight[r, :, k:k + 1],
+                                                                 risk[r, :, k])[:, :, 0]
     else:
         probability = win_probability_standard(x, weight)
         eu_unit = expected_utility(x, salience, probability, 1.0, q, t, median)
         risk = risk_exponents(eu_unit)
-    eu_own = expected_utility(x, salience, probability, risk[:, None, :], q, t, median)
-    eu_target = expected_utility(x, salience, probability, risk[None, :, :], q, t, median)
+    eu_own = expected_utility(x, salience, probability, risk[:, :, None, :], q, t, median)
+    eu_target = expected_utility(x, salience, probability, risk[:, None, :, :], q, t, median)
     a = eu_target  # A[i, j] = EU_j(i→j)
-    b = np.swapaxes(eu_own, 0, 1)  # B[i, j] = EU_j(j→i)
-    differs = x[:, None, :] != x[None, :, :]
+    b = np.swapaxes(eu_own, 1, 2)  # B[i, j] = EU_j(j→i)
+    x_i, x_j = x[:, :, None, :], x[:, None, :, :]  # the sender's and the receiver's position
+    differs = x_i != x_j
 
-    kind = np.zeros((n, n, k_count), dtype=np.int8)
+    kind = np.zeros((runs, n, n, k_count), dtype=np.int8)
     with np.errstate(divide="ignore", invalid="ignore"):
-        compromise_target = x[None, :, :] + (x[:, None, :] - x[None, :, :]) * np.abs(b / a)
+        compromise_target = x_j + (x_i - x_j) * np.abs(b / a)
     if variant == "scholz":
         offer = differs
         lose = offer & (a > b) & (b > 0)
@@ -250,71 +302,71 @@ def eu_round(
         kind[conflict] = KIND_CONFLICT
         kind[compromise] = KIND_COMPROMISE
         kind[capitulate] = KIND_CAPITULATE
-    target = np.full((n, n, k_count), np.nan)
+    target = np.full((runs, n, n, k_count), np.nan)
     target = np.where(kind == KIND_COMPROMISE, compromise_target, target)
-    target = np.where(kind == KIND_CAPITULATE, x[:, None, :], target)
+    target = np.where(kind == KIND_CAPITULATE, x_i, target)
 
-    moved_to = np.full((n, k_count), -1)
+    moved_to = np.full((runs, n, k_count), -1)
     new_x = x.copy()
-    conflict_winner = np.full((n, n, k_count), -1)
+    conflict_winner = np.full((runs, n, n, k_count), -1)
     index = np.arange(n)
     # 1) Moves forced by a lost confrontation take precedence: nearest winner, ties by actor order.
     if variant == "scholz":
         # j loses to i: move to x_i.  lost[i, j, k]
         lost = kind == KIND_CONFLICT
-        loser_gets = np.where(lost, x[:, None, :], np.nan)  # candidate new x of j from i
     else:
         pairs = kind == KIND_CONFLICT
-        pairs = pairs | np.swapaxes(pairs, 0, 1)  # a contest between i and j, drawn once
-        lost = np.zeros((n, n, k_count), dtype=bool)  # lost[w, l] = l lost to w
+        pairs = pairs | np.swapaxes(pairs, 1, 2)  # a contest between i and j, drawn once
+        lost = np.zeros((runs, n, n, k_count), dtype=bool)  # lost[w, l] = l lost to w
         if pairs.any():
             if draws is None:
                 raise ValueError("conflicts need random draws")
+            draws = np.asarray(draws).reshape(runs, n, n, k_count)
             order = index if rank is None else np.asarray(rank)
             upper = order[:, None] < order[None, :]
-            decide = pairs & upper[:, :, None]
+            decide = pairs & upper[None, :, :, None]
             first_wins = draws < probability  # for pair (a, b), a < b: a wins iff u < P_ab
             win_ab = decide & first_wins
             win_ba = decide & ~first_wins
             lost |= win_ab  # b lost to a
-            lost |= np.swapaxes(win_ba, 0, 1)  # a lost to b
+            lost |= np.swapaxes(win_ba, 1, 2)  # a lost to b
             winner_ab = np.where(first_wins, index[:, None, None], index[None, :, None])
             conflict_winner = np.where(decide, winner_ab,
-                                       np.where(np.swapaxes(decide, 0, 1),
-                                                np.swapaxes(winner_ab, 0, 1), -1))
-        loser_gets = np.where(lost, x[:, None, :], np.nan)
-    distance_to_winner = np.abs(loser_gets - x[None, :, :])  # (winner i, loser j, k)
-    has_lost = lost.any(axis=0)  # (j, k)
+                                       np.where(np.swapaxes(decide, 1, 2),
+                                                np.swapaxes(winner_ab, 1, 2), -1))
+    has_lost = lost.any(axis=1)  # (run, j, k)
     if has_lost.any():
-        nearest = np.nanargmin(np.where(lost, distance_to_winner, np.inf), axis=0)  # first = order
-        jj, kk = np.nonzero(has_lost)
-        winners = nearest[jj, kk]
-        new_x[jj, kk] = x[winners, kk]
-        moved_to[jj, kk] = winners
+        distance_to_winner = np.abs(x_i - x_j)  # (winner i, loser j, k)
+        nearest = np.argmin(np.where(lost, distance_to_winner, np.inf), axis=1)  # first = order
+        new_x = np.where(has_lost, np.take_along_axis(x, nearest, axis=1), new_x)
+        moved_to = np.where(has_lost, nearest, moved_to)
 
     # 2) Otherwise accept one offer.
     acceptable = (kind == KIND_COMPROMISE) | (kind == KIND_CAPITULATE)
     free = ~has_lost
     if variant == "scholz":
         with np.errstate(divide="ignore", invalid="ignore"):
-            criterion = (np.abs(b) * x[None, :, :] + np.abs(a) * x[:, None, :]) / (np.abs(a) + np.abs(b))
+            criterion = (np.abs(b) * x_j + np.abs(a) * x_i) / (np.abs(a) + np.abs(b))
         score = np.where(acceptable, criterion, np.inf)
-        best = np.argmin(score, axis=0)  # ties: first in actor order
+        best = np.argmin(score, axis=1)  # ties: first in actor order
     else:
-        move = np.where(acceptable, np.abs(target - x[None, :, :]), np.inf)
+        move = np.where(acceptable, np.abs(target - x_j), np.inf)
         # smallest move; ties broken by the highest sender EU, then actor order
-        smallest = move.min(axis=0, keepdims=True)
+        smallest = move.min(axis=1, keepdims=True)
         tied = acceptable & (move <= smallest)
-        best = np.argmax(np.where(tied, eu_own, -np.inf), axis=0)
-    chosen = acceptable.any(axis=0) & free
+        best = np.argmax(np.where(tied, eu_own, -np.inf), axis=1)
+    chosen = acceptable.any(axis=1) & free
     if chosen.any():
-        jj, kk = np.nonzero(chosen)
-        senders = best[jj, kk]
-        new_x[jj, kk] = target[senders, jj, kk]
-        moved_to[jj, kk] = senders
-    return RoundResult(risk=risk, probability=probability, eu_own=eu_own, eu_target=eu_target,
-                       offer=offer, kind=kind, target=target, new_x=new_x, moved_to=moved_to,
-                       conflict_winner=conflict_winner)
+        new_x = np.where(chosen, np.take_along_axis(target, best[:, None], axis=1)[:, 0], new_x)
+        moved_to = np.where(chosen, best, moved_to)
+
+    def shaped(array: np.ndarray) -> np.ndarray:
+        return array.reshape(lead + array.shape[1:])
+
+    return RoundResult(risk=shaped(risk), probability=shaped(probability), eu_own=shaped(eu_own),
+                       eu_target=shaped(eu_target), offer=shaped(offer), kind=shaped(kind),
+                       target=shaped(target), new_x=shaped(new_x), moved_to=shaped(moved_to),
+                       conflict_winner=shaped(conflict_winner))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -341,6 +393,7 @@ class EUProtocol(Protocol):
     name: ClassVar[str] = "eu"
     Params: ClassVar[type] = EUParams
     needs_status_quo: ClassVar[bool] = False  # issue by issue, positions only
+    advances_runs: ClassVar[bool] = True
 
     def __init__(self, model: "BargainingModel", params: EUParams):
         super().__init__(model, params)
@@ -378,6 +431,61 @@ class EUProtocol(Protocol):
         model.risk = result.risk
         if self.last_move <= params.tolerance:
             self.done = True
+
+    def advance_runs(self, generators: Sequence[np.random.Generator]) -> RunsState:
+        """Runs of this model's specification, one per generator, advanced round by round together on
+        a leading runs axis (:func:`eu_round` on (runs, N, K)). Each run draws from its own generator
+        exactly what :meth:`step` would draw, in the same order, and stops when :meth:`step` would stop
+        it (tolerance or round limit), so each run ends where it would alone. Nothing is recorded."""
+        model, params = self.model, self.params
+        scenario = model.negotiation
+        runs = len(generators)
+        n, k = scenario.n_actors, scenario.n_issues
+        positions = np.repeat(model.positions[None], runs, axis=0)
+        saliences = np.repeat(model.saliences[None], runs, axis=0)
+        risk = np.repeat(model.risk[None], runs, axis=0)
+        rounds = np.zeros(runs, dtype=int)
+        done = np.zeros(runs, dtype=bool)
+        running = np.full(runs, model.running and model.max_rounds > 0)
+        history = [positions.copy()]
+        actor_rank, issue_rank = model.actor_rank, model._issue_rank
+        from sim.model import canonical_layout
+
+        while running.any():
+            live = np.flatnonzero(running)
+            if params.shock_probability > 0:  # two (N, K) draws per run, in step()'s order
+                raw = np.empty((len(live), 2, n, k))
+                for i, r in enumerate(live):
+                    generators[r].random(out=raw[i, 0])
+                    generators[r].random(out=raw[i, 1])
+                raw = canonical_layout(raw, actor_rank, issue_rank)
+                shock = raw[:, 0] < params.shock_probability
+                saliences[live] = np.where(shock, raw[:, 1], saliences[live])
+            x = (positions[live] - self.low) / self.range
+            draws = None
+            if params.variant == "standard":
+                draws = np.empty((len(live), n, n, k))
+                for i, r in enumerate(live):
+                    generators[r].random(out=draws[i])
+                draws = canonical_layout(draws, actor_rank, issue_rank, pairwise=True)
+            result = eu_round(x, saliences[live], scenario.capabilities, params.variant, params.q, params.t,
+                              draws, actor_rank)
+            move = np.abs(result.new_x - x).max(axis=(1, 2)) if x[0].size else np.zeros(len(live))
+            positions[live] = self.low + result.new_x * self.range
+            risk[live] = result.risk
+            rounds[live] += 1
+            history.append(positions.copy())
+            finished = move <= params.tolerance
+            done[live] = finished
+            running[live] = ~finished & (rounds[live] < model.max_rounds)
+        return RunsState(positions=positions, saliences=saliences, risk=risk, rounds=rounds, done=done,
+                         history=history)
+
+    def restore(self, state: "RunsState", run: int) -> None:
+        count = int(state.rounds[run])
+        self.model.restore(state.positions[run], state.saliences[run], count,
+                           [state.history[i][run] for i in range(count + 1)], state.risk[run])
+        self.done = bool(state.done[run])
 
     def _record(self, result: RoundResult, x: np.ndarray) -> None:
         """Events: every offer with the response, and every conflict with its winner (in units)."""
