@@ -185,19 +185,58 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def execute_shard(context: SweepContext, index: int, runs: pd.DataFrame | None = None) -> tuple[int, int]:
+def execute_block(context: SweepContext, runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive runs of one design point (replicates: only the seed differs) → their rows, computed
+    together (:func:`sim.batch.run_block`); the same rows as :func:`execute_run` run by run."""
+    from sim.batch import run_block
+
+    values = {column: runs[0][column] for column in context.spec.columns}
+    rows = run_block(point_spec(context, values), [int(run["seed"]) for run in runs])
+    extra = {k: _plain(v) for k, v in values.items()}
+    for row, run in zip(rows, runs):
+        row.update({"run_index": int(run["run_index"]), "point": int(run["point"]),
+                    "replicate": int(run["replicate"]), **extra})
+    return rows
+
+
+def blocks(context: SweepContext, runs: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """The runs grouped into blocks of consecutive runs of one design point; one run each when the design
+    perturbs the scenario run by run (then no two runs share a scenario)."""
+    if PERTURBATION in [p.key for p in context.spec.parameters]:
+        return [[run] for run in runs]
+    groups: list[list[Mapping[str, Any]]] = []
+    for run in runs:
+        if groups and groups[-1][0]["point"] == run["point"]:
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    return groups
+
+
+def execute_shard(context: SweepContext, index: int, runs: pd.DataFrame | None = None,
+                  together: bool = True) -> tuple[int, int]:
     """Run shard ``index`` (its rows of the run table, or ``runs`` when given) and write it and its
-    failures atomically. Returns (done, failed)."""
+    failures atomically. Returns (done, failed). Runs of one point go as a block (``together``), or one
+    at a time; a block that raises is run again one run at a time, so each failure is recorded with
+    its own run."""
     if runs is None:
         start, stop = shard_ranges(len(context.runs), context.spec.shard_size)[index]
         runs = context.runs.iloc[start:stop]
+    records = runs.to_dict("records")
     rows, failures = [], []
-    for run in runs.to_dict("records"):
-        try:
-            rows.append(execute_run(context, run))
-        except Exception as error:  # noqa: BLE001 - recorded, the sweep goes on
-            failures.append({**{k: _plain(v) for k, v in run.items()}, "error": repr(error),
-                             "traceback": traceback.format_exc()})
+    for group in blocks(context, records) if together else [[run] for run in records]:
+        if len(group) > 1:
+            try:
+                rows.extend(execute_block(context, group))
+                continue
+            except Exception:  # noqa: BLE001 - find the run(s) that raise, one at a time
+                pass
+        for run in group:
+            try:
+                rows.append(execute_run(context, run))
+            except Exception as error:  # noqa: BLE001 - recorded, the sweep goes on
+                failures.append({**{k: _plain(v) for k, v in run.items()}, "error": repr(error),
+                                 "traceback": traceback.format_exc()})
     if failures:
         _write_atomic(pd.DataFrame(failures), context.failure_path(index))
     frame = pd.DataFrame(rows)
@@ -217,9 +256,10 @@ def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _worker(context: SweepContext, index: int, runs: pd.DataFrame) -> tuple[int, int, int]:
+def _worker(context: SweepContext, index: int, runs: pd.DataFrame) -> tuple[int, int, int, int, float]:
+    started = time.process_time()
     done, failed = execute_shard(context, index, runs)
-    return index, done, failed
+    return index, done, failed, os.getpid(), time.process_time() - started
 
 
 def _ignore_interrupts() -> None:
@@ -367,23 +407,52 @@ class Interrupted(Exception):
 POOL_WORTH = 2.0
 
 
+def shard_costs(context: SweepContext, shards: Sequence[int]) -> dict[int, float]:
+    """Expected relative cost of each shard: its runs' :meth:`~sim.protocols.base.Protocol.expected_cost`
+    (protocol, scenario size, round limit of their design points). Only the order of work uses it."""
+    from sim.protocols import PROTOCOLS
+
+    ranges = shard_ranges(len(context.runs), context.spec.shard_size)
+    point_cost: dict[int, float] = {}
+    costs = {}
+    for index in shards:
+        runs = context.runs.iloc[slice(*ranges[index])]
+        total = 0.0
+        for point, count in runs["point"].value_counts(sort=False).items():
+            if point not in point_cost:
+                first = runs.loc[runs["point"] == point].iloc[0]
+                spec = point_spec(context, {column: first[column] for column in context.spec.columns})
+                point_cost[point] = PROTOCOLS[spec.protocol].expected_cost(spec.scenario, spec.rounds)
+            total += point_cost[point] * count
+        costs[index] = total
+    return costs
+
+
 def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
-            progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+            progress: Callable[[int, int], None] | None = None,
+            cpu: dict[int, float] | None = None) -> tuple[int, int]:
     """Run the given shards, in this process or in ``workers`` processes. Returns (done, failed).
 
-    With several workers the first shard runs here first, timed: workers are started only if the time
-    they would save on the rest (at that speed) exceeds what starting them costs, :data:`POOL_WORTH`.
-    The runs table is the same either way: seeds belong to run indices, not to processes.
+    With several workers the first two shards run here first, timed: workers are started only if the
+    time they would save on the rest (at the faster probe's speed) exceeds what starting them costs:
+    :data:`POOL_WORTH` plus the cold start the slower probe showed (each worker pays it again).
+    The workers then take the rest heaviest first (:func:`shard_costs`), so that expensive points do not
+    all land at the end with one worker busy and the other idle. The runs table is the same either way:
+    seeds belong to run indices, not to processes. ``cpu``, when given, receives the CPU seconds each
+    process (by pid, this one included) spent on shards.
 
     Raises:
         Interrupted: on Ctrl-C, within moments: queued shards are cancelled and workers stopped.
     """
     shards = list(shards)
     counts = [0, 0]
+    cpu = {} if cpu is None else cpu
 
     def here(indices: Sequence[int]) -> None:
         for index in indices:
+            started = time.process_time()
             d, f = execute_shard(context, index)
+            cpu[os.getpid()] = cpu.get(os.getpid(), 0.0) + time.process_time() - started
             counts[0], counts[1] = counts[0] + d, counts[1] + f
             if progress:
                 progress(d + f, f)
@@ -392,12 +461,21 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
         if workers <= 1 or len(shards) <= 1:
             here(shards)
             return counts[0], counts[1]
-        started = time.perf_counter()
-        here(shards[:1])
-        saved = (time.perf_counter() - started) * (len(shards) - 1) * (1 - 1 / workers)
-        if saved < POOL_WORTH:
-            here(shards[1:])
+        # Probe two shards here. A shard that meets a scenario or protocol for the first time pays this
+        # process's cold start (the caches of its programs and reference solutions); each worker would
+        # pay it again, on top of starting an interpreter. So: the faster probe estimates the rest, the
+        # slower one what a worker's start costs.
+        probes = []
+        for index in shards[:2]:
+            started = time.perf_counter()
+            here([index])
+            probes.append(time.perf_counter() - started)
+        rest = shards[2:]
+        saved = min(probes) * len(rest) * (1 - 1 / workers)
+        if saved < POOL_WORTH + max(probes):
+            here(rest)
             return counts[0], counts[1]
+        costs = shard_costs(context, rest)
     except KeyboardInterrupt:
         raise Interrupted(*counts) from None
     import multiprocessing
@@ -410,9 +488,10 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
                                initializer=_ignore_interrupts)
     try:
         futures = [pool.submit(_worker, light, index, context.runs.iloc[slice(*ranges[index])])
-                   for index in shards[1:]]
+                   for index in sorted(rest, key=lambda i: (-costs[i], i))]
         for future in as_completed(futures):
-            _, d, f = future.result()
+            _, d, f, pid, seconds = future.result()
+            cpu[pid] = cpu.get(pid, 0.0) + seconds
             counts[0], counts[1] = counts[0] + d, counts[1] + f
             if progress:
                 progress(d + f, f)

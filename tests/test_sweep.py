@@ -119,8 +119,16 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
             raise RuntimeError("solver crashed")
         return real(context, run)
 
+    real_block = sim.sweep.execute_block
+
+    def crash_block_at_two(context, runs):  # the same runs, as a block of replicates (shard 1: runs 2, 3)
+        if any(run["scenario_actors_russia_outside_option_optimism"] == 2.0 for run in runs):
+            raise RuntimeError("solver crashed")
+        return real_block(context, runs)
+
     monkeypatch.setattr(sim.sweep, "execute_run", crash_at_two)
-    spec = {"name": "f", "replicates": 2, "seed": 1, "shard_size": 3,
+    monkeypatch.setattr(sim.sweep, "execute_block", crash_block_at_two)
+    spec = {"name": "f", "replicates": 2, "seed": 1, "shard_size": 2,
             "parameters": {"scenario.actors.russia.outside_option.optimism": {"values": [1.0, 2.0, 3.0]}}}
     runs = sweep(tmp_path / "f", spec)
     failures = pd.read_parquet(tmp_path / "f" / "failures.parquet")

@@ -12,6 +12,7 @@ from sim.config import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import BargainingModel
+    from sim.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,12 @@ class Protocol(ABC):
         return ProtocolOutcome(bundle=np.asarray(bundle, dtype=float).copy(), agreement=not causes,
                                breakdown_cause=causes[0] if causes else "", causes=tuple(causes),
                                round_index=self.model.round)
+
+    @classmethod
+    def expected_cost(cls, scenario: "Scenario", rounds: int) -> float:
+        """Relative cost of one run (arbitrary units, comparable across protocols): a sweep hands out its
+        heaviest shards first. Default: a round looks at every ordered pair of actors on every issue."""
+        return float(max(rounds, 1) * scenario.n_actors ** 2 * scenario.n_issues)
 
     @classmethod
     def validate(cls, params: Any) -> None:

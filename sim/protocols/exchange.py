@@ -26,6 +26,7 @@ from sim.utility import scenario_utilities
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import BargainingModel
+    from sim.scenario import Scenario
 
 
 @dataclass
@@ -158,6 +159,11 @@ class ExchangeProtocol(Protocol):
 
     name: ClassVar[str] = "exchange"
     Params: ClassVar[type] = ExchangeParams
+
+    @classmethod
+    def expected_cost(cls, scenario: "Scenario", rounds: int) -> float:
+        """Candidates are pairs of actors × pairs of issues (N²K² per round)."""
+        return float(max(rounds, 1) * scenario.n_actors ** 2 * scenario.n_issues ** 2)
 
     @classmethod
     def validate(cls, params: ExchangeParams) -> None:

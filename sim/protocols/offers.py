@@ -62,6 +62,12 @@ class OffersProtocol(Protocol):
     seats: ClassVar[bool] = True
 
     @classmethod
+    def expected_cost(cls, scenario: "Scenario", rounds: int) -> float:
+        """A round is a few linear programs over the bundle (N rows, K columns, each some hundred times
+        the cost of one pair-issue comparison)."""
+        return float(max(rounds, 1) * scenario.n_actors * scenario.n_issues * 200)
+
+    @classmethod
     def validate(cls, params: OffersParams) -> None:
         cls.check_choice("order", params.order, ORDERS)
         cls.check_choice("consent", params.consent, CONSENT_RULES)
