@@ -249,10 +249,10 @@ def register_configs() -> None:
     """Register the schema in Hydra's ConfigStore (idempotent). Entry points and tests call this."""
     from hydra.core.config_store import ConfigStore
 
-    from sim.protocols import PROTOCOLS
+    from sim.protocols.params import PARAMS
 
     store = ConfigStore.instance()
     store.store(name="base_config", node=Config)
-    for name, protocol in PROTOCOLS.items():  # configs/protocol/<name>.yaml names <name>_schema first
-        store.store(group="protocol", name=f"{name}_schema", node=protocol.Params)
+    for name, params in PARAMS.items():  # configs/protocol/<name>.yaml names <name>_schema first
+        store.store(group="protocol", name=f"{name}_schema", node=params)
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar, Sequence
 
 import numpy as np
 
+from sim.protocols.params import EUParams
 from sim.protocols.base import Protocol, ProtocolOutcome
 from sim.solutions import weighted_median
 
@@ -372,19 +373,6 @@ def eu_round(
 # --------------------------------------------------------------------------------------------------
 # Protocol
 # --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class EUParams:
-    """Config of ``protocol=eu`` (configs/protocol/eu.yaml)."""
-
-    name: str = "eu"
-    variant: str = "standard"  # standard | scholz
-    q: float = 1.0  # probability a target does not move if not challenged
-    t: float = 1.0  # probability a moving target moves toward the median
-    shock_probability: float = 0.0  # per round and salience: redraw U(0, 1) with this probability
-    tolerance: float = 1e-9  # stop when no position moves more than this (share of the range)
-    convergence: float = 0.05  # agreement: all positions within this share of the range of the median
 
 
 class EUProtocol(Protocol):

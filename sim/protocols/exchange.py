@@ -15,11 +15,11 @@ or the round limit is reached.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sim.protocols.params import ExchangeParams
 from sim.protocols.base import Protocol, ProtocolOutcome
 from sim.solutions import compromise
 from sim.utility import scenario_utilities
@@ -27,15 +27,6 @@ from sim.utility import scenario_utilities
 if TYPE_CHECKING:  # pragma: no cover
     from sim.model import BargainingModel
     from sim.scenario import Scenario
-
-
-@dataclass
-class ExchangeParams:
-    """Config of ``protocol=exchange`` (configs/protocol/exchange.yaml)."""
-
-    name: str = "exchange"
-    min_gain: float = 1e-9  # ignore exchanges whose gain (salience × scale units) is below this
-    max_per_round: int = 0  # cap on exchanges per round; 0 = as many as are available
 
 
 def expected_outcome(positions: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -17,7 +17,6 @@ responder exactly its discounted continuation value (Rubinstein 1982; Baron & Fe
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 from sim.agents import acceptances
 from sim.config import ConfigError
 from sim.programs import Consent, Program, ValueModel, value_model
+from sim.protocols.params import OffersParams
 from sim.protocols.base import Protocol, ProtocolOutcome, agreement_failures
 from sim.protocols.consent import RULES as CONSENT_RULES, ConsentRule
 from sim.utility import renegotiation_caps
@@ -36,20 +36,6 @@ if TYPE_CHECKING:  # pragma: no cover
 ORDERS = ("round_robin", "recognition")
 TOLERANCE = 1e-9
 PARETO_TIE_BREAK = 1e-6  # weight of the others' values in the proposer's objective: picks an efficient optimum
-
-
-@dataclass
-class OffersParams:
-    """Config of ``protocol=offers`` (configs/protocol/offers.yaml)."""
-
-    name: str = "offers"
-    deadline: int = 0  # T: rounds before breakdown; 0 = the run's round limit (`rounds`)
-    order: str = "round_robin"  # round_robin (config order) | recognition (random, ∝ capability)
-    consent: str = "unanimity"  # unanimity | veto | majority
-    principals: list[str] = field(default_factory=list)  # veto rule: actors whose consent is always needed
-    quota: float = 0.5  # majority rule: more than quota·N actors (proposer included) must accept
-    belief_noise: float = 0.0  # sd of belief errors: positions (share of scale) and saliences
-    walkout: bool = True  # an actor leaves when its outside option beats all it can still expect
 
 
 class OffersProtocol(Protocol):
