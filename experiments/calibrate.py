@@ -13,6 +13,7 @@ and manifest.json (completed last). Bad input: one line on stderr, exit status 2
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -113,6 +114,8 @@ def main(cfg: DictConfig) -> None:
 
 
 def cli() -> None:
+    if {"--help", "-h"} & set(sys.argv[1:]):
+        sys.argv.append("hydra/help=calibrate")  # this command's own usage (configs/hydra/help/calibrate.yaml)
     report_and_exit(main)
 
 

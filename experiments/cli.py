@@ -191,6 +191,27 @@ def file_overrides(argv: list[str]) -> list[str]:
     return out
 
 
+def help_without_unused_groups() -> None:
+    """Hydra's ``--help`` lists every config group's options even when the help template does not show
+    them (ours, configs/hydra/help/, do not): a copy of the config repository per group, half a second.
+    List them only for a template that asks for them."""
+    import string
+
+    from hydra._internal.hydra import Hydra
+    from omegaconf import OmegaConf
+
+    full = Hydra.get_help
+
+    def get_help(self, help_cfg, cfg, args_parser, resolve):  # same signature as Hydra's (hydra-core 1.3)
+        if "CONFIG_GROUPS" in help_cfg.template:
+            return full(self, help_cfg, cfg, args_parser, resolve)
+        return string.Template(help_cfg.template).substitute(
+            FLAGS_HELP=self.format_args_help(args_parser), HYDRA_CONFIG_GROUPS="", APP_CONFIG_GROUPS="",
+            CONFIG=OmegaConf.to_yaml(cfg, resolve=resolve))
+
+    Hydra.get_help = get_help
+
+
 def report_and_exit(main: Callable[[], Any]) -> None:
     """Run a Hydra (or plain) entry point; turn user mistakes into one line on stderr.
 
@@ -202,11 +223,16 @@ def report_and_exit(main: Callable[[], Any]) -> None:
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         sys.argv[1:] = file_overrides(sys.argv[1:])
+        if "--help" in sys.argv[1:] or "-h" in sys.argv[1:]:
+            help_without_unused_groups()
         main()
     except ConfigError as error:
         fail(str(error), 2)
     except KeyboardInterrupt:
         fail("interrupted (Ctrl-C)", 130)
+    except BrokenPipeError:  # whoever read our output stopped reading (`--help | head`): nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (Python docs, "Note on SIGPIPE")
+        sys.exit(1)
     except Exception as error:  # noqa: BLE001 - filtered just below
         if user_wants_traceback:
             raise
