@@ -1,4 +1,5 @@
-"""Blocks of runs: many seeds of one run specification, computed together (docs/explanation/performance.md).
+"""Blocks of runs: many seeds of one run specification, computed together (docs/how-to/sweeps.md,
+"How the runs are computed"; figures in docs/performance.md).
 
 A sweep point is one :class:`~sim.spec.RunSpec` run under many seeds. :func:`run_block` returns
 exactly the rows that running each seed alone gives (``spec.with_seed(s).build().run()`` and

@@ -2,8 +2,11 @@
 
 Every issue is its own contest (positions normalised by the initial range of positions on that
 issue); arrays are (N, K) for actors × issues and (N, N, K) for ordered pairs (i, j) × issues, with
-``[i, j, k]`` meaning "i challenges j on issue k". All kernels are pure numpy; the protocol class at
-the end owns the state changes and the event log.
+``[i, j, k]`` meaning "i challenges j on issue k". The kernels also take a leading runs axis,
+(runs, N, K) and (runs, N, N, K), to advance many runs of one scenario in one call (a sweep's
+replicates: :meth:`EUProtocol.advance_runs`, :mod:`sim.batch`); no arithmetic mixes runs, so each run's
+numbers are those it gets alone. All kernels are pure numpy; the protocol class at the end owns the
+state changes and the event log.
 
 References: Bueno de Mesquita (1994, 1997, 2002); Scholz, Calbert & Smith (2011); Masad (2016).
 """
