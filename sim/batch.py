@@ -10,10 +10,11 @@ exactly the rows that running each seed alone gives (``spec.with_seed(s).build()
   seeded state, the result cannot depend on the seed, and its row is repeated with each other seed.
   Exchange, the offers protocol with round-robin order and exact beliefs, and the Scholz variant of eu
   are of this kind.
-- **Protocols that advance runs together** (``advances_runs``: eu) step every other seed of the block on
-  a leading runs axis: one kernel call per round for the whole block, each run with its own generator
-  drawing what it would draw alone, each stopping where it would stop alone. The rows are then read off
-  one model restored to each run's final state.
+- **Protocols that advance runs together** (``advances_runs``: eu) step the block's seeds on a leading
+  runs axis: one kernel call per round for the whole block, each run with its own generator drawing
+  what it would draw alone, each stopping where it would stop alone. The rows are then read off one
+  model restored to each run's final state. (When the protocol's settings say every run draws —
+  ``Protocol.draws`` — no seed is first run alone to check.)
 - Everything else (belief noise or random recognition under offers, round or event recording) runs one
   seed at a time.
 """
@@ -43,6 +44,11 @@ def run_block(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
         return []
     if spec.record_rounds or spec.record_events:  # the recorders run round by round, one model each
         return [one_run(spec, s) for s in seeds]
+    from sim.protocols import PROTOCOLS
+
+    protocol = PROTOCOLS[spec.protocol]
+    if protocol.advances_runs and protocol.draws(spec.params) and len(seeds) > 1:
+        return _together(spec, seeds)
     first = spec.with_seed(seeds[0])
     model = first.build()
     model.run()
@@ -51,11 +57,18 @@ def run_block(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
         return rows
     if _drew_nothing(model, seeds[0]):
         return rows + [{**rows[0], "seed": s} for s in seeds[1:]]
-    if not model.protocol.advances_runs:
-        return rows + [one_run(spec, s) for s in seeds[1:]]
-    template = spec.with_seed(seeds[1]).build()  # the same spec unstepped: its state is replaced run by run
-    state = template.protocol.advance_runs([np.random.default_rng(s) for s in seeds[1:]])
-    for index, seed in enumerate(seeds[1:]):
+    if protocol.advances_runs:
+        return rows + _together(spec, seeds[1:])
+    return rows + [one_run(spec, s) for s in seeds[1:]]
+
+
+def _together(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
+    """Rows of the runs advanced together on the protocol's runs axis, one generator per seed (seeded
+    as Mesa seeds a model: ``numpy.random.default_rng(seed)``)."""
+    template = spec.with_seed(seeds[0]).build()  # the spec unstepped: its state is replaced run by run
+    state = template.protocol.advance_runs([np.random.default_rng(s) for s in seeds])
+    rows = []
+    for index, seed in enumerate(seeds):
         template.protocol.restore(state, index)
         rows.append(spec.with_seed(seed).row(template))
     return rows

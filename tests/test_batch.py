@@ -55,8 +55,11 @@ def test_a_run_that_draws_nothing_is_run_once(monkeypatch):
     rows = sim.batch.run_block(spec_of("exchange"), [5, 6, 7])
     assert built == [5] and [row["seed"] for row in rows] == [5, 6, 7]
     built.clear()
-    sim.batch.run_block(spec_of("eu"), [5, 6, 7])  # conflicts: the others run together, one template
-    assert built == [5, 6]
+    sim.batch.run_block(spec_of("eu"), [5, 6, 7])  # conflicts every round: all together, one template model
+    assert built == [5]
+    built.clear()
+    sim.batch.run_block(spec_of("eu", variant="scholz"), [5, 6, 7])  # deterministic: run once, repeated
+    assert built == [5]
 
 
 def test_the_eu_kernel_gives_each_run_its_own_result():

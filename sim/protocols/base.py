@@ -98,6 +98,12 @@ class Protocol(ABC):
         """The seat's answer to the pending offer."""
         raise RuntimeError(f"protocol {self.name} has no offers to answer")
 
+    @classmethod
+    def draws(cls, params: Any) -> bool:
+        """Whether a run under these settings surely draws random numbers (then a block of seeds is not
+        first checked for being one run repeated: :mod:`sim.batch`). Default: not known."""
+        return False
+
     def advance_runs(self, generators: Sequence[np.random.Generator]) -> Any:
         """Advance one run per generator of this (unstepped) model's specification together, to the
         end; ``restore(state, r)`` then puts this model in run r's final state. Only where

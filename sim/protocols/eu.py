@@ -423,6 +423,11 @@ class EUProtocol(Protocol):
         if self.last_move <= params.tolerance:
             self.done = True
 
+    @classmethod
+    def draws(cls, params: EUParams) -> bool:
+        """The standard variant draws every pair's conflict every round; shocks redraw saliences."""
+        return params.variant == "standard" or params.shock_probability > 0
+
     def advance_runs(self, generators: Sequence[np.random.Generator]) -> RunsState:
         """Runs of this model's specification, one per generator, advanced round by round together on
         a leading runs axis (:func:`eu_round` on (runs, N, K)). Each run draws from its own generator
