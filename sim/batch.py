@@ -42,6 +42,7 @@ def run_block(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
     seeds = [int(s) for s in seeds]
     if not seeds:
         return []
+    spec.hash  # computed once here, so that every with_seed() copy carries it instead of hashing again
     if spec.record_rounds or spec.record_events:  # the recorders run round by round, one model each
         return [one_run(spec, s) for s in seeds]
     from sim.protocols import PROTOCOLS
