@@ -52,18 +52,18 @@ def _count_at_most(sorted_values: np.ndarray, queries: np.ndarray, strict: bool)
     if n > 32:  # N³ comparisons per run would cost more than a searchsorted per run
         side = "left" if strict else "right"
         return np.stack([np.searchsorted(sorted_values[r], queries[r], side=side) for r in range(runs)])
-    out = np.empty(queries.shape, dtype=np.intp)
-    block = max(1, 2_000_000 // max(1, queries[0].size * n))  # bounded memory: ~2M comparisons at once
-    for lo in range(0, runs, block):
-        q = queries[lo:lo + block, ..., None]
-        v = sorted_values[lo:lo + block].reshape((-1,) + (1,) * (queries.ndim - 1) + (n,))
-        out[lo:lo + block] = (v < q).sum(-1) if strict else (v <= q).sum(-1)
+    out = np.zeros(queries.shape, dtype=np.intp)
+    shape = (runs,) + (1,) * (queries.ndim - 1)
+    for h in range(n):  # one pass per voter: cheaper than reducing a short last axis
+        value = sorted_values[:, h].reshape(shape)
+        out += (value < queries) if strict else (value <= queries)
     return out
 
 
 def _gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """table[r, index[r, ...]] for every run r (table (R, M), index (R, ...))."""
-    return np.take_along_axis(table, index.reshape(len(table), -1), axis=1).reshape(index.shape)
+    """table[r, index[r, ...]] for every row r (table (R, M), index (R, ...) of ints in [0, M))."""
+    offset = (np.arange(len(table)) * table.shape[1]).reshape((-1,) + (1,) * (index.ndim - 1))
+    return table.ravel()[index + offset]
 
 
 def win_probability_standard(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
