@@ -51,22 +51,26 @@ def weighted_median(positions: np.ndarray, weight: np.ndarray, axis: int = 0) ->
         positions: (N, K), or any shape with the actors on ``axis`` (e.g. (runs, N, K) with
             ``axis=-2``); weight: broadcastable to it.
     """
-    axis = axis % positions.ndim
-    count = positions.shape[axis]
-    order = np.argsort(positions, axis=axis, kind="stable")
-    xs = np.take_along_axis(positions, order, axis=axis)
-    ws = np.take_along_axis(np.broadcast_to(weight, positions.shape), order, axis=axis)
-    cumulative = np.cumsum(ws, axis=axis)
-    total = np.take(cumulative, [-1], axis=axis)
+    # Actors on the last axis, one row per (leading index, issue): sorts, sums and picks along rows.
+    rows = np.moveaxis(positions, axis, -1)
+    shape, count = rows.shape[:-1], rows.shape[-1]
+    rows = rows.reshape(-1, count)
+    weights = np.moveaxis(np.broadcast_to(weight, positions.shape), axis, -1).reshape(rows.shape)
+    order = np.argsort(rows, axis=1, kind="stable")
+    index = np.arange(len(rows))[:, None]
+    xs, ws = rows[index, order], weights[index, order]
+    cumulative = np.cumsum(ws, axis=1)
+    total = cumulative[:, -1]
     half = 0.5 * total
     slack = 1e-12 * np.maximum(total, 1e-300)
-    first = np.expand_dims(np.argmax(cumulative >= half - slack, axis=axis), axis)
-    value = np.take_along_axis(xs, first, axis=axis)
-    at_half = np.abs(np.take_along_axis(cumulative, first, axis=axis) - half) <= slack
+    first = np.argmax(cumulative >= (half - slack)[:, None], axis=1)
+    row = index[:, 0]
+    value = xs[row, first]
+    at_half = np.abs(cumulative[row, first] - half) <= slack
     has_next = first < count - 1
-    following = np.take_along_axis(xs, np.minimum(first + 1, count - 1), axis=axis)
-    value = np.squeeze(np.where(at_half & has_next, 0.5 * (value + following), value), axis)
-    total = np.squeeze(total, axis)
+    following = xs[row, np.minimum(first + 1, count - 1)]
+    value = np.where(at_half & has_next, 0.5 * (value + following), value).reshape(shape)
+    total = total.reshape(shape)
     if np.all(total > 0):  # the fallback only where it is needed (np.median costs more than all the rest)
         return value
     return np.where(total > 0, value, np.median(positions, axis=axis))
