@@ -94,3 +94,20 @@ def test_a_sweep_gives_the_same_table_in_blocks_and_run_by_run(tmp_path: Path):
         tables.append(pd.read_parquet(tmp_path / str(together) / "runs.parquet"))
     assert len(tables[0]) == 30
     pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
+
+
+def test_shards_are_costed_by_protocol_scenario_and_rounds(tmp_path: Path):
+    """Workers take the heaviest shards first: exchange on the extended scenario costs more than eu on
+    the core one, and a shard's cost grows with its runs."""
+    from sim.sweep import shard_costs
+
+    spec = spec_from_config({"name": "cost", "replicates": 4, "seed": 1, "shard_size": 2,
+                             "parameters": {"protocol": {"values": ["eu", "exchange"]},
+                                            "scenario": {"values": ["jan2022_core", "jan2022_extended"]}}})
+    context = plan(tmp_path / "c", spec, base(("rounds=6",)))
+    costs = shard_costs(context, range(8))
+    by_point = {int(context.runs.iloc[2 * i]["point"]): costs[i] for i in range(8)}
+    runs = context.runs.drop_duplicates("point").set_index("point")
+    cost = {(runs.loc[p, "protocol"], runs.loc[p, "scenario"]): c for p, c in by_point.items()}
+    assert cost[("exchange", "jan2022_extended")] > cost[("eu", "jan2022_extended")] > cost[("eu", "jan2022_core")]
+    assert cost[("exchange", "jan2022_extended")] > cost[("exchange", "jan2022_core")]
