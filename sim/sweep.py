@@ -265,7 +265,8 @@ def _worker(context: SweepContext, index: int, runs: pd.DataFrame) -> tuple[int,
 #: What a worker needs to run a shard, imported once by the forkserver process that workers are forked from,
 #: so that a worker starts in milliseconds instead of importing numpy, pandas, Mesa and the solvers itself.
 WORKER_PRELOAD = ["sim.sweep", "sim.batch", "sim.model", "sim.metrics", "sim.scoring", "sim.protocols.eu",
-                  "sim.protocols.offers", "sim.protocols.exchange"]
+                  "sim.protocols.offers", "sim.protocols.exchange", "scipy.stats"]  # (scipy.stats: the Sobol
+#: sample of the bargaining range, sim.solutions.sobol; imported on first use, ~1 s)
 
 
 def _worker_context():
