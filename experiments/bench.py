@@ -408,6 +408,9 @@ def median_process(code: list[str], repeats: int = 3, inner: bool = False) -> fl
     return statistics.median(times)
 
 
+METHOD_COLUMNS = ["method", "runs timed", "wall (s)", "runs/s", "sweep / method", "target"]
+
+
 def verdict(met: bool) -> str:
     return "met" if met else "**missed**"
 
@@ -442,18 +445,19 @@ def bench_sweeps(quick: bool = False, exchange_rows: list[dict] | None = None,
     hydra_n, hydra_s = timed_hydra_jobs(comparison, hydra_per_point)
     say(f"one Hydra job per run: {hydra_n} runs in {hydra_s:.2f} s")
     over_batch, over_hydra = sweep_rate * batch_s / batch_n, sweep_rate * hydra_s / hydra_n
+    met_batch = target(f"`protocol_comparison`: sweep vs Mesa `batch_run` (same {total} runs and seeds)",
+                       ">= 5x", f"{over_batch:.1f}x", over_batch >= 5)
+    met_hydra = target("`protocol_comparison`: sweep vs one Hydra job per run", ">= 50x",
+                       f"{over_hydra:.0f}x", over_hydra >= 50)
+    subset = f"{hydra_n} (subset: replicates 0-{hydra_per_point - 1} of each point)"
     out += [f"## Throughput on `sweep=protocol_comparison` ({total} runs, 20-round limit)\n",
-            markdown_table(["method", "runs timed", "wall (s)", "runs/s", "sweep / method", "target"], [
+            markdown_table(METHOD_COLUMNS, [
                 ["our sweep, 1 worker (plan, shards, runs.parquet)", str(total), f"{ours['seconds']:.2f}",
                  f"{sweep_rate:.1f}", "", ""],
-                ["Mesa `batch_run`, 1 process", f"{batch_n} (all)", f"{batch_s:.2f}", f"{batch_n / batch_s:.1f}",
-                 f"{over_batch:.1f}x", target(f"`protocol_comparison`: sweep vs Mesa `batch_run` (same {total} runs "
-                                              "and seeds)", ">= 5x", f"{over_batch:.1f}x", over_batch >= 5)],
-                ["one Hydra job per run (`experiments.run -m`, one call per point)",
-                 f"{hydra_n} (subset: replicates 0-{hydra_per_point - 1} of each point)", f"{hydra_s:.2f}",
-                 f"{hydra_n / hydra_s:.2f}", f"{over_hydra:.0f}x",
-                 target("`protocol_comparison`: sweep vs one Hydra job per run", ">= 50x", f"{over_hydra:.0f}x",
-                        over_hydra >= 50)]])]
+                ["Mesa `batch_run`, 1 process", f"{batch_n} (all)", f"{batch_s:.2f}",
+                 f"{batch_n / batch_s:.1f}", f"{over_batch:.1f}x", met_batch],
+                ["one Hydra job per run (`experiments.run -m`, one call per point)", subset, f"{hydra_s:.2f}",
+                 f"{hydra_n / hydra_s:.2f}", f"{over_hydra:.0f}x", met_hydra]])]
 
     # 2 and 4. eu only on jan2022: the sweep, batch_run on a subset of its seeds, and the block's limit.
     ours = in_fresh_process(timed_sweep, eu_sweep)
@@ -464,19 +468,21 @@ def bench_sweeps(quick: bool = False, exchange_rows: list[dict] | None = None,
     block_n, block_s, rows_s = in_fresh_process(timed_limit, eu_sweep)
     say(f"limit (run_block): {block_n} runs in {block_s:.2f} s, of which rows {rows_s:.2f} s")
     eu_over = eu_rate * eu_batch_s / eu_batch_n
+    kernel_s = block_s - rows_s
+    met_eu = target(f"`eu` sweep of {eu_runs} runs on `jan2022` vs `batch_run`", ">= 20x", f"{eu_over:.1f}x",
+                    eu_over >= 20)
     out += [f"\n## `eu` only on `jan2022` ({eu_runs} runs, 20-round limit, shards of 500) and the limit\n",
-            markdown_table(["method", "runs timed", "wall (s)", "runs/s", "sweep / method", "target"], [
-                ["our sweep, 1 worker", str(ours["runs"]), f"{ours['seconds']:.2f}", f"{eu_rate:.1f}", "", ""],
+            markdown_table(METHOD_COLUMNS, [
+                ["our sweep, 1 worker", str(ours["runs"]), f"{ours['seconds']:.2f}", f"{eu_rate:.1f}", "",
+                 ""],
                 ["Mesa `batch_run`, 1 process", f"{eu_batch_n} (subset: the sweep's first seeds)",
-                 f"{eu_batch_s:.2f}", f"{eu_batch_n / eu_batch_s:.1f}", f"{eu_over:.1f}x",
-                 target(f"`eu` sweep of {eu_runs} runs on `jan2022` vs `batch_run`", ">= 20x", f"{eu_over:.1f}x",
-                        eu_over >= 20)],
+                 f"{eu_batch_s:.2f}", f"{eu_batch_n / eu_batch_s:.1f}", f"{eu_over:.1f}x", met_eu],
                 [f"**limit**: `sim.batch.run_block`, one block of {block_n} runs (warm)", str(block_n),
                  f"{block_s:.2f}", f"{block_n / block_s:.1f}", f"{eu_rate * block_s / block_n:.2f}x",
                  "the floor: no folder, no shards, no start-up"],
                 [f"the same block without its outcome rows (kernel on the runs axis, restore; rows "
-                 f"{rows_s:.2f} s = {rows_s / block_s:.0%})", str(block_n), f"{block_s - rows_s:.2f}",
-                 f"{block_n / (block_s - rows_s):.1f}", f"{eu_rate * (block_s - rows_s) / block_n:.2f}x", ""]])]
+                 f"{rows_s:.2f} s = {rows_s / block_s:.0%})", str(block_n), f"{kernel_s:.2f}",
+                 f"{block_n / kernel_s:.1f}", f"{eu_rate * kernel_s / block_n:.2f}x", ""]])]
 
     # 3. 1 vs 2 workers on protocol_comparison; the pool starts only when the probe says it pays, so also
     # once with the pool forced.
@@ -489,35 +495,38 @@ def bench_sweeps(quick: bool = False, exchange_rows: list[dict] | None = None,
                      f"{walls['1'] / walls[label]:.2f}x", "; ".join(cpu)])
         say(f"workers {label}: {walls[label]:.2f} s, CPU {'; '.join(cpu)}")
     natural, forced = walls["1"] / walls["2"], walls["1"] / walls["2, pool forced"]
-    wanted = target("2 workers vs 1 on `protocol_comparison` (pool when it pays; forced in brackets)", ">= 1.6x",
-                    f"{natural:.2f}x ({forced:.2f}x)", natural >= 1.6)
+    wanted = target("2 workers vs 1 on `protocol_comparison` (pool when it pays; forced in brackets)",
+                    ">= 1.6x", f"{natural:.2f}x ({forced:.2f}x)", natural >= 1.6)
     out += [f"\n## 1 vs 2 workers on `protocol_comparison` ({total} runs)\n",
-            markdown_table(["workers", "wall (s)", "runs/s", "1 worker / this", "CPU seconds on shards, per process"],
-                           rows),
-            f"\nTarget (on a quiet machine) {wanted}: {natural:.2f}x as the sweep decides, {forced:.2f}x with the "
-            "pool forced."]
+            markdown_table(["workers", "wall (s)", "runs/s", "1 worker / this",
+                            "CPU seconds on shards, per process"], rows),
+            f"\nTarget (on a quiet machine) {wanted}: {natural:.2f}x as the sweep decides, "
+            f"{forced:.2f}x with the pool forced."]
 
     # 5. Peak memory: the whole command (sweep, aggregation, figures), each size in its own process.
     memory = {}
     for count in (eu_runs, big_runs):
         with tempfile.TemporaryDirectory() as folder:
-            memory[count] = peak_rss([sys.executable, "-m", "experiments.sweep", *eu, f"sweep.replicates={count}",
-                                      f"sweep.out={folder}/sweep", "sweep.progress=false"])
+            memory[count] = peak_rss([sys.executable, "-m", "experiments.sweep", *eu,
+                                      f"sweep.replicates={count}", f"sweep.out={folder}/sweep",
+                                      "sweep.progress=false"])
         say(f"memory: {count} runs, peak RSS {memory[count][0]:.1f} MiB in {memory[count][1]:.1f} s")
     growth = memory[big_runs][0] / memory[eu_runs][0]
-    wanted = target(f"peak memory of an `eu` sweep, {big_runs} vs {eu_runs} runs", "<= 1.2x", f"{growth:.2f}x",
-                    growth <= 1.2)
-    out += ["\n## Peak memory of an `eu` sweep on `jan2022` (`python -m experiments.sweep`, its own process)\n",
+    wanted = target(f"peak memory of an `eu` sweep, {big_runs} vs {eu_runs} runs", "<= 1.2x",
+                    f"{growth:.2f}x", growth <= 1.2)
+    out += ["\n## Peak memory of an `eu` sweep on `jan2022` (`python -m experiments.sweep`, its own "
+            "process)\n",
             markdown_table(["runs", "peak RSS (MiB)", "wall (s), figures included", "runs/s"],
-                           [[str(n), f"{m:.1f}", f"{s:.1f}", f"{n / s:.1f}"] for n, (m, s) in memory.items()]),
+                           [[str(n), f"{m:.1f}", f"{s:.1f}", f"{n / s:.1f}"]
+                            for n, (m, s) in memory.items()]),
             f"\nRatio {growth:.2f}x; target {wanted}."]
 
     # 6. The issue's other targets.
     exchange_rows = exchange_rows if exchange_rows is not None else bench_exchange(1)
     offers_rows = offers_rows if offers_rows is not None else bench_offers(2)
     big = next(r for r in exchange_rows if r["N"] == 50)
-    target("`exchange`, 50 actors x 20 issues, 20 rounds (one run, wall)", "< 60 s", f"{big['seconds']:.1f} s",
-           big["seconds"] < 60)
+    target("`exchange`, 50 actors x 20 issues, 20 rounds (one run, wall)", "< 60 s",
+           f"{big['seconds']:.1f} s", big["seconds"] < 60)
     n200 = next(r for r in offers_rows if r["N"] == 200)
     target("`offers` at N = 200, K = 11 (CPU per run after the scenario's first)", "< 2 s",
            f"{n200['later']:.2f} s (first run {n200['first']:.2f} s)", n200["later"] < 2)
@@ -525,8 +534,8 @@ def bench_sweeps(quick: bool = False, exchange_rows: list[dict] | None = None,
                                "print(time.perf_counter() - t)"], inner=True)
     target("`import sim` (fresh process, median of 3)", "< 0.5 s", f"{imported:.3f} s", imported < 0.5)
     helped = median_process(["-m", "experiments.run", "--help"])
-    target("`python -m experiments.run --help` (wall, fresh process, median of 3)", "< 1 s", f"{helped:.2f} s",
-           helped < 1)
+    target("`python -m experiments.run --help` (wall, fresh process, median of 3)", "< 1 s",
+           f"{helped:.2f} s", helped < 1)
     out += ["\n## Targets\n", markdown_table(["target", "wanted", "measured", "verdict"], targets)]
     return "\n".join(out)
 
@@ -550,7 +559,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--oracle-budget", type=float, default=20.0,
                         help="seconds the oracle may take per cell before extrapolating from one issue")
     parser.add_argument("--quick", action="store_true",
-                        help="sweep: the same measurements on a tenth of the sizes (the targets need the full ones)")
+                        help="sweep: the same measurements on a tenth of the sizes (the targets need the "
+                             "full ones)")
     args = parser.parse_args(argv)
     print(f"# Benchmarks — {time.strftime('%Y-%m-%d %H:%M %Z')}, Python {platform.python_version()}, "
           f"numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} cores, timer: time.perf_counter "
