@@ -3,7 +3,9 @@
     python -m experiments.bench            # all benchmarks available
     python -m experiments.bench eu         # one eu round: vectorised kernel vs the plain-Python oracle
     python -m experiments.bench protocols  # full offers / exchange / eu runs on jan2022
-    python -m experiments.bench sweep      # sweep throughput vs Mesa batch_run and a Hydra job per run
+    python -m experiments.bench sweep      # sweeps vs Mesa batch_run and a Hydra job per run, workers,
+                                           # the block's limit, peak memory, every issue target met/missed
+    python -m experiments.bench sweep --quick  # the same on a tenth of the sizes (for trying things)
     python -m experiments.bench exchange   # exchange runs: jan2022_extended, and 50 actors x 20 issues
     python -m experiments.bench offers     # offers runs: the first run of a scenario, then the others
 
@@ -18,6 +20,7 @@ and the table says so.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import sys
@@ -233,68 +236,308 @@ def protocol_table(rows: list[dict]) -> str:
                             f"{r['outside_share']:.0%}"] for r in rows])
 
 
-def bench_sweep(runs: int = 1000, hydra_runs: int = 12) -> list[dict]:
-    """Runs per second on jan2022 (20-round limit) per protocol: our sweep with 1 and 2 workers,
-    Mesa's batch_run on the same model, runs and seeds, and one Hydra (multirun) job per run."""
-    import subprocess
-    import tempfile
+# --------------------------------------------------------------------------------------------------
+# Sweeps: the sweep vs Mesa's batch_run vs one Hydra job per run, workers, the block's limit, memory
+# --------------------------------------------------------------------------------------------------
 
+
+def compose_sweep(overrides: list[str]):
+    """A shipped sweep composed with Hydra's compose API, as ``python -m experiments.sweep`` composes it,
+    planned into ``folder`` (no file is written until the sweep runs): its context."""
     from hydra import compose, initialize_config_dir
-    from mesa.batchrunner import batch_run
     from omegaconf import OmegaConf
 
-    import sim
+    from experiments.sweep import base_config
     from sim.config import CONFIG_DIR, register_configs
-    from sim.design import run_seeds, spec_from_config
-    from sim.model import BargainingModel
-    from sim.sweep import aggregate, execute, pending_shards, plan, prepare_folder
+    from sim.design import spec_from_config
+    from sim.sweep import plan
 
     register_configs()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        cfg = compose(config_name="config", overrides=["scenario=jan2022", "rounds=20"])
-    base = OmegaConf.to_container(cfg, resolve=True)
-    base.pop("sweep", None)
-    scenario = sim.load_scenario("jan2022")
-    rows = []
-    for protocol in ("eu", "offers", "exchange"):
-        spec = spec_from_config({"name": f"bench_{protocol}", "replicates": runs, "seed": 1, "shard_size": 25,
-                                 "parameters": {"protocol": {"values": [protocol]}}})
-        rates = {}
-        for workers in (1, 2):
-            with tempfile.TemporaryDirectory() as folder:
-                start = time.perf_counter()
-                context = prepare_folder(plan(Path(folder), spec, base))
-                execute(context, pending_shards(context), workers)
-                aggregate(context)
-                rates[workers] = runs / (time.perf_counter() - start)
-        seeds = [int(v) for v in run_seeds(1, runs)]
+        cfg = compose(config_name="config", overrides=overrides)
+    settings = OmegaConf.to_container(cfg.sweep, resolve=True)
+    spec = spec_from_config({k: v for k, v in settings.items() if k not in ("workers", "out", "jobs", "job",
+                                                                           "progress")})
+    return lambda folder: plan(Path(folder), spec, base_config(cfg))
+
+
+def in_fresh_process(function, *args):
+    """``function(*args)`` in a new interpreter (spawned): every measurement starts cold, as a user's
+    command does, whatever ran before it in this process (the per-process caches of scenarios, reference
+    solutions and the offers programs would otherwise favour whatever runs second)."""
+    import importlib
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    function = getattr(importlib.import_module("experiments.bench"), function.__name__)  # not __main__'s
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def timed_sweep(overrides: list[str], workers: int = 1, force_pool: bool = False) -> dict:
+    """A whole sweep into a temporary folder (plan, shards, runs.parquet), timed: its runs, wall seconds
+    and CPU seconds per process (this one first). ``force_pool``: start the workers even where the sweep
+    would judge they do not pay (:data:`sim.sweep.POOL_WORTH` negative). Raises if a run failed."""
+    import os
+    import tempfile
+
+    import sim.sweep
+    from sim.sweep import aggregate, execute, pending_shards, prepare_folder
+
+    planned = compose_sweep(overrides)
+    if force_pool:
+        sim.sweep.POOL_WORTH = -1e9
+    cpu: dict[int, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        batch_run(BargainingModel, {"scenario": scenario, "protocol": protocol, "rounds": 20,
-                                    "record_events": False}, rng=seeds, number_processes=1,
-                  data_collection_period=-1, max_steps=20, display_progress=False)
-        batch = runs / (time.perf_counter() - start)
+        context = prepare_folder(planned(folder))
+        execute(context, pending_shards(context), workers, cpu=cpu)
+        rows, failures = aggregate(context)
+        seconds = time.perf_counter() - start
+    if failures or rows != len(context.runs):
+        raise RuntimeError(f"sweep {context.spec.name}: {failures} of {len(context.runs)} runs failed")
+    own = cpu.pop(os.getpid(), 0.0)
+    return {"runs": rows, "seconds": seconds, "cpu": [own] + [cpu[pid] for pid in sorted(cpu)]}
+
+
+def point_groups(context, per_point: int | None = None):
+    """(point spec, seeds) of each design point: the sweep's own runs (the first ``per_point``
+    replicates of each point when given)."""
+    from sim.sweep import point_spec
+
+    for _, runs in context.runs.groupby("point", sort=True):
+        runs = runs if per_point is None else runs.iloc[:per_point]
+        first = runs.iloc[0]
+        spec = point_spec(context, {column: first[column] for column in context.spec.columns})
+        yield spec, [int(s) for s in runs["seed"]]
+
+
+def timed_batch_run(overrides: list[str], per_point: int | None = None) -> tuple[int, float]:
+    """(runs, wall seconds) of Mesa's ``batch_run`` (one process) on the sweep's runs and seeds: one call per
+    design point with its seeds as ``rng``. batch_run returns the DataCollector's last step, so the model
+    records its rounds (the sweep's runs need not); events are off in both."""
+    from mesa.batchrunner import batch_run
+
+    from sim.model import BargainingModel
+
+    runs, seconds = 0, 0.0
+    for spec, seeds in point_groups(compose_sweep(overrides)(REPO), per_point):
+        arguments = {**spec.model_arguments(), "record_rounds": True, "record_events": False}
+        arguments.pop("rng")
+        start = time.perf_counter()
+        batch_run(BargainingModel, arguments, rng=seeds, number_processes=1, data_collection_period=-1,
+                  max_steps=spec.rounds, display_progress=False)
+        seconds += time.perf_counter() - start
+        runs += len(seeds)
+    return runs, seconds
+
+
+def timed_limit(overrides: list[str]) -> tuple[int, float, float]:
+    """(runs, wall seconds, of which outcome rows) of :func:`sim.batch.run_block` on the one design point
+    of an eu sweep, all its seeds as one block, after a two-run warm-up (the scenario's reference
+    solutions, computed once per process, are not the block's cost): the floor under the sweep, without
+    folder or shards. The rows (:meth:`~sim.spec.RunSpec.row`: outcome, reference distances, scores against
+    the observed record) are built run by run after the block has advanced; their share is timed apart."""
+    from sim.batch import run_block
+    from sim.spec import RunSpec
+
+    (spec, seeds), = point_groups(compose_sweep(overrides)(REPO))
+    run_block(spec, seeds[:2])
+    spent, row = [0.0], RunSpec.row
+
+    def timed_row(self, model):
+        start = time.perf_counter()
+        try:
+            return row(self, model)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    RunSpec.row = timed_row  # this process only (a fresh one: in_fresh_process)
+    start = time.perf_counter()
+    run_block(spec, seeds)
+    return len(seeds), time.perf_counter() - start, spent[0]
+
+
+def timed_hydra_jobs(overrides: list[str], per_point: int) -> tuple[int, float]:
+    """(runs, wall seconds) of one Hydra job per run (``experiments.run -m``; its basic launcher runs the
+    jobs one after another in one process per call): the first ``per_point`` runs of each design point with
+    the sweep's seeds, one multirun call per point."""
+    import subprocess
+    import tempfile
+
+    runs, seconds = 0, 0.0
+    for spec, seeds in point_groups(compose_sweep(overrides)(REPO), per_point):
         with tempfile.TemporaryDirectory() as folder:
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "experiments.run", "-m", "scenario=jan2022",
-                            f"protocol={protocol}", "rounds=20", "record.figures=false", "record.events=false",
-                            "record.rounds=false", f"seed={','.join(map(str, range(hydra_runs)))}",
+            subprocess.run([sys.executable, "-m", "experiments.run", "-m", f"scenario={spec.scenario.id}",
+                            f"protocol={spec.protocol}", f"rounds={spec.rounds}", "record.figures=false",
+                            "record.events=false", "record.rounds=false", f"seed={','.join(map(str, seeds))}",
                             f"hydra.sweep.dir={folder}"], cwd=REPO, check=True, capture_output=True)
-            hydra_rate = hydra_runs / (time.perf_counter() - start)
-        rows.append({"protocol": protocol, "sweep_1": rates[1], "sweep_2": rates[2], "batch_run": batch,
-                     "hydra_per_run": hydra_rate})
-        print(f"  sweep {protocol}: {rates[1]:.1f} / {rates[2]:.1f} runs/s (1/2 workers), batch_run "
-              f"{batch:.1f}, hydra job per run {hydra_rate:.2f}", file=sys.stderr)
-    return rows
+            seconds += time.perf_counter() - start
+        runs += len(seeds)
+    return runs, seconds
 
 
-def sweep_table(rows: list[dict]) -> str:
-    lines = ["| protocol | sweep, 1 worker (runs/s) | sweep, 2 workers | 2 vs 1 | Mesa batch_run, 1 process | "
-             "sweep(1) / batch_run | one Hydra job per run | sweep(2) / Hydra |", "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['protocol']} | {r['sweep_1']:.1f} | {r['sweep_2']:.1f} | {r['sweep_2'] / r['sweep_1']:.2f}x | "
-                     f"{r['batch_run']:.1f} | {r['sweep_1'] / r['batch_run']:.2f}x | {r['hydra_per_run']:.2f} | "
-                     f"{r['sweep_2'] / r['hydra_per_run']:.0f}x |")
-    return "\n".join(lines)
+def peak_rss(command: list[str]) -> tuple[float, float]:
+    """(peak RSS in MiB, wall seconds) of a command in its own process (``os.wait4``: that child's own
+    peak, not the largest of all children so far)."""
+    import os
+    import subprocess
+
+    start = time.perf_counter()
+    child = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    error = child.stderr.read().decode(errors="replace").strip().splitlines()
+    child.stderr.close()
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"{' '.join(command)} failed: {error[-1:]}")
+    return usage.ru_maxrss / 1024, seconds  # Linux: KiB
+
+
+def median_process(code: list[str], repeats: int = 3, inner: bool = False) -> float:
+    """Median wall seconds of a fresh ``python`` process running ``code`` (or, ``inner``, of the seconds the
+    process prints last)."""
+    import subprocess
+
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, *code], cwd=REPO, check=True, capture_output=True, text=True)
+        times.append(float(done.stdout.split()[-1]) if inner else time.perf_counter() - start)
+    return statistics.median(times)
+
+
+METHOD_COLUMNS = ["method", "runs timed", "wall (s)", "runs/s", "sweep / method", "target"]
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def bench_sweeps(quick: bool = False, exchange_rows: list[dict] | None = None,
+                 offers_rows: list[dict] | None = None) -> str:
+    """The sweep benchmark of docs/performance.md, as Markdown: every figure measured here (each in a fresh
+    process), every target of the issue marked met or missed. ``quick``: the same on a tenth of the sizes
+    (for trying things; the targets are about the full sizes)."""
+    import tempfile
+
+    scale = 10 if quick else 1
+    eu_runs, big_runs, eu_subset, hydra_per_point = 10_000 // scale, 100_000 // scale, 300 // scale, 4
+    comparison = ["sweep=protocol_comparison", f"sweep.replicates={100 // scale}"]
+    eu = ["sweep=memory", "scenario=jan2022", "rounds=20", "sweep.shard_size=500"]
+    eu_sweep = eu + [f"sweep.replicates={eu_runs}"]
+    out, targets = [], []
+
+    def say(text: str) -> None:
+        print(f"  {text}", file=sys.stderr)
+
+    def target(name: str, wanted: str, measured: str, met: bool) -> str:
+        targets.append([name, wanted, measured, verdict(met)])
+        return f"{wanted}: {verdict(met)}"
+
+    # 1. protocol_comparison: 9 points x 100 replicates, the same runs and seeds for all three methods.
+    ours = in_fresh_process(timed_sweep, comparison)
+    total, sweep_rate = ours["runs"], ours["runs"] / ours["seconds"]
+    say(f"protocol_comparison sweep, 1 worker: {total} runs in {ours['seconds']:.2f} s")
+    batch_n, batch_s = in_fresh_process(timed_batch_run, comparison)
+    say(f"batch_run: {batch_n} runs in {batch_s:.2f} s")
+    hydra_n, hydra_s = timed_hydra_jobs(comparison, hydra_per_point)
+    say(f"one Hydra job per run: {hydra_n} runs in {hydra_s:.2f} s")
+    over_batch, over_hydra = sweep_rate * batch_s / batch_n, sweep_rate * hydra_s / hydra_n
+    met_batch = target(f"`protocol_comparison`: sweep vs Mesa `batch_run` (same {total} runs and seeds)",
+                       ">= 5x", f"{over_batch:.1f}x", over_batch >= 5)
+    met_hydra = target("`protocol_comparison`: sweep vs one Hydra job per run", ">= 50x",
+                       f"{over_hydra:.0f}x", over_hydra >= 50)
+    subset = f"{hydra_n} (subset: replicates 0-{hydra_per_point - 1} of each point)"
+    out += [f"## Throughput on `sweep=protocol_comparison` ({total} runs, 20-round limit)\n",
+            markdown_table(METHOD_COLUMNS, [
+                ["our sweep, 1 worker (plan, shards, runs.parquet)", str(total), f"{ours['seconds']:.2f}",
+                 f"{sweep_rate:.1f}", "", ""],
+                ["Mesa `batch_run`, 1 process", f"{batch_n} (all)", f"{batch_s:.2f}",
+                 f"{batch_n / batch_s:.1f}", f"{over_batch:.1f}x", met_batch],
+                ["one Hydra job per run (`experiments.run -m`, one call per point)", subset, f"{hydra_s:.2f}",
+                 f"{hydra_n / hydra_s:.2f}", f"{over_hydra:.0f}x", met_hydra]])]
+
+    # 2 and 4. eu only on jan2022: the sweep, batch_run on a subset of its seeds, and the block's limit.
+    ours = in_fresh_process(timed_sweep, eu_sweep)
+    eu_rate = ours["runs"] / ours["seconds"]
+    say(f"eu sweep: {ours['runs']} runs in {ours['seconds']:.2f} s")
+    eu_batch_n, eu_batch_s = in_fresh_process(timed_batch_run, eu_sweep, eu_subset)
+    say(f"eu batch_run: {eu_batch_n} runs in {eu_batch_s:.2f} s")
+    block_n, block_s, rows_s = in_fresh_process(timed_limit, eu_sweep)
+    say(f"limit (run_block): {block_n} runs in {block_s:.2f} s, of which rows {rows_s:.2f} s")
+    eu_over = eu_rate * eu_batch_s / eu_batch_n
+    kernel_s = block_s - rows_s
+    met_eu = target(f"`eu` sweep of {eu_runs} runs on `jan2022` vs `batch_run`", ">= 20x", f"{eu_over:.1f}x",
+                    eu_over >= 20)
+    out += [f"\n## `eu` only on `jan2022` ({eu_runs} runs, 20-round limit, shards of 500) and the limit\n",
+            markdown_table(METHOD_COLUMNS, [
+                ["our sweep, 1 worker", str(ours["runs"]), f"{ours['seconds']:.2f}", f"{eu_rate:.1f}", "",
+                 ""],
+                ["Mesa `batch_run`, 1 process", f"{eu_batch_n} (subset: the sweep's first seeds)",
+                 f"{eu_batch_s:.2f}", f"{eu_batch_n / eu_batch_s:.1f}", f"{eu_over:.1f}x", met_eu],
+                [f"**limit**: `sim.batch.run_block`, one block of {block_n} runs (warm)", str(block_n),
+                 f"{block_s:.2f}", f"{block_n / block_s:.1f}", f"{eu_rate * block_s / block_n:.2f}x",
+                 "the floor: no folder, no shards, no start-up"],
+                [f"the same block without its outcome rows (kernel on the runs axis, restore; rows "
+                 f"{rows_s:.2f} s = {rows_s / block_s:.0%})", str(block_n), f"{kernel_s:.2f}",
+                 f"{block_n / kernel_s:.1f}", f"{eu_rate * kernel_s / block_n:.2f}x", ""]])]
+
+    # 3. 1 vs 2 workers on protocol_comparison; the pool starts only when the probe says it pays, so also
+    # once with the pool forced.
+    rows, walls = [], {}
+    for label, workers, force in (("1", 1, False), ("2", 2, False), ("2, pool forced", 2, True)):
+        result = in_fresh_process(timed_sweep, comparison, workers, force)
+        walls[label] = result["seconds"]
+        cpu = [f"main {result['cpu'][0]:.2f}"] + [f"worker {s:.2f}" for s in result["cpu"][1:]]
+        rows.append([label, f"{walls[label]:.2f}", f"{total / walls[label]:.1f}",
+                     f"{walls['1'] / walls[label]:.2f}x", "; ".join(cpu)])
+        say(f"workers {label}: {walls[label]:.2f} s, CPU {'; '.join(cpu)}")
+    natural, forced = walls["1"] / walls["2"], walls["1"] / walls["2, pool forced"]
+    wanted = target("2 workers vs 1 on `protocol_comparison` (pool when it pays; forced in brackets)",
+                    ">= 1.6x", f"{natural:.2f}x ({forced:.2f}x)", natural >= 1.6)
+    out += [f"\n## 1 vs 2 workers on `protocol_comparison` ({total} runs)\n",
+            markdown_table(["workers", "wall (s)", "runs/s", "1 worker / this",
+                            "CPU seconds on shards, per process"], rows),
+            f"\nTarget (on a quiet machine) {wanted}: {natural:.2f}x as the sweep decides, "
+            f"{forced:.2f}x with the pool forced."]
+
+    # 5. Peak memory: the whole command (sweep, aggregation, figures), each size in its own process.
+    memory = {}
+    for count in (eu_runs, big_runs):
+        with tempfile.TemporaryDirectory() as folder:
+            memory[count] = peak_rss([sys.executable, "-m", "experiments.sweep", *eu,
+                                      f"sweep.replicates={count}", f"sweep.out={folder}/sweep",
+                                      "sweep.progress=false"])
+        say(f"memory: {count} runs, peak RSS {memory[count][0]:.1f} MiB in {memory[count][1]:.1f} s")
+    growth = memory[big_runs][0] / memory[eu_runs][0]
+    wanted = target(f"peak memory of an `eu` sweep, {big_runs} vs {eu_runs} runs", "<= 1.2x",
+                    f"{growth:.2f}x", growth <= 1.2)
+    out += ["\n## Peak memory of an `eu` sweep on `jan2022` (`python -m experiments.sweep`, its own "
+            "process)\n",
+            markdown_table(["runs", "peak RSS (MiB)", "wall (s), figures included", "runs/s"],
+                           [[str(n), f"{m:.1f}", f"{s:.1f}", f"{n / s:.1f}"]
+                            for n, (m, s) in memory.items()]),
+            f"\nRatio {growth:.2f}x; target {wanted}."]
+
+    # 6. The issue's other targets.
+    exchange_rows = exchange_rows if exchange_rows is not None else bench_exchange(1)
+    offers_rows = offers_rows if offers_rows is not None else bench_offers(2)
+    big = next(r for r in exchange_rows if r["N"] == 50)
+    target("`exchange`, 50 actors x 20 issues, 20 rounds (one run, wall)", "< 60 s",
+           f"{big['seconds']:.1f} s", big["seconds"] < 60)
+    n200 = next(r for r in offers_rows if r["N"] == 200)
+    target("`offers` at N = 200, K = 11 (CPU per run after the scenario's first)", "< 2 s",
+           f"{n200['later']:.2f} s (first run {n200['first']:.2f} s)", n200["later"] < 2)
+    imported = median_process(["-c", "import time; t = time.perf_counter(); import sim; "
+                               "print(time.perf_counter() - t)"], inner=True)
+    target("`import sim` (fresh process, median of 3)", "< 0.5 s", f"{imported:.3f} s", imported < 0.5)
+    helped = median_process(["-m", "experiments.run", "--help"])
+    target("`python -m experiments.run --help` (wall, fresh process, median of 3)", "< 1 s",
+           f"{helped:.2f} s", helped < 1)
+    out += ["\n## Targets\n", markdown_table(["target", "wanted", "measured", "verdict"], targets)]
+    return "\n".join(out)
 
 
 def table(rows: list[dict]) -> str:
@@ -315,11 +558,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats (median is reported)")
     parser.add_argument("--oracle-budget", type=float, default=20.0,
                         help="seconds the oracle may take per cell before extrapolating from one issue")
+    parser.add_argument("--quick", action="store_true",
+                        help="sweep: the same measurements on a tenth of the sizes (the targets need the "
+                             "full ones)")
     args = parser.parse_args(argv)
-    print(f"# Benchmarks — {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
-          f"numpy {np.__version__}, {platform.machine()}, timer: time.perf_counter "
+    print(f"# Benchmarks — {time.strftime('%Y-%m-%d %H:%M %Z')}, Python {platform.python_version()}, "
+          f"numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} cores, timer: time.perf_counter "
           f"(resolution {time.get_clock_info('perf_counter').resolution:.0e} s), "
           f"median of {args.repeats} repeats\n")
+    print(f"Load average at start: {load_average()}\n")
+    exchange_rows = offers_rows = None
     if args.which in ("all", "eu"):
         print("## One `eu` round\n")
         print(table(bench_eu(args.repeats, args.oracle_budget)))
@@ -328,13 +576,21 @@ def main(argv: list[str] | None = None) -> None:
         print(protocol_table(bench_protocols(max(args.repeats, 11))))
     if args.which in ("all", "exchange"):
         print("\n## Exchange runs (incremental candidates)\n")
-        print(exchange_table(bench_exchange(args.repeats)))
+        exchange_rows = bench_exchange(args.repeats)
+        print(exchange_table(exchange_rows))
     if args.which in ("all", "offers"):
         print("\n## Offers runs (exact proposer; answers shared across runs by content)\n")
-        print(offers_table(bench_offers(args.repeats)))
+        offers_rows = bench_offers(args.repeats)
+        print(offers_table(offers_rows))
     if args.which in ("all", "sweep"):
-        print("\n## Sweep throughput on `jan2022` (20-round limit)\n")
-        print(sweep_table(bench_sweep()))
+        print("\n# Sweeps (`sweep`)\n")
+        print(bench_sweeps(args.quick, exchange_rows, offers_rows))
+    print(f"\nLoad average at end: {load_average()}")
+
+
+def load_average() -> str:
+    """The machine's load average over 1, 5 and 15 minutes (other work on the cores skews timings)."""
+    return " / ".join(f"{v:.2f}" for v in os.getloadavg()) + " (1 / 5 / 15 min)"
 
 
 if __name__ == "__main__":
