@@ -166,11 +166,18 @@ def check_record(record: ObservedRecord, scenario: "Scenario") -> None:
                               f"scenario {scenario.id!r} has no actor {actor!r}; allowed: {', '.join(scenario.actor_ids)}")
 
 
+_COVERS: dict[tuple[str, str], bool] = {}
+
+
 def covers(record: ObservedRecord, scenario: "Scenario") -> bool:
-    """Whether the scenario has every actor and issue the record observes (then its runs are scored)."""
-    obs = record.observations
-    return (set(obs["actor"]) <= set(scenario.actor_ids) and set(obs["issue"]) <= set(scenario.issue_ids)
-            and set(record.broken_off_by) <= set(scenario.actor_ids))
+    """Whether the scenario has every actor and issue the record observes (then its runs are scored);
+    cached by the contents of both (every run of a sweep asks)."""
+    key = (record.digest, scenario.digest)
+    if key not in _COVERS or not record.digest:  # (a record built in memory has no digest: not cached)
+        obs = record.observations
+        _COVERS[key] = (set(obs["actor"]) <= set(scenario.actor_ids) and set(obs["issue"]) <= set(scenario.issue_ids)
+                        and set(record.broken_off_by) <= set(scenario.actor_ids))
+    return _COVERS[key]
 
 
 _OBSERVED: dict[tuple, pd.DataFrame] = {}
@@ -348,8 +355,9 @@ def _score_row(overall: float, per_issue: list[float], row: Mapping[str, Any], r
 def score_columns(model: "BargainingModel", row: Mapping[str, Any], observed: Any) -> dict[str, Any]:
     """Score columns for a finished model's outcome row (empty when ``observed`` is null or the scenario
     does not have every actor and issue the record observes). Called where every result row is made,
-    :meth:`sim.spec.RunSpec.row`."""
-    settings = observed_settings(observed)
+    :meth:`sim.spec.RunSpec.row`. ``observed``: the config node, or its (record, round map) as
+    :func:`observed_settings` returns them (``RunSpec.scoring``: read once per spec)."""
+    settings = observed if isinstance(observed, tuple) else observed_settings(observed)
     if settings is None or not covers(settings[0], model.negotiation):
         return {}
     record, mapping = settings

@@ -173,9 +173,15 @@ class RunSpec:
             raise ConfigError(f"configs/strategy/{self.strategy}.yaml", "strategy.exponent",
                               f"{self.strategy_exponent:g}; must be > 0")
         check_protocol_needs(self.scenario, self.protocol, source)
+        self.scoring  # a bad observed record or observed.rounds ends here, not in every run
+
+    @cached_property
+    def scoring(self) -> Any:
+        """The observed record and round map rows are scored against (None: no scoring), read once per
+        spec (its copies for other seeds keep it) instead of once per run."""
         from sim.scoring import observed_settings
 
-        observed_settings(self.observed)  # a bad observed.rounds ends here, not in every run
+        return observed_settings(self.observed)
 
     @cached_property
     def hash(self) -> str:
@@ -218,7 +224,7 @@ class RunSpec:
         from sim.scoring import score_columns
 
         row = {**outcome(model, seed=self.seed, config_hash=self.config_hash), "spec_hash": self.hash}
-        row.update(score_columns(model, row, self.observed))  # score_* vs the observed record (sim/scoring.py)
+        row.update(score_columns(model, row, self.scoring))  # score_* vs the observed record (sim/scoring.py)
         return row
 
     def run(self) -> "RunResult":

@@ -45,24 +45,41 @@ OUTCOME_COLUMNS = ("agreement", "rounds", "nash_product", "distance_to_nash", "p
 def _load_group(group: str, name: str, config_dirs: Sequence[Path] = ()) -> dict[str, Any]:
     """``configs/<group>/<name>.yaml`` (or the user's config dirs first, as Hydra's search path has
     them), with a scenario's ``defaults`` inheritance resolved and a schema ``defaults`` list dropped."""
-    from omegaconf import OmegaConf
-
-    from sim.runner import _load_with_defaults
-
     dirs = [Path(d) for d in config_dirs] + [CONFIG_DIR]
     path = next((d / group / f"{name}.yaml" for d in dirs if (d / group / f"{name}.yaml").exists()), None)
     if path is None:
         options = sorted({str(p.relative_to(d / group).with_suffix("")) for d in dirs if (d / group).is_dir()
                           for p in (d / group).rglob("*.yaml")})
         raise ConfigError(f"configs/{group}", group, f"unknown {group} {name!r}; allowed: {', '.join(options)}")
+    # Cached by content: the file and its folder (a scenario inherits only from files beside it). Loading
+    # and checking a scenario against its schema takes 0.1-0.2 s, and every design point loads its own.
+    key = (group, name, str(path), _folder_digest(path.parent))
+    if key not in _GROUPS:
+        _GROUPS[key] = _load_checked(group, name, path)
+    return copy.deepcopy(_GROUPS[key])
+
+
+_GROUPS: dict[tuple, dict[str, Any]] = {}
+
+
+def _folder_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(folder.glob("*.yaml")):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _load_checked(group: str, name: str, path: Path) -> dict[str, Any]:
+    from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     from sim.config import ScenarioConfig
-    from sim.protocols import PROTOCOLS
+    from sim.protocols.params import PARAMS
+    from sim.runner import _load_with_defaults
 
     node = _load_with_defaults(path) if group == "scenario" else OmegaConf.load(path)
     node.pop("defaults", None)
-    schema = ScenarioConfig if group == "scenario" else getattr(PROTOCOLS.get(name), "Params", None)
+    schema = ScenarioConfig if group == "scenario" else PARAMS.get(name)
     try:  # the schema's defaults and checks, exactly as Hydra composes ``<group>=<name>``
         node = OmegaConf.merge(OmegaConf.structured(schema), node) if schema is not None else node
     except OmegaConfBaseException as error:
