@@ -72,6 +72,10 @@ def _together(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
     for index, seed in enumerate(seeds):
         template.protocol.restore(state, index)
         rows.append(spec.with_seed(seed).row(template))
+    # The restored history is views into the block's arrays, and a Mesa model lives in reference cycles
+    # (its agents point back to it), freed only by a full garbage collection: drop the views now, or a
+    # long sweep holds every block's history for a while.
+    template.position_history = []
     return rows
 
 
