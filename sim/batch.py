@@ -30,6 +30,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.spec import RunSpec
 
 
+#: Runs advanced together at most: per run, the eu kernel is fastest at a few hundred to a thousand runs
+#: (4 actors x 11 issues); beyond that its (runs, N, N, K) arrays outgrow the processor's caches.
+CHUNK = 512
+
+
 def one_run(spec: "RunSpec", seed: int) -> dict[str, Any]:
     """The outcome row of ``spec`` run alone with ``seed`` (the reference path)."""
     spec = spec.with_seed(seed)
@@ -67,11 +72,13 @@ def _together(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
     """Rows of the runs advanced together on the protocol's runs axis, one generator per seed (seeded
     as Mesa seeds a model: ``numpy.random.default_rng(seed)``)."""
     template = spec.with_seed(seeds[0]).build()  # the spec unstepped: its state is replaced run by run
-    state = template.protocol.advance_runs([np.random.default_rng(s) for s in seeds])
     rows = []
-    for index, seed in enumerate(seeds):
-        template.protocol.restore(state, index)
-        rows.append(spec.with_seed(seed).row(template))
+    for start in range(0, len(seeds), CHUNK):  # arrays that stay in cache (docs/performance.md)
+        chunk = seeds[start:start + CHUNK]
+        state = template.protocol.advance_runs([np.random.default_rng(s) for s in chunk])
+        for index, seed in enumerate(chunk):
+            template.protocol.restore(state, index)
+            rows.append(spec.with_seed(seed).row(template))
     # The restored history is views into the block's arrays, and a Mesa model lives in reference cycles
     # (its agents point back to it), freed only by a full garbage collection: drop the views now, or a
     # long sweep holds every block's history for a while.

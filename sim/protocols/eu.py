@@ -45,25 +45,19 @@ def normalise(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def _count_at_most(sorted_values: np.ndarray, queries: np.ndarray, strict: bool) -> np.ndarray:
-    """Per run r: how many of ``sorted_values[r]`` are <= (``strict``: <) each of ``queries[r]`` —
-    ``np.searchsorted`` side ``right`` (``left``) for a runs axis. Exact integers either way, so the
-    result does not depend on how many runs are advanced together."""
-    runs, n = sorted_values.shape
-    if n > 32:  # N³ comparisons per run would cost more than a searchsorted per run
+    """Per contest c (the last axis): how many of ``sorted_values[:, c]`` are <= (``strict``: <) each of
+    ``queries[..., c]`` — ``np.searchsorted`` side ``right`` (``left``) for many contests at once. Exact
+    integers either way, so the result does not depend on how many runs are advanced together."""
+    n, contests = sorted_values.shape
+    if n > 32:  # N passes over N² pairs would cost more than a searchsorted per contest
         side = "left" if strict else "right"
-        return np.stack([np.searchsorted(sorted_values[r], queries[r], side=side) for r in range(runs)])
+        flat = queries.reshape(-1, contests)
+        return np.stack([np.searchsorted(sorted_values[:, c], flat[:, c], side=side) for c in range(contests)],
+                        axis=-1).reshape(queries.shape)
     out = np.zeros(queries.shape, dtype=np.intp)
-    shape = (runs,) + (1,) * (queries.ndim - 1)
-    for h in range(n):  # one pass per voter: cheaper than reducing a short last axis
-        value = sorted_values[:, h].reshape(shape)
-        out += (value < queries) if strict else (value <= queries)
+    for h in range(n):  # one pass per voter, over every pair and contest
+        out += (sorted_values[h] < queries) if strict else (sorted_values[h] <= queries)
     return out
-
-
-def _gather(table: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """table[r, index[r, ...]] for every row r (table (R, M), index (R, ...) of ints in [0, M))."""
-    offset = (np.arange(len(table)) * table.shape[1]).reshape((-1,) + (1,) * (index.ndim - 1))
-    return table.ravel()[index + offset]
 
 
 def win_probability_standard(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -78,29 +72,35 @@ def win_probability_standard(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
         weight: c_h · s_hk, broadcastable to x.
     """
     lead, (n, k_count) = x.shape[:-2], x.shape[-2:]
-    # Every (run, issue) is its own contest: one row each, all rows at once.
-    rows = np.ascontiguousarray(np.moveaxis(x.reshape(-1, n, k_count), 2, 1)).reshape(-1, n)
-    w_rows = np.ascontiguousarray(np.moveaxis(np.broadcast_to(weight, lead + (n, k_count)).reshape(-1, n, k_count),
-                                              2, 1)).reshape(-1, n)
-    order = np.argsort(rows, axis=1, kind="stable")
-    xs, ws = np.take_along_axis(rows, order, axis=1), np.take_along_axis(w_rows, order, axis=1)
-    zero = np.zeros((len(rows), 1))
-    cum_w = np.concatenate((zero, np.cumsum(ws, axis=1)), axis=1)
-    cum_wx = np.concatenate((zero, np.cumsum(ws * xs, axis=1)), axis=1)
-    a = np.minimum(rows[:, :, None], rows[:, None, :])
-    b = np.maximum(rows[:, :, None], rows[:, None, :])
+    # Every (run, issue) is its own contest; contests go last, so that every elementwise step below runs
+    # over all of them at once (with few actors, an inner loop over actors would be a handful of numbers).
+    cols = np.moveaxis(x.reshape(-1, n, k_count), 1, 0).reshape(n, -1)  # (N, contests): [i, r·K + k]
+    w_cols = np.moveaxis(np.broadcast_to(weight, lead + (n, k_count)).reshape(-1, n, k_count), 1, 0).reshape(n, -1)
+    contests = cols.shape[1]
+    order = np.argsort(cols, axis=0, kind="stable")
+    xs, ws = np.take_along_axis(cols, order, axis=0), np.take_along_axis(w_cols, order, axis=0)
+    zero = np.zeros((1, contests))
+    cum_w = np.concatenate((zero, np.cumsum(ws, axis=0)), axis=0)  # (N + 1, contests)
+    cum_wx = np.concatenate((zero, np.cumsum(ws * xs, axis=0)), axis=0)
+    x_i, x_j = cols[:, None, :], cols[None, :, :]
+    a = np.minimum(x_i, x_j)
+    b = np.maximum(x_i, x_j)
     mid = 0.5 * (a + b)
     length = b - a
     # Voters with x_h <= a and with x_h < b: a and b are the pair's own positions and the counts are
     # monotone in the position, so they are the min / max of each actor's own count (exact integers).
-    at_most = _count_at_most(xs, rows, strict=False)  # (rows, N): voters with x_h <= x_i
-    below = _count_at_most(xs, rows, strict=True)  # voters with x_h < x_i
-    i_a = np.minimum(at_most[:, :, None], at_most[:, None, :])
-    i_b = np.maximum(below[:, :, None], below[:, None, :])
+    at_most = _count_at_most(xs, cols, strict=False)  # (N, contests): voters with x_h <= x_i
+    below = _count_at_most(xs, cols, strict=True)  # voters with x_h < x_i
+    i_a = np.minimum(at_most[:, None, :], at_most[None, :, :])
+    i_b = np.maximum(below[:, None, :], below[None, :, :])
     i_mid = _count_at_most(xs, mid, strict=True)  # voters with x_h < mid
-    total_w = cum_w[:, -1, None, None]
-    w_a, w_mid, w_b = _gather(cum_w, i_a), _gather(cum_w, i_mid), _gather(cum_w, i_b)
-    wx_a, wx_mid, wx_b = _gather(cum_wx, i_a), _gather(cum_wx, i_mid), _gather(cum_wx, i_b)
+    total_w = cum_w[-1]
+    # Prefix sums at those counts, contest by contest: flat positions into the (N + 1, contests) tables.
+    column = np.arange(contests)
+    flat_w, flat_wx = cum_w.ravel(), cum_wx.ravel()
+    at_a, at_mid, at_b = i_a * contests + column, i_mid * contests + column, i_b * contests + column
+    w_a, w_mid, w_b = flat_w.take(at_a), flat_w.take(at_mid), flat_w.take(at_b)
+    wx_a, wx_mid, wx_b = flat_wx.take(at_a), flat_wx.take(at_mid), flat_wx.take(at_b)
     w_low = w_a
     w_high = total_w - w_b
     w_in_low, wx_in_low = w_mid - w_a, wx_mid - wx_a
@@ -108,11 +108,10 @@ def win_probability_standard(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     for_lower = length * w_low + 2.0 * (mid * w_in_low - wx_in_low)
     for_upper = length * w_high + 2.0 * (wx_in_high - mid * w_in_high)
     total = for_lower + for_upper
-    i_is_lower = rows[:, :, None] < rows[:, None, :]
-    favour_i = np.where(i_is_lower, for_lower, for_upper)
+    favour_i = np.where(x_i < x_j, for_lower, for_upper)
     # Equal positions: no vote separates them (0/0); report 0.5 rather than rounding noise.
     probability = np.divide(favour_i, total, out=np.full_like(total, 0.5), where=(total > 0) & (a < b))
-    probability = np.moveaxis(probability.reshape(-1, k_count, n, n), 1, 3)  # (runs, i, j, k)
+    probability = np.moveaxis(probability.reshape(n, n, -1, k_count), 2, 0)  # (runs, i, j, k)
     return np.ascontiguousarray(probability).reshape(lead + (n, n, k_count))
 
 
