@@ -71,18 +71,18 @@ def run_block(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
 def _together(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
     """Rows of the runs advanced together on the protocol's runs axis, one generator per seed (seeded
     as Mesa seeds a model: ``numpy.random.default_rng(seed)``)."""
-    template = spec.with_seed(seeds[0]).build()  # the spec unstepped: its state is replaced run by run
     rows = []
     for start in range(0, len(seeds), CHUNK):  # arrays that stay in cache (docs/performance.md)
         chunk = seeds[start:start + CHUNK]
+        template = spec.with_seed(chunk[0]).build()  # unstepped; restore() then replaces its state run by run
         state = template.protocol.advance_runs([np.random.default_rng(s) for s in chunk])
         for index, seed in enumerate(chunk):
             template.protocol.restore(state, index)
             rows.append(spec.with_seed(seed).row(template))
-    # The restored history is views into the block's arrays, and a Mesa model lives in reference cycles
-    # (its agents point back to it), freed only by a full garbage collection: drop the views now, or a
-    # long sweep holds every block's history for a while.
-    template.position_history = []
+        # The restored history is views into the chunk's arrays, and a Mesa model lives in reference cycles
+        # (its agents point back to it), freed only by a full garbage collection: drop the views now, or a
+        # long sweep holds every chunk's history for a while.
+        template.position_history = []
     return rows
 
 

@@ -46,6 +46,19 @@ def test_a_block_gives_the_rows_of_one_run_at_a_time(protocol, params, scenario)
         assert len(alone.filter(like="bundle_").drop_duplicates()) > 1
 
 
+def test_a_block_larger_than_a_chunk_gives_the_rows_of_one_run_at_a_time(monkeypatch):
+    """Blocks advance in chunks (sim.batch.CHUNK runs): every chunk starts from the scenario, not from
+    where the previous chunk's runs ended."""
+    import sim.batch
+
+    monkeypatch.setattr(sim.batch, "CHUNK", 5)
+    spec = spec_of("eu", "jan2022", rounds=10)
+    seeds = [int(s) for s in run_seeds(8, 12)]
+    alone = pd.DataFrame([one_run(spec, seed) for seed in seeds])
+    pd.testing.assert_frame_equal(pd.DataFrame(run_block(spec, seeds)), alone, check_exact=True)
+    assert (alone["rounds"] == 10).all()
+
+
 def test_a_run_that_draws_nothing_is_run_once(monkeypatch):
     import sim.batch
 

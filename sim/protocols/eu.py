@@ -433,6 +433,8 @@ class EUProtocol(Protocol):
         exactly what :meth:`step` would draw, in the same order, and stops when :meth:`step` would stop
         it (tolerance or round limit), so each run ends where it would alone. Nothing is recorded."""
         model, params = self.model, self.params
+        if model.round or len(model.position_history) != 1:  # every run starts where a new model starts
+            raise RuntimeError("advance_runs needs a model that has not been stepped or restored")
         scenario = model.negotiation
         runs = len(generators)
         n, k = scenario.n_actors, scenario.n_issues
