@@ -166,19 +166,16 @@ class BargainingModel(mesa.Model):
             self._disagreement_by_round[round_index] = disagreement_values(self.negotiation, round_index)
         return self._disagreement_by_round[round_index]
 
-    # ---- randomness -------------------------------------------------------------------------------
-    def canonical_random(self, shape: tuple[int, ...], pairwise: bool = False) -> np.ndarray:
-        """Uniform draws from the model's RNG, laid out in canonical (id-sorted) order.
-
-        Shapes: (N, K) per actor and issue, or (N, N, K) per pair and issue (``pairwise``: one
-        symmetric draw per unordered pair).
-        """
-        return canonical_layout(self.rng.random(shape), self._actor_rank, self._issue_rank, pairwise)
-
+    # ---- randomness: draws in canonical order (canonical_layout) ---------------------------------
     @property
     def actor_rank(self) -> np.ndarray:
         """Rank of each actor in the canonical order (sorted ids)."""
         return self._actor_rank
+
+    @property
+    def issue_rank(self) -> np.ndarray:
+        """Rank of each issue in the canonical order (sorted ids)."""
+        return self._issue_rank
 
     # ---- reporters ---------------------------------------------------------------------------------
     def _predictions(self) -> tuple[np.ndarray, np.ndarray]:

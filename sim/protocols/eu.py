@@ -13,13 +13,13 @@ References: Bueno de Mesquita (1994, 1997, 2002); Scholz, Calbert & Smith (2011)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, ClassVar, Sequence
 
 import numpy as np
 
-from sim.protocols.params import EUParams
 from sim.protocols.base import Protocol, ProtocolOutcome
+from sim.protocols.params import EUParams
 from sim.solutions import weighted_median
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -400,26 +400,48 @@ class EUProtocol(Protocol):
         cls.check_range("tolerance", params.tolerance, 0.0, 1.0)
         cls.check_range("convergence", params.convergence, 0.0, 1.0)
 
-    def step(self) -> None:
-        model = self.model
-        params = self.params
+    def _round(self, positions: np.ndarray, saliences: np.ndarray,
+               generators: Sequence[np.random.Generator]) -> tuple[RoundResult, np.ndarray, np.ndarray]:
+        """One round of runs (positions and saliences (runs, N, K), one generator each): each run's draws
+        in canonical (id-sorted) layout — the shocks' two (N, K) draws, then one symmetric draw per pair
+        and issue — then :func:`eu_round` for all. Returns (result, normalised positions before the
+        round, saliences after the shocks). :meth:`step` is this with one run, so a run advanced in a
+        block draws and computes exactly what it would alone."""
+        from sim.model import canonical_layout  # (sim.model imports the protocols)
+
+        params, model = self.params, self.model
+        runs, (n, k) = len(generators), positions.shape[1:]
+        rank = model.actor_rank
         if params.shock_probability > 0:
-            shock = model.canonical_random(model.saliences.shape) < params.shock_probability
-            fresh = model.canonical_random(model.saliences.shape)
-            model.saliences[shock] = fresh[shock]
-        x = (model.positions - self.low) / self.range
+            raw = np.empty((runs, 2, n, k))
+            for i, generator in enumerate(generators):
+                generator.random(out=raw[i, 0])
+                generator.random(out=raw[i, 1])
+            raw = canonical_layout(raw, rank, model.issue_rank)
+            saliences = np.where(raw[:, 0] < params.shock_probability, raw[:, 1], saliences)
+        x = (positions - self.low) / self.range
         draws = None
         if params.variant == "standard":
-            draws = model.canonical_random((len(x), len(x), x.shape[1]), pairwise=True)
-        result = eu_round(x, model.saliences, model.negotiation.capabilities, params.variant,
-                          params.q, params.t, draws, model.actor_rank)
-        new_positions = self.low + result.new_x * self.range
+            draws = np.empty((runs, n, n, k))
+            for i, generator in enumerate(generators):
+                generator.random(out=draws[i])
+            draws = canonical_layout(draws, rank, model.issue_rank, pairwise=True)
+        result = eu_round(x, saliences, model.negotiation.capabilities, params.variant, params.q, params.t,
+                          draws, rank)
+        return result, x, saliences
+
+    def step(self) -> None:
+        model = self.model
+        result, x, saliences = self._round(model.positions[None], model.saliences[None], [model.rng])
+        result = RoundResult(*(getattr(result, f.name)[0] for f in fields(RoundResult)))
+        x = x[0]
         self.last_move = float(np.max(np.abs(result.new_x - x))) if x.size else 0.0
         if model.record_events:
             self._record(result, x)
-        model.positions[:] = new_positions
+        model.saliences[:] = saliences[0]
+        model.positions[:] = self.low + result.new_x * self.range
         model.risk = result.risk
-        if self.last_move <= params.tolerance:
+        if self.last_move <= self.params.tolerance:
             self.done = True
 
     @classmethod
@@ -429,15 +451,13 @@ class EUProtocol(Protocol):
 
     def advance_runs(self, generators: Sequence[np.random.Generator]) -> RunsState:
         """Runs of this model's specification, one per generator, advanced round by round together on
-        a leading runs axis (:func:`eu_round` on (runs, N, K)). Each run draws from its own generator
-        exactly what :meth:`step` would draw, in the same order, and stops when :meth:`step` would stop
-        it (tolerance or round limit), so each run ends where it would alone. Nothing is recorded."""
+        a leading runs axis (:meth:`_round`, the round :meth:`step` plays with one run). Each run stops
+        when :meth:`step` would stop it (tolerance or round limit), so each run ends where it would
+        alone. Nothing is recorded."""
         model, params = self.model, self.params
         if model.round or len(model.position_history) != 1:  # every run starts where a new model starts
             raise RuntimeError("advance_runs needs a model that has not been stepped or restored")
-        scenario = model.negotiation
         runs = len(generators)
-        n, k = scenario.n_actors, scenario.n_issues
         positions = np.repeat(model.positions[None], runs, axis=0)
         saliences = np.repeat(model.saliences[None], runs, axis=0)
         risk = np.repeat(model.risk[None], runs, axis=0)
@@ -445,28 +465,10 @@ class EUProtocol(Protocol):
         done = np.zeros(runs, dtype=bool)
         running = np.full(runs, model.running and model.max_rounds > 0)
         history = [positions.copy()]
-        actor_rank, issue_rank = model.actor_rank, model._issue_rank
-        from sim.model import canonical_layout
-
         while running.any():
             live = np.flatnonzero(running)
-            if params.shock_probability > 0:  # two (N, K) draws per run, in step()'s order
-                raw = np.empty((len(live), 2, n, k))
-                for i, r in enumerate(live):
-                    generators[r].random(out=raw[i, 0])
-                    generators[r].random(out=raw[i, 1])
-                raw = canonical_layout(raw, actor_rank, issue_rank)
-                shock = raw[:, 0] < params.shock_probability
-                saliences[live] = np.where(shock, raw[:, 1], saliences[live])
-            x = (positions[live] - self.low) / self.range
-            draws = None
-            if params.variant == "standard":
-                draws = np.empty((len(live), n, n, k))
-                for i, r in enumerate(live):
-                    generators[r].random(out=draws[i])
-                draws = canonical_layout(draws, actor_rank, issue_rank, pairwise=True)
-            result = eu_round(x, saliences[live], scenario.capabilities, params.variant, params.q, params.t,
-                              draws, actor_rank)
+            result, x, saliences[live] = self._round(positions[live], saliences[live],
+                                                     [generators[r] for r in live])
             move = np.abs(result.new_x - x).max(axis=(1, 2)) if x[0].size else np.zeros(len(live))
             positions[live] = self.low + result.new_x * self.range
             risk[live] = result.risk

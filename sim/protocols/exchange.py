@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.protocols.params import ExchangeParams
 from sim.protocols.base import Protocol, ProtocolOutcome
+from sim.protocols.params import ExchangeParams
 from sim.solutions import compromise
 from sim.utility import scenario_utilities
 

@@ -24,9 +24,9 @@ import numpy as np
 from sim.agents import acceptances
 from sim.config import ConfigError
 from sim.programs import Consent, Program, ValueModel, value_model
-from sim.protocols.params import OffersParams
 from sim.protocols.base import Protocol, ProtocolOutcome, agreement_failures
 from sim.protocols.consent import RULES as CONSENT_RULES, ConsentRule
+from sim.protocols.params import OffersParams
 from sim.utility import renegotiation_caps
 
 if TYPE_CHECKING:  # pragma: no cover
