@@ -11,6 +11,7 @@ streaming the shards one at a time (memory does not grow with the number of runs
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -290,10 +291,45 @@ def _worker_context():
     """Workers are forked from a clean server process (``forkserver``: no copy of this process's threads or
     state) that has already imported :data:`WORKER_PRELOAD`."""
     import multiprocessing
+    import signal
+    from multiprocessing import forkserver, resource_tracker
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(WORKER_PRELOAD)
+    # Ctrl-C in a terminal interrupts the whole process group. The server spends its first second or two
+    # importing WORKER_PRELOAD, before it ignores SIGINT itself: interrupted then, it would die with a
+    # KeyboardInterrupt traceback of its own under our one-line message. So it is started with SIGINT
+    # blocked, a mask it keeps across exec and passes on to the workers (the standard library starts its
+    # resource tracker the same way; it goes first because starting it unblocks SIGINT on its way out).
+    resource_tracker.ensure_running()
+    with _ctrl_c_deferred():
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     return context
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred():
+    """A Ctrl-C pressed inside the block takes effect when the block ends, not halfway through it (e.g.
+    with a worker forked but not yet known to the pool, which then could not stop it). Main thread only:
+    elsewhere Python delivers no signals, and the block runs as it is."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: pressed.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed and callable(previous):
+        previous(signal.SIGINT, None)  # Python's default handler: raises KeyboardInterrupt
 
 
 def _ignore_interrupts() -> None:
@@ -510,18 +546,19 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
             here(rest)
             return counts[0], counts[1]
         costs = shard_costs(context, rest)
+        server = _worker_context()
     except KeyboardInterrupt:
         raise Interrupted(*counts) from None
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from dataclasses import replace
 
     ranges = shard_ranges(len(context.runs), context.spec.shard_size)
     light = replace(context, runs=context.runs.iloc[:0])  # each task carries only its own rows
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context(), initializer=_ignore_interrupts)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=server, initializer=_ignore_interrupts)
     try:
-        futures = [pool.submit(_worker, light, index, context.runs.iloc[slice(*ranges[index])])
-                   for index in sorted(rest, key=lambda i: (-costs[i], i))]
+        with _ctrl_c_deferred():  # submitting forks the workers: each is in pool._processes when Ctrl-C acts
+            futures = [pool.submit(_worker, light, index, context.runs.iloc[slice(*ranges[index])])
+                       for index in sorted(rest, key=lambda i: (-costs[i], i))]
         for future in as_completed(futures):
             _, d, f, pid, seconds = future.result()
             cpu[pid] = cpu.get(pid, 0.0) + seconds

@@ -239,6 +239,34 @@ def test_ctrl_c_stops_a_sweep_within_seconds_and_the_same_command_resumes(tmp_pa
                                   pd.read_parquet(tmp_path / "straight" / "runs.parquet"))
 
 
+PRESS_CTRL_C_WHILE_THE_SERVER_IMPORTS = """
+import os, signal, time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
+from sim.sweep import _worker_context
+context = _worker_context()  # the workers' server starts, importing numpy, pandas, Mesa, scipy
+status = f"/proc/{forkserver._forkserver._forkserver_pid}/status"
+while not int(open(status).read().split("SigCgt:")[1].split()[0], 16) & 1 << signal.SIGINT - 1:
+    time.sleep(0.001)  # until its Python has set up Ctrl-C as KeyboardInterrupt, before the imports
+try:
+    os.killpg(0, signal.SIGINT)  # Ctrl-C reaches the whole group, the server mid-import included
+    time.sleep(10)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+with ProcessPoolExecutor(1, mp_context=context) as pool:  # and the server is still there to fork workers
+    print(pool.submit(os.getpid).result() != os.getpid(), flush=True)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's signal state in /proc")
+def test_ctrl_c_while_the_workers_server_starts_gives_no_traceback_of_its_own():
+    """The sweep above stops at a moment it does not choose; this presses Ctrl-C at the worst one, while
+    the workers' server is still importing (its own KeyboardInterrupt traceback once landed in CI)."""
+    done = subprocess.run([sys.executable, "-c", PRESS_CTRL_C_WHILE_THE_SERVER_IMPORTS], cwd=REPO,
+                          capture_output=True, text=True, timeout=120, start_new_session=True)
+    assert (done.returncode, done.stdout.split(), done.stderr) == (0, ["interrupted", "True"], "")
+
+
 # ---- one path from config to model -----------------------------------------------------------------------
 def test_every_entry_point_builds_its_model_through_the_run_specification(tmp_path):
     """The same config gives the same spec hash in the single run's row, the sweep's rows, the
