@@ -604,4 +604,6 @@ def load_average() -> str:
 
 
 if __name__ == "__main__":
-    main()
+    from experiments.cli import run_command
+
+    run_command(main)

@@ -230,9 +230,8 @@ def report_and_exit(main: Callable[[], Any]) -> None:
         fail(str(error), 2)
     except KeyboardInterrupt:
         fail("interrupted (Ctrl-C)", 130)
-    except BrokenPipeError:  # whoever read our output stopped reading (`--help | head`): nothing to report
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (Python docs, "Note on SIGPIPE")
-        sys.exit(1)
+    except BrokenPipeError:
+        _output_closed()
     except Exception as error:  # noqa: BLE001 - filtered just below
         if user_wants_traceback:
             raise
@@ -242,6 +241,26 @@ def report_and_exit(main: Callable[[], Any]) -> None:
         if line is None:
             raise
         fail(line, 2)
+
+
+def _output_closed() -> None:
+    """Whoever read our output stopped reading (``--help | head``): nothing to report, exit 1 quietly,
+    and send what is still buffered nowhere, or it fails again at exit (Python docs, "Note on SIGPIPE")."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(1)
+
+
+def run_command(main: Callable[[], Any]) -> None:
+    """Run a plain (argparse or ``FOLDER KEY=VALUE``) command's ``main``. Output piped into a reader
+    that stops early (``--help | head``) ends it quietly, as :func:`report_and_exit` does for the Hydra ones.
+    The flush is inside, so that a help text still buffered when the command exits is covered too."""
+    try:
+        try:
+            main()
+        finally:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _output_closed()
 
 
 def folder_and_options(argv: list[str], doc: str, allowed: tuple[str, ...] | None = None,

@@ -211,4 +211,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from experiments.cli import run_command
+
+    run_command(main)

@@ -64,4 +64,6 @@ def markdown(table: pd.DataFrame) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from experiments.cli import run_command
+
+    run_command(lambda: sys.exit(main()))

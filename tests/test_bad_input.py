@@ -239,6 +239,20 @@ def test_ctrl_c_stops_a_sweep_within_seconds_and_the_same_command_resumes(tmp_pa
                                   pd.read_parquet(tmp_path / "straight" / "runs.parquet"))
 
 
+@pytest.mark.parametrize("module", ["run", "sweep", "calibrate", "cards", "plot", "discover", "score", "debrief",
+                                    "gallery", "reproduce", "mechanisms", "bench"])
+def test_help_into_a_reader_that_stops_early_ends_quietly(module):
+    """``--help | head``: the reader has gone before the help is written. No traceback, no message."""
+    read, write = os.pipe()
+    os.close(read)  # gone before the command starts: its first write (or exit flush) meets a closed pipe
+    try:
+        done = subprocess.run([sys.executable, "-m", f"experiments.{module}", "--help"], cwd=REPO, stdout=write,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert done.returncode in (0, 1) and done.stderr == ""  # (argparse itself drops a failed write: 0)
+
+
 PRESS_CTRL_C_WHILE_THE_SERVER_IMPORTS = """
 import os, signal, time
 from concurrent.futures import ProcessPoolExecutor
