@@ -43,7 +43,7 @@ test: $(STAMP) $(ASSETS)/.stamp
 # PYTHONPATH: this checkout's sim/ (solara's script would otherwise import the installed one).
 classroom: $(STAMP) $(ASSETS)/.stamp
 	PYTHONPATH=$(CURDIR) CLASSROOM_CLASS=$(CLASS) SOLARA_THEME_SHOW_BANNER=false \
-		SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(VENV)/bin/solara run sim/classroom/app.py \
+		SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(VENV)/bin/solara run apps/classroom.py \
 		--host $(HOST) --port $(PORT) --production
 
 bench: $(STAMP)

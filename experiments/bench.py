@@ -10,7 +10,7 @@
     python -m experiments.bench offers     # offers runs: the first run of a scenario, then the others
 
 ``eu``: median wall time of one round for N = 10, 50, 200 actors and K = 1, 10 issues, for the
-vectorised kernel (``sim.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +
+vectorised kernel (``sim.engine.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +
 Mesa + data collection + event log), and for the plain-Python reference implementation used by the
 tests as an oracle (``tests/eu_oracle.py``). The oracle is run issue by issue (issues are independent
 contests); where running it K times would take minutes, it is timed on one issue and multiplied by K,
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.protocols.eu import eu_round, normalise
-from sim.scenario import scenario_from_arrays as make_scenario
-from sim.spec import RunSpec
+from sim.engine.protocols.eu import eu_round, normalise
+from sim.domain.scenario import scenario_from_arrays as make_scenario
+from sim.runs.spec import RunSpec
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -98,10 +98,10 @@ def exchange_table(rows: list[dict]) -> str:
 def bench_offers(repeats: int) -> list[dict]:
     """Offers runs (20-round limit, construction included), CPU time: the first run of a scenario in
     the process solves the proposers' programs, later runs with exact beliefs reuse the answers
-    (:mod:`sim.programs` memo); with belief noise each run solves its own. Target at N = 200, K = 11:
+    (:mod:`sim.kernels.programs` memo); with belief noise each run solves its own. Target at N = 200, K = 11:
     under 2 s per run (later runs)."""
     import sim
-    from sim.programs import clear_cache
+    from sim.kernels.programs import clear_cache
 
     rows = []
     cases = [("jan2022", sim.load_scenario("jan2022"), 0.0), ("jan2022_no_red_lines",
@@ -188,7 +188,7 @@ def bench_protocols(repeats: int, rounds: int = 50) -> list[dict]:
     spent outside the protocol's own numerical work (Mesa's step machinery, agent set-up, the data
     collector and event log)."""
     import sim
-    from sim.protocols import PROTOCOLS
+    from sim.engine.protocols import PROTOCOLS
 
     rows = []
     for protocol, name in (("offers", "jan2022"), ("offers", "jan2022_no_red_lines"), ("exchange", "jan2022"),
@@ -248,9 +248,9 @@ def compose_sweep(overrides: list[str]):
     from omegaconf import OmegaConf
 
     from experiments.sweep import base_config
-    from sim.config import CONFIG_DIR, register_configs
-    from sim.design import spec_from_config
-    from sim.sweep import plan
+    from sim.domain.config import CONFIG_DIR, register_configs
+    from sim.runs.design import spec_from_config
+    from sim.runs.sweep import plan
 
     register_configs()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
@@ -277,20 +277,20 @@ def in_fresh_process(function, *args):
 def timed_sweep(overrides: list[str], workers: int = 1, force_pool: bool = False) -> dict:
     """A whole sweep into a temporary folder (plan, shards, runs.parquet), timed: its runs, wall seconds
     and CPU seconds per process (this one first). ``force_pool``: start the workers even where the sweep
-    would judge they do not pay (:data:`sim.sweep.POOL_WORTH` negative). Raises if a run failed."""
+    would judge they do not pay (:data:`sim.runs.sweep.POOL_WORTH` negative). Raises if a run failed."""
     import os
     import tempfile
 
-    import sim.sweep
-    from sim.sweep import aggregate, execute, pending_shards, prepare_folder
+    import sim.runs.sweep
+    from sim.runs.sweep import aggregate, execute, pending_shards, prepare_folder
 
     import importlib
 
     planned = compose_sweep(overrides)
-    for module in sim.sweep.WORKER_PRELOAD:  # imports are not the sweep's work (batch_run's are not timed either)
+    for module in sim.runs.sweep.WORKER_PRELOAD:  # imports are not the sweep's work (batch_run's are not timed either)
         importlib.import_module(module)
     if force_pool:
-        sim.sweep.POOL_WORTH = -1e9
+        sim.runs.sweep.POOL_WORTH = -1e9
     cpu: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
@@ -307,7 +307,7 @@ def timed_sweep(overrides: list[str], workers: int = 1, force_pool: bool = False
 def point_groups(context, per_point: int | None = None):
     """(point spec, seeds) of each design point: the sweep's own runs (the first ``per_point``
     replicates of each point when given)."""
-    from sim.sweep import point_spec
+    from sim.runs.sweep import point_spec
 
     for _, runs in context.runs.groupby("point", sort=True):
         runs = runs if per_point is None else runs.iloc[:per_point]
@@ -322,7 +322,7 @@ def timed_batch_run(overrides: list[str], per_point: int | None = None) -> tuple
     records its rounds (the sweep's runs need not); events are off in both."""
     from mesa.batchrunner import batch_run
 
-    from sim.model import BargainingModel
+    from sim.engine.model import BargainingModel
 
     runs, seconds = 0, 0.0
     for spec, seeds in point_groups(compose_sweep(overrides)(REPO), per_point):
@@ -337,13 +337,13 @@ def timed_batch_run(overrides: list[str], per_point: int | None = None) -> tuple
 
 
 def timed_limit(overrides: list[str]) -> tuple[int, float, float]:
-    """(runs, wall seconds, of which outcome rows) of :func:`sim.batch.run_block` on the one design point
+    """(runs, wall seconds, of which outcome rows) of :func:`sim.runs.batch.run_block` on the one design point
     of an eu sweep, all its seeds as one block, after a two-run warm-up (the scenario's reference
     solutions, computed once per process, are not the block's cost): the floor under the sweep, without
-    folder or shards. The rows (:meth:`~sim.spec.RunSpec.row`: outcome, reference distances, scores against
+    folder or shards. The rows (:meth:`~sim.runs.spec.RunSpec.row`: outcome, reference distances, scores against
     the observed record) are built run by run after the block has advanced; their share is timed apart."""
-    from sim.batch import run_block
-    from sim.spec import RunSpec
+    from sim.runs.batch import run_block
+    from sim.runs.spec import RunSpec
 
     (spec, seeds), = point_groups(compose_sweep(overrides)(REPO))
     run_block(spec, seeds[:2])
@@ -481,7 +481,7 @@ def bench_sweeps(quick: bool = False, exchange_rows: list[dict] | None = None,
                  ""],
                 ["Mesa `batch_run`, 1 process", f"{eu_batch_n} (subset: the sweep's first seeds)",
                  f"{eu_batch_s:.2f}", f"{eu_batch_n / eu_batch_s:.1f}", f"{eu_over:.1f}x", met_eu],
-                [f"**limit**: `sim.batch.run_block`, one block of {block_n} runs (warm)", str(block_n),
+                [f"**limit**: `sim.runs.batch.run_block`, one block of {block_n} runs (warm)", str(block_n),
                  f"{block_s:.2f}", f"{block_n / block_s:.1f}", f"{eu_rate * block_s / block_n:.2f}x",
                  "the floor: no folder, no shards, no start-up"],
                 [f"the same block without its outcome rows (kernel on the runs axis, restore; rows "

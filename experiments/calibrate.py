@@ -22,7 +22,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.cli import chosen, one_line_errors, report_and_exit, user_file
-from sim.config import ConfigError, register_configs
+from sim.domain.errors import ConfigError
+from sim.domain.config import register_configs
 
 register_configs()
 
@@ -39,9 +40,11 @@ def base_config(cfg: DictConfig) -> dict:
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
-    from sim import calibration, plots, scoring
-    from sim.runner import figure_settings, manifest, write_json, write_parquet
-    from sim.scenario import scenario_from_config
+    from sim.report import plots
+    from sim.runs import calibration, scoring
+    from sim.domain.config import figure_settings
+    from sim.runs.results import manifest, write_json, write_parquet
+    from sim.domain.scenario import scenario_from_config
 
     settings, source = chosen(cfg, "calibrate", "a calibration")
     spec = calibration.spec_from_config(settings, source)
@@ -60,7 +63,7 @@ def main(cfg: DictConfig) -> None:
     if workers < 1:
         raise ConfigError(source, "sweep.workers", f"{workers}; must be >= 1")
     folder = Path(settings.get("out") or HydraConfig.get().runtime.output_dir)
-    from sim.sweep import SweepLock
+    from sim.runs.sweep import SweepLock
 
     with SweepLock(folder, what="calibration"):  # two calibrations never write one history
         folder.mkdir(parents=True, exist_ok=True)

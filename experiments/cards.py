@@ -21,9 +21,10 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from experiments.cli import one_line_errors, report_and_exit, user_file
-from sim.cards import write_cards
-from sim.config import CONFIG_DIR, ConfigError, register_configs
-from sim.scenario import scenario_from_config
+from sim.report.cards import write_cards
+from sim.domain.config import CONFIG_DIR, register_configs
+from sim.domain.errors import ConfigError
+from sim.domain.scenario import scenario_from_config
 
 register_configs()
 

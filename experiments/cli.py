@@ -16,7 +16,8 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from sim.config import CONFIG_DIR, ConfigError
+from sim.domain.config import CONFIG_DIR
+from sim.domain.errors import ConfigError
 
 #: Files the user named on the command line (``scenario=my.yaml``): group -> path, for error messages.
 USER_FILES: dict[str, str] = {}

@@ -3,7 +3,7 @@
     python -m experiments.debrief results/run/2026-11-27_18-41-54
     python -m experiments.debrief --class results/classroom/monday-3rd     # the whole class, pooled
 
-What the reports hold: :mod:`sim.debrief`. Exit status 2 if the folder is not a results folder (or holds
+What the reports hold: :mod:`sim.report.debrief`. Exit status 2 if the folder is not a results folder (or holds
 no exported games).
 """
 
@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.debrief import class_report, report
+from sim.report.debrief import class_report, report
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
         print("error: command line: give either a results folder or --class <class folder>", file=sys.stderr)
         sys.exit(2)
     if args.class_folder is not None:
-        from sim.classroom.pool import game_folders
+        from sim.analysis.pooling import game_folders
 
         if not args.class_folder.is_dir() or not game_folders(args.class_folder):
             print(f"error: {args.class_folder}: --class: no exported games in this folder (each needs "

@@ -33,8 +33,9 @@ from typing import Any, Mapping
 
 import pyarrow.parquet as pq
 
-from sim.config import FIGURE_FORMATS, ConfigError
-from sim.discovery import Discovery, discover, outcome_flags, parse_outcome, print_table, searchable
+from sim.domain.config import FIGURE_FORMATS
+from sim.domain.errors import ConfigError
+from sim.analysis.discovery import Discovery, discover, outcome_flags, parse_outcome, print_table, searchable
 
 IDS = ("run_index", "point", "replicate", "seed")  # bookkeeping columns, never an outcome
 OPTIONS = ("outcome", "boxes", "min_coverage", "parameters", "out", "overwrite", "peel_alpha", "paste_alpha",
@@ -91,7 +92,7 @@ def check_options(folder: Path, spec, options: Mapping[str, Any]) -> dict[str, A
 
 def sweep_spec(folder: Path):
     """The sweep recorded in ``folder/design.json`` (ConfigError if the folder is not a finished sweep)."""
-    from sim.design import spec_from_config
+    from sim.runs.design import spec_from_config
 
     if not folder.exists():
         raise ConfigError(str(folder), "folder", "no such folder; give a finished sweep folder")
@@ -109,8 +110,8 @@ def sweep_spec(folder: Path):
 def run(folder: str | Path, options: Mapping[str, Any] | None = None) -> tuple[Discovery, Path, list[Path]]:
     """Discover boxes in a sweep folder and write them; returns the discovery, the output folder and the
     paths written."""
-    from sim import plots
-    from sim.runner import load_results, manifest, write_json
+    from sim.report import plots
+    from sim.runs.results import load_results, manifest, write_json
 
     from experiments.plot import _load_config, sweep_caption
 

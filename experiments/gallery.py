@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sim.config import REPO_ROOT
+from sim.domain.config import REPO_ROOT
 
 DPI = 80  # small files in the repository; the commands make full-size figures
 

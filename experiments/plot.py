@@ -25,10 +25,11 @@ from typing import Any, Mapping
 import pandas as pd
 import pyarrow.parquet as pq
 
-from sim import plots
-from sim.analysis import agreement_grid, flag_sobol, morris_indices, sobol_indices, summary_table
-from sim.config import FIGURE_FORMATS, ConfigError
-from sim.design import Parameter, SweepSpec, spec_from_config
+from sim.report import plots
+from sim.analysis.sensitivity import agreement_grid, flag_sobol, morris_indices, sobol_indices, summary_table
+from sim.domain.config import FIGURE_FORMATS
+from sim.domain.errors import ConfigError
+from sim.runs.design import Parameter, SweepSpec, spec_from_config
 
 OPTIONS = ("plot.heatmap", "plot.output", "figures.format", "figures.dpi")
 

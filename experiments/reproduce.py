@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.design import spec_from_config
-from sim.sweep import execute_run, plan
+from sim.runs.design import spec_from_config
+from sim.runs.sweep import execute_run, plan
 
 SHOWN_ROWS = 5  # first differing rows printed per table
 SHOWN_COLUMNS = 4  # differing columns printed per row
@@ -66,7 +66,7 @@ def config_line(folder: Path) -> str:
     recorded = manifest.get("config")
     if recorded is None:
         if "config_hash" in manifest:
-            from sim.spec import config_hash
+            from sim.runs.spec import config_hash
 
             if config_hash(now) == manifest["config_hash"]:
                 return "config.yaml: unchanged since the run (same config hash as the manifest)"
@@ -153,7 +153,7 @@ def _compare_table(name: str, saved: pd.DataFrame, now: pd.DataFrame, keys: list
 
 
 def reproduce_run(folder: Path) -> list[TableCheck]:
-    from sim.runner import run_config
+    from sim.runs.runner import run_config
 
     result = run_config(OmegaConf.load(folder / "config.yaml"))
     checks = [_compare_table("runs.parquet", pd.read_parquet(folder / "runs.parquet"), result.runs, ["protocol"])]
@@ -166,7 +166,7 @@ def reproduce_run(folder: Path) -> list[TableCheck]:
 
 def reproduce_classroom(folder: Path, seat: str) -> list[TableCheck]:
     """A game with a person in ``seat``: explain, then re-run the model agents' replicates."""
-    from sim.debrief import model_replicates
+    from sim.report.debrief import model_replicates
 
     print(f"{folder}: a classroom game in which a person played {seat}; the person's moves are not in the "
           "config, so the game itself cannot be re-run (config.yaml re-runs it with model agents in every seat).")

@@ -17,7 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from experiments.cli import one_line_errors, report_and_exit, user_file
-from sim.config import register_configs
+from sim.domain.config import register_configs
 
 register_configs()
 
@@ -25,7 +25,9 @@ register_configs()
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
-    from sim.runner import claim_folder, run_config, summary, write_run  # Mesa and pandas load here, not for --help
+    from sim.runs.results import claim_folder  # Mesa and pandas load here, not for --help
+    from sim.runs.runner import run_config
+    from sim.report.run_report import summary, write_run
 
     planned = Path(HydraConfig.get().runtime.output_dir)
     try:

@@ -23,15 +23,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.config import ConfigError
+from sim.domain.errors import ConfigError
 
 
 def folder_scores(folder: Path, by: list[str]) -> tuple[pd.DataFrame, str]:
     """The score table of a results folder and the record it was scored against."""
     from omegaconf import OmegaConf
 
-    from sim import scoring
-    from sim.runner import load_results
+    from sim.runs import scoring
+    from sim.runs.results import load_results
 
     if not (folder / "runs.parquet").exists() and (folder / "predictive_runs.parquet").exists():
         config = OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"), resolve=True)
@@ -56,8 +56,8 @@ def folder_scores(folder: Path, by: list[str]) -> tuple[pd.DataFrame, str]:
 
 def score_from_rounds(folder: Path, runs: pd.DataFrame, cfg, record, mapping) -> pd.DataFrame:
     """Score columns for an older run folder: from its recorded rounds table."""
-    from sim import scoring
-    from sim.scenario import scenario_from_config
+    from sim.runs import scoring
+    from sim.domain.scenario import scenario_from_config
 
     if not (folder / "rounds.parquet").exists():
         raise ConfigError(str(folder), "runs.parquet", "no score_* columns and no rounds.parquet to compute them "

@@ -26,12 +26,11 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.cli import chosen, fail, one_line_errors, report_and_exit, user_file
-from sim.config import CONFIG_DIR, ConfigError, register_configs
-from sim.design import shard_ranges, spec_from_config
-from sim.runner import manifest, write_json
-from sim.sweep import (
-    Interrupted, SweepLock, aggregate, check_points, elapsed, execute, pending_shards, plan, prepare_folder,
-)
+from sim.domain.config import CONFIG_DIR, register_configs
+from sim.domain.errors import ConfigError
+from sim.runs.design import shard_ranges, spec_from_config
+from sim.runs.results import manifest, write_json
+from sim.runs.sweep import (Interrupted, SweepLock, aggregate, check_points, elapsed, execute, pending_shards, plan, prepare_folder)
 
 register_configs()
 
@@ -63,7 +62,7 @@ def main(cfg: DictConfig) -> None:
     if settings["workers"] < 1:
         raise ConfigError(source, "sweep.workers", f"{settings['workers']}; must be >= 1")
     from experiments.plot import plot_options
-    from sim.runner import figure_settings
+    from sim.domain.config import figure_settings
 
     fmt, dpi = figure_settings(cfg)
     plot_options(spec, {"figures.format": fmt, "figures.dpi": dpi}, source)  # plot choices fail before any run

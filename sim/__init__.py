@@ -6,7 +6,7 @@ Python API for notebooks, without Hydra::
     scenario = sim.load_scenario("jan2022")
     result = sim.run(scenario, protocol="eu", seed=1, rounds=20)
     result.rounds          # tidy per-round positions (pandas)
-    sim.plots.positions_figure(result.rounds, result.issues)
+    sim.report.plots.positions_figure(result.rounds, result.issues)
     saved = sim.load_results("results/sweeps/rr")   # a results folder: tables, manifest, config
     saved.runs.groupby("protocol")["agreement"].mean()
 """
@@ -19,23 +19,26 @@ from typing import TYPE_CHECKING, Any
 # Public names and the modules that define them, imported on first use: ``import sim`` stays cheap (a
 # sweep worker or ``--help`` does not pay for Mesa, pandas, scipy and matplotlib until it needs them).
 _LAZY = {
-    "plots": "sim.plots", "ConfigError": "sim.config", "BargainingModel": "sim.model",
-    "Results": "sim.runner", "RunResult": "sim.runner", "load_results": "sim.runner",
-    "load_scenario": "sim.runner", "run": "sim.runner", "Actor": "sim.scenario", "Issue": "sim.scenario",
-    "Scenario": "sim.scenario", "scenario_from_config": "sim.scenario", "scenario_from_csv": "sim.csv_import",
-    "RunSpec": "sim.spec", "specs_from_config": "sim.spec",
+    "plots": "sim.report.plots", "ConfigError": "sim.domain.errors", "BargainingModel": "sim.engine.model",
+    "Results": "sim.runs.results", "load_results": "sim.runs.results", "RunResult": "sim.runs.result",
+    "load_scenario": "sim.runs.runner", "run": "sim.runs.runner",
+    "Actor": "sim.domain.scenario", "Issue": "sim.domain.scenario", "Scenario": "sim.domain.scenario",
+    "scenario_from_config": "sim.domain.scenario", "scenario_from_csv": "sim.domain.scenario",
+    "RunSpec": "sim.runs.spec", "specs_from_config": "sim.runs.spec",
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim import plots
-    from sim.config import ConfigError
-    from sim.model import BargainingModel
-    from sim.runner import Results, RunResult, load_results, load_scenario, run
-    from sim.csv_import import scenario_from_csv
-    from sim.scenario import Actor, Issue, Scenario, scenario_from_config
-    from sim.spec import RunSpec, specs_from_config
+    from sim.report import plots
+    from sim.domain.errors import ConfigError
+    from sim.engine.model import BargainingModel
+    from sim.runs.results import Results, load_results
+    from sim.runs.result import RunResult
+    from sim.runs.runner import load_scenario, run
+    from sim.domain.scenario import scenario_from_csv
+    from sim.domain.scenario import Actor, Issue, Scenario, scenario_from_config
+    from sim.runs.spec import RunSpec, specs_from_config
 
 
 def __getattr__(name: str) -> Any:
@@ -43,7 +46,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
     loaded = importlib.import_module(module)
-    value = loaded if module == f"sim.{name}" else getattr(loaded, name)
+    value = loaded if module.endswith(f".{name}") else getattr(loaded, name)
     globals()[name] = value
     return value
 

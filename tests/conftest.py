@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import settings, strategies as st
 
-from sim.scenario import Scenario, scenario_from_arrays, scenario_from_config
+from sim.domain.scenario import Scenario, scenario_from_arrays, scenario_from_config
 
 REPO = Path(__file__).resolve().parent.parent
 

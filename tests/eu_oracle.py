@@ -93,7 +93,7 @@ def median(x, capability, salience):
     """μ: the held position that beats (or ties) every other held position in pairwise votes.
 
     If the weights split exactly in half, every position between the two middle ones wins; we return
-    the midpoint of the winners (the same convention as ``sim.solutions.weighted_median``).
+    the midpoint of the winners (the same convention as ``sim.kernels.solutions.weighted_median``).
     """
     n = len(x)
     scale = sum(capability[h] * salience[h] for h in range(n))

@@ -47,7 +47,7 @@ def test_csv_in_other_encodings_is_read_correctly(tmp_path, encoding):
     assert done.returncode == 0, done.stderr
     runs = pd.read_parquet(tmp_path / "out" / "runs.parquet")
     assert {"utility_zürich", "utility_bogotá"} <= set(runs.columns)
-    from sim.csv_import import scenario_from_csv
+    from sim.domain.scenario import scenario_from_csv
 
     assert [a.name for a in scenario_from_csv(path).actors] == ["Zürich", "Bogotá"]
 
@@ -122,7 +122,7 @@ def test_overrides_are_checked(tmp_path, overrides, words):
 
 def test_protocol_parameters_from_python_are_checked_like_the_command_line():
     import sim
-    from sim.config import ConfigError
+    from sim.domain.errors import ConfigError
 
     scenario = sim.load_scenario("jan2022_core")
     with pytest.raises(ConfigError, match="max_per_round.*whole number"):
@@ -145,7 +145,7 @@ def test_a_write_failure_leaves_the_run_folder_marked_incomplete(tmp_path, monke
     import errno
 
     import sim
-    from sim import runner
+    from sim.runs import results as runner
 
     def full(frame, path):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
@@ -257,7 +257,7 @@ PRESS_CTRL_C_WHILE_THE_SERVER_IMPORTS = """
 import os, signal, time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
-from sim.sweep import _worker_context
+from sim.runs.sweep import _worker_context
 context = _worker_context()  # the workers' server starts, importing numpy, pandas, Mesa, scipy
 status = f"/proc/{forkserver._forkserver._forkserver_pid}/status"
 while not int(open(status).read().split("SigCgt:")[1].split()[0], 16) & 1 << signal.SIGINT - 1:
@@ -284,10 +284,10 @@ def test_ctrl_c_while_the_workers_server_starts_gives_no_traceback_of_its_own():
 # ---- one path from config to model -----------------------------------------------------------------------
 def test_every_entry_point_builds_its_model_through_the_run_specification(tmp_path):
     """The same config gives the same spec hash in the single run's row, the sweep's rows, the
-    classroom's model and the Python API's row: all four went through sim.spec.RunSpec."""
+    classroom's model and the Python API's row: all four went through sim.runs.spec.RunSpec."""
     import sim
     from sim.classroom import ClassroomModel
-    from sim.spec import RunSpec, protocol_defaults
+    from sim.runs.spec import RunSpec, protocol_defaults
 
     done = command("run", "scenario=classroom/jan2022", "protocol=offers", "seed=4", "rounds=5",
                    "record.figures=false", f"hydra.run.dir={tmp_path / 'run'}")
@@ -315,9 +315,9 @@ def test_the_point_cache_keys_on_content_not_object_identity(tmp_path):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from sim.config import CONFIG_DIR, register_configs
-    from sim.design import spec_from_config
-    from sim.sweep import execute_run, plan
+    from sim.domain.config import CONFIG_DIR, register_configs
+    from sim.runs.design import spec_from_config
+    from sim.runs.sweep import execute_run, plan
 
     register_configs()
     spec = spec_from_config({"name": "t", "replicates": 1, "parameters": {"rounds": {"values": [2]}}})

@@ -1,4 +1,4 @@
-"""Blocks of runs (sim.batch) give exactly the rows of one run at a time, and the runs-axis eu kernel
+"""Blocks of runs (sim.runs.batch) give exactly the rows of one run at a time, and the runs-axis eu kernel
 gives every run exactly what it gets alone."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.batch import one_run, run_block
-from sim.design import run_seeds, spec_from_config
-from sim.model import build_params
-from sim.protocols.eu import eu_round
-from sim.runner import load_scenario
-from sim.spec import RunSpec
-from sim.sweep import aggregate, execute_shard, pending_shards, plan, prepare_folder
+from sim.runs.batch import one_run, run_block
+from sim.runs.design import run_seeds, spec_from_config
+from sim.engine.protocols.registry import build_params
+from sim.engine.protocols.eu import eu_round
+from sim.runs.runner import load_scenario
+from sim.runs.spec import RunSpec
+from sim.runs.sweep import aggregate, execute_shard, pending_shards, plan, prepare_folder
 from tests.test_sweep import base
 
 
@@ -47,11 +47,11 @@ def test_a_block_gives_the_rows_of_one_run_at_a_time(protocol, params, scenario)
 
 
 def test_a_block_larger_than_a_chunk_gives_the_rows_of_one_run_at_a_time(monkeypatch):
-    """Blocks advance in chunks (sim.batch.CHUNK runs): every chunk starts from the scenario, not from
+    """Blocks advance in chunks (sim.runs.batch.CHUNK runs): every chunk starts from the scenario, not from
     where the previous chunk's runs ended."""
-    import sim.batch
+    import sim.runs.batch
 
-    monkeypatch.setattr(sim.batch, "CHUNK", 5)
+    monkeypatch.setattr(sim.runs.batch, "CHUNK", 5)
     spec = spec_of("eu", "jan2022", rounds=10)
     seeds = [int(s) for s in run_seeds(8, 12)]
     alone = pd.DataFrame([one_run(spec, seed) for seed in seeds])
@@ -60,18 +60,18 @@ def test_a_block_larger_than_a_chunk_gives_the_rows_of_one_run_at_a_time(monkeyp
 
 
 def test_a_run_that_draws_nothing_is_run_once(monkeypatch):
-    import sim.batch
+    import sim.runs.batch
 
     built = []
     real = RunSpec.build
     monkeypatch.setattr(RunSpec, "build", lambda self: built.append(self.seed) or real(self))
-    rows = sim.batch.run_block(spec_of("exchange"), [5, 6, 7])
+    rows = sim.runs.batch.run_block(spec_of("exchange"), [5, 6, 7])
     assert built == [5] and [row["seed"] for row in rows] == [5, 6, 7]
     built.clear()
-    sim.batch.run_block(spec_of("eu"), [5, 6, 7])  # conflicts every round: all together, one template model
+    sim.runs.batch.run_block(spec_of("eu"), [5, 6, 7])  # conflicts every round: all together, one template model
     assert built == [5]
     built.clear()
-    sim.batch.run_block(spec_of("eu", variant="scholz"), [5, 6, 7])  # deterministic: run once, repeated
+    sim.runs.batch.run_block(spec_of("eu", variant="scholz"), [5, 6, 7])  # deterministic: run once, repeated
     assert built == [5]
 
 
@@ -112,7 +112,7 @@ def test_a_sweep_gives_the_same_table_in_blocks_and_run_by_run(tmp_path: Path):
 def test_shards_are_costed_by_protocol_scenario_and_rounds(tmp_path: Path):
     """Workers take the heaviest shards first: exchange on the extended scenario costs more than eu on
     the core one, and a shard's cost grows with its runs."""
-    from sim.sweep import shard_costs
+    from sim.runs.sweep import shard_costs
 
     spec = spec_from_config({"name": "cost", "replicates": 4, "seed": 1, "shard_size": 2,
                              "parameters": {"protocol": {"values": ["eu", "exchange"]},

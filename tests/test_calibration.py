@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import yaml
 
-from sim import calibration, scoring
-from sim.config import ConfigError
-from sim.model import BargainingModel
-from sim.scenario import scenario_from_config
+from sim.runs import calibration, scoring
+from sim.domain.errors import ConfigError
+from sim.engine.model import BargainingModel
+from sim.domain.scenario import scenario_from_config
 
 REPO = Path(__file__).resolve().parent.parent
 CAPABILITY, POSITION = 2.0, 70.0  # the truth
@@ -83,7 +83,7 @@ def test_calibration_recovers_two_known_parameters(tmp_path):
     # every accepted particle's first run re-runs from its recorded seed to the same distance
     best = posterior.sort_values("distance").iloc[0]
     context = calibration.sweep_context(spec, base, tmp_path)
-    from sim.sweep import execute_run
+    from sim.runs.sweep import execute_run
 
     values = {p.column: float(best[p.column]) for p in spec.parameters}
     assert int(best["seed_0"]) == calibration.simulation_seed(spec.seed, np.array(list(values.values())), 0)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.cards import card_html, role_card, teacher_appendix, yaml_comments
-from sim.config import CONFIG_DIR
-from sim.runner import load_scenario
+from sim.report.cards import card_html, role_card, teacher_appendix, yaml_comments
+from sim.domain.config import CONFIG_DIR
+from sim.runs.runner import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = ["jan2022", "classroom/jan2022"]

@@ -11,7 +11,7 @@ import pytest
 solara = pytest.importorskip("solara")
 
 from sim.classroom import NOBODY, ClassroomModel, Tuning  # noqa: E402
-from sim.classroom import app  # noqa: E402
+from apps import classroom as app  # noqa: E402
 from sim.classroom.session import Session  # noqa: E402
 
 

@@ -65,7 +65,7 @@ def server(tmp_path_factory):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSROOM_CLASS": CLASS, "CLASSROOM_RESULTS": str(results),
            "SOLARA_THEME_SHOW_BANNER": "false"}
     with open(log_path, "w") as log:
-        process = subprocess.Popen([str(solara), "run", str(ROOT / "sim/classroom/app.py"), "--host", "127.0.0.1",
+        process = subprocess.Popen([str(solara), "run", str(ROOT / "apps/classroom.py"), "--host", "127.0.0.1",
                                     "--port", str(port), "--production"], cwd=ROOT, stdout=log,
                                    stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"

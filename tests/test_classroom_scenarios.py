@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.config import CONFIG_DIR
-from sim.solutions import nash_solution
+from sim.domain.config import CONFIG_DIR
+from sim.kernels.solutions import nash_solution
 
 CLASSROOM = CONFIG_DIR / "scenario" / "classroom"
 NAMES = sorted(p.stem for p in CLASSROOM.glob("*.yaml"))

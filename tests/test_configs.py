@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from sim.config import CONFIG_DIR, ConfigError, register_configs
-from sim.protocols import PROTOCOLS
-from sim.runner import run_config
-from sim.strategies import STRATEGIES
+from sim.domain.config import CONFIG_DIR, register_configs
+from sim.domain.errors import ConfigError
+from sim.engine.protocols import PROTOCOLS
+from sim.runs.runner import run_config
+from sim.domain.strategies import STRATEGIES
 
 REPO = Path(__file__).resolve().parent.parent
 register_configs()

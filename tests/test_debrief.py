@@ -68,7 +68,7 @@ def _export_games(root: Path, count: int) -> list[Path]:
 
 @pytest.mark.parametrize("count", [3])
 def test_the_class_debrief_pools_every_export(tmp_path, count):
-    from sim.classroom.pool import pool
+    from sim.analysis.pooling import pool
 
     root = tmp_path / "monday-3rd"
     folders = _export_games(root, count)

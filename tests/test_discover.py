@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import ConfigError
-from sim.discovery import Outcome, choose, discover, in_box, outcome_flags, parse_outcome
+from sim.domain.errors import ConfigError
+from sim.analysis.discovery import Outcome, choose, discover, in_box, outcome_flags, parse_outcome
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -99,8 +99,8 @@ def test_outcome_flags_threshold_missing_values_and_errors():
 def write_sweep(folder: Path, outcome: str = "planted") -> Path:
     """A sweep folder as experiments.sweep writes it (design.json, runs.parquet with the parameter
     columns, seeds and outcome columns), from the real design code; the outcome is planted."""
-    from sim.design import run_table, spec_from_config
-    from sim.sweep import design_hash
+    from sim.runs.design import run_table, spec_from_config
+    from sim.runs.sweep import design_hash
 
     spec = spec_from_config({
         "name": "planted", "design": "lhs", "samples": 400, "seed": 3, "outputs": ["agreement"],
@@ -198,7 +198,7 @@ def test_bad_options_are_one_line(tmp_path, capsys, argument, words):
 
 
 def test_the_figures_name_their_axes_and_mark_the_box():
-    from sim import plots
+    from sim.report import plots
 
     x, flags = planted(n=400)
     result = discover(x, flags, Outcome("agreement"))

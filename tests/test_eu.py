@@ -13,15 +13,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.protocols.eu import (
-    KIND_COMPROMISE,
-    KIND_CONFLICT,
-    eu_round,
-    normalise,
-    win_probability_standard,
-)
-from sim.scenario import scenario_from_config
-from sim.solutions import scenario_compromise, scenario_median
+from sim.engine.protocols.eu import (KIND_COMPROMISE, KIND_CONFLICT, eu_round, normalise, win_probability_standard)
+from sim.domain.scenario import scenario_from_config
+from sim.kernels.solutions import scenario_compromise, scenario_median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import eu_oracle as oracle  # noqa: E402

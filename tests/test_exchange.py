@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import sim
-from sim.protocols.exchange import candidate_exchanges, expected_outcome
+from sim.engine.protocols.exchange import candidate_exchanges, expected_outcome
 from tests.conftest import REPO, make_scenario, scenarios
 
 ONES = np.ones

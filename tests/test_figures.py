@@ -15,9 +15,10 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import plots
-from sim.analysis import agreement_grid, utility_space
-from sim.plots import Labels, binomial_interval
+from sim.report import plots
+from sim.analysis.sensitivity import agreement_grid, utility_space
+from sim.analysis.stats import binomial_interval
+from sim.report.plots import Labels
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -48,8 +49,9 @@ def eu_run():
 
 @pytest.fixture(scope="module")
 def compared():
-    from sim.runner import combine, run
-    from sim.spec import protocol_defaults
+    from sim.runs.result import combine
+    from sim.runs.runner import run
+    from sim.runs.spec import protocol_defaults
 
     # without the documented rules, so that offers are made and agreed (jan2022 itself breaks down at once)
     return combine([run("jan2022_no_red_lines", protocol=p, seed=3, protocol_params=protocol_defaults(p))

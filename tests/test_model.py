@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import sim
-from sim.model import BargainingModel
+from sim.engine.model import BargainingModel
 from tests.conftest import scenarios
 
 

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, strategies as st
 
 import sim
-from sim.model import BargainingModel
-from sim.scenario import scenario_from_config
-from sim.solutions import bargaining_range
-from sim.utility import scenario_utilities
+from sim.engine.model import BargainingModel
+from sim.domain.scenario import scenario_from_config
+from sim.kernels.solutions import bargaining_range
+from sim.kernels.utility import scenario_utilities
 from tests.conftest import make_scenario, scenarios
 
 
@@ -150,7 +150,7 @@ def test_raising_optimism_never_enlarges_the_range(scenario, who, factor):
     def with_optimism(value):
         from dataclasses import replace
 
-        from sim.scenario import OutsideOption
+        from sim.domain.scenario import OutsideOption
 
         actors = list(scenario.actors)
         actors[who] = replace(actors[who], outside_option=OutsideOption(

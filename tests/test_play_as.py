@@ -11,9 +11,9 @@ import pytest
 
 from sim.classroom import (ClassroomModel, Tuning, export, offer_table, overrides, scenarios,
                            seat_view, utilities_by_round)
-from sim.config import ConfigError
-from sim.runner import load_scenario, run
-from sim.spec import protocol_defaults
+from sim.domain.errors import ConfigError
+from sim.runs.runner import load_scenario, run
+from sim.runs.spec import protocol_defaults
 from tests.conftest import play_to_the_end
 
 

@@ -10,10 +10,10 @@ import pytest
 from scipy.optimize import linprog
 
 import sim
-from sim.model import BargainingModel
-from sim.scenario import scenario_from_config
-from sim.solutions import pareto_check
-from sim.utility import scenario_utilities
+from sim.engine.model import BargainingModel
+from sim.domain.scenario import scenario_from_config
+from sim.kernels.solutions import pareto_check
+from sim.kernels.utility import scenario_utilities
 
 
 def random_scenario(seed: int):

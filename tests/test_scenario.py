@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 import sim
-from sim.config import ConfigError
-from sim.csv_import import NO_STATUS_QUO, scenario_from_csv
-from sim.scenario import scenario_from_config
+from sim.domain.errors import ConfigError
+from sim.domain.csv_import import NO_STATUS_QUO
+from sim.domain.scenario import scenario_from_csv
+from sim.domain.scenario import scenario_from_config
 
 BASE = {
     "id": "t",

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import scoring
-from sim.config import ConfigError
-from sim.runner import load_scenario
+from sim.runs import scoring
+from sim.domain.errors import ConfigError
+from sim.runs.runner import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 RECORD = REPO / "data" / "jan2022_observed.yaml"
@@ -131,7 +131,7 @@ def test_sweep_rows_carry_score_columns_without_recorded_rounds(tmp_path):
     runs = sweep(tmp_path / "s", spec=spec, overrides=("rounds=4",))
     assert runs["score_mae"].notna().all() and set(runs["score_outcome"]) >= {"breakdown:russia"}
     # the same numbers as scoring the recorded trajectory of the same run
-    from sim.runner import run
+    from sim.runs.runner import run
 
     one = run("jan2022", protocol="eu", seed=int(runs["seed"].iloc[0]), rounds=4,
               protocol_params={"name": "eu"})
@@ -143,7 +143,7 @@ def test_sweep_rows_carry_score_columns_without_recorded_rounds(tmp_path):
 
 @pytest.mark.parametrize("protocol", ["eu", "offers", "exchange"])
 def test_score_columns_from_the_model_equal_scoring_the_recorded_rounds(protocol):
-    from sim.runner import run
+    from sim.runs.runner import run
 
     observed = {"path": "data/jan2022_observed.yaml", "rounds": {0: "2022-01-26", 1: "2022-02-17", 2: "2022-02-24"}}
     result = run("jan2022", protocol=protocol, seed=1, rounds=6)

@@ -6,11 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from sim.solutions import (
-    bargaining_range, compromise, kalai_smorodinsky, nash_solution, pareto_check, pareto_frontier,
-    sample_bundles, scenario_compromise, scenario_median, weighted_median,
-)
-from sim.utility import disagreement_values, scenario_utilities, utilities, war_win_probability
+from sim.kernels.solutions import (bargaining_range, compromise, kalai_smorodinsky, nash_solution, pareto_check, pareto_frontier, sample_bundles, scenario_compromise, scenario_median, weighted_median)
+from sim.kernels.utility import disagreement_values, scenario_utilities, utilities, war_win_probability
 from tests.conftest import make_scenario, scenarios
 
 
@@ -85,7 +82,7 @@ def test_empty_range_has_no_nash_point():
 
 
 def test_a_range_of_one_point_where_nobody_gains_is_that_point():
-    from sim.solutions import no_gain_actors
+    from sim.kernels.solutions import no_gain_actors
 
     s = make_scenario([[0], [100]], [[1], [1]], [1, 1], status_quo=[50])  # u1 + u2 = 1, d = 0.5 each
     assert nash_solution(s)[0] == pytest.approx(50.0) and kalai_smorodinsky(s)[0] == pytest.approx(50.0)

@@ -13,12 +13,14 @@ import pytest
 from omegaconf import OmegaConf
 
 import sim
-import sim.metrics
-import sim.solutions
-from sim.config import CONFIG_DIR, ConfigError
-from sim.runner import _load_with_defaults, run
-from sim.scenario import scenario_from_config
-from sim.utility import disagreement_values, scenario_utilities, scenario_values
+import sim.engine.metrics
+import sim.kernels.solutions
+from sim.domain.config import CONFIG_DIR
+from sim.domain.errors import ConfigError
+from sim.runs.configs import load_with_defaults
+from sim.runs.runner import run
+from sim.domain.scenario import scenario_from_config
+from sim.kernels.utility import disagreement_values, scenario_utilities, scenario_values
 from tests.conftest import REPO
 
 SEEDS = range(200)
@@ -35,7 +37,7 @@ def offers_rows(scenario, seeds=SEEDS, rounds=12, **params):
 
 
 def jan2022_node() -> dict:
-    return OmegaConf.to_container(_load_with_defaults(CONFIG_DIR / "scenario" / "jan2022.yaml"))
+    return OmegaConf.to_container(load_with_defaults(CONFIG_DIR / "scenario" / "jan2022.yaml"))
 
 
 def istanbul(cost: float) -> sim.Scenario:
@@ -212,7 +214,7 @@ def test_an_indivisible_issue_allows_only_its_ends():
     scenario = scenario_from_config(node)
     assert scenario.issues[0].choices == (0.0, 100.0)
     assert list(scenario.snap(np.array([[20.0], [70.0]]))[:, 0]) == [0.0, 100.0]
-    nash = sim.solutions.nash_solution(scenario, np.zeros(2))
+    nash = sim.kernels.solutions.nash_solution(scenario, np.zeros(2))
     assert nash[0] in (0.0, 100.0)
 
 
@@ -293,8 +295,8 @@ def test_a_red_line_that_excludes_the_bargaining_range_ends_talks_at_once():
         },
     }
     scenario = scenario_from_config(node)
-    assert sim.solutions.bargaining_range_empty(scenario)
-    assert sim.solutions.bargaining_range_empty(scenario) != sim.solutions.bargaining_range_empty(
+    assert sim.kernels.solutions.bargaining_range_empty(scenario)
+    assert sim.kernels.solutions.bargaining_range_empty(scenario) != sim.kernels.solutions.bargaining_range_empty(
         scenario_from_config({**node, "rules": {"red_lines": False}}))
     row = run(scenario, protocol="offers", seed=0, rounds=10).runs.iloc[0]
     assert not row["agreement"] and row["rounds"] == 1
@@ -314,7 +316,7 @@ def test_the_nash_reference_is_defined_when_an_ideal_point_is_the_status_quo(ec)
 def test_discrete_issues_hold_in_every_outcome_and_reference_solution():
     scenario = sim.load_scenario("jan2022_no_red_lines")
     levels = set(scenario.issue("enlargement").choices)
-    issues = sim.metrics.reference_table(scenario)
+    issues = sim.engine.metrics.reference_table(scenario)
     row = issues.set_index("issue").loc["enlargement"]
     assert row["nash"] in levels and row["kalai_smorodinsky"] in levels
     for protocol in ("eu", "offers", "exchange"):

@@ -1,12 +1,12 @@
 """The classroom: a per-session model a teacher tunes and a student can play one seat of.
 
-Everything the browser app (:mod:`sim.classroom.app`) shows or does goes through this module, which
+Everything the browser app (:mod:`apps.classroom`) shows or does goes through this module, which
 does not import Solara, so that it is tested without a browser:
 
 * :class:`Tuning` holds a session's slider settings as the same dotted overrides the command line
   takes (``scenario.actors.russia.capability=0.8``); :func:`overrides` turns the app's choices into
   that command line, so an app run is an ordinary, re-runnable Hydra config.
-* :class:`ClassroomModel` is a :class:`~sim.model.BargainingModel` built from that composed config,
+* :class:`ClassroomModel` is a :class:`~sim.engine.model.BargainingModel` built from that composed config,
   with an optional human seat (``play_as``; offers protocol).
 * :func:`offer_table`, :func:`utilities_by_round`, :func:`seat_view` are the tables the app draws.
 * :func:`export` writes the session as a results folder (runs/events/issues Parquet, config.yaml,
@@ -27,12 +27,16 @@ import pandas as pd
 
 from omegaconf import OmegaConf
 
-from sim.config import CONFIG_DIR, ConfigError, register_configs
-from sim.metrics import reference_table
-from sim.model import BargainingModel
-from sim.protocols import PROTOCOLS as REGISTRY
-from sim.runner import result_of, write_parquet, write_run
-from sim.spec import specs_from_config
+from sim.domain.config import CONFIG_DIR, register_configs
+from sim.domain.errors import ConfigError
+from sim.engine.metrics import reference_table
+from sim.engine.model import BargainingModel
+from sim.engine.protocols import PROTOCOLS as REGISTRY
+from sim.runs.result import result_of
+from sim.runs.results import write_parquet
+from sim.report.run_report import write_run
+from sim.report.wording import cause_in_words
+from sim.runs.spec import specs_from_config
 
 NOBODY = "nobody"  # play_as value: every seat is a model agent
 PROTOCOLS = ("offers", "eu", "exchange")  # what the app offers, first = default
@@ -189,25 +193,6 @@ def actor_name(model: BargainingModel, actor_id: str) -> str:
     if actor_id in model.negotiation.actor_ids:
         return model.negotiation.actor(actor_id).name or actor_id
     return actor_id
-
-
-def cause_in_words(cause: str, names: dict[str, str] | None = None) -> str:
-    """A breakdown cause (``breakdown_cause``: ``deadline``, ``walkout:russia``,
-    ``not_individually_rational:russia``, ``red_line:...``, ``package:...``) in plain words; causes
-    this function does not know are shown as they are."""
-    names = names or {}
-    kind, _, detail = str(cause or "").partition(":")
-    who = ", ".join(names.get(part, part) for part in detail.split(",") if part) if detail else ""
-    words = {
-        "": "no agreement",
-        "deadline": "the round limit was reached without an agreement",
-        "walkout": f"{who or 'a party'} walked out: no deal still to be had beat its outside option",
-        "not_individually_rational": f"the deal on the table was worse than no deal for {who or 'a party'}",
-        "red_line": f"a red line was crossed ({detail.replace('_', ' ')})",
-        "package": f"a package rule blocked a partial deal ({detail.replace('_', ' ')})",
-        "commitment": f"a commitment problem: {detail.replace('_', ' ')}",
-    }
-    return words.get(kind, str(cause).replace("_", " "))
 
 
 def pending_bundle(model: BargainingModel) -> np.ndarray | None:
@@ -419,11 +404,11 @@ def export(model: ClassroomModel, root: Path | str = "results/classroom", replic
     The folder (``<root>/<timestamp>_<seat>``) holds what ``experiments.run`` writes, the command line
     that re-runs the session with model agents in every seat (manifest.json ``command``) and, for a
     played seat of a finished game, the model agent's results in that seat over ``replicates`` runs
-    (``replicates.parquet``, see :func:`sim.debrief.model_replicates`). A game still running is
+    (``replicates.parquet``, see :func:`sim.report.debrief.model_replicates`). A game still running is
     written as it stands and marked ``in progress`` (``game`` in manifest.json and runs.parquet); it
     is not compared with the model agent.
     """
-    from sim.debrief import model_replicates, report
+    from sim.report.debrief import model_replicates, report
 
     stamp = time.strftime("%Y-%m-%d_%H-%M-%S")
     name = f"{stamp}_{model.play_as}"
@@ -432,7 +417,7 @@ def export(model: ClassroomModel, root: Path | str = "results/classroom", replic
     while folder.exists():
         folder = Path(root) / f"{name}_{suffix}"
         suffix += 1
-    result = result_of(model, issues=model.issues)
+    result = result_of(model.spec, model, issues=model.issues)
     game = "finished" if model.finished else "in progress"
     result.runs["game"] = game
     if not model.finished:  # the outcome of an unfinished game is not an outcome

@@ -1,5 +1,5 @@
 """One browser tab's game: the settings chosen in the sidebar, the game being played and what the
-controls do to it. No Solara here: the app (:mod:`sim.classroom.app`) draws a :class:`Session` and
+controls do to it. No Solara here: the app (:mod:`apps.classroom`) draws a :class:`Session` and
 calls its methods, and the tests drive the same methods without a browser.
 
 The rules the controls follow (the lesson plan relies on them):
@@ -26,7 +26,7 @@ import numpy as np
 
 from sim.classroom import (DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS, ClassroomModel, Tuning,
                            actor_name, class_folder, export, what_happened, whose_turn)
-from sim.config import ConfigError
+from sim.domain.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,257 @@
+"""Structured-config schema (Hydra ConfigStore) and the one error type a user can cause.
+
+Every experiment is a Hydra config composed from ``configs/``. The dataclasses here are the schema
+Hydra validates the composed config against (types, unknown keys); :mod:`sim.domain.scenario` and the
+protocol/strategy registries then check values and cross-references. Any mistake a user can make ends
+in a :class:`ConfigError`, which entry points print as one line and exit with status 2
+(``experiments/cli.py``). Nothing here exits the process or touches the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from omegaconf import MISSING
+
+from sim.domain.errors import ConfigError
+
+#: Repository root and the Hydra config directory (the package is installed in editable mode).
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = REPO_ROOT / "configs"
+
+
+# --------------------------------------------------------------------------------------------------
+# Schema. Mappings keyed by id (not lists) so that every number is addressable by an override such as
+# scenario.actors.russia.salience.enlargement=0.9 (sweeps depend on this).
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class IssueConfig:
+    """One negotiated issue (MODEL.md §1)."""
+
+    label: str = MISSING
+    low: str = ""  # what the low end of the scale means (0 = closest to Moscow's Dec 2021 drafts)
+    high: str = ""  # what the high end means
+    status_quo: float = MISSING  # reversion point if no deal, in scale units
+    scale: List[float] = field(default_factory=lambda: [0.0, 100.0])  # [lower, upper]
+    unit: str = ""
+    levels: Optional[Dict[str, float]] = None  # discrete issue: label -> point on the scale
+    indivisible: bool = False  # no split: only the scale's ends (or the levels, if any) are outcomes
+    note: str = ""
+
+
+@dataclass
+class OutsideOptionConfig:
+    """What an actor gets without agreement (MODEL.md §3)."""
+
+    kind: str = "status_quo"  # status_quo | reservation | war
+    value: Optional[float] = None  # reservation utility in [0, 1] (kind=reservation)
+    optimism: float = 1.0  # multiplies the war win probability (kind=war); capped at p = 1
+    cost: float = 0.0  # utility cost of war, >= 0 (kind=war)
+    opponents: Optional[List[str]] = None  # actor ids of the other side; default: all outside the bloc
+    shift: float = 0.0  # change of the war win probability per round (kind=war): < 0 = growing weaker
+
+
+@dataclass
+class RedLineConfig:
+    """A bound an actor never accepts crossing on one issue (a utility cliff; docs/explanation/why-talks-fail.md)."""
+
+    min: Optional[float] = None  # lowest acceptable outcome (scale units)
+    max: Optional[float] = None  # highest acceptable outcome
+    levels: Optional[List[str]] = None  # discrete issue: the acceptable level labels
+    note: str = ""
+
+
+@dataclass
+class PackageConfig:
+    """Accept nothing unless a set of issues jointly moves far enough (Russia's "no cherry-picking")."""
+
+    issues: List[str] = field(default_factory=list)
+    weights: Optional[Dict[str, float]] = None  # issue id -> weight; default: the actor's saliences
+    max: Optional[float] = None  # the weighted mean of the outcomes on ``issues`` must be <= max
+    min: Optional[float] = None  # ... or >= min
+    note: str = ""
+
+
+@dataclass
+class ActorConfig:
+    """One party (MODEL.md §1)."""
+
+    name: str = ""
+    capability: float = MISSING  # > 0; enters only as ratios
+    position: Dict[str, float] = field(default_factory=dict)  # issue id -> ideal point (scale units)
+    salience: Dict[str, float] = field(default_factory=dict)  # issue id -> salience in [0, 1]
+    risk_exponent: float = 1.0  # rho in MODEL.md §2 (1 linear, 2 quadratic)
+    discount_factor: float = 1.0  # delta in (0, 1]
+    veto: List[str] = field(default_factory=list)  # issue ids on which this actor's consent is needed
+    bloc: Optional[str] = None  # actors that coordinate share a bloc name
+    strategy: Optional[str] = None  # overrides the default strategy (configs/strategy/)
+    concession_exponent: Optional[float] = None  # overrides the strategy's exponent e
+    outside_option: OutsideOptionConfig = field(default_factory=OutsideOptionConfig)
+    red_lines: Dict[str, RedLineConfig] = field(default_factory=dict)  # issue id -> bound
+    package: Optional[PackageConfig] = None  # all-or-nothing linkage of issues
+    credibility: Dict[str, float] = field(default_factory=dict)  # issue id -> kappa in [0, 1]
+    note: str = ""
+
+
+@dataclass
+class BudgetConfig:
+    """A divisible pie: the outcomes on ``issues`` must sum to ``total`` (MODEL.md §4.2)."""
+
+    issues: List[str] = field(default_factory=list)
+    total: float = 100.0
+
+
+@dataclass
+class ClassroomConfig:
+    """A teacher's note for a classroom scenario (configs/scenario/classroom/)."""
+
+    learning_goal: str = ""
+    minutes: int = 50
+    rounds: Optional[int] = None  # round limit the app starts with (the deadline); None = 20
+    look_for: List[str] = field(default_factory=list)  # what to watch in the app
+    questions: List[str] = field(default_factory=list)  # discussion questions
+    answer: str = ""  # worked answer where there is one (e.g. the warm-up's Nash solution)
+    what_happened: str = ""  # the historical outcome, for the debrief
+
+
+@dataclass
+class RulesConfig:
+    """Which mechanisms of bargaining failure bind (docs/explanation/why-talks-fail.md). A rule that is
+    off is still declared: outcome rows report the red lines a bundle crosses either way."""
+
+    red_lines: bool = True
+    package: bool = True
+    credibility: bool = True
+    power_shift: bool = True
+
+
+@dataclass
+class ScenarioConfig:
+    """A negotiation: issues and actors, written in YAML or imported from CSV (``path``)."""
+
+    id: str = MISSING
+    name: str = ""
+    description: str = ""
+    source: str = ""
+    issues: Dict[str, IssueConfig] = field(default_factory=dict)
+    actors: Dict[str, ActorConfig] = field(default_factory=dict)
+    budget: Optional[BudgetConfig] = None
+    classroom: Optional[ClassroomConfig] = None  # teacher's note (classroom scenarios)
+    rules: RulesConfig = field(default_factory=RulesConfig)  # switch the failure mechanisms on/off
+    # CSV import (scenario=from_csv): BDM/DEU long format Actor,Capability,Position,Salience[,Issue]
+    path: Optional[str] = None  # a CSV file, or a directory with one CSV per issue
+    scale: List[float] = field(default_factory=lambda: [0.0, 100.0])  # scale for imported issues
+    status_quo: Dict[str, float] = field(default_factory=dict)  # imported issue id -> status quo
+
+
+@dataclass
+class RecordConfig:
+    """What a run records besides its outcome row."""
+
+    rounds: bool = True  # per round x actor x issue positions (rounds.parquet)
+    events: bool = True  # offers, responses, conflicts (events.parquet)
+    figures: bool = True
+
+
+@dataclass
+class FiguresConfig:
+    """How figures are written (presentation only: not part of a run's config hash)."""
+
+    format: str = "png"  # png | pdf | svg
+    dpi: int = 150  # raster resolution (png); pdf and svg are vector
+
+
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
+@dataclass
+class SweepConfig:
+    """A sweep (configs/sweep/<name>.yaml, key ``sweep``); see sim.runs.sweep and docs/how-to/sweeps.md."""
+
+    name: str = "sweep"
+    description: str = ""
+    design: str = "grid"  # grid | zip | random | lhs | sobol | morris
+    samples: int = 0  # random/lhs: points; sobol: base N (N(D+2) points); morris: trajectories
+    replicates: int = 1
+    seed: int = 0  # master seed: run seeds are SeedSequence(seed).spawn by run index
+    shard_size: int = 100  # runs per shard (the unit of resume and of parallel work)
+    parameters: Dict[str, Any] = field(default_factory=dict)  # config key -> {values} | {low, high[, steps]}
+    outputs: List[str] = field(default_factory=lambda: ["agreement"])
+    heatmap: List[str] = field(default_factory=list)  # two parameter keys for the agreement heatmap
+    workers: int = 1  # processes on this machine
+    out: Optional[str] = None  # results folder (default: Hydra's run dir); re-run to resume
+    jobs: int = 1  # cluster split: this job runs shards with index % jobs == job, no aggregation
+    job: int = 0
+    progress: bool = True
+
+
+@dataclass
+class ObservedConfig:
+    """The observed record runs are scored against (configs/observed/; sim/scoring.py)."""
+
+    path: str = MISSING  # the record (YAML), relative to the repository root or absolute
+    rounds: Dict[int, str] = field(default_factory=dict)  # model round -> date of an observed round in the record
+
+
+@dataclass
+class CalibrateConfig:
+    """An ABC-SMC calibration (configs/calibrate/<name>.yaml); see sim/calibration.py and docs/how-to/calibrate.md."""
+
+    name: str = "calibration"
+    description: str = ""
+    seed: int = 0  # master seed: every simulation's seed is a child of it (recorded in the history)
+    population: int = 100  # particles per generation
+    generations: int = 4  # ABC-SMC generations (populations) in total, counting those already stored
+    min_epsilon: float = 0.0  # stop early once the acceptance threshold falls to this distance
+    max_simulations: int = 0  # stop after this many simulations in total (0: no limit)
+    parameters: Dict[str, Any] = field(default_factory=dict)  # config key -> {prior, low, high}
+    distance: Dict[str, float] = field(default_factory=dict)  # weights: trajectory, outcome, timing
+    predictive: int = 30  # posterior draws simulated for the predictive check
+    replicates: int = 1  # runs per particle (different seeds); the distance is their mean
+    epsilons: List[float] = field(default_factory=list)  # fixed acceptance threshold per generation; [] = adaptive
+    out: Optional[str] = None  # results folder (default: Hydra's run dir); re-run on it to resume
+
+
+@dataclass
+class Config:
+    """Top-level config composed by Hydra (configs/config.yaml)."""
+
+    scenario: ScenarioConfig = MISSING
+    protocol: Any = MISSING  # validated by the protocol registry (sim.engine.protocols)
+    strategy: Any = MISSING  # default concession strategy, validated by sim.domain.strategies
+    seed: int = 0
+    rounds: int = 20
+    experiment: str = "run"
+    record: RecordConfig = field(default_factory=RecordConfig)
+    figures: FiguresConfig = field(default_factory=FiguresConfig)
+    sweep: Optional[SweepConfig] = None
+    observed: Optional[ObservedConfig] = None  # scoring against the record (configs/observed/)
+    calibrate: Optional[CalibrateConfig] = None  # python -m experiments.calibrate calibrate=<name>
+
+
+def figure_settings(cfg: Any = None) -> tuple[str, int]:
+    """(format, dpi) from a config's ``figures`` node, checked (png | pdf | svg; dpi 30..1200)."""
+    node = (cfg.get("figures") if cfg is not None else None) or {}
+    fmt, dpi = str(node.get("format", "png")), node.get("dpi", 150)
+    if fmt not in FIGURE_FORMATS:
+        raise ConfigError("command line", "figures.format", f"{fmt!r}; allowed: {', '.join(FIGURE_FORMATS)}")
+    if not isinstance(dpi, int) or not 30 <= dpi <= 1200:
+        raise ConfigError("command line", "figures.dpi", f"{dpi!r}; allowed: a whole number from 30 to 1200")
+    return fmt, dpi
+
+
+def register_configs() -> None:
+    """Register the schema in Hydra's ConfigStore (idempotent). Entry points and tests call this."""
+    from hydra.core.config_store import ConfigStore
+
+    from sim.domain.protocol_params import PARAMS
+
+    store = ConfigStore.instance()
+    store.store(name="base_config", node=Config)
+    for name, params in PARAMS.items():  # configs/protocol/<name>.yaml names <name>_schema first
+        store.store(group="protocol", name=f"{name}_schema", node=params)
+

@@ -1,0 +1,159 @@
+"""Pure functions from a finished model to one flat outcome row (MODEL.md §6), and the per-issue
+reference table that figures mark."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.kernels.solutions import (bargaining_range, bargaining_range_empty, kalai_smorodinsky, nash_solution, no_gain_actors, pareto_check, scenario_compromise, scenario_median)
+from sim.kernels.utility import scenario_utilities, scenario_values
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.engine.model import BargainingModel
+    from sim.domain.scenario import Scenario
+
+
+def bundle_distance(a: np.ndarray, b: np.ndarray, spans: np.ndarray) -> float:
+    """Root-mean-square difference per issue as a share of each issue's scale, in [0, 1]."""
+    return float(np.sqrt(np.mean(((np.asarray(a) - np.asarray(b)) / spans) ** 2)))
+
+
+def nash_product(values: np.ndarray, disagreement: np.ndarray, alpha: np.ndarray) -> float:
+    """Π_i (u_i − d_i)^{α_i}, 0 when someone is below its disagreement value."""
+    surplus = values - disagreement
+    if np.any(surplus < 0):
+        return 0.0
+    return float(np.prod(surplus ** alpha))
+
+
+def ending(scenario: "Scenario", agreement: bool) -> str:
+    """What a run ends in: ``agreement``, else what the outside options make of a breakdown —
+    ``war`` when any actor's outside option is war (MODEL.md §3: the costly lottery), ``reservation``
+    when some actor has a reservation value, else ``status_quo``."""
+    if agreement:
+        return "agreement"
+    kinds = {a.outside_option.kind for a in scenario.actors}
+    return "war" if "war" in kinds else "reservation" if "reservation" in kinds else "status_quo"
+
+
+def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -> dict[str, Any]:
+    """One flat row describing a finished run (MODEL.md §6).
+
+    Columns: scenario, protocol, protocol parameters, seed, config_hash, agreement, ending, rounds,
+    breakdown_cause, breakdown_causes, red_lines_crossed, outcome_<issue>, bundle_<issue>, utility_<actor>,
+    disagreement_<actor>, nash_product, distance_to_nash, nash_no_gain, pareto_efficient,
+    distance_to_pareto, bargaining_range, bargaining_range_empty.
+
+    After a breakdown the row says what each actor gets, not a peace that did not happen: utility_<a>
+    is its outside option d_a (status quo, reservation or the war lottery) in the round talks ended;
+    outcome_<issue> is the status quo, or NaN when the breakdown means war. bundle_<issue> is the
+    bundle on the table either way: the agreement, the eu/exchange forecast, or the last offer. ``red_lines_crossed`` lists
+    every declared red line (binding or not) that the bundle on the table crosses: the agreement, or
+    what was on the table when talks broke down.
+    """
+    scenario = model.negotiation
+    result = model.outcome()
+    table = np.asarray(result.bundle, dtype=float)
+    t = model.round if result.round_index is None else result.round_index
+    d_now = model.disagreement_at(t)
+    end = ending(scenario, result.agreement)
+    if result.agreement:
+        bundle = table
+        values = scenario_values(scenario, bundle, t)
+    else:
+        bundle = np.full(scenario.n_issues, np.nan) if end == "war" else scenario.status_quo.copy()
+        values = d_now.copy()
+    d = model.disagreement
+    nash = nash_solution(scenario, d)
+    check = pareto_check(scenario, bundle) if end != "war" else None
+    share = bargaining_range(scenario, d)
+    row: dict[str, Any] = {
+        **model.describe(),
+        "seed": seed,
+        "config_hash": config_hash,
+        "agreement": bool(result.agreement),
+        "ending": end,
+        "rounds": int(model.round),
+        "breakdown_cause": result.breakdown_cause,
+        "breakdown_causes": "; ".join(result.causes),
+        "red_lines_crossed": ",".join(scenario.crossed_red_lines(table)),
+    }
+    row.update({f"outcome_{issue}": float(v) for issue, v in zip(scenario.issue_ids, bundle)})
+    row.update({f"bundle_{issue}": float(v) for issue, v in zip(scenario.issue_ids, table)})
+    row.update({f"utility_{actor}": float(v) for actor, v in zip(scenario.actor_ids, values)})
+    row.update({f"disagreement_{actor}": float(v) for actor, v in zip(scenario.actor_ids, d)})
+    row.update({
+        "nash_product": nash_product(values, d_now, scenario.capabilities) if result.agreement else 0.0,
+        "distance_to_nash": np.nan if nash is None or end == "war" else bundle_distance(bundle, nash, scenario.spans),
+        "nash_no_gain": ",".join(no_gain_actors(scenario, d)),
+        "pareto_efficient": False if check is None else bool(check.efficient),
+        "distance_to_pareto": np.nan if check is None else float(check.distance),
+        "bargaining_range": share,
+        "bargaining_range_empty": bargaining_range_empty(scenario, d),
+    })
+    return row
+
+
+def reference_table(scenario: "Scenario", disagreement: np.ndarray | None = None) -> pd.DataFrame:
+    """Per issue: scale, end texts, status quo and the reference solutions (MODEL.md §5)."""
+    nash = nash_solution(scenario, disagreement)
+    ks = kalai_smorodinsky(scenario, disagreement)
+    missing = np.full(scenario.n_issues, np.nan)
+    return pd.DataFrame({
+        "issue": list(scenario.issue_ids),
+        "label": [i.label for i in scenario.issues],
+        "low": [i.low for i in scenario.issues],
+        "high": [i.high for i in scenario.issues],
+        "unit": [i.unit for i in scenario.issues],
+        "lower": scenario.lower,
+        "upper": scenario.upper,
+        "status_quo": scenario.status_quo,
+        "compromise": scenario_compromise(scenario),
+        "median": scenario_median(scenario),
+        "nash": missing if nash is None else nash,
+        "kalai_smorodinsky": missing if ks is None else ks,
+    })
+
+
+def utility_space_table(scenario: "Scenario", actors: tuple[str, str], disagreement: np.ndarray,
+                        outcomes: dict[str, np.ndarray] | None = None, samples: int = 2048) -> pd.DataFrame:
+    """Points of the utility space of two actors for :func:`sim.report.plots.utility_space_figure`:
+    a fixed quasi-random sample of bundles, the Pareto frontier of the whole negotiation projected on
+    the two, Nash and Kalai–Smorodinsky points, the disagreement point and the given outcomes."""
+    from sim.kernels.solutions import pareto_frontier, sample_bundles
+
+    index = [scenario.actor_ids.index(a) for a in actors]
+    rows = []
+
+    def add(kind: str, label: str, bundles: np.ndarray) -> None:
+        values = scenario_utilities(scenario, np.atleast_2d(bundles))[index]
+        for column in range(values.shape[1]):
+            rows.append({"kind": kind, "label": label,
+                         f"u_{actors[0]}": values[0, column], f"u_{actors[1]}": values[1, column]})
+
+    add("sample", "", sample_bundles(scenario, samples))
+    if not scenario.budget_issues:
+        # The two actors' own frontier: weights only on them.
+        from sim.kernels.solutions import weighted_sum_optima
+
+        grid = np.linspace(0.0, 1.0, 101)
+        lambdas = np.zeros((len(grid), scenario.n_actors))
+        lambdas[:, index[0]] = grid + 1e-9
+        lambdas[:, index[1]] = 1.0 - grid + 1e-9
+        add("frontier", "", scenario.snap(weighted_sum_optima(scenario, lambdas)))
+    else:
+        add("frontier", "", pareto_frontier(scenario))
+    nash = nash_solution(scenario, disagreement)
+    ks = kalai_smorodinsky(scenario, disagreement)
+    if nash is not None:
+        add("nash", "Nash", nash)
+    if ks is not None:
+        add("kalai_smorodinsky", "KS", ks)
+    rows.append({"kind": "disagreement", "label": "d", f"u_{actors[0]}": disagreement[index[0]],
+                 f"u_{actors[1]}": disagreement[index[1]]})
+    for label, bundle in (outcomes or {}).items():
+        add("outcome", label, bundle)
+    return pd.DataFrame(rows)

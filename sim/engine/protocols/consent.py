@@ -1,0 +1,76 @@
+"""Consent rules of the offers protocol (MODEL.md §4.2): whose acceptance a bundle needs, when the
+answers add up to an agreement, and what the proposer's program must win.
+
+* ``unanimity``: every active actor.
+* ``veto``: the principals, and every holder of a veto on an issue the bundle changes from the status quo.
+* ``majority``: more than ``quota`` × N actors, the proposer included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.domain.errors import ConfigError
+from sim.kernels.programs import Consent
+
+RULES = ("unanimity", "veto", "majority")
+
+
+@dataclass(frozen=True)
+class ConsentRule:
+    """One consent rule on one scenario (N actors)."""
+
+    rule: str
+    principal: np.ndarray  # (N,) bool: actors whose consent the veto rule always needs
+    vetoes: np.ndarray  # (N, K) bool: the scenario's issue vetoes
+    status_quo: np.ndarray  # (K,)
+    spans: np.ndarray  # (K,)
+    required_votes: int  # acceptances (proposer included) for an agreement under majority; N otherwise
+
+    @classmethod
+    def of(cls, rule: str, principals: list[str], quota: float, scenario, source: str) -> "ConsentRule":
+        for actor in principals:
+            if actor not in scenario.actor_ids:
+                raise ConfigError(source, "protocol.principals",
+                                  f"unknown actor {actor!r}; allowed: {', '.join(scenario.actor_ids)}")
+        n = scenario.n_actors
+        return cls(rule=rule, principal=np.array([a in principals for a in scenario.actor_ids]),
+                   vetoes=scenario.vetoes, status_quo=scenario.status_quo, spans=scenario.spans,
+                   required_votes=n if rule == "unanimity" else int(np.floor(quota * n)) + 1)
+
+    def needed(self, bundles: np.ndarray) -> np.ndarray:
+        """Boolean (N, M): whose consent each of M bundles needs (the proposer's is implied)."""
+        if self.rule == "veto":
+            changed = np.abs(bundles - self.status_quo) > 1e-9 * self.spans  # (M, K)
+            vetoed = (self.vetoes.astype(float) @ changed.T.astype(float)) > 0  # (N, M)
+            return vetoed | self.principal[:, None]
+        return np.ones((len(self.principal), len(bundles)), dtype=bool)
+
+    def reached(self, accepts: np.ndarray, needed: np.ndarray, proposer: int) -> bool:
+        """Do these answers (N,) to one bundle make an agreement?"""
+        votes = accepts.copy()
+        votes[proposer] = True
+        if self.rule == "majority":
+            return int(votes.sum()) >= self.required_votes
+        return bool(np.all(votes[needed]))
+
+    def for_proposer(self, proposer: int, active: np.ndarray) -> Consent:
+        """What an offer by ``proposer`` must win, as the proposer's program states it."""
+        own = np.zeros(len(self.principal), dtype=bool)
+        own[proposer] = True
+        others = active & ~own
+        if self.rule == "unanimity":
+            return Consent("fixed", required=active | own)
+        if self.rule == "veto":
+            return Consent("veto", required=own | (self.principal & active), eligible=others, vetoes=self.vetoes)
+        return Consent("majority", required=own, eligible=others, votes=self.required_votes - 1)
+
+    def ever_needs(self, actor: int) -> bool:
+        """Can this actor's consent ever be needed (else it has nothing to walk out of)?"""
+        return self.rule != "veto" or bool(self.principal[actor] or self.vetoes[actor].any())
+
+    def survives(self, active: np.ndarray) -> bool:
+        """Can the talks go on with only ``active`` actors (a majority can, the others cannot)?"""
+        return self.rule == "majority" and int(active.sum()) >= self.required_votes
