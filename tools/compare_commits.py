@@ -10,6 +10,8 @@ tables), and ``experiments.sweep sweep=<name>`` for every file under ``configs/s
 protocol that cannot run a scenario) is compared by its message. Tables are compared cell by cell
 (``check_exact``, dtypes included); the timing columns that only say how long a run took are left out.
 
+With ``--keep DIR`` a commit's results are kept and reused by the next comparison with that commit.
+
 Prints one line per case (``identical`` or what differs) and exits 1 if any case differs. ``--quick``
 runs the sweeps with at most 2 replicates (the memory sweep always runs 200).
 """
@@ -17,6 +19,7 @@ runs the sweeps with at most 2 replicates (the memory sweep always runs 200).
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -78,10 +81,14 @@ def collect(commit: str, keep: Path, quick: bool, jobs: int) -> dict[str, tuple[
     if not worktree.exists():
         subprocess.run(["git", "worktree", "add", "--detach", "-f", str(worktree), sha], cwd=REPO, check=True,
                        capture_output=True)
-    out = keep / f"results-{sha[:12]}"
+    out = keep / f"results-{sha[:12]}{'-quick' if quick else ''}"
+    record = out / "cases.json"
+    if record.exists():  # this commit's results are already here (--keep): a commit's results never change
+        return {name: (Path(folder), message) for name, (folder, message) in json.loads(record.read_text()).items()}
     out.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(jobs) as pool:
         done = list(pool.map(lambda c: execute(worktree, out, c), cases(worktree, quick)))
+    record.write_text(json.dumps({name: (str(folder), message) for name, folder, message in done}, indent=1))
     return {name: (folder, message) for name, folder, message in done}
 
 
