@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 # Public names and the modules that define them, imported on first use: ``import sim`` stays cheap (a
 # sweep worker or ``--help`` does not pay for Mesa, pandas, scipy and matplotlib until it needs them).
 _LAZY = {
-    "plots": "sim.report.plots", "ConfigError": "sim.domain.errors", "BargainingModel": "sim.engine.model",
+    "plots": "sim.report.plots", "solutions": "sim.kernels.solutions", "ConfigError": "sim.domain.errors", "BargainingModel": "sim.engine.model",
     "Results": "sim.runs.results", "load_results": "sim.runs.results", "RunResult": "sim.runs.result",
     "load_scenario": "sim.runs.runner", "run": "sim.runs.runner",
     "Actor": "sim.domain.scenario", "Issue": "sim.domain.scenario", "Scenario": "sim.domain.scenario",
@@ -30,6 +30,7 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sim.kernels import solutions
     from sim.report import plots
     from sim.domain.errors import ConfigError
     from sim.engine.model import BargainingModel
