@@ -33,7 +33,7 @@ from typing import Any, Mapping
 
 import pyarrow.parquet as pq
 
-from sim.domain.config import FIGURE_FORMATS
+from sim.domain.config import check_figure_settings
 from sim.domain.errors import ConfigError
 from sim.analysis.discovery import Discovery, discover, outcome_flags, parse_outcome, print_table, searchable
 
@@ -70,12 +70,7 @@ def check_options(folder: Path, spec, options: Mapping[str, Any]) -> dict[str, A
         if str(name) not in by_name:
             raise ConfigError("command line", "parameters", f"{name!r} is not a swept parameter of {folder}; "
                                                             f"allowed: {', '.join(p.key for p in spec.parameters)}")
-    fmt = str(options.get("figures.format", "png"))
-    if fmt not in FIGURE_FORMATS:
-        raise ConfigError("command line", "figures.format", f"{fmt!r}; allowed: {', '.join(FIGURE_FORMATS)}")
-    dpi = options.get("figures.dpi", 150)
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or not 30 <= dpi <= 1200:
-        raise ConfigError("command line", "figures.dpi", f"{dpi!r}; allowed: a whole number from 30 to 1200")
+    fmt, dpi = check_figure_settings(options.get("figures.format", "png"), options.get("figures.dpi", 150))
     overwrite = options.get("overwrite", False)
     if not isinstance(overwrite, bool):
         raise ConfigError("command line", "overwrite", f"{overwrite!r}; allowed: true or false")

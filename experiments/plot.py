@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from sim.report import plots
 from sim.analysis.sensitivity import agreement_grid, flag_sobol, morris_indices, sobol_indices, summary_table
-from sim.domain.config import FIGURE_FORMATS
+from sim.domain.config import check_figure_settings
 from sim.domain.errors import ConfigError
 from sim.runs.design import Parameter, SweepSpec, spec_from_config
 
@@ -59,12 +59,7 @@ def plot_options(spec: SweepSpec, options: Mapping[str, Any], source: str = "com
     output = str(options.get("plot.output", "agreement"))
     if output != "agreement" and output not in spec.outputs:
         raise ConfigError(source, "plot.output", f"{output!r}; allowed: agreement, {', '.join(spec.outputs)}")
-    fmt = str(options.get("figures.format", "png"))
-    if fmt not in FIGURE_FORMATS:
-        raise ConfigError(source, "figures.format", f"{fmt!r}; allowed: {', '.join(FIGURE_FORMATS)}")
-    dpi = options.get("figures.dpi", 150)
-    if not isinstance(dpi, int) or not 30 <= dpi <= 1200:
-        raise ConfigError(source, "figures.dpi", f"{dpi!r}; allowed: a whole number from 30 to 1200")
+    fmt, dpi = check_figure_settings(options.get("figures.format", "png"), options.get("figures.dpi", 150), source)
     return {"heatmap": tuple(columns[str(h)].column for h in heatmap), "output": output, "format": fmt, "dpi": dpi}
 
 
