@@ -32,8 +32,8 @@ from sim.report.discover_report import DISCOVER_OPTIONS, discover_folder
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        folder, options = folder_and_options(sys.argv[1:] if argv is None else argv, __doc__, DISCOVER_OPTIONS,
-                                             ("outcome",))
+        argv = sys.argv[1:] if argv is None else argv
+        folder, options = folder_and_options(argv, __doc__, DISCOVER_OPTIONS, ("outcome",))
         _, out, written = discover_folder(folder, options)
         print(f"results: {out}")
         for path in written:

@@ -60,7 +60,8 @@ ENTRIES = [
 
 
 def write_gallery(out: Path = REPO_ROOT / "docs") -> Path:
-    """:func:`build_gallery` into ``out`` (docs/ by default), the runs in a temporary folder; returns the page."""
+    """:func:`build_gallery` into ``out`` (docs/ by default), the runs in a temporary folder; returns the
+    page."""
     with tempfile.TemporaryDirectory(prefix="gallery-") as work:
         return build_gallery(out, Path(work))
 

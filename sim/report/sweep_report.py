@@ -54,7 +54,8 @@ def plot_options(spec: SweepSpec, options: Mapping[str, Any], source: str = "com
     output = str(options.get("plot.output", "agreement"))
     if output != "agreement" and output not in spec.outputs:
         raise ConfigError(source, "plot.output", f"{output!r}; allowed: agreement, {', '.join(spec.outputs)}")
-    fmt, dpi = check_figure_settings(options.get("figures.format", "png"), options.get("figures.dpi", 150), source)
+    fmt, dpi = check_figure_settings(options.get("figures.format", "png"), options.get("figures.dpi", 150),
+                                     source)
     return {"heatmap": tuple(columns[str(h)].column for h in heatmap), "output": output, "format": fmt, "dpi": dpi}
 
 
@@ -118,7 +119,8 @@ def _read_runs(folder: Path, spec: SweepSpec, output: str) -> pd.DataFrame:
     """Only the columns the figures and tables use: memory must not grow with the number of runs."""
     available = set(pq.read_schema(folder / "runs.parquet").names)
     wanted = ["point", "scenario", "protocol", *(p.column for p in spec.parameters), *spec.outputs, output]
-    return pd.read_parquet(folder / "runs.parquet", columns=[c for c in dict.fromkeys(wanted) if c in available])
+    columns = [c for c in dict.fromkeys(wanted) if c in available]
+    return pd.read_parquet(folder / "runs.parquet", columns=columns)
 
 
 def _write_summary(folder: Path, spec: SweepSpec, runs: pd.DataFrame) -> Path:
@@ -189,8 +191,9 @@ def _distributions(sweep: _Plotting) -> None:
     order, labels = sweep.order, sweep.labels
     for column in [p.column for p in sweep.spec.parameters if p.values is not None]:
         sweep.attempt(f"distributions_by_{column}", lambda column=column: plots.distributions_figure(
-            sweep.runs, column, outputs, labels=labels, by_label=labels.parameter(sweep.by_column[column].key),
-            order=order.get(column), caption=sweep.caption))
+            sweep.runs, column, outputs, labels=labels,
+            by_label=labels.parameter(sweep.by_column[column].key), order=order.get(column),
+            caption=sweep.caption))
 
 
 def _indices(sweep: _Plotting, output: str) -> None:
@@ -211,7 +214,8 @@ def _indices(sweep: _Plotting, output: str) -> None:
     indices, notes = flag_sobol(sobol_indices(runs, spec, output), runs, spec, output)
     indices.to_csv(folder / f"sobol_{output}.csv", index=False)
     for _, row in indices[indices["flag"] != ""].iterrows():
-        print(f"warning: sobol {output}: {sweep.by_column[row['parameter']].key}: {row['flag']}", file=sys.stderr)
+        key = sweep.by_column[row["parameter"]].key
+        print(f"warning: sobol {output}: {key}: {row['flag']}", file=sys.stderr)
     for note in notes:
         print(f"warning: sobol {output}: {note}", file=sys.stderr)
     sweep.attempt(f"sobol_{output}", lambda: plots.sobol_figure(

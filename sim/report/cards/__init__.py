@@ -26,5 +26,5 @@ from sim.report.cards.folder import SOURCES, brief_sources, write_cards, write_s
 from sim.report.cards.page import card_html, markdown_to_html
 from sim.report.cards.text import plain
 
-__all__ = ["yaml_comments", "role_card", "teacher_appendix", "card_html", "evidence_tag", "plain", "write_cards",
-           "write_scenario_cards", "markdown_to_html", "brief_sources", "SOURCES"]
+__all__ = ["yaml_comments", "role_card", "teacher_appendix", "card_html", "evidence_tag", "plain",
+           "write_cards", "write_scenario_cards", "markdown_to_html", "brief_sources", "SOURCES"]

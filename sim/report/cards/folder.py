@@ -26,7 +26,8 @@ def brief_sources(scenario: Scenario) -> dict:
     return yaml.safe_load(SOURCES.read_text(encoding="utf-8")) or {}
 
 
-def write_scenario_cards(config: Any, name: str | None, folder: Path, source: str | None = None) -> list[Path]:
+def write_scenario_cards(config: Any, name: str | None, folder: Path,
+                         source: str | None = None) -> list[Path]:
     """``python -m experiments.cards``: the cards of a composed scenario config into ``folder``; the bases
     of its numbers come from configs/scenario/<name>.yaml (``name``: the scenario chosen on the command
     line; ``source``: the user's own file, if given by path, for error messages).

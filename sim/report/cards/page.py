@@ -142,7 +142,8 @@ def _table(lines: list[str], i: int, out: list[str]) -> int:
     """The pipe table whose header is ``lines[i]`` (a separator row below it) as HTML; returns the index
     of the first line after it."""
     header = _table_cells(lines[i])
-    out.append("<table><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in header) + "</tr></thead><tbody>")
+    out.append("<table><thead><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in header)
+               + "</tr></thead><tbody>")
     i += 2
     while i < len(lines) and lines[i].strip().startswith("|"):
         out.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in _table_cells(lines[i])) + "</tr>")

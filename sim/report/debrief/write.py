@@ -35,8 +35,8 @@ def write_debrief(folder: Path | None = None, class_folder: Path | None = None, 
 
         if not class_folder.is_dir() or not game_folders(class_folder):
             raise ConfigError(str(class_folder), "--class", "no exported games in this folder (each needs "
-                              "runs.parquet, issues.parquet, config.yaml, manifest.json); export from the app "
-                              "with make classroom CLASS=<name>")
+                              "runs.parquet, issues.parquet, config.yaml, manifest.json); export from the "
+                              "app with make classroom CLASS=<name>")
         out = out or class_folder / "class-debrief.html"
         out.write_text(class_report(class_folder, replicates=replicates), encoding="utf-8")
         return out

@@ -23,8 +23,8 @@ from sim.report.plots.calibration import posterior_marginals_figure, posterior_p
 from sim.report.plots.classroom import replicate_figure, utilities_figure
 from sim.report.plots.common import FORMATS, STYLE, caption, save, styled
 from sim.report.plots.discovery import box_pairs_figure, peeling_figure
-from sim.report.plots.labels import (ACTOR_FIELD_LABELS, BOOLEAN_OUTPUTS, OUTPUT_LABELS, PARAMETER_LABELS, PLAIN,
-                                     Labels)
+from sim.report.plots.labels import (ACTOR_FIELD_LABELS, BOOLEAN_OUTPUTS, OUTPUT_LABELS, PARAMETER_LABELS,
+                                     PLAIN, Labels)
 from sim.report.plots.run import (REFERENCE_STYLES, comparison_figure, offers_figure, positions_figure,
                                   utility_space_figure)
 from sim.report.plots.sensitivity import morris_figure, sobol_figure

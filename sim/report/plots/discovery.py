@@ -95,9 +95,11 @@ def box_pairs_figure(x: pd.DataFrame, flags: np.ndarray, limits: pd.DataFrame, *
                 ax.set_visible(False)
                 continue
             if i == j:  # each parameter's runs with and without the outcome, stacked
-                _diagonal_panel(ax, codes[col_param], coords[col_param], ticks[col_param], spans[col_param], flags)
+                _diagonal_panel(ax, codes[col_param], coords[col_param], ticks[col_param], spans[col_param],
+                                flags)
             else:
-                _pair_panel(ax, coords[col_param], coords[row_param], spans[col_param], spans[row_param], flags)
+                _pair_panel(ax, coords[col_param], coords[row_param], spans[col_param], spans[row_param],
+                            flags)
                 ax.set_ylabel(wrap(names.get(row_param, row_param), 28) if j == 0 else "")
             for axis, param in ((ax.xaxis, col_param),) + (((ax.yaxis, row_param),) if i != j else ()):
                 if ticks[param] is not None:

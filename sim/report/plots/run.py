@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.report.plots.common import (add_caption, integer_rounds, issue_panels, legend_below, scale_axis, styled,
-                                     wrap)
+from sim.report.plots.common import (add_caption, integer_rounds, issue_panels, legend_below, scale_axis,
+                                     styled, wrap)
 from sim.report.plots.labels import PLAIN, Labels
 
 REFERENCE_STYLES = {
