@@ -8,7 +8,7 @@ Writes <run dir>/cards/<actor>.md and <actor>.html (the student's card: one A4 p
 domain brief cites, from configs/sources/jan2022-brief.yaml) for every actor, plus
 cards/index.html linking them, and prints the folder. The run dir is Hydra's (results/<experiment>/<timestamp>/ by default).
 Every number and its basis come from configs/scenario/<name>.yaml and its trailing comments (see
-sim/cards.py). A number changed on the command line keeps no basis: its YAML comment no longer
+sim/report/cards/). A number changed on the command line keeps no basis: its YAML comment no longer
 describes it. Bad input: one line on stderr, exit status 2.
 """
 
@@ -21,10 +21,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from experiments.cli import one_line_errors, report_and_exit, user_file
-from sim.report.cards import write_cards
-from sim.domain.config import CONFIG_DIR, register_configs
-from sim.domain.errors import ConfigError
-from sim.domain.scenario import scenario_from_config
+from sim.domain.config import register_configs
+from sim.report.cards import write_scenario_cards
 
 register_configs()
 
@@ -34,11 +32,7 @@ register_configs()
 def main(cfg: DictConfig) -> None:
     folder = Path(HydraConfig.get().runtime.output_dir) / "cards"
     name = HydraConfig.get().runtime.choices.get("scenario")
-    scenario = scenario_from_config(cfg.scenario, source=user_file("scenario"))
-    yaml_path = CONFIG_DIR / "scenario" / f"{name}.yaml" if name else None
-    if yaml_path is not None and not yaml_path.exists():
-        raise ConfigError("configs/scenario", "scenario", f"no YAML file for scenario {name!r}")
-    write_cards(scenario, yaml_path, folder)
+    write_scenario_cards(cfg.scenario, name, folder, user_file("scenario"))
     print(f"cards: {folder}")
 
 

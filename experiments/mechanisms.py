@@ -11,29 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-import pandas as pd
-
-RULES = ("red_lines", "package", "credibility", "power_shift")
-
-
-def mechanism_table(runs: pd.DataFrame, issues: list[str]) -> pd.DataFrame:
-    """One row per setting of the ``scenario.rules.*`` switches (columns ``scenario_rules_<rule>``)."""
-    flags = [f"scenario_rules_{rule}" for rule in RULES]
-    rows = []
-    for key, group in runs.groupby(flags, sort=False):
-        on = [rule.replace("_", " ") for rule, flag in zip(RULES, key) if flag]
-        label = "none" if not on else "all four" if len(on) == len(RULES) else " + ".join(on)
-        agreed = group[group["agreement"].astype(bool)]
-        causes = group.loc[~group["agreement"].astype(bool), "breakdown_cause"]
-        row = {"mechanisms on": label, "runs": len(group), "agreement": f"{len(agreed) / len(group):.0%}",
-               "most frequent cause": (f"{causes.mode().iloc[0]} ({(causes == causes.mode().iloc[0]).mean():.0%})"
-                                       if len(causes) else "")}
-        for issue in issues:
-            row[issue] = f"{agreed[f'outcome_{issue}'].mean():.0f}" if len(agreed) else "–"
-        rows.append(row)
-    return pd.DataFrame(rows)
+from sim.domain.errors import ConfigError
+from sim.report.mechanisms import mechanisms_markdown
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,26 +21,12 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", help="a finished sweep=mechanisms folder")
     args = parser.parse_args(argv)
-    path = Path(args.folder) / "runs.parquet"
-    if not path.exists():
-        print(f"error: {path}: no runs table; run the mechanisms sweep into this folder first", file=sys.stderr)
+    try:
+        print(mechanisms_markdown(args.folder))
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    runs = pd.read_parquet(path)
-    missing = [f"scenario_rules_{rule}" for rule in RULES if f"scenario_rules_{rule}" not in runs]
-    if missing:
-        print(f"error: {path}: columns {', '.join(missing)} missing; allowed: a sweep=mechanisms folder",
-              file=sys.stderr)
-        return 2
-    issues = [c.removeprefix("outcome_") for c in runs.columns if c.startswith("outcome_")]
-    print(markdown(mechanism_table(runs, issues)))
     return 0
-
-
-def markdown(table: pd.DataFrame) -> str:
-    """A pipe table (no dependency on tabulate)."""
-    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + "---|" * len(table.columns)]
-    lines += ["| " + " | ".join(map(str, row)) + " |" for row in table.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ Python API for notebooks, without Hydra::
     scenario = sim.load_scenario("jan2022")
     result = sim.run(scenario, protocol="eu", seed=1, rounds=20)
     result.rounds          # tidy per-round positions (pandas)
-    sim.report.plots.positions_figure(result.rounds, result.issues)
+    sim.plots.positions_figure(result.rounds, result.issues)
     saved = sim.load_results("results/sweeps/rr")   # a results folder: tables, manifest, config
     saved.runs.groupby("protocol")["agreement"].mean()
 """

@@ -1,4 +1,4 @@
-"""Role cards (sim/cards.py, experiments/cards.py): content from the scenario and its YAML comments."""
+"""Role cards (sim/report/cards/, experiments/cards.py): content from the scenario and its YAML comments."""
 
 from __future__ import annotations
 

@@ -122,9 +122,9 @@ def test_the_documented_discover_commands_run_on_a_small_deal_space_sweep(tmp_pa
 
 
 def test_the_gallery_is_built_from_the_shipped_configs_and_is_current(tmp_path):
-    from experiments.gallery import build
+    from sim.report.gallery import build_gallery
 
-    page = build(tmp_path / "docs", tmp_path / "work")
+    page = build_gallery(tmp_path / "docs", tmp_path / "work")
     committed = REPO / "docs" / "gallery.md"
     assert page.read_text() == committed.read_text(), "docs/gallery.md is stale: run python -m experiments.gallery"
     built = sorted(p.name for p in (tmp_path / "docs" / "figures" / "gallery").glob("*.png"))

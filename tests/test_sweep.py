@@ -276,7 +276,7 @@ def test_every_sweep_config_composes_and_its_first_runs_run(name, every_protocol
     ("morris", 4, ["morris_bundle_enlargement.csv", "figures/morris_bundle_enlargement.png"]),
 ])
 def test_sensitivity_indices_and_plots(tmp_path, design, samples, files):
-    from experiments.plot import plot_folder
+    from sim.report.sweep_report import plot_sweep
 
     spec = {"name": design, "design": design, "samples": samples, "seed": 4, "shard_size": 50,
             "parameters": {"scenario.actors.russia.capability": {"low": 0.2, "high": 1.5},
@@ -285,7 +285,7 @@ def test_sensitivity_indices_and_plots(tmp_path, design, samples, files):
     folder = tmp_path / design
     sweep(folder, spec, overrides=("scenario=jan2022_core", "rounds=6"))
     (folder / "config.yaml").write_text("{}")
-    written = plot_folder(folder)
+    written = plot_sweep(folder)
     for name in files:
         assert (folder / name).exists() and (folder / name) in written + [folder / name]
     table = pd.read_csv(folder / files[0])

@@ -328,7 +328,8 @@ def test_discrete_issues_hold_in_every_outcome_and_reference_solution():
 def test_the_mechanism_table_groups_settings_and_names_the_commonest_cause(tmp_path):
     import pandas as pd
 
-    from experiments.mechanisms import main, mechanism_table
+    from experiments.mechanisms import main
+    from sim.report.mechanisms import mechanism_table
 
     flags = {f"scenario_rules_{r}": [False, False, True, True] for r in ("red_lines", "package")}
     flags |= {f"scenario_rules_{r}": [False] * 4 for r in ("credibility", "power_shift")}

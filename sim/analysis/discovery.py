@@ -12,7 +12,8 @@ pure boxes. Each box on the trajectory has
 
 and is written as limits on the parameters it restricts. This module chooses one box on the trajectory
 (:func:`choose`), optionally looks for further boxes among the runs left outside it, and returns tidy tables.
-Pure functions of a runs table: the CLI is ``experiments/discover.py``, the figures ``sim/plots.py``.
+Pure functions of a runs table: the CLI is ``experiments/discover.py``, the figures
+``sim/report/plots/discovery.py``.
 """
 
 from __future__ import annotations

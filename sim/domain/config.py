@@ -234,13 +234,23 @@ class Config:
 
 
 def figure_settings(cfg: Any = None) -> tuple[str, int]:
-    """(format, dpi) from a config's ``figures`` node, checked (png | pdf | svg; dpi 30..1200)."""
+    """(format, dpi) from a config's ``figures`` node, checked (:func:`check_figure_settings`)."""
     node = (cfg.get("figures") if cfg is not None else None) or {}
-    fmt, dpi = str(node.get("format", "png")), node.get("dpi", 150)
+    return check_figure_settings(node.get("format", "png"), node.get("dpi", 150))
+
+
+def check_figure_settings(fmt: Any = "png", dpi: Any = 150, source: str = "command line") -> tuple[str, int]:
+    """(format, dpi), checked: png | pdf | svg; dpi a whole number from 30 to 1200. The one check of
+    ``figures.format`` and ``figures.dpi``, wherever they come from (a config, a command's options).
+
+    Raises:
+        ConfigError: naming ``source``, the key and what is allowed.
+    """
+    fmt = str(fmt)
     if fmt not in FIGURE_FORMATS:
-        raise ConfigError("command line", "figures.format", f"{fmt!r}; allowed: {', '.join(FIGURE_FORMATS)}")
+        raise ConfigError(source, "figures.format", f"{fmt!r}; allowed: {', '.join(FIGURE_FORMATS)}")
     if not isinstance(dpi, int) or not 30 <= dpi <= 1200:
-        raise ConfigError("command line", "figures.dpi", f"{dpi!r}; allowed: a whole number from 30 to 1200")
+        raise ConfigError(source, "figures.dpi", f"{dpi!r}; allowed: a whole number from 30 to 1200")
     return fmt, dpi
 
 
