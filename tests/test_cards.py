@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,8 @@ from sim.report.cards import card_html, role_card, teacher_appendix, yaml_commen
 from sim.domain.config import CONFIG_DIR
 from sim.runs.runner import load_scenario
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO, experiment
+
 SCENARIOS = ["jan2022", "classroom/jan2022"]
 
 
@@ -185,8 +185,7 @@ def test_unknown_actor_raises():
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.cards", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return experiment("cards", *args)
 
 
 def test_cli_writes_a_card_per_actor_and_an_index(tmp_path):

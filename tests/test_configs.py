@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,7 +14,8 @@ from sim.engine.protocols import PROTOCOLS
 from sim.runs.runner import run_config
 from sim.domain.strategies import STRATEGIES
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import experiment
+
 register_configs()
 
 
@@ -67,9 +66,8 @@ def test_csv_scenario_runs(tmp_path):
     assert result.scenario.id == "deu" and result.scenario.actor_ids == ("x", "y", "z")
 
 
-def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.run", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return experiment("run", *args)
 
 
 def test_end_to_end_scholz_run_writes_the_results_folder(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ import pytest
 from sim.domain.errors import ConfigError
 from sim.analysis.discovery import Outcome, choose, discover, in_box, outcome_flags, parse_outcome
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import experiment
 
 
 def planted(n: int = 2000, noise: float = 0.01, seed: int = 5) -> tuple[pd.DataFrame, np.ndarray]:
@@ -119,8 +118,7 @@ def write_sweep(folder: Path, outcome: str = "planted") -> Path:
 
 
 def discover_command(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.discover", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return experiment("discover", *args)
 
 
 def test_the_command_prints_a_box_and_writes_tables_and_figures(tmp_path, capsys):

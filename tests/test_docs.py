@@ -4,13 +4,12 @@ the repository except cited sources, the documented queries run, the gallery is 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO, experiment
+
 PAGES = sorted([REPO / "README.md", REPO / "results" / "README.md", *(REPO / "docs").rglob("*.md")])
 LINK = re.compile(r"!?\[(?:[^\]\[]|\[[^\]]*\])*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
@@ -63,9 +62,8 @@ def test_the_link_checker_catches_a_broken_link(tmp_path):
 @pytest.fixture(scope="module")
 def sweep_folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("docs") / "pc"
-    done = subprocess.run([sys.executable, "-m", "experiments.sweep", "sweep=smoke", "sweep.replicates=2",
-                           f"sweep.out={out}", "sweep.progress=false", "rounds=6"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = experiment("sweep", "sweep=smoke", "sweep.replicates=2", f"sweep.out={out}",
+                      "sweep.progress=false", "rounds=6")
     assert done.returncode == 0, done.stderr
     return out
 
@@ -105,10 +103,8 @@ def test_the_documented_discover_commands_run_on_a_small_deal_space_sweep(tmp_pa
     commands = re.findall(r"^python -m experiments\.discover (.+)$", page, flags=re.M)
     sweeps = re.findall(r"^python -m experiments\.sweep (.+)$", page, flags=re.M)
     assert len(commands) >= 3 and sweeps == ["sweep=deal_space sweep.workers=1 sweep.out=results/sweeps/deal_space"]
-    done = subprocess.run([sys.executable, "-m", "experiments.sweep",
-                           *shlex.split(sweeps[0].replace("results/", f"{tmp_path}/")),
-                           "sweep.samples=80", "sweep.progress=false"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = experiment("sweep", *shlex.split(sweeps[0].replace("results/", f"{tmp_path}/")),
+                      "sweep.samples=80", "sweep.progress=false")
     assert done.returncode == 0, done.stderr
     for command in commands:
         main(shlex.split(command.replace("results/", f"{tmp_path}/")))
@@ -139,10 +135,8 @@ def test_the_documented_score_table_is_what_score_prints(tmp_path):
     page = (REPO / "docs" / "how-to" / "calibrate.md").read_text()
     shown = re.search(r"\n```\n(protocol  runs .*?)\n```", page, flags=re.S).group(1).splitlines()
     out = tmp_path / "all"
-    run = subprocess.run([sys.executable, "-m", "experiments.run", "protocol=all", "record.figures=false",
-                          f"hydra.run.dir={out}"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    run = experiment("run", "protocol=all", "record.figures=false", f"hydra.run.dir={out}")
     assert run.returncode == 0, run.stderr
-    scored = subprocess.run([sys.executable, "-m", "experiments.score", str(out)], cwd=REPO, capture_output=True,
-                            text=True, timeout=120)
+    scored = experiment("score", str(out))
     assert scored.returncode == 0, scored.stderr
     assert scored.stdout.strip().splitlines()[1:] == shown

@@ -14,7 +14,7 @@ from sim.classroom import (ClassroomModel, Tuning, export, offer_table, override
 from sim.domain.errors import ConfigError
 from sim.runs.runner import load_scenario, run
 from sim.runs.spec import protocol_defaults
-from tests.conftest import play_to_the_end
+from tests.support import experiment, play_to_the_end
 
 
 def test_an_app_session_without_a_seat_is_the_command_line_run():
@@ -187,15 +187,10 @@ def test_an_unfinished_game_is_exported_as_in_progress_and_not_compared(tmp_path
 
 
 def test_reproduce_explains_a_folder_with_a_human_seat(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
-
     model = ClassroomModel(play_as="ukraine", seed=2)
     play_to_the_end(model, accept=False)
     folder = export(model, tmp_path, replicates=3).parent
-    done = subprocess.run([sys.executable, "-m", "experiments.reproduce", str(folder)],
-                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
+    done = experiment("reproduce", str(folder))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "a person played ukraine" in done.stdout and "model agents in every seat" in done.stdout
     assert "replicates.parquet: 3 rows, identical" in done.stdout  # the model agent's replicates
@@ -203,6 +198,5 @@ def test_reproduce_explains_a_folder_with_a_human_seat(tmp_path):
     saved = pd.read_parquet(folder / "replicates.parquet")
     saved.loc[0, "utility_ukraine"] += 0.5  # a changed number is caught
     saved.to_parquet(folder / "replicates.parquet", index=False)
-    done = subprocess.run([sys.executable, "-m", "experiments.reproduce", str(folder)],
-                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
+    done = experiment("reproduce", str(folder))
     assert done.returncode == 1 and "1 of 3 rows differ" in done.stdout and "utility_ukraine: saved" in done.stdout

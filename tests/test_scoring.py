@@ -3,9 +3,6 @@ shipped record against the scenarios, and the score columns of protocol=all runs
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +12,8 @@ from sim.runs import scoring
 from sim.domain.errors import ConfigError
 from sim.runs.runner import load_scenario
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO, experiment
+
 RECORD = REPO / "data" / "jan2022_observed.yaml"
 
 
@@ -98,8 +96,7 @@ def test_a_bad_record_names_its_file_and_key(tmp_path):
 
 def test_protocol_all_writes_score_columns_and_score_prints_one_row_per_protocol(tmp_path):
     out = tmp_path / "all"
-    run = subprocess.run([sys.executable, "-m", "experiments.run", "protocol=all", "rounds=6", "record.figures=false",
-                          f"hydra.run.dir={out}"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    run = experiment("run", "protocol=all", "rounds=6", "record.figures=false", f"hydra.run.dir={out}")
     assert run.returncode == 0, run.stderr
     runs = pd.read_parquet(out / "runs.parquet")
     assert {"score_mae", "score_mae_enlargement", "score_outcome", "score_outcome_match",
@@ -112,19 +109,17 @@ def test_protocol_all_writes_score_columns_and_score_prints_one_row_per_protocol
     mapping = {0: "2022-01-26", 1: "2022-02-17", 2: "2022-02-24"}
     errors = scoring.trajectory_errors(rounds[rounds["protocol"] == "offers"], scoring.observed_table(record, mapping))
     assert offers["score_mae"] == pytest.approx(errors["error"].mean())
-    scored = subprocess.run([sys.executable, "-m", "experiments.score", str(out)], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+    scored = experiment("score", str(out))
     assert scored.returncode == 0, scored.stderr
     lines = scored.stdout.strip().splitlines()
     assert lines[1].split()[:3] == ["protocol", "runs", "mae"]
     assert [line.split()[0] for line in lines[2:]] == ["eu", "offers", "exchange"]
-    missing = subprocess.run([sys.executable, "-m", "experiments.score", str(tmp_path / "nothing")], cwd=REPO,
-                             capture_output=True, text=True, timeout=60)
+    missing = experiment("score", str(tmp_path / "nothing"))
     assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
 
 
 def test_sweep_rows_carry_score_columns_without_recorded_rounds(tmp_path):
-    from test_sweep import sweep
+    from tests.support.sweeps import sweep
 
     spec = {"name": "s", "design": "grid", "replicates": 1, "seed": 3, "shard_size": 10,
             "parameters": {"protocol": {"values": ["eu", "offers"]}}}

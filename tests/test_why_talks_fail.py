@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -21,7 +20,7 @@ from sim.runs.configs import load_with_defaults
 from sim.runs.runner import run
 from sim.domain.scenario import scenario_from_config
 from sim.kernels.utility import disagreement_values, scenario_utilities, scenario_values
-from tests.conftest import REPO
+from tests.support import experiment
 
 SEEDS = range(200)
 NOISY = {"order": "recognition", "belief_noise": 0.1}
@@ -131,8 +130,7 @@ def test_d_ukraine_is_elastic_on_enlargement_under_coercion_the_west_is_not():
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.run", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return experiment("run", *args)
 
 
 def test_protocol_all_on_jan2022_reports_no_agreement_with_actor_and_rule(tmp_path):
