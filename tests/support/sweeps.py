@@ -1,16 +1,19 @@
-"""Composed configs and small sweeps run in this process, for the tests of sweeps, blocks and scoring."""
+"""Composed configs, small sweeps run in this process and sweep folders with a planted outcome, for the tests
+of sweeps, blocks, scoring and scenario discovery."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from sim.domain.config import CONFIG_DIR, register_configs
-from sim.runs.design import spec_from_config
-from sim.runs.sweep import aggregate, execute, pending_shards, plan, prepare_folder
+from sim.runs.design import run_table, spec_from_config
+from sim.runs.sweep import aggregate, design_hash, execute, pending_shards, plan, prepare_folder
 
 register_configs()
 
@@ -38,3 +41,24 @@ def sweep(folder, spec=SPEC, workers=1, overrides=("scenario=jan2022_core", "rou
     execute(context, pending_shards(context), workers)
     aggregate(context)
     return pd.read_parquet(Path(folder) / "runs.parquet")
+
+
+def planted_sweep_folder(folder: Path, outcome: str = "planted") -> Path:
+    """A sweep folder as experiments.sweep writes it (design.json, runs.parquet with the parameter
+    columns, seeds and outcome columns), from the real design code, without running anything: the
+    outcome is planted (agreement where Russia's package maximum is above 58 and its war optimism below
+    1.8; ``outcome="never"``: no agreement anywhere)."""
+    spec = spec_from_config({
+        "name": "planted", "design": "lhs", "samples": 400, "seed": 3, "outputs": ["agreement"],
+        "parameters": {"scenario.actors.russia.outside_option.optimism": {"low": 0.5, "high": 2.5},
+                       "scenario.actors.russia.package.max": {"low": 35, "high": 70},
+                       "protocol": {"values": ["offers", "exchange"]}}})
+    runs = run_table(spec)
+    optimism, package = runs.iloc[:, 4], runs.iloc[:, 5]
+    agreement = (package > 58) & (optimism < 1.8) if outcome == "planted" else pd.Series(False, index=runs.index)
+    runs = runs.assign(agreement=agreement.to_numpy(), bargaining_range=np.where(agreement, 0.1, 0.0),
+                       breakdown_cause=np.where(agreement, "", "deadline"))
+    folder.mkdir(parents=True)
+    (folder / "design.json").write_text(json.dumps({"design_hash": design_hash(spec, {}), "spec": spec.to_dict()}))
+    runs.to_parquet(folder / "runs.parquet", index=False)
+    return folder
