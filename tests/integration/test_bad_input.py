@@ -17,6 +17,8 @@ import pytest
 
 from tests.support import REPO, experiment as command, experiment_command, run_python
 
+pytestmark = pytest.mark.subprocess  # all but three tests run a command in a fresh interpreter
+
 PIE = (REPO / "configs" / "scenario" / "pie_two.yaml").read_text()
 CSV_ROWS = [("Zürich", 1.0, 20, 0.9), ("Bogotá", 0.5, 80, 0.6), ("Status Quo", "", 50, "")]
 

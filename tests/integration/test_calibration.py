@@ -100,6 +100,7 @@ QUICK = ("calibrate=jan2022_resolve", "scenario=jan2022", "calibrate.population=
          "calibrate.epsilons=[]", "calibrate.predictive=0", "sweep.workers=2")
 
 
+@pytest.mark.subprocess
 def test_a_killed_calibration_resumes_the_same_history(tmp_path):
     import pyabc
 
@@ -145,6 +146,7 @@ def write_calibration(path: Path, parameters: dict) -> Path:
     return path
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("args, words", [
     (lambda tmp: [f"calibrate={write_calibration(tmp / 'a.yaml', {'scenario.actors.russia.outside_option.optimizm': {'low': 0, 'high': 1}})}"],
      "calibrate.parameters.scenario.actors.russia.outside_option.optimizm: unknown config key"),

@@ -16,6 +16,8 @@ from sim.runs.runner import load_scenario
 
 from tests.support import experiment
 
+pytestmark = pytest.mark.subprocess  # Chromium and experiments.cards
+
 
 def test_a_role_card_prints_on_one_a4_page(tmp_path):
     """Print each card of the classroom scenario to PDF in Chromium and count the pages."""

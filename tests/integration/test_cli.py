@@ -9,6 +9,8 @@ import pytest
 
 from tests.support import REPO, experiment as command
 
+pytestmark = pytest.mark.subprocess  # every test runs a command
+
 EXAMPLE_ACTORS = REPO / "tests" / "data" / "ExampleActors.csv"  # Actor,Capability,Position,Salience only
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from tests.support import experiment, play_to_the_end
 
+pytestmark = pytest.mark.subprocess  # every test runs experiments.debrief
+
 
 def test_debrief_report_is_self_contained(tmp_path):
     folder = tmp_path / "run"

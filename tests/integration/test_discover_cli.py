@@ -12,6 +12,8 @@ import pytest
 from tests.support import experiment
 from tests.support.sweeps import planted_sweep_folder
 
+pytestmark = pytest.mark.subprocess  # experiments.discover in a fresh interpreter
+
 
 def test_the_command_prints_a_box_and_writes_tables_and_figures(tmp_path, capsys):
     folder = planted_sweep_folder(tmp_path / "sweep")

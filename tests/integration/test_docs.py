@@ -68,6 +68,7 @@ def sweep_folder(tmp_path_factory):
     return out
 
 
+@pytest.mark.subprocess
 def test_the_documented_duckdb_query_runs(sweep_folder):
     import duckdb
 
@@ -79,6 +80,7 @@ def test_the_documented_duckdb_query_runs(sweep_folder):
     assert all(0.0 <= row[2] <= 1.0 for row in rows)
 
 
+@pytest.mark.subprocess
 def test_load_results_returns_tables_with_dtypes_and_the_manifest(sweep_folder):
     import sim
 
@@ -92,6 +94,7 @@ def test_load_results_returns_tables_with_dtypes_and_the_manifest(sweep_folder):
         sim.load_results(sweep_folder / "figures")
 
 
+@pytest.mark.subprocess
 def test_the_documented_discover_commands_run_on_a_small_deal_space_sweep(tmp_path, capsys):
     """docs/how-to/discover.md: the shipped sweep (80 points instead of 2 000), then each documented
     discover command on it, as written (results/ moved to a temporary folder)."""
@@ -117,6 +120,7 @@ def test_the_documented_discover_commands_run_on_a_small_deal_space_sweep(tmp_pa
     assert scope["result"].boxes and "box 1: coverage" in capsys.readouterr().out
 
 
+@pytest.mark.subprocess
 def test_the_gallery_is_built_from_the_shipped_configs_and_is_current(tmp_path):
     from experiments.gallery import build
 
@@ -130,6 +134,7 @@ def test_the_gallery_is_built_from_the_shipped_configs_and_is_current(tmp_path):
         assert any(name in file for file in built), name
 
 
+@pytest.mark.subprocess
 def test_the_documented_score_table_is_what_score_prints(tmp_path):
     """docs/how-to/calibrate.md shows `experiments.score` on `experiments.run protocol=all`: the same numbers."""
     page = (REPO / "docs" / "how-to" / "calibrate.md").read_text()

@@ -203,6 +203,7 @@ def small_sweep(tmp_path_factory):
     return out
 
 
+@pytest.mark.subprocess
 def test_sweep_heatmap_over_a_category_then_replot_with_other_axes(small_sweep):
     heatmap = small_sweep / "figures" / "agreement_heatmap.png"
     assert heatmap.exists()
@@ -214,6 +215,7 @@ def test_sweep_heatmap_over_a_category_then_replot_with_other_axes(small_sweep):
     assert "war optimism" in svg and COLUMN not in svg
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("argument, words", [
     ("plot.heatmap=[protocol,nothing]", "'nothing' is not a swept parameter"),
     ("plot.heatmap=[protocol]", "give two swept parameters"),
@@ -226,6 +228,7 @@ def test_replot_mistakes_are_one_line(small_sweep, argument, words):
     assert done.returncode == 2 and len(lines) == 1 and words in lines[0], done.stderr
 
 
+@pytest.mark.subprocess
 def test_a_bad_heatmap_stops_the_sweep_before_any_run(tmp_path):
     done = experiment("sweep", "sweep=russia_resolve", f"sweep.out={tmp_path / 'rr'}",
                       "sweep.heatmap=[protocol,rounds]")

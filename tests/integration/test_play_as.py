@@ -128,6 +128,7 @@ def test_the_scenario_suggests_the_round_limit():
     assert "classroom/jan2022" == scenarios()[0] and "jan2022" in scenarios()
 
 
+@pytest.mark.subprocess
 def test_export_writes_a_folder_and_a_report_comparing_the_seat_with_varied_model_runs(tmp_path):
     model = ClassroomModel(play_as="ukraine", seed=2)
     play_to_the_end(model, accept=True)  # accept anything: a bad negotiator
@@ -186,6 +187,7 @@ def test_an_unfinished_game_is_exported_as_in_progress_and_not_compared(tmp_path
     assert "not compared with the model agent" in text and not (report.parent / "replicates.parquet").exists()
 
 
+@pytest.mark.subprocess
 def test_reproduce_explains_a_folder_with_a_human_seat(tmp_path):
     model = ClassroomModel(play_as="ukraine", seed=2)
     play_to_the_end(model, accept=False)

@@ -14,6 +14,7 @@ from tests.support import REPO, experiment
 RECORD = REPO / "data" / "jan2022_observed.yaml"
 
 
+@pytest.mark.subprocess
 def test_protocol_all_writes_score_columns_and_score_prints_one_row_per_protocol(tmp_path):
     out = tmp_path / "all"
     run = experiment("run", "protocol=all", "rounds=6", "record.figures=false", f"hydra.run.dir={out}")

@@ -35,6 +35,7 @@ def test_seeds_are_spawned_by_run_index_and_distinct():
     assert len(table) == 2 * 2 * 3 and table.groupby("point")["seed"].nunique().eq(3).all()
 
 
+@pytest.mark.subprocess
 def test_results_do_not_depend_on_workers_or_shard_size(tmp_path, monkeypatch):
     import sim.runs.sweep
 
@@ -131,6 +132,7 @@ def cli(*args, **kwargs):
     return experiment("sweep", *args, **kwargs)
 
 
+@pytest.mark.subprocess
 def test_cli_failing_runs_exit_1_with_one_line_summary(tmp_path):
     crash = ("import sys, sim.runs.sweep as s\n"
              "real = s.execute_run\n"
@@ -151,6 +153,7 @@ def test_cli_failing_runs_exit_1_with_one_line_summary(tmp_path):
     assert manifest["runs_done"] == 2 and manifest["runs_failed"] == 2
 
 
+@pytest.mark.subprocess
 def test_cli_invalid_point_exits_2_naming_the_users_sweep_file_and_writes_nothing(tmp_path):
     extra = tmp_path / "configs" / "sweep"
     extra.mkdir(parents=True)
@@ -165,6 +168,7 @@ def test_cli_invalid_point_exits_2_naming_the_users_sweep_file_and_writes_nothin
     assert not (tmp_path / "out" / "design.json").exists() and not (tmp_path / "out" / "shards").exists()
 
 
+@pytest.mark.subprocess
 def test_second_sweep_on_the_same_folder_is_refused(tmp_path):
     with SweepLock(tmp_path):
         done = cli("sweep=smoke", f"sweep.out={tmp_path}", "sweep.progress=false")
@@ -178,6 +182,7 @@ def test_a_folder_holding_another_sweep_is_refused(tmp_path):
         prepare_folder(plan(tmp_path, spec_from_config({**SPEC, "replicates": 2}), base(("scenario=jan2022_core", "rounds=8"))))
 
 
+@pytest.mark.subprocess
 def test_killed_sweep_resumes_to_the_same_table(tmp_path):
     args = ["sweep=russia_resolve", "sweep.replicates=2", "sweep.shard_size=4", "sweep.progress=false", "rounds=12"]
     killed = tmp_path / "killed"
@@ -201,6 +206,7 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path):
     assert experiment("reproduce", str(killed), "--sample", "5").returncode == 0
 
 
+@pytest.mark.subprocess
 def test_submitit_local_jobs_give_the_local_aggregate(tmp_path):
     common = ["sweep=smoke", "sweep.replicates=2", "sweep.progress=false", "rounds=6"]
     split = tmp_path / "split"

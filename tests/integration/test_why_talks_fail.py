@@ -133,6 +133,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     return experiment("run", *args)
 
 
+@pytest.mark.subprocess
 def test_protocol_all_on_jan2022_reports_no_agreement_with_actor_and_rule(tmp_path):
     done = cli("scenario=jan2022", "protocol=all", "seed=3", f"hydra.run.dir={tmp_path}")
     assert done.returncode == 0, done.stderr
@@ -147,6 +148,7 @@ def test_protocol_all_on_jan2022_reports_no_agreement_with_actor_and_rule(tmp_pa
         assert any(actor in cause for actor in ("russia", "usa", "nato", "ukraine"))
 
 
+@pytest.mark.subprocess
 def test_no_red_lines_counterfactual_agrees_and_lists_russias_red_lines_crossed(tmp_path):
     done = cli("scenario=jan2022_no_red_lines", "protocol=offers", "seed=3", f"hydra.run.dir={tmp_path}")
     assert done.returncode == 0, done.stderr
@@ -161,6 +163,7 @@ def test_no_red_lines_counterfactual_agrees_and_lists_russias_red_lines_crossed(
     assert crossed == scenario.crossed_red_lines(bundle)
 
 
+@pytest.mark.subprocess
 def test_a_bad_red_line_on_the_command_line_is_one_line_exit_2(tmp_path):
     done = cli("scenario=jan2022", "scenario.actors.russia.red_lines.enlargement.max=abc",
                f"hydra.run.dir={tmp_path}")
