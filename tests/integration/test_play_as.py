@@ -42,8 +42,8 @@ def test_seat_pauses_the_round_and_resumes_it_without_new_random_draws():
         if seated.waiting == "respond":
             # answer as the model agent would: the run must then equal the model-only run
             t = seated.round
-            seated.respond(seated.actors[seated.seat].accepts(seated.protocol.pending,
-                                                              seated.protocol._threshold(seated.seat, t)))
+            seated.respond(seated.actors[seated.seat].accepts(seated.protocol.pending_offer(),
+                                                              seated.protocol.thresholds(t)[seated.seat]))
         assert seated.waiting != "propose", "pick a seed at which ukraine does not propose in six rounds"
         free.step()
         proposers.append(seated.protocol.current_proposer)
