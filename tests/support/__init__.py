@@ -67,7 +67,8 @@ def experiment_command(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", f"experiments.{module}", *args]
 
 
-def run_python(*args: str, cwd: Path | str = REPO, timeout: float = 600, **kwargs) -> subprocess.CompletedProcess:
+def run_python(*args: str, cwd: Path | str = REPO, timeout: float = 600,
+               **kwargs) -> subprocess.CompletedProcess:
     """``python args`` (this interpreter's executable) run to its end, its output as text (captured
     unless ``stdout`` or ``stderr`` is given); returns the completed process whatever its exit status.
     ``kwargs`` go to ``subprocess.run`` (``env`` defaults to :func:`checkout_environment`)."""

@@ -35,7 +35,8 @@ def base(overrides=()):
 
 
 def sweep(folder, spec=SPEC, workers=1, overrides=("scenario=jan2022_core", "rounds=8"), **changes):
-    """Run the sweep ``spec`` (with ``changes``) into ``folder`` as ``experiments.sweep`` does; its runs table."""
+    """Run the sweep ``spec`` (with ``changes``) into ``folder`` as ``experiments.sweep`` does; returns its
+    runs table."""
     spec = spec_from_config({**spec, **changes})
     context = prepare_folder(plan(folder, spec, base(overrides)))
     execute(context, pending_shards(context), workers)
