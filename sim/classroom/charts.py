@@ -11,7 +11,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sim.classroom import ClassroomModel, actor_name, utilities_by_round
+from sim.classroom.model import ClassroomModel
+from sim.classroom.tables import actor_name, utilities_by_round
 
 DPI = 100  # the page shows the PNG at its pixel size: font px = pt * DPI / 72
 FONT = 11  # pt -> 15.3 px; legends and panel titles FONT - 0.5 = 14.6 px (>= 14 px on a projector)
