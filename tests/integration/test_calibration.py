@@ -55,6 +55,7 @@ def synthetic_record(path: Path) -> dict[int, str]:
 
 
 @pytest.mark.slow  # ~55 s of CPU: 8 generations of 30 particles
+@pytest.mark.subprocess  # pyabc asks git for the commit it stores with the history
 def test_calibration_recovers_two_known_parameters(tmp_path):
     record = tmp_path / "record.yaml"
     mapping = synthetic_record(record)

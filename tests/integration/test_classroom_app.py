@@ -134,6 +134,7 @@ def test_bad_input_is_one_line_in_the_session_not_an_exception():
     assert session.error == "" and session.model.seed == 3
 
 
+@pytest.mark.subprocess  # the export's manifest asks git for the commit
 def test_export_mid_game_goes_to_the_class_folder(tmp_path):
     session = Session(class_name="monday-3rd", root=tmp_path, replicates=3)
     session.choose("play_as", "russia")

@@ -173,6 +173,7 @@ def _assert_prints_on(page, pages: int) -> None:
     assert 1 <= count <= pages, count
 
 
+@pytest.mark.subprocess  # the export's manifest asks git for the commit
 def test_an_unfinished_game_is_exported_as_in_progress_and_not_compared(tmp_path):
     model = ClassroomModel(play_as="russia", seed=2)
     model.step()

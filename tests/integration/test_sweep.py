@@ -35,7 +35,6 @@ def test_seeds_are_spawned_by_run_index_and_distinct():
     assert len(table) == 2 * 2 * 3 and table.groupby("point")["seed"].nunique().eq(3).all()
 
 
-@pytest.mark.subprocess
 def test_results_do_not_depend_on_workers_or_shard_size(tmp_path, monkeypatch):
     import sim.runs.sweep
 
