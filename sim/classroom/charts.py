@@ -11,7 +11,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sim.classroom import ClassroomModel, actor_name, utilities_by_round
+from sim.classroom.model import ClassroomModel
+from sim.classroom.tables import actor_name, utilities_by_round
 
 DPI = 100  # the page shows the PNG at its pixel size: font px = pt * DPI / 72
 FONT = 11  # pt -> 15.3 px; legends and panel titles FONT - 0.5 = 14.6 px (>= 14 px on a projector)
@@ -29,7 +30,8 @@ def _figure(width: float, height: float) -> Figure:
     return figure
 
 
-def _style(ax) -> None:
+def style_axes(ax) -> None:
+    """Projector-size tick labels, whole rounds on the x axis (even over a single round), a light grid."""
     ax.tick_params(labelsize=FONT)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(alpha=0.3)
@@ -61,7 +63,7 @@ def utility_chart(model: ClassroomModel, width: float = 5.3, height: float = 2.4
     title = "What each offer gives each party" if model.protocol.makes_offers else \
         "What the predicted outcome gives each party"
     ax.set_title(title + " (1 = all it wants)", fontsize=FONT + 1, loc="left")
-    _style(ax)
+    style_axes(ax)
     handles, labels = ax.get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=FONT - 0.5, frameon=False,
                   handlelength=1.5, columnspacing=1.0)
@@ -121,7 +123,7 @@ def issues_chart(model: ClassroomModel, issues: list[int] | None = None, width: 
         ax.set_ylim(issue.lower - 0.05 * issue.span, issue.upper + 0.05 * issue.span)
         ax.set_title("\n".join(textwrap.wrap(textwrap.shorten(issue.label or issue.id, 62, placeholder="…"), 32)),
                      fontsize=FONT - 0.5, loc="left")
-        _style(ax)
+        style_axes(ax)
     axes[0].set_ylabel("offer" if offers_protocol else "position", fontsize=FONT)
     handles, labels = axes[0].get_legend_handles_labels()
     figure.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4), fontsize=FONT - 0.5,

@@ -24,8 +24,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from sim.classroom import (DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS, ClassroomModel, Tuning,
-                           actor_name, class_folder, export, what_happened, whose_turn)
+from sim.classroom.exports import class_folder, export
+from sim.classroom.model import DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS, ClassroomModel, Tuning
+from sim.classroom.tables import actor_name, what_happened, whose_turn
 from sim.domain.errors import ConfigError
 
 

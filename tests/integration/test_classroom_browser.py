@@ -26,10 +26,11 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+from tests.support import REPO as ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.subprocess]  # a Solara server, and Chromium
 
 CHROMIUM = "/usr/bin/chromium"
-ROOT = Path(__file__).resolve().parent.parent
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 768}

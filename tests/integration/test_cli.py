@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO, experiment as command
+
+pytestmark = pytest.mark.subprocess  # every test runs a command
+
 EXAMPLE_ACTORS = REPO / "tests" / "data" / "ExampleActors.csv"  # Actor,Capability,Position,Salience only
-
-
-def command(module: str, *args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", f"experiments.{module}", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("module, examples", [

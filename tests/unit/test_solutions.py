@@ -8,7 +8,7 @@ from hypothesis import given
 
 from sim.kernels.solutions import (bargaining_range, compromise, kalai_smorodinsky, nash_solution, pareto_check, pareto_frontier, sample_bundles, scenario_compromise, scenario_median, weighted_median)
 from sim.kernels.utility import disagreement_values, scenario_utilities, utilities, war_win_probability
-from tests.conftest import make_scenario, scenarios
+from tests.support import make_scenario, scenarios
 
 
 def test_ec_emissions_compromise_and_median(ec):

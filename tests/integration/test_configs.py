@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,7 +14,8 @@ from sim.engine.protocols import PROTOCOLS
 from sim.runs.runner import run_config
 from sim.domain.strategies import STRATEGIES
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import experiment
+
 register_configs()
 
 
@@ -67,11 +66,11 @@ def test_csv_scenario_runs(tmp_path):
     assert result.scenario.id == "deu" and result.scenario.actor_ids == ("x", "y", "z")
 
 
-def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.run", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return experiment("run", *args)
 
 
+@pytest.mark.subprocess
 def test_end_to_end_scholz_run_writes_the_results_folder(tmp_path):
     out = tmp_path / "run"
     done = cli("scenario=ec_emissions", "protocol=eu", "protocol.variant=scholz", "protocol.q=1",
@@ -121,6 +120,7 @@ BAD_INPUTS = [
 ]
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("overrides, key", BAD_INPUTS)
 def test_bad_input_exits_2_with_one_line(tmp_path, overrides, key):
     done = cli(*overrides, f"hydra.run.dir={tmp_path / 'out'}")
@@ -130,6 +130,7 @@ def test_bad_input_exits_2_with_one_line(tmp_path, overrides, key):
     assert not (tmp_path / "out" / "runs.parquet").exists()
 
 
+@pytest.mark.subprocess
 def test_bad_csv_exits_2_naming_file_and_key(tmp_path):
     csv = tmp_path / "bad.csv"
     csv.write_text("Actor,Capability,Position,Salience\nA,1,10,1.5\nB,1,90,0.5\nStatus Quo,,50,\n")
@@ -139,6 +140,7 @@ def test_bad_csv_exits_2_naming_file_and_key(tmp_path):
     assert len(lines) == 1 and str(csv) in lines[0] and "Salience" in lines[0] and "1.5" in lines[0]
 
 
+@pytest.mark.subprocess
 def test_protocol_all_writes_the_comparison(tmp_path):
     out = tmp_path / "all"
     done = cli("scenario=jan2022_core", "protocol=all", "seed=3", f"hydra.run.dir={out}")
@@ -152,6 +154,7 @@ def test_protocol_all_writes_the_comparison(tmp_path):
     assert "enlargement" in done.stdout
 
 
+@pytest.mark.subprocess
 def test_cli_prints_the_rubinstein_split(tmp_path):
     done = cli("scenario=pie_two", "protocol=offers", "scenario.actors.a.strategy=equilibrium",
                "scenario.actors.b.strategy=equilibrium", "scenario.actors.b.discount_factor=0.8",

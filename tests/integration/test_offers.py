@@ -11,7 +11,7 @@ from sim.engine.model import BargainingModel
 from sim.domain.scenario import scenario_from_config
 from sim.kernels.solutions import bargaining_range
 from sim.kernels.utility import scenario_utilities
-from tests.conftest import make_scenario, scenarios
+from tests.support import make_scenario, scenarios
 
 
 @pytest.mark.parametrize("deltas, share", [((0.9, 0.9), 0.52632), ((0.9, 0.8), 0.71429),

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import matplotlib.text
 import numpy as np
@@ -20,7 +18,7 @@ from sim.analysis.sensitivity import agreement_grid, utility_space
 from sim.analysis.stats import binomial_interval
 from sim.report.plots import Labels
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import experiment
 
 
 def texts(figure) -> list[str]:
@@ -173,8 +171,7 @@ def test_save_writes_the_format(tmp_path, fmt, sweep_runs):
 
 
 def plot_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.plot", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return experiment("plot", *args)
 
 
 SMALL_SWEEP = f"""# @package _global_
@@ -200,13 +197,13 @@ def small_sweep(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sweep")
     (folder / "small_resolve.yaml").write_text(SMALL_SWEEP)
     out = folder / "rr"
-    done = subprocess.run([sys.executable, "-m", "experiments.sweep", f"sweep={folder / 'small_resolve.yaml'}",
-                           f"sweep.out={out}", "sweep.progress=false"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = experiment("sweep", f"sweep={folder / 'small_resolve.yaml'}", f"sweep.out={out}",
+                      "sweep.progress=false")
     assert done.returncode == 0, done.stderr
     return out
 
 
+@pytest.mark.subprocess
 def test_sweep_heatmap_over_a_category_then_replot_with_other_axes(small_sweep):
     heatmap = small_sweep / "figures" / "agreement_heatmap.png"
     assert heatmap.exists()
@@ -218,6 +215,7 @@ def test_sweep_heatmap_over_a_category_then_replot_with_other_axes(small_sweep):
     assert "war optimism" in svg and COLUMN not in svg
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("argument, words", [
     ("plot.heatmap=[protocol,nothing]", "'nothing' is not a swept parameter"),
     ("plot.heatmap=[protocol]", "give two swept parameters"),
@@ -230,9 +228,9 @@ def test_replot_mistakes_are_one_line(small_sweep, argument, words):
     assert done.returncode == 2 and len(lines) == 1 and words in lines[0], done.stderr
 
 
+@pytest.mark.subprocess
 def test_a_bad_heatmap_stops_the_sweep_before_any_run(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "experiments.sweep", "sweep=russia_resolve",
-                           f"sweep.out={tmp_path / 'rr'}", "sweep.heatmap=[protocol,rounds]"],
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = experiment("sweep", "sweep=russia_resolve", f"sweep.out={tmp_path / 'rr'}",
+                      "sweep.heatmap=[protocol,rounds]")
     assert done.returncode == 2 and "sweep.heatmap" in done.stderr, done.stderr
     assert not (tmp_path / "rr" / "shards").exists()

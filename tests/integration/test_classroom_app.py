@@ -134,6 +134,7 @@ def test_bad_input_is_one_line_in_the_session_not_an_exception():
     assert session.error == "" and session.model.seed == 3
 
 
+@pytest.mark.subprocess  # the export's manifest asks git for the commit
 def test_export_mid_game_goes_to_the_class_folder(tmp_path):
     session = Session(class_name="monday-3rd", root=tmp_path, replicates=3)
     session.choose("play_as", "russia")
@@ -262,11 +263,11 @@ def test_round_axes_show_whole_rounds_even_after_one_round():
     # after round 1 the charts span [0.5, 1.5]: a plain integer locator falls back to 0.5, 0.6, ...
     from matplotlib.figure import Figure
 
-    from sim.classroom.charts import _style
+    from sim.classroom.charts import style_axes
 
     ax = Figure().subplots()
     ax.plot([1], [0.5])
     ax.set_xlim(0.5, 1.5)
-    _style(ax)
+    style_axes(ax)
     shown = [t for t in ax.get_xticks() if 0.5 <= t <= 1.5]
     assert shown == [1.0]

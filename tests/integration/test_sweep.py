@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,36 +15,13 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from sim.domain.config import CONFIG_DIR, register_configs
+from sim.domain.config import CONFIG_DIR
 from sim.domain.errors import ConfigError
 from sim.runs.design import design_points, run_seeds, run_table, spec_from_config
-from sim.runs.sweep import SweepLock, aggregate, check_points, execute, pending_shards, plan, prepare_folder
+from sim.runs.sweep import SweepLock, check_points, plan, prepare_folder
 
-REPO = Path(__file__).resolve().parent.parent
-register_configs()
-
-
-def base(overrides=()):
-    with initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        cfg = compose(config_name="config", overrides=list(overrides))
-    data = OmegaConf.to_container(cfg, resolve=True)
-    data.pop("sweep", None)
-    return data
-
-
-SPEC = {
-    "name": "t", "design": "grid", "replicates": 3, "seed": 5, "shard_size": 4,
-    "parameters": {"protocol": {"values": ["eu", "offers"]},
-                   "scenario.actors.russia.outside_option.optimism": {"values": [1.0, 3.0]}},
-}
-
-
-def sweep(folder, spec=SPEC, workers=1, overrides=("scenario=jan2022_core", "rounds=8"), **changes):
-    spec = spec_from_config({**spec, **changes})
-    context = prepare_folder(plan(folder, spec, base(overrides)))
-    execute(context, pending_shards(context), workers)
-    aggregate(context)
-    return pd.read_parquet(Path(folder) / "runs.parquet")
+from tests.support import REPO, experiment, experiment_command, run_python
+from tests.support.sweeps import SPEC, base, sweep
 
 
 def test_seeds_are_spawned_by_run_index_and_distinct():
@@ -151,11 +127,11 @@ def test_an_invalid_design_point_ends_the_sweep_before_any_file(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def cli(*args, cwd=REPO, **kwargs):
-    return subprocess.run([sys.executable, "-m", "experiments.sweep", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=600, **kwargs)
+def cli(*args, **kwargs):
+    return experiment("sweep", *args, **kwargs)
 
 
+@pytest.mark.subprocess
 def test_cli_failing_runs_exit_1_with_one_line_summary(tmp_path):
     crash = ("import sys, sim.runs.sweep as s\n"
              "real = s.execute_run\n"
@@ -165,10 +141,10 @@ def test_cli_failing_runs_exit_1_with_one_line_summary(tmp_path):
              "s.execute_run = crash\n"
              "import runpy\n"
              "runpy.run_module('experiments.sweep', run_name='__main__', alter_sys=True)\n")
-    done = subprocess.run([sys.executable, "-c", crash, "sweep=smoke", "sweep.replicates=1",
-                           "sweep.parameters.protocol={values: [eu, offers]}",
-                           "sweep.parameters.scenario={values: [jan2022_core, jan2022]}", "rounds=3", f"sweep.out={tmp_path / 'out'}",
-                           "sweep.progress=false"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = run_python("-c", crash, "sweep=smoke", "sweep.replicates=1",
+                      "sweep.parameters.protocol={values: [eu, offers]}",
+                      "sweep.parameters.scenario={values: [jan2022_core, jan2022]}", "rounds=3",
+                      f"sweep.out={tmp_path / 'out'}", "sweep.progress=false")
     assert done.returncode == 1, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "2 of 4 runs raised" in lines[0] and "failures.parquet" in lines[0]
@@ -176,6 +152,7 @@ def test_cli_failing_runs_exit_1_with_one_line_summary(tmp_path):
     assert manifest["runs_done"] == 2 and manifest["runs_failed"] == 2
 
 
+@pytest.mark.subprocess
 def test_cli_invalid_point_exits_2_naming_the_users_sweep_file_and_writes_nothing(tmp_path):
     extra = tmp_path / "configs" / "sweep"
     extra.mkdir(parents=True)
@@ -190,6 +167,7 @@ def test_cli_invalid_point_exits_2_naming_the_users_sweep_file_and_writes_nothin
     assert not (tmp_path / "out" / "design.json").exists() and not (tmp_path / "out" / "shards").exists()
 
 
+@pytest.mark.subprocess
 def test_second_sweep_on_the_same_folder_is_refused(tmp_path):
     with SweepLock(tmp_path):
         done = cli("sweep=smoke", f"sweep.out={tmp_path}", "sweep.progress=false")
@@ -203,10 +181,11 @@ def test_a_folder_holding_another_sweep_is_refused(tmp_path):
         prepare_folder(plan(tmp_path, spec_from_config({**SPEC, "replicates": 2}), base(("scenario=jan2022_core", "rounds=8"))))
 
 
+@pytest.mark.subprocess
 def test_killed_sweep_resumes_to_the_same_table(tmp_path):
     args = ["sweep=russia_resolve", "sweep.replicates=2", "sweep.shard_size=4", "sweep.progress=false", "rounds=12"]
     killed = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, "-m", "experiments.sweep", *args, f"sweep.out={killed}"],
+    process = subprocess.Popen(experiment_command("sweep", *args, f"sweep.out={killed}"),
                                cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and len(list((killed / "shards").glob("shard-*.parquet"))) < 3:
@@ -223,10 +202,10 @@ def test_killed_sweep_resumes_to_the_same_table(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(killed / "runs.parquet"),
                                   pd.read_parquet(tmp_path / "straight" / "runs.parquet"))
     assert (killed / "figures" / "agreement_heatmap.png").exists()
-    assert subprocess.run([sys.executable, "-m", "experiments.reproduce", str(killed), "--sample", "5"],
-                          cwd=REPO, capture_output=True, text=True).returncode == 0
+    assert experiment("reproduce", str(killed), "--sample", "5").returncode == 0
 
 
+@pytest.mark.subprocess
 def test_submitit_local_jobs_give_the_local_aggregate(tmp_path):
     common = ["sweep=smoke", "sweep.replicates=2", "sweep.progress=false", "rounds=6"]
     split = tmp_path / "split"

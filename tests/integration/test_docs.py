@@ -4,13 +4,12 @@ the repository except cited sources, the documented queries run, the gallery is 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO, experiment
+
 PAGES = sorted([REPO / "README.md", REPO / "results" / "README.md", *(REPO / "docs").rglob("*.md")])
 LINK = re.compile(r"!?\[(?:[^\]\[]|\[[^\]]*\])*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
@@ -63,13 +62,13 @@ def test_the_link_checker_catches_a_broken_link(tmp_path):
 @pytest.fixture(scope="module")
 def sweep_folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("docs") / "pc"
-    done = subprocess.run([sys.executable, "-m", "experiments.sweep", "sweep=smoke", "sweep.replicates=2",
-                           f"sweep.out={out}", "sweep.progress=false", "rounds=6"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = experiment("sweep", "sweep=smoke", "sweep.replicates=2", f"sweep.out={out}",
+                      "sweep.progress=false", "rounds=6")
     assert done.returncode == 0, done.stderr
     return out
 
 
+@pytest.mark.subprocess
 def test_the_documented_duckdb_query_runs(sweep_folder):
     import duckdb
 
@@ -81,6 +80,7 @@ def test_the_documented_duckdb_query_runs(sweep_folder):
     assert all(0.0 <= row[2] <= 1.0 for row in rows)
 
 
+@pytest.mark.subprocess
 def test_load_results_returns_tables_with_dtypes_and_the_manifest(sweep_folder):
     import sim
 
@@ -94,6 +94,7 @@ def test_load_results_returns_tables_with_dtypes_and_the_manifest(sweep_folder):
         sim.load_results(sweep_folder / "figures")
 
 
+@pytest.mark.subprocess
 def test_the_documented_discover_commands_run_on_a_small_deal_space_sweep(tmp_path, capsys):
     """docs/how-to/discover.md: the shipped sweep (80 points instead of 2 000), then each documented
     discover command on it, as written (results/ moved to a temporary folder)."""
@@ -105,10 +106,8 @@ def test_the_documented_discover_commands_run_on_a_small_deal_space_sweep(tmp_pa
     commands = re.findall(r"^python -m experiments\.discover (.+)$", page, flags=re.M)
     sweeps = re.findall(r"^python -m experiments\.sweep (.+)$", page, flags=re.M)
     assert len(commands) >= 3 and sweeps == ["sweep=deal_space sweep.workers=1 sweep.out=results/sweeps/deal_space"]
-    done = subprocess.run([sys.executable, "-m", "experiments.sweep",
-                           *shlex.split(sweeps[0].replace("results/", f"{tmp_path}/")),
-                           "sweep.samples=80", "sweep.progress=false"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = experiment("sweep", *shlex.split(sweeps[0].replace("results/", f"{tmp_path}/")),
+                      "sweep.samples=80", "sweep.progress=false")
     assert done.returncode == 0, done.stderr
     for command in commands:
         main(shlex.split(command.replace("results/", f"{tmp_path}/")))
@@ -121,6 +120,7 @@ def test_the_documented_discover_commands_run_on_a_small_deal_space_sweep(tmp_pa
     assert scope["result"].boxes and "box 1: coverage" in capsys.readouterr().out
 
 
+@pytest.mark.subprocess
 def test_the_gallery_is_built_from_the_shipped_configs_and_is_current(tmp_path):
     from sim.report.gallery import build_gallery
 
@@ -134,15 +134,14 @@ def test_the_gallery_is_built_from_the_shipped_configs_and_is_current(tmp_path):
         assert any(name in file for file in built), name
 
 
+@pytest.mark.subprocess
 def test_the_documented_score_table_is_what_score_prints(tmp_path):
     """docs/how-to/calibrate.md shows `experiments.score` on `experiments.run protocol=all`: the same numbers."""
     page = (REPO / "docs" / "how-to" / "calibrate.md").read_text()
     shown = re.search(r"\n```\n(protocol  runs .*?)\n```", page, flags=re.S).group(1).splitlines()
     out = tmp_path / "all"
-    run = subprocess.run([sys.executable, "-m", "experiments.run", "protocol=all", "record.figures=false",
-                          f"hydra.run.dir={out}"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    run = experiment("run", "protocol=all", "record.figures=false", f"hydra.run.dir={out}")
     assert run.returncode == 0, run.stderr
-    scored = subprocess.run([sys.executable, "-m", "experiments.score", str(out)], cwd=REPO, capture_output=True,
-                            text=True, timeout=120)
+    scored = experiment("score", str(out))
     assert scored.returncode == 0, scored.stderr
     assert scored.stdout.strip().splitlines()[1:] == shown

@@ -1,11 +1,9 @@
 """Scoring against the observed record: hand-computed distances, outcome classes, the Brier score, the
-shipped record against the scenarios, and the score columns of protocol=all runs and sweeps."""
+shipped record against the scenarios. (The score columns of runs and sweeps:
+tests/integration/test_scoring_runs.py.)"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +13,8 @@ from sim.runs import scoring
 from sim.domain.errors import ConfigError
 from sim.runs.runner import load_scenario
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO
+
 RECORD = REPO / "data" / "jan2022_observed.yaml"
 
 
@@ -94,64 +93,3 @@ def test_a_bad_record_names_its_file_and_key(tmp_path):
     bad.write_text('rounds:\n  "2022-01-26":\n    russia: {enlargement: high}\noutcome: {agreement: false}\n')
     with pytest.raises(ConfigError, match=r"rounds\.2022-01-26\.russia\.enlargement: 'high' is not a number"):
         scoring.load_record(bad)
-
-
-def test_protocol_all_writes_score_columns_and_score_prints_one_row_per_protocol(tmp_path):
-    out = tmp_path / "all"
-    run = subprocess.run([sys.executable, "-m", "experiments.run", "protocol=all", "rounds=6", "record.figures=false",
-                          f"hydra.run.dir={out}"], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    runs = pd.read_parquet(out / "runs.parquet")
-    assert {"score_mae", "score_mae_enlargement", "score_outcome", "score_outcome_match",
-            "score_end_round_error"} <= set(runs.columns)
-    offers = runs.set_index("protocol").loc["offers"]
-    assert offers["score_outcome"] == "breakdown:russia" and bool(offers["score_outcome_match"])
-    # offers leaves the ideal points alone: the distance is that of the scenario's own positions to the record
-    rounds = pd.read_parquet(out / "rounds.parquet")
-    record = scoring.load_record(RECORD)
-    mapping = {0: "2022-01-26", 1: "2022-02-17", 2: "2022-02-24"}
-    errors = scoring.trajectory_errors(rounds[rounds["protocol"] == "offers"], scoring.observed_table(record, mapping))
-    assert offers["score_mae"] == pytest.approx(errors["error"].mean())
-    scored = subprocess.run([sys.executable, "-m", "experiments.score", str(out)], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
-    assert scored.returncode == 0, scored.stderr
-    lines = scored.stdout.strip().splitlines()
-    assert lines[1].split()[:3] == ["protocol", "runs", "mae"]
-    assert [line.split()[0] for line in lines[2:]] == ["eu", "offers", "exchange"]
-    missing = subprocess.run([sys.executable, "-m", "experiments.score", str(tmp_path / "nothing")], cwd=REPO,
-                             capture_output=True, text=True, timeout=60)
-    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
-
-
-def test_sweep_rows_carry_score_columns_without_recorded_rounds(tmp_path):
-    from test_sweep import sweep
-
-    spec = {"name": "s", "design": "grid", "replicates": 1, "seed": 3, "shard_size": 10,
-            "parameters": {"protocol": {"values": ["eu", "offers"]}}}
-    runs = sweep(tmp_path / "s", spec=spec, overrides=("rounds=4",))
-    assert runs["score_mae"].notna().all() and set(runs["score_outcome"]) >= {"breakdown:russia"}
-    # the same numbers as scoring the recorded trajectory of the same run
-    from sim.runs.runner import run
-
-    one = run("jan2022", protocol="eu", seed=int(runs["seed"].iloc[0]), rounds=4,
-              protocol_params={"name": "eu"})
-    record = scoring.load_record(RECORD)
-    mapping = {0: "2022-01-26", 1: "2022-02-17", 2: "2022-02-24"}
-    again = scoring.run_scores(one.rounds, one.runs.iloc[0], record, mapping, one.scenario)
-    assert runs["score_mae"].iloc[0] == pytest.approx(again["score_mae"])
-
-
-@pytest.mark.parametrize("protocol", ["eu", "offers", "exchange"])
-def test_score_columns_from_the_model_equal_scoring_the_recorded_rounds(protocol):
-    from sim.runs.runner import run
-
-    observed = {"path": "data/jan2022_observed.yaml", "rounds": {0: "2022-01-26", 1: "2022-02-17", 2: "2022-02-24"}}
-    result = run("jan2022", protocol=protocol, seed=1, rounds=6)
-    row = result.runs.iloc[0].to_dict()
-    fast = scoring.score_columns(result.model, row, observed)
-    record, mapping = scoring.observed_settings(observed)
-    slow = scoring.run_scores(result.rounds, row, record, mapping, result.scenario)
-    assert fast.keys() == slow.keys()
-    for key in fast:
-        assert fast[key] == pytest.approx(slow[key], nan_ok=True) if isinstance(fast[key], float) else fast[key] == slow[key]
-    assert scoring.score_columns(result.model, row, None) == {}  # no observed record (~observed): no columns

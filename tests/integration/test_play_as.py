@@ -14,7 +14,7 @@ from sim.classroom import (ClassroomModel, Tuning, export, offer_table, override
 from sim.domain.errors import ConfigError
 from sim.runs.runner import load_scenario, run
 from sim.runs.spec import protocol_defaults
-from tests.conftest import play_to_the_end
+from tests.support import experiment, play_to_the_end
 
 
 def test_an_app_session_without_a_seat_is_the_command_line_run():
@@ -42,8 +42,8 @@ def test_seat_pauses_the_round_and_resumes_it_without_new_random_draws():
         if seated.waiting == "respond":
             # answer as the model agent would: the run must then equal the model-only run
             t = seated.round
-            seated.respond(seated.actors[seated.seat].accepts(seated.protocol.pending,
-                                                              seated.protocol._threshold(seated.seat, t)))
+            seated.respond(seated.actors[seated.seat].accepts(seated.protocol.pending_offer(),
+                                                              seated.protocol.thresholds(t)[seated.seat]))
         assert seated.waiting != "propose", "pick a seed at which ukraine does not propose in six rounds"
         free.step()
         proposers.append(seated.protocol.current_proposer)
@@ -128,6 +128,7 @@ def test_the_scenario_suggests_the_round_limit():
     assert "classroom/jan2022" == scenarios()[0] and "jan2022" in scenarios()
 
 
+@pytest.mark.subprocess
 def test_export_writes_a_folder_and_a_report_comparing_the_seat_with_varied_model_runs(tmp_path):
     model = ClassroomModel(play_as="ukraine", seed=2)
     play_to_the_end(model, accept=True)  # accept anything: a bad negotiator
@@ -172,6 +173,7 @@ def _assert_prints_on(page, pages: int) -> None:
     assert 1 <= count <= pages, count
 
 
+@pytest.mark.subprocess  # the export's manifest asks git for the commit
 def test_an_unfinished_game_is_exported_as_in_progress_and_not_compared(tmp_path):
     model = ClassroomModel(play_as="russia", seed=2)
     model.step()
@@ -186,16 +188,12 @@ def test_an_unfinished_game_is_exported_as_in_progress_and_not_compared(tmp_path
     assert "not compared with the model agent" in text and not (report.parent / "replicates.parquet").exists()
 
 
+@pytest.mark.subprocess
 def test_reproduce_explains_a_folder_with_a_human_seat(tmp_path):
-    import subprocess
-    import sys
-    from pathlib import Path
-
     model = ClassroomModel(play_as="ukraine", seed=2)
     play_to_the_end(model, accept=False)
     folder = export(model, tmp_path, replicates=3).parent
-    done = subprocess.run([sys.executable, "-m", "experiments.reproduce", str(folder)],
-                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
+    done = experiment("reproduce", str(folder))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "a person played ukraine" in done.stdout and "model agents in every seat" in done.stdout
     assert "replicates.parquet: 3 rows, identical" in done.stdout  # the model agent's replicates
@@ -203,6 +201,5 @@ def test_reproduce_explains_a_folder_with_a_human_seat(tmp_path):
     saved = pd.read_parquet(folder / "replicates.parquet")
     saved.loc[0, "utility_ukraine"] += 0.5  # a changed number is caught
     saved.to_parquet(folder / "replicates.parquet", index=False)
-    done = subprocess.run([sys.executable, "-m", "experiments.reproduce", str(folder)],
-                          cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True)
+    done = experiment("reproduce", str(folder))
     assert done.returncode == 1 and "1 of 3 rows differ" in done.stdout and "utility_ukraine: saved" in done.stdout

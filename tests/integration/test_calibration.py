@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +18,8 @@ from sim.domain.errors import ConfigError
 from sim.engine.model import BargainingModel
 from sim.domain.scenario import scenario_from_config
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO, experiment, experiment_command
+
 CAPABILITY, POSITION = 2.0, 70.0  # the truth
 
 
@@ -55,6 +55,7 @@ def synthetic_record(path: Path) -> dict[int, str]:
 
 
 @pytest.mark.slow  # ~55 s of CPU: 8 generations of 30 particles
+@pytest.mark.subprocess  # pyabc asks git for the commit it stores with the history
 def test_calibration_recovers_two_known_parameters(tmp_path):
     record = tmp_path / "record.yaml"
     mapping = synthetic_record(record)
@@ -92,7 +93,7 @@ def test_calibration_recovers_two_known_parameters(tmp_path):
 
 
 def calibrate_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "experiments.calibrate", *args]
+    return experiment_command("calibrate", *args)
 
 
 # jan2022 under offers: Russia walks out at once (red lines, package rule), so each simulation is quick.
@@ -100,6 +101,7 @@ QUICK = ("calibrate=jan2022_resolve", "scenario=jan2022", "calibrate.population=
          "calibrate.epsilons=[]", "calibrate.predictive=0", "sweep.workers=2")
 
 
+@pytest.mark.subprocess
 def test_a_killed_calibration_resumes_the_same_history(tmp_path):
     import pyabc
 
@@ -128,8 +130,7 @@ def test_a_killed_calibration_resumes_the_same_history(tmp_path):
     kept = before.max_t
     first = before.get_all_populations().set_index("t")["population_end_time"]
     assert not (out / "posterior.parquet").exists()  # no output that looks complete
-    done = subprocess.run(calibrate_command(*QUICK, f"calibrate.generations={kept + 3}", f"calibrate.out={out}"),
-                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    done = experiment("calibrate", *QUICK, f"calibrate.generations={kept + 3}", f"calibrate.out={out}")
     assert done.returncode == 0, done.stderr[-2000:]
     after = pyabc.History(f"sqlite:///{database}", create=False)
     assert len(after.all_runs()) == 1 and after.id == before.id  # the same ABC-SMC run, continued
@@ -146,6 +147,7 @@ def write_calibration(path: Path, parameters: dict) -> Path:
     return path
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("args, words", [
     (lambda tmp: [f"calibrate={write_calibration(tmp / 'a.yaml', {'scenario.actors.russia.outside_option.optimizm': {'low': 0, 'high': 1}})}"],
      "calibrate.parameters.scenario.actors.russia.outside_option.optimizm: unknown config key"),
@@ -157,8 +159,7 @@ def write_calibration(path: Path, parameters: dict) -> Path:
     (lambda tmp: ["calibrate=jan2022_resolve", "observed.path=nowhere.yaml"], "observed.path: 'nowhere.yaml': no such file"),
 ])
 def test_bad_calibration_input_is_one_line(tmp_path, args, words):
-    done = subprocess.run(calibrate_command(*args(tmp_path), f"calibrate.out={tmp_path / 'out'}"), cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    done = experiment("calibrate", *args(tmp_path), f"calibrate.out={tmp_path / 'out'}")
     assert done.returncode == 2, done.stderr[-1500:]
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0], lines

@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 
 import sim
 from sim.engine.protocols.exchange import candidate_exchanges, expected_outcome
-from tests.conftest import REPO, make_scenario, scenarios
+from tests.support import REPO, make_scenario, scenarios
 
 ONES = np.ones
 

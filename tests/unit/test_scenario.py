@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -12,6 +10,8 @@ from sim.domain.errors import ConfigError
 from sim.domain.csv_import import NO_STATUS_QUO
 from sim.domain.scenario import scenario_from_csv
 from sim.domain.scenario import scenario_from_config
+
+from tests.support import REPO
 
 BASE = {
     "id": "t",
@@ -153,7 +153,7 @@ def test_permuted_and_with_arrays_roundtrip():
 
 
 def test_plain_bdm_csv_without_status_quo_imports_with_a_marked_placeholder():
-    scenario = scenario_from_csv(Path(__file__).parent / "data" / "ExampleActors.csv")
+    scenario = scenario_from_csv(REPO / "tests" / "data" / "ExampleActors.csv")
     issue = scenario.issues[0]
     assert scenario.n_actors == 10 and issue.note == NO_STATUS_QUO
     assert issue.status_quo == 7.0  # the c·s-weighted median of the EC emissions case

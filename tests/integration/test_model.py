@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 
 import sim
 from sim.engine.model import BargainingModel
-from tests.conftest import scenarios
+from tests.support import scenarios
 
 
 def final_positions(scenario, variant, seed, rounds=4, q=1.0):
@@ -76,7 +76,7 @@ def test_salience_shocks_are_reproducible_and_change_saliences():
 
 
 def test_stop_rule_when_positions_stop_moving():
-    from tests.conftest import make_scenario
+    from tests.support import make_scenario
 
     scenario = make_scenario([[0.0], [100.0], [90.0]], [[1.0], [0.6], [0.3]], [1.0, 0.5, 0.2])
     model = BargainingModel(scenario, "eu", rounds=200, rng=0).run()

@@ -16,7 +16,7 @@ from sim.engine.protocols.eu import eu_round
 from sim.runs.runner import load_scenario
 from sim.runs.spec import RunSpec
 from sim.runs.sweep import aggregate, execute_shard, pending_shards, plan, prepare_folder
-from tests.test_sweep import base
+from tests.support.sweeps import base
 
 
 def spec_of(protocol, scenario="jan2022_core", rounds=8, **params):

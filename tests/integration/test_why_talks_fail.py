@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -21,7 +20,7 @@ from sim.runs.configs import load_with_defaults
 from sim.runs.runner import run
 from sim.domain.scenario import scenario_from_config
 from sim.kernels.utility import disagreement_values, scenario_utilities, scenario_values
-from tests.conftest import REPO
+from tests.support import experiment
 
 SEEDS = range(200)
 NOISY = {"order": "recognition", "belief_noise": 0.1}
@@ -131,10 +130,10 @@ def test_d_ukraine_is_elastic_on_enlargement_under_coercion_the_west_is_not():
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.run", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    return experiment("run", *args)
 
 
+@pytest.mark.subprocess
 def test_protocol_all_on_jan2022_reports_no_agreement_with_actor_and_rule(tmp_path):
     done = cli("scenario=jan2022", "protocol=all", "seed=3", f"hydra.run.dir={tmp_path}")
     assert done.returncode == 0, done.stderr
@@ -149,6 +148,7 @@ def test_protocol_all_on_jan2022_reports_no_agreement_with_actor_and_rule(tmp_pa
         assert any(actor in cause for actor in ("russia", "usa", "nato", "ukraine"))
 
 
+@pytest.mark.subprocess
 def test_no_red_lines_counterfactual_agrees_and_lists_russias_red_lines_crossed(tmp_path):
     done = cli("scenario=jan2022_no_red_lines", "protocol=offers", "seed=3", f"hydra.run.dir={tmp_path}")
     assert done.returncode == 0, done.stderr
@@ -163,6 +163,7 @@ def test_no_red_lines_counterfactual_agrees_and_lists_russias_red_lines_crossed(
     assert crossed == scenario.crossed_red_lines(bundle)
 
 
+@pytest.mark.subprocess
 def test_a_bad_red_line_on_the_command_line_is_one_line_exit_2(tmp_path):
     done = cli("scenario=jan2022", "scenario.actors.russia.red_lines.enlargement.max=abc",
                f"hydra.run.dir={tmp_path}")

@@ -9,21 +9,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support import REPO, experiment as command, experiment_command, run_python
+
+pytestmark = pytest.mark.subprocess  # all but three tests run a command in a fresh interpreter
+
 PIE = (REPO / "configs" / "scenario" / "pie_two.yaml").read_text()
 CSV_ROWS = [("Zürich", 1.0, 20, 0.9), ("Bogotá", 0.5, 80, 0.6), ("Status Quo", "", 50, "")]
-
-
-def command(module: str, *args: str, cwd: Path = REPO, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", f"experiments.{module}", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=600, **kwargs)
 
 
 def one_line(done: subprocess.CompletedProcess, status: int = 2) -> str:
@@ -165,9 +162,8 @@ def test_a_sweep_whose_figures_fail_to_write_is_not_marked_complete(tmp_path):
              "def full(*a, **k): raise OSError(errno.ENOSPC, 'No space left on device', 'figures/agreement.png')\n"
              "p.plot_folder = r.plot_sweep = full\n"
              "runpy.run_module('experiments.sweep', run_name='__main__', alter_sys=True)\n")
-    done = subprocess.run([sys.executable, "-c", patch, "sweep=smoke", "sweep.replicates=1", "rounds=2",
-                           "sweep.progress=false", f"sweep.out={tmp_path / 'out'}"],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    done = run_python("-c", patch, "sweep=smoke", "sweep.replicates=1", "rounds=2", "sweep.progress=false",
+                      f"sweep.out={tmp_path / 'out'}")
     line = one_line(done, status=1)
     assert "disk is full" in line
     assert json.loads((tmp_path / "out" / "manifest.json").read_text())["completed"] is False
@@ -175,8 +171,8 @@ def test_a_sweep_whose_figures_fail_to_write_is_not_marked_complete(tmp_path):
 
 def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
     out = tmp_path / "same"
-    runs = [subprocess.Popen([sys.executable, "-m", "experiments.run", "scenario=pie_two", "protocol=offers",
-                              f"seed={seed}", "rounds=2", "record.figures=false", f"hydra.run.dir={out}"],
+    runs = [subprocess.Popen(experiment_command("run", "scenario=pie_two", "protocol=offers", f"seed={seed}",
+                                                "rounds=2", "record.figures=false", f"hydra.run.dir={out}"),
                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for seed in (1, 2)]
     for process in runs:
@@ -216,7 +212,7 @@ def test_ctrl_c_stops_a_sweep_within_seconds_and_the_same_command_resumes(tmp_pa
     args = ["sweep=russia_resolve", "sweep.replicates=2", "sweep.shard_size=4", "sweep.progress=false",
             "sweep.workers=2", "rounds=12"]
     folder = tmp_path / "interrupted"
-    process = subprocess.Popen([sys.executable, "-m", "experiments.sweep", *args, f"sweep.out={folder}"],
+    process = subprocess.Popen(experiment_command("sweep", *args, f"sweep.out={folder}"),
                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)
     deadline = time.time() + 180
@@ -246,8 +242,7 @@ def test_help_into_a_reader_that_stops_early_ends_quietly(module):
     read, write = os.pipe()
     os.close(read)  # gone before the command starts: its first write (or exit flush) meets a closed pipe
     try:
-        done = subprocess.run([sys.executable, "-m", f"experiments.{module}", "--help"], cwd=REPO, stdout=write,
-                              stderr=subprocess.PIPE, text=True, timeout=60)
+        done = command(module, "--help", stdout=write, stderr=subprocess.PIPE, timeout=60)
     finally:
         os.close(write)
     assert done.returncode in (0, 1) and done.stderr == ""  # (argparse itself drops a failed write: 0)
@@ -276,8 +271,7 @@ with ProcessPoolExecutor(1, mp_context=context) as pool:  # and the server is st
 def test_ctrl_c_while_the_workers_server_starts_gives_no_traceback_of_its_own():
     """The sweep above stops at a moment it does not choose; this presses Ctrl-C at the worst one, while
     the workers' server is still importing (its own KeyboardInterrupt traceback once landed in CI)."""
-    done = subprocess.run([sys.executable, "-c", PRESS_CTRL_C_WHILE_THE_SERVER_IMPORTS], cwd=REPO,
-                          capture_output=True, text=True, timeout=120, start_new_session=True)
+    done = run_python("-c", PRESS_CTRL_C_WHILE_THE_SERVER_IMPORTS, timeout=120, start_new_session=True)
     assert (done.returncode, done.stdout.split(), done.stderr) == (0, ["interrupted", "True"], "")
 
 

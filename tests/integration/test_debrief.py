@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import play_to_the_end
+from tests.support import experiment, play_to_the_end
 
-REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.subprocess  # every test runs experiments.debrief
 
 
 def test_debrief_report_is_self_contained(tmp_path):
     folder = tmp_path / "run"
-    done = subprocess.run([sys.executable, "-m", "experiments.run", "scenario=jan2022_core", "protocol=all",
-                           "seed=2", "rounds=10", f"hydra.run.dir={folder}"], cwd=REPO, capture_output=True, text=True)
+    done = experiment("run", "scenario=jan2022_core", "protocol=all", "seed=2", "rounds=10",
+                      f"hydra.run.dir={folder}")
     assert done.returncode == 0, done.stderr
-    made = subprocess.run([sys.executable, "-m", "experiments.debrief", str(folder)], cwd=REPO,
-                          capture_output=True, text=True)
+    made = experiment("debrief", str(folder))
     assert made.returncode == 0, made.stderr
     text = (folder / "report.html").read_text()
     assert text.startswith("<!DOCTYPE html>")
@@ -44,8 +41,7 @@ def test_debrief_report_is_self_contained(tmp_path):
 
 
 def test_debrief_refuses_a_folder_that_is_not_a_run(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "experiments.debrief", str(tmp_path)], cwd=REPO,
-                          capture_output=True, text=True)
+    done = experiment("debrief", str(tmp_path))
     assert done.returncode == 2 and done.stderr.startswith("error:") and len(done.stderr.splitlines()) == 1
 
 
@@ -72,8 +68,7 @@ def test_the_class_debrief_pools_every_export(tmp_path, count):
 
     root = tmp_path / "monday-3rd"
     folders = _export_games(root, count)
-    made = subprocess.run([sys.executable, "-m", "experiments.debrief", "--class", str(root)], cwd=REPO,
-                          capture_output=True, text=True)
+    made = experiment("debrief", "--class", str(root))
     assert made.returncode == 0, made.stderr
     text = (root / "class-debrief.html").read_text()
     assert not re.search(r"<script|<link|src=\"http|url\(http", text) and "@media print" in text
@@ -111,7 +106,6 @@ def test_the_class_debrief_pools_every_export(tmp_path, count):
 
 
 def test_the_class_debrief_refuses_a_folder_without_exports(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "experiments.debrief", "--class", str(tmp_path)], cwd=REPO,
-                          capture_output=True, text=True)
+    done = experiment("debrief", "--class", str(tmp_path))
     assert done.returncode == 2 and done.stderr.startswith("error:") and len(done.stderr.splitlines()) == 1
     assert "--class: no exported games" in done.stderr

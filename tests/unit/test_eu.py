@@ -1,11 +1,9 @@
 """Tests of the ``eu`` protocol (MODEL.md §4.1) against the published EC-emissions numbers and
-against the plain-Python oracle in ``tests/eu_oracle.py``."""
+against the plain-Python oracle in ``tests/support/eu_oracle.py``."""
 
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,11 +15,9 @@ from sim.engine.protocols.eu import (KIND_COMPROMISE, KIND_CONFLICT, eu_round, n
 from sim.domain.scenario import scenario_from_config
 from sim.kernels.solutions import scenario_compromise, scenario_median
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import eu_oracle as oracle  # noqa: E402
+from tests.support import REPO, eu_oracle as oracle
 
-ROOT = Path(__file__).resolve().parents[1]
-EC_PATH = ROOT / "configs" / "scenario" / "ec_emissions.yaml"
+EC_PATH = REPO / "configs" / "scenario" / "ec_emissions.yaml"
 IMPLEMENTATIONS = ("kernel", "oracle")
 
 

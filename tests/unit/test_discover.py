@@ -1,12 +1,8 @@
-"""Scenario discovery (sim/discovery.py, experiments/discover.py, docs/how-to/discover.md): PRIM finds a
-planted box; the command prints boxes and writes its tables and figures; bad input is one line, exit 2."""
+"""Scenario discovery (sim/analysis/discovery.py, experiments/discover.py, docs/how-to/discover.md): PRIM
+finds a planted box; the command (in this process) refuses bad input in one line, exit 2. The command
+run as a user runs it: tests/integration/test_discover_cli.py."""
 
 from __future__ import annotations
-
-import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,7 +11,7 @@ import pytest
 from sim.domain.errors import ConfigError
 from sim.analysis.discovery import Outcome, choose, discover, in_box, outcome_flags, parse_outcome
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.sweeps import planted_sweep_folder
 
 
 def planted(n: int = 2000, noise: float = 0.01, seed: int = 5) -> tuple[pd.DataFrame, np.ndarray]:
@@ -96,67 +92,6 @@ def test_outcome_flags_threshold_missing_values_and_errors():
 # --------------------------------------------------------------------------------------------------
 
 
-def write_sweep(folder: Path, outcome: str = "planted") -> Path:
-    """A sweep folder as experiments.sweep writes it (design.json, runs.parquet with the parameter
-    columns, seeds and outcome columns), from the real design code; the outcome is planted."""
-    from sim.runs.design import run_table, spec_from_config
-    from sim.runs.sweep import design_hash
-
-    spec = spec_from_config({
-        "name": "planted", "design": "lhs", "samples": 400, "seed": 3, "outputs": ["agreement"],
-        "parameters": {"scenario.actors.russia.outside_option.optimism": {"low": 0.5, "high": 2.5},
-                       "scenario.actors.russia.package.max": {"low": 35, "high": 70},
-                       "protocol": {"values": ["offers", "exchange"]}}})
-    runs = run_table(spec)
-    optimism, package = runs.iloc[:, 4], runs.iloc[:, 5]
-    agreement = (package > 58) & (optimism < 1.8) if outcome == "planted" else pd.Series(False, index=runs.index)
-    runs = runs.assign(agreement=agreement.to_numpy(), bargaining_range=np.where(agreement, 0.1, 0.0),
-                       breakdown_cause=np.where(agreement, "", "deadline"))
-    folder.mkdir(parents=True)
-    (folder / "design.json").write_text(json.dumps({"design_hash": design_hash(spec, {}), "spec": spec.to_dict()}))
-    runs.to_parquet(folder / "runs.parquet", index=False)
-    return folder
-
-
-def discover_command(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.discover", *args], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
-
-
-def test_the_command_prints_a_box_and_writes_tables_and_figures(tmp_path, capsys):
-    folder = write_sweep(tmp_path / "sweep")
-    done = discover_command(str(folder), "outcome=agreement", "boxes=1")
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert lines[0].startswith("PRIM on 400 runs: ") and "with agreement" in lines[0]
-    box_line = next(line for line in lines if line.startswith("box 1: coverage"))
-    coverage, density = float(box_line.split()[3]), float(box_line.split()[5])
-    assert coverage >= 0.8 and density >= 0.8
-    assert any(line.strip().startswith("scenario.actors.russia.package.max") for line in lines)
-    out = folder / "discover" / "agreement"
-    for name in ("boxes.parquet", "boxes.csv", "trajectory.parquet", "manifest.json",
-                 "figures/peeling_trajectory.png", "figures/box_1_pairs.png"):
-        assert (out / name).exists(), name
-    boxes = pd.read_parquet(out / "boxes.parquet")
-    assert {"coverage", "density", "mass", "low", "high", "parameter", "key"} <= set(boxes.columns)
-    assert boxes.loc[boxes["key"] == "scenario.actors.russia.package.max", "low"].iloc[0] == pytest.approx(58, abs=2)
-    trajectory = pd.read_parquet(out / "trajectory.parquet")
-    assert trajectory["chosen"].sum() == 1 and trajectory["coverage"].iloc[0] == 1.0
-    manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["completed"] and manifest["runs"] == 400 and manifest["prim_package"].startswith("ema-workbench")
-
-    again = one_line(capsys, [str(folder), "outcome=agreement"])  # never overwritten silently
-    assert str(out) in again and "overwrite=true" in again
-
-    from experiments.discover import main
-
-    main([str(folder), "outcome=bargaining_range>0", "figures.format=svg"])
-    assert "box 1: coverage" in capsys.readouterr().out
-    assert (folder / "discover" / "bargaining_range_gt_0" / "figures" / "peeling_trajectory.svg").exists()
-    main([str(folder), "outcome=agreement", "overwrite=true", "boxes=3"])
-    assert "box 1: coverage" in capsys.readouterr().out
-
-
 def one_line(capsys, argv: list[str]) -> str:
     from experiments.discover import main
 
@@ -168,7 +103,7 @@ def one_line(capsys, argv: list[str]) -> str:
 
 
 def test_a_sweep_without_the_outcome_column_is_one_line(tmp_path, capsys):
-    folder = write_sweep(tmp_path / "sweep")
+    folder = planted_sweep_folder(tmp_path / "sweep")
     line = one_line(capsys, [str(folder), "outcome=walkouts"])
     assert str(folder) in line and "walkouts" in line and "no such column" in line
     assert not (folder / "discover").exists()
@@ -182,7 +117,7 @@ def test_a_folder_that_is_not_a_sweep_is_one_line(tmp_path, capsys):
 
 
 def test_a_constant_outcome_is_one_line(tmp_path, capsys):
-    folder = write_sweep(tmp_path / "sweep", outcome="never")
+    folder = planted_sweep_folder(tmp_path / "sweep", outcome="never")
     line = one_line(capsys, [str(folder), "outcome=agreement"])
     assert str(folder) in line and "agreement" in line and "false in every one of the 400 runs" in line
     assert not (folder / "discover").exists()
@@ -193,7 +128,7 @@ def test_a_constant_outcome_is_one_line(tmp_path, capsys):
     ("parameters=[rounds]", "not a swept parameter"), ("figures.format=gif", "figures.format"),
 ])
 def test_bad_options_are_one_line(tmp_path, capsys, argument, words):
-    folder = write_sweep(tmp_path / "sweep")
+    folder = planted_sweep_folder(tmp_path / "sweep")
     assert words in one_line(capsys, [str(folder), argument])
 
 
