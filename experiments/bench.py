@@ -281,7 +281,7 @@ def timed_sweep(overrides: list[str], workers: int = 1, force_pool: bool = False
     import os
     import tempfile
 
-    import sim.runs.sweep
+    import sim.runs.sweep.execution
     from sim.runs.sweep import aggregate, execute, pending_shards, prepare_folder
 
     import importlib
@@ -290,7 +290,7 @@ def timed_sweep(overrides: list[str], workers: int = 1, force_pool: bool = False
     for module in sim.runs.sweep.WORKER_PRELOAD:  # imports are not the sweep's work (batch_run's are not timed either)
         importlib.import_module(module)
     if force_pool:
-        sim.runs.sweep.POOL_WORTH = -1e9
+        sim.runs.sweep.execution.POOL_WORTH = -1e9
     cpu: dict[int, float] = {}
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
