@@ -17,7 +17,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from sim.domain.config import CONFIG_DIR
 from sim.domain.errors import ConfigError
 from sim.domain.scenario import Scenario, scenario_from_config, scenario_source
 
@@ -49,17 +48,14 @@ def _plain(cfg: Any) -> dict[str, Any]:
 def protocol_defaults(name: str, source: str = "configs/protocol/all.yaml") -> dict[str, Any]:
     """The parameters in ``configs/protocol/<name>.yaml`` (its ``defaults`` list, which names the
     schema, left out)."""
-    from omegaconf import OmegaConf
+    from sim.runs.configs import group_names, load_group
 
-    path = CONFIG_DIR / "protocol" / f"{name}.yaml"
-    if name == "all" or not path.exists():
+    if name == "all" or name not in group_names("protocol"):
         from sim.engine.protocols import PROTOCOLS
 
         raise ConfigError(source, "protocol.protocols",
                           f"unknown protocol {name!r}; allowed: {', '.join(sorted(PROTOCOLS))}")
-    data = dict(OmegaConf.to_container(OmegaConf.load(path), resolve=True))
-    data.pop("defaults", None)
-    return data
+    return load_group("protocol", name, checked=False)
 
 
 def shared_settings(protocol_cfg: Mapping[str, Any], source: str = "configs/protocol/all.yaml") -> dict[str, Any]:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.domain.config import CONFIG_DIR
 from sim.domain.errors import ConfigError
+from sim.runs.configs import load_group
 from sim.runs.design import GROUPS, PERTURBATION, SweepSpec, cross_protocols, run_table
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,51 +33,6 @@ OUTCOME_COLUMNS = ("agreement", "rounds", "nash_product", "distance_to_nash", "p
 # --------------------------------------------------------------------------------------------------
 # Building one run's config
 # --------------------------------------------------------------------------------------------------
-
-
-def _load_group(group: str, name: str, config_dirs: Sequence[Path] = ()) -> dict[str, Any]:
-    """``configs/<group>/<name>.yaml`` (or the user's config dirs first, as Hydra's search path has
-    them), with a scenario's ``defaults`` inheritance resolved and a schema ``defaults`` list dropped."""
-    dirs = [Path(d) for d in config_dirs] + [CONFIG_DIR]
-    path = next((d / group / f"{name}.yaml" for d in dirs if (d / group / f"{name}.yaml").exists()), None)
-    if path is None:
-        options = sorted({str(p.relative_to(d / group).with_suffix("")) for d in dirs if (d / group).is_dir()
-                          for p in (d / group).rglob("*.yaml")})
-        raise ConfigError(f"configs/{group}", group, f"unknown {group} {name!r}; allowed: {', '.join(options)}")
-    # Cached by content: the file and its folder (a scenario inherits only from files beside it). Loading
-    # and checking a scenario against its schema takes 0.1-0.2 s, and every design point loads its own.
-    key = (group, name, str(path), _folder_digest(path.parent))
-    if key not in _GROUPS:
-        _GROUPS[key] = _load_checked(group, name, path)
-    return copy.deepcopy(_GROUPS[key])
-
-
-_GROUPS: dict[tuple, dict[str, Any]] = {}
-
-
-def _folder_digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for file in sorted(folder.glob("*.yaml")):
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-def _load_checked(group: str, name: str, path: Path) -> dict[str, Any]:
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    from sim.domain.config import ScenarioConfig
-    from sim.domain.protocol_params import PARAMS
-    from sim.runs.configs import load_with_defaults
-
-    node = load_with_defaults(path) if group == "scenario" else OmegaConf.load(path)
-    node.pop("defaults", None)
-    schema = ScenarioConfig if group == "scenario" else PARAMS.get(name)
-    try:  # the schema's defaults and checks, exactly as Hydra composes ``<group>=<name>``
-        node = OmegaConf.merge(OmegaConf.structured(schema), node) if schema is not None else node
-    except OmegaConfBaseException as error:
-        raise ConfigError(str(path), f"{group}.{getattr(error, 'full_key', '?')}", str(error).splitlines()[0]) from None
-    return OmegaConf.to_container(node, resolve=True)
 
 
 def _set(config: dict[str, Any], key: str, value: Any, source: str) -> None:
@@ -99,12 +54,13 @@ def point_config(base: Mapping[str, Any], spec: SweepSpec, values: Mapping[str, 
     config = copy.deepcopy(dict(base))
     for parameter in spec.parameters:
         if parameter.key in GROUPS:
-            config[parameter.key] = _load_group(parameter.key, str(values[parameter.column]), config_dirs)
+            config[parameter.key] = load_group(parameter.key, str(values[parameter.column]),
+                                               config_dirs=config_dirs)
     if spec.protocols:  # protocol=all: this point's protocol, with the settings given for all it has
         from sim.runs.spec import all_params, shared_settings
 
         name = str(values["protocol"])
-        config["protocol"] = {**_load_group("protocol", name, config_dirs),
+        config["protocol"] = {**load_group("protocol", name, config_dirs=config_dirs),
                               **all_params(name, shared_settings(base["protocol"], source))}
     for parameter in spec.parameters:
         if parameter.key not in GROUPS and parameter.key != PERTURBATION:
