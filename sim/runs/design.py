@@ -15,11 +15,18 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from sim.domain.config import SWEEP_KEYS
 from sim.domain.errors import ConfigError
 
 DESIGNS = ("grid", "zip", "random", "lhs", "sobol", "morris")
 GROUPS = ("scenario", "protocol", "strategy")  # parameters that select a config file
 PERTURBATION = "perturbation"  # pseudo-parameter: σ of N(0, σ) noise on every number (Masad 2016)
+
+
+def column_name(key: str) -> str:
+    """The runs-table column of a config key: ``scenario.actors.russia.capability`` ->
+    ``scenario_actors_russia_capability``."""
+    return key.replace(".", "_").replace("-", "_")
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class Parameter:
     @property
     def column(self) -> str:
         """snake_case column name in the runs table."""
-        return self.key.replace(".", "_").replace("-", "_")
+        return column_name(self.key)
 
     def grid(self) -> list[Any]:
         if self.values is not None:
@@ -86,12 +93,9 @@ class SweepSpec:
 def spec_from_config(node: Mapping[str, Any], source: str = "configs/sweep") -> SweepSpec:
     """Validate a sweep config node (plain dict); errors name the file and key."""
     data = dict(node or {})
-    allowed = ("name", "description", "design", "samples", "replicates", "seed", "shard_size",
-               "parameters", "outputs", "heatmap", "workers", "out", "shards", "jobs", "job", "progress",
-               "protocols")
     for key in data:
-        if key not in allowed:
-            raise ConfigError(source, f"sweep.{key}", f"unknown key; allowed: {', '.join(allowed)}")
+        if key not in SWEEP_KEYS:
+            raise ConfigError(source, f"sweep.{key}", f"unknown key; allowed: {', '.join(SWEEP_KEYS)}")
     design = str(data.get("design", "grid"))
     if design not in DESIGNS:
         raise ConfigError(source, "sweep.design", f"unknown design {design!r}; allowed: {', '.join(DESIGNS)}")
