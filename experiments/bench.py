@@ -247,7 +247,7 @@ def compose_sweep(overrides: list[str]):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
-    from experiments.sweep import base_config
+    from sim.runs.configs import base_config
     from sim.domain.config import CONFIG_DIR, register_configs
     from sim.runs.design import spec_from_config
     from sim.runs.sweep import plan

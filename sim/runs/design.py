@@ -102,31 +102,7 @@ def spec_from_config(node: Mapping[str, Any], source: str = "configs/sweep") -> 
     raw = data.get("parameters") or {}
     if not raw:
         raise ConfigError(source, "sweep.parameters", "give at least one parameter (config key -> range or list)")
-    parameters = []
-    for key, entry in raw.items():
-        where = f"sweep.parameters.{key}"
-        if not isinstance(entry, Mapping):
-            entry = {"values": list(entry) if isinstance(entry, (list, tuple)) else [entry]}
-        extra = set(entry) - {"values", "low", "high", "steps"}
-        if extra:
-            raise ConfigError(source, f"{where}.{sorted(extra)[0]}", "unknown key; allowed: values, low, high, steps")
-        values = entry.get("values")
-        if values is not None:
-            if not list(values):
-                raise ConfigError(source, f"{where}.values", "empty list")
-            parameters.append(Parameter(str(key), values=tuple(values)))
-            continue
-        if entry.get("low") is None or entry.get("high") is None:
-            raise ConfigError(source, where, "give values: [...] or low and high")
-        low, high = float(entry["low"]), float(entry["high"])
-        if not high > low:
-            raise ConfigError(source, where, f"high ({high:g}) must exceed low ({low:g})")
-        steps = entry.get("steps")
-        if design == "grid" and steps is None:
-            raise ConfigError(source, f"{where}.steps", "a grid needs steps (or a values list)")
-        if key in GROUPS:
-            raise ConfigError(source, where, f"{key} selects a config file: give values: [...]")
-        parameters.append(Parameter(str(key), low=low, high=high, steps=None if steps is None else int(steps)))
+    parameters = [_parameter(key, entry, design, source) for key, entry in raw.items()]
     if design == "zip":
         lengths = {len(p.grid()) for p in parameters}
         if len(lengths) != 1:
@@ -159,6 +135,32 @@ def spec_from_config(node: Mapping[str, Any], source: str = "configs/sweep") -> 
         description=str(data.get("description") or ""),
         protocols=tuple(str(p) for p in data.get("protocols") or ()),
     )
+
+
+def _parameter(key: Any, entry: Any, design: str, source: str) -> Parameter:
+    """One entry of a sweep's ``parameters``: a list of values (or one value), or a range low-high."""
+    where = f"sweep.parameters.{key}"
+    if not isinstance(entry, Mapping):
+        entry = {"values": list(entry) if isinstance(entry, (list, tuple)) else [entry]}
+    extra = set(entry) - {"values", "low", "high", "steps"}
+    if extra:
+        raise ConfigError(source, f"{where}.{sorted(extra)[0]}", "unknown key; allowed: values, low, high, steps")
+    values = entry.get("values")
+    if values is not None:
+        if not list(values):
+            raise ConfigError(source, f"{where}.values", "empty list")
+        return Parameter(str(key), values=tuple(values))
+    if entry.get("low") is None or entry.get("high") is None:
+        raise ConfigError(source, where, "give values: [...] or low and high")
+    low, high = float(entry["low"]), float(entry["high"])
+    if not high > low:
+        raise ConfigError(source, where, f"high ({high:g}) must exceed low ({low:g})")
+    steps = entry.get("steps")
+    if design == "grid" and steps is None:
+        raise ConfigError(source, f"{where}.steps", "a grid needs steps (or a values list)")
+    if key in GROUPS:
+        raise ConfigError(source, where, f"{key} selects a config file: give values: [...]")
+    return Parameter(str(key), low=low, high=high, steps=None if steps is None else int(steps))
 
 
 # --------------------------------------------------------------------------------------------------
