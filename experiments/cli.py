@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from sim.domain.config import CONFIG_DIR
-from sim.domain.errors import ConfigError
+from sim.domain.errors import CommandFailed, ConfigError
 
 #: Files the user named on the command line (``scenario=my.yaml``): group -> path, for error messages.
 USER_FILES: dict[str, str] = {}
@@ -126,8 +126,8 @@ def _composed_file(error: BaseException) -> str:
 
 def one_line_errors(task: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a Hydra task function: a ConfigError raised inside the job prints one line and exits 2
-    (Hydra would otherwise log "Error executing job ..." and a traceback first); a failed write prints
-    one line and exits 1."""
+    (Hydra would otherwise log "Error executing job ..." and a traceback first), a CommandFailed its line
+    and status; a failed write prints one line and exits 1."""
 
     @functools.wraps(task)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -135,6 +135,8 @@ def one_line_errors(task: Callable[..., Any]) -> Callable[..., Any]:
             return task(*args, **kwargs)
         except ConfigError as error:
             fail(str(error), 2)
+        except CommandFailed as error:
+            fail(str(error), error.status)
         except OSError as error:
             if error.errno is None:
                 raise
@@ -253,7 +255,8 @@ def _output_closed() -> None:
 
 def run_command(main: Callable[[], Any]) -> None:
     """Run a plain (argparse or ``FOLDER KEY=VALUE``) command's ``main``. Output piped into a reader
-    that stops early (``--help | head``) ends it quietly, as :func:`report_and_exit` does for the Hydra ones.
+    that stops early (``--help | head``) ends it quietly, as :func:`report_and_exit` does for the Hydra ones;
+    a CommandFailed prints its one line and exits with its status.
     The flush is inside, so that a help text still buffered when the command exits is covered too."""
     try:
         try:
@@ -262,6 +265,8 @@ def run_command(main: Callable[[], Any]) -> None:
             sys.stdout.flush()
     except BrokenPipeError:
         _output_closed()
+    except CommandFailed as error:
+        fail(str(error), error.status)
 
 
 def folder_and_options(argv: list[str], doc: str, allowed: tuple[str, ...] | None = None,

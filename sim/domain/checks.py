@@ -36,3 +36,10 @@ def scale_bounds(value: Any, source: str, key: str) -> tuple[float, float]:
 def check_range(value: float, low: float, high: float, source: str, key: str, what: str) -> None:
     if not low <= value <= high:
         raise ConfigError(source, key, f"{value:g} is outside {what}; allowed: [{low:g}, {high:g}]")
+
+
+def check_rounds(rounds: Any, source: str = "configs/config.yaml", key: str = "rounds") -> int:
+    """A round limit: a whole number >= 0 (not a bool), or a ConfigError."""
+    if isinstance(rounds, bool) or int(rounds) != rounds or rounds < 0:
+        raise ConfigError(source, key, f"{rounds!r}; allowed: a whole number >= 0")
+    return int(rounds)

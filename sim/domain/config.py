@@ -9,7 +9,7 @@ in a :class:`ConfigError`, which entry points print as one line and exit with st
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -187,6 +187,13 @@ class SweepConfig:
     jobs: int = 1  # cluster split: this job runs shards with index % jobs == job, no aggregation
     job: int = 0
     progress: bool = True
+
+
+#: How a sweep is run, not what it computes (processes, folder, cluster split, progress bar): not its design.
+SWEEP_RUN_KEYS = ("workers", "out", "jobs", "job", "progress")
+#: The keys a sweep node has: the schema's, and ``protocols`` (``protocol=all`` crossed into the design, as a
+#: sweep folder's design.json records it).
+SWEEP_KEYS = tuple(f.name for f in fields(SweepConfig)) + ("protocols",)
 
 
 @dataclass

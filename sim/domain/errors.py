@@ -17,3 +17,13 @@ class ConfigError(ValueError):
     def __init__(self, source: str, key: str, problem: str):
         self.source, self.key, self.problem = str(source), key, problem
         super().__init__(f"{self.source}: {key}: {problem}")
+
+
+class CommandFailed(Exception):
+    """A command that ran but could not finish as asked (runs that raised, Ctrl-C, a folder that is not a
+    results folder): the one line to print and the exit status. The library raises it; entry points print
+    ``error: <message>`` and exit with ``status`` (``experiments/cli.py``)."""
+
+    def __init__(self, message: str, status: int = 1):
+        self.status = status
+        super().__init__(message)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from sim.domain.errors import ConfigError
+from sim.runs.design import column_name
 from sim.runs.scoring import DEFAULT_WEIGHTS, combined_distance
 
 PRIORS = ("uniform", "loguniform")
@@ -51,7 +52,7 @@ class Prior:
     @property
     def column(self) -> str:
         """snake_case column name (as in a sweep's runs table)."""
-        return self.key.replace(".", "_").replace("-", "_")
+        return column_name(self.key)
 
     def rv(self) -> Any:
         import pyabc

@@ -1,11 +1,26 @@
-"""Reading config-group files (scenario, sweep, calibrate, observed, protocol) outside Hydra's composition."""
+"""Reading config files outside a command line's own composition: the one place that does.
+
+* a group's file by name or path (``scenario``, ``protocol``, ``strategy``, ...): :func:`load_group`
+  (a scenario's ``defaults`` inheritance resolved, the group's schema applied as Hydra applies it);
+* a composed config saved as YAML (a results folder's ``config.yaml``): :func:`load_config`;
+* ``configs/config.yaml`` composed with overrides, as a command composes it: :func:`compose_config`;
+* what a command's composed config holds for its runs (:func:`base_config`) and the user's own config
+  directories on Hydra's search path (:func:`user_config_dirs`).
+"""
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping, Sequence
 
+from sim.domain.config import CONFIG_DIR
 from sim.domain.errors import ConfigError
+
+#: Keys of a composed config that are not the runs' (Hydra's own, a sweep's, presentation).
+NOT_FOR_RUNS = ("hydra", "sweep", "figures")
 
 
 def load_with_defaults(path: Path) -> Any:
@@ -28,3 +43,145 @@ def load_with_defaults(path: Path) -> Any:
                 raise ConfigError(str(path), "defaults", f"no scenario {entry!r} beside this file")
             merged = OmegaConf.merge(merged, load_with_defaults(parent))
     return merged if own_merged else OmegaConf.merge(merged, node)
+
+
+# --------------------------------------------------------------------------------------------------
+# A group's file
+# --------------------------------------------------------------------------------------------------
+
+
+def group_names(group: str, config_dirs: Sequence[Path | str] = ()) -> list[str]:
+    """The names ``<group>=<name>`` takes: every YAML file under ``configs/<group>/`` (and the user's
+    config dirs), subfolders included (``classroom/jan2022``)."""
+    dirs = [Path(d) for d in config_dirs] + [CONFIG_DIR]
+    return sorted({str(p.relative_to(d / group).with_suffix("")) for d in dirs if (d / group).is_dir()
+                   for p in (d / group).rglob("*.yaml")})
+
+
+def group_file(group: str, name_or_path: str | Path, config_dirs: Sequence[Path | str] = ()) -> Path:
+    """The file of ``<group>=<name_or_path>``: a path ending in ``.yaml`` / ``.yml`` as given, else
+    ``<name>.yaml`` in the user's config dirs first, then in ``configs/<group>/`` (Hydra's search path).
+
+    Raises:
+        ConfigError: no such file; the line lists the names the group has.
+    """
+    given = Path(name_or_path)
+    if given.suffix in (".yaml", ".yml"):
+        candidates = [given]
+    else:
+        candidates = [Path(d) / group / f"{name_or_path}.yaml" for d in [*config_dirs, CONFIG_DIR]]
+    path = next((c for c in candidates if c.exists()), None)
+    if path is None:
+        raise ConfigError(f"configs/{group}", group, f"unknown {group} {str(name_or_path)!r}; allowed: "
+                                                     f"{', '.join(group_names(group, config_dirs))}")
+    return path
+
+
+def load_group(group: str, name_or_path: str | Path, *, config_dirs: Sequence[Path | str] = (),
+               source: str | None = None, overrides: Mapping[str, Any] | None = None,
+               checked: bool = True) -> dict[str, Any]:
+    """A group's file (:func:`group_file`) as plain containers, as ``<group>=<name>`` composes it: a
+    scenario's ``defaults`` inheritance resolved, a ``defaults`` list dropped and, ``checked``, merged
+    into its schema (a scenario's, a protocol's ``Params``) for its defaults and type checks.
+
+    Args:
+        overrides: dotted keys inside the group's node, e.g. ``{"actors.russia.capability": 0.6}``.
+        source: the file named in error messages (default: the file's path).
+        checked: False gives the file's own keys only (no schema defaults).
+
+    Raises:
+        ConfigError: unknown name, or a value the schema refuses (naming ``<group>.<key>``).
+    """
+    path = group_file(group, name_or_path, config_dirs)
+    source = source or str(path)
+    if overrides:
+        return _load(group, path, checked, source, overrides)
+    # Cached by content: the file and its folder (a scenario inherits only from files beside it). Loading
+    # and checking a scenario against its schema takes 0.1-0.2 s, and every design point loads its own.
+    key = (group, str(path), checked, _content_digest(path))
+    if key not in _GROUPS:
+        _GROUPS[key] = _load(group, path, checked, source, None)
+    return copy.deepcopy(_GROUPS[key])
+
+
+_GROUPS: dict[tuple, dict[str, Any]] = {}
+
+
+def _content_digest(path: Path) -> str:
+    """The file's content and that of the YAML files beside it (its possible parents)."""
+    digest = hashlib.sha256(path.read_bytes() + b"\0")
+    for file in sorted(path.parent.glob("*.yaml")):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _load(group: str, path: Path, checked: bool, source: str,
+          overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from sim.domain.config import ScenarioConfig
+    from sim.domain.protocol_params import PARAMS
+
+    node = load_with_defaults(path) if group == "scenario" else OmegaConf.load(path)
+    node.pop("defaults", None)
+    schema = (ScenarioConfig if group == "scenario" else PARAMS.get(path.stem)) if checked else None
+    try:  # the schema's defaults and checks, exactly as Hydra composes ``<group>=<name>``
+        node = OmegaConf.merge(OmegaConf.structured(schema), node) if schema is not None else node
+        for key, value in (overrides or {}).items():
+            OmegaConf.update(node, key, value, merge=True)
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", None) or "?"
+        raise ConfigError(source, f"{group}.{key}", str(error).splitlines()[0]) from None
+    return OmegaConf.to_container(node, resolve=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Composed configs
+# --------------------------------------------------------------------------------------------------
+
+
+def load_config(path: Path, missing_ok: bool = False) -> dict[str, Any]:
+    """A composed config saved as YAML (a results folder's ``config.yaml``) as plain resolved containers;
+    ``{}`` for a file that does not exist when ``missing_ok``."""
+    from omegaconf import OmegaConf
+
+    path = Path(path)
+    if missing_ok and not path.exists():
+        return {}
+    return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+
+
+_COMPOSE_LOCK = threading.Lock()  # Hydra's compose API keeps global state: one composition at a time
+
+
+def compose_config(overrides: Iterable[str] = ()) -> Any:
+    """``configs/config.yaml`` composed with these command-line overrides by Hydra's compose API: the
+    DictConfig ``python -m experiments.run <overrides>`` would see."""
+    from hydra import compose, initialize_config_dir
+
+    from sim.domain.config import register_configs
+
+    register_configs()
+    with _COMPOSE_LOCK, initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
+        return compose(config_name="config", overrides=list(overrides))
+
+
+def base_config(cfg: Any, also: Sequence[str] = ()) -> dict[str, Any]:
+    """The composed config every run of a sweep (or calibration) starts from, as plain containers: without
+    Hydra's and the sweep's own settings and figures (presentation only, may change on re-plot), nor the
+    keys ``also`` names (``calibrate``)."""
+    from omegaconf import DictConfig, OmegaConf
+
+    data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
+    for key in (*NOT_FOR_RUNS, *also):
+        data.pop(key, None)
+    return data
+
+
+def user_config_dirs(config_sources: Iterable[Any]) -> list[Path]:
+    """The user's config directories among Hydra's config sources (``--config-dir``, ``hydra.searchpath``:
+    ``HydraConfig.get().runtime.config_sources``), so that a swept ``scenario: {values: [mine]}`` finds the
+    user's file as the command line did."""
+    return [Path(s.path) for s in config_sources
+            if s.schema == "file" and Path(s.path).resolve() != CONFIG_DIR.resolve()]

@@ -15,11 +15,18 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from sim.domain.config import SWEEP_KEYS
 from sim.domain.errors import ConfigError
 
 DESIGNS = ("grid", "zip", "random", "lhs", "sobol", "morris")
 GROUPS = ("scenario", "protocol", "strategy")  # parameters that select a config file
 PERTURBATION = "perturbation"  # pseudo-parameter: σ of N(0, σ) noise on every number (Masad 2016)
+
+
+def column_name(key: str) -> str:
+    """The runs-table column of a config key: ``scenario.actors.russia.capability`` ->
+    ``scenario_actors_russia_capability``."""
+    return key.replace(".", "_").replace("-", "_")
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class Parameter:
     @property
     def column(self) -> str:
         """snake_case column name in the runs table."""
-        return self.key.replace(".", "_").replace("-", "_")
+        return column_name(self.key)
 
     def grid(self) -> list[Any]:
         if self.values is not None:
@@ -86,43 +93,16 @@ class SweepSpec:
 def spec_from_config(node: Mapping[str, Any], source: str = "configs/sweep") -> SweepSpec:
     """Validate a sweep config node (plain dict); errors name the file and key."""
     data = dict(node or {})
-    allowed = ("name", "description", "design", "samples", "replicates", "seed", "shard_size",
-               "parameters", "outputs", "heatmap", "workers", "out", "shards", "jobs", "job", "progress",
-               "protocols")
     for key in data:
-        if key not in allowed:
-            raise ConfigError(source, f"sweep.{key}", f"unknown key; allowed: {', '.join(allowed)}")
+        if key not in SWEEP_KEYS:
+            raise ConfigError(source, f"sweep.{key}", f"unknown key; allowed: {', '.join(SWEEP_KEYS)}")
     design = str(data.get("design", "grid"))
     if design not in DESIGNS:
         raise ConfigError(source, "sweep.design", f"unknown design {design!r}; allowed: {', '.join(DESIGNS)}")
     raw = data.get("parameters") or {}
     if not raw:
         raise ConfigError(source, "sweep.parameters", "give at least one parameter (config key -> range or list)")
-    parameters = []
-    for key, entry in raw.items():
-        where = f"sweep.parameters.{key}"
-        if not isinstance(entry, Mapping):
-            entry = {"values": list(entry) if isinstance(entry, (list, tuple)) else [entry]}
-        extra = set(entry) - {"values", "low", "high", "steps"}
-        if extra:
-            raise ConfigError(source, f"{where}.{sorted(extra)[0]}", "unknown key; allowed: values, low, high, steps")
-        values = entry.get("values")
-        if values is not None:
-            if not list(values):
-                raise ConfigError(source, f"{where}.values", "empty list")
-            parameters.append(Parameter(str(key), values=tuple(values)))
-            continue
-        if entry.get("low") is None or entry.get("high") is None:
-            raise ConfigError(source, where, "give values: [...] or low and high")
-        low, high = float(entry["low"]), float(entry["high"])
-        if not high > low:
-            raise ConfigError(source, where, f"high ({high:g}) must exceed low ({low:g})")
-        steps = entry.get("steps")
-        if design == "grid" and steps is None:
-            raise ConfigError(source, f"{where}.steps", "a grid needs steps (or a values list)")
-        if key in GROUPS:
-            raise ConfigError(source, where, f"{key} selects a config file: give values: [...]")
-        parameters.append(Parameter(str(key), low=low, high=high, steps=None if steps is None else int(steps)))
+    parameters = [_parameter(key, entry, design, source) for key, entry in raw.items()]
     if design == "zip":
         lengths = {len(p.grid()) for p in parameters}
         if len(lengths) != 1:
@@ -155,6 +135,32 @@ def spec_from_config(node: Mapping[str, Any], source: str = "configs/sweep") -> 
         description=str(data.get("description") or ""),
         protocols=tuple(str(p) for p in data.get("protocols") or ()),
     )
+
+
+def _parameter(key: Any, entry: Any, design: str, source: str) -> Parameter:
+    """One entry of a sweep's ``parameters``: a list of values (or one value), or a range low-high."""
+    where = f"sweep.parameters.{key}"
+    if not isinstance(entry, Mapping):
+        entry = {"values": list(entry) if isinstance(entry, (list, tuple)) else [entry]}
+    extra = set(entry) - {"values", "low", "high", "steps"}
+    if extra:
+        raise ConfigError(source, f"{where}.{sorted(extra)[0]}", "unknown key; allowed: values, low, high, steps")
+    values = entry.get("values")
+    if values is not None:
+        if not list(values):
+            raise ConfigError(source, f"{where}.values", "empty list")
+        return Parameter(str(key), values=tuple(values))
+    if entry.get("low") is None or entry.get("high") is None:
+        raise ConfigError(source, where, "give values: [...] or low and high")
+    low, high = float(entry["low"]), float(entry["high"])
+    if not high > low:
+        raise ConfigError(source, where, f"high ({high:g}) must exceed low ({low:g})")
+    steps = entry.get("steps")
+    if design == "grid" and steps is None:
+        raise ConfigError(source, f"{where}.steps", "a grid needs steps (or a values list)")
+    if key in GROUPS:
+        raise ConfigError(source, where, f"{key} selects a config file: give values: [...]")
+    return Parameter(str(key), low=low, high=high, steps=None if steps is None else int(steps))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ def load_results(folder: str | Path, tables: tuple[str, ...] | None = None,
     Raises:
         ConfigError: the folder does not exist or holds no runs.parquet.
     """
-    from omegaconf import OmegaConf
+    from sim.runs.configs import load_config
 
     folder = Path(folder)
     if not (folder / "runs.parquet").exists():
@@ -183,6 +183,5 @@ def load_results(folder: str | Path, tables: tuple[str, ...] | None = None,
             raise ConfigError(str(folder), name, f"no {name}.parquet in this folder")
         frames[name] = pd.read_parquet(path, columns=(columns or {}).get(name))
     manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
-    config = (OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"), resolve=True)
-              if (folder / "config.yaml").exists() else {})
+    config = load_config(folder / "config.yaml", missing_ok=True)
     return Results(folder=folder, tables=frames, manifest=manifest, config=config)

@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from sim.domain.config import CONFIG_DIR, REPO_ROOT, ScenarioConfig, figure_settings
-from sim.domain.errors import ConfigError
+from sim.domain.config import REPO_ROOT, figure_settings
 from sim.domain.scenario import Scenario, scenario_from_config
-from sim.runs.configs import load_with_defaults
+from sim.runs.configs import group_file, load_group
 from sim.runs.result import RunResult, combine
 from sim.runs.spec import RunSpec, specs_from_config
 
@@ -29,26 +28,9 @@ def load_scenario(name: str | Path, overrides: Mapping[str, Any] | None = None) 
     Raises:
         ConfigError: unknown scenario, or an invalid value (naming the file and key).
     """
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    path = Path(name)
-    if path.suffix not in (".yaml", ".yml"):
-        path = CONFIG_DIR / "scenario" / f"{name}.yaml"
-    if not path.exists():
-        known = sorted(str(p.relative_to(CONFIG_DIR / "scenario").with_suffix(""))
-                       for p in (CONFIG_DIR / "scenario").rglob("*.yaml"))
-        raise ConfigError("configs/scenario", "scenario", f"unknown scenario {str(name)!r}; allowed: "
-                                                          f"{', '.join(known)}")
+    path = group_file("scenario", name)
     source = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
-    try:
-        node = OmegaConf.merge(OmegaConf.structured(ScenarioConfig), load_with_defaults(path))
-        for key, value in (overrides or {}).items():
-            OmegaConf.update(node, key, value, merge=True)
-    except OmegaConfBaseException as error:
-        key = getattr(error, "full_key", None) or "?"
-        raise ConfigError(source, f"scenario.{key}", str(error).splitlines()[0]) from None
-    return scenario_from_config(node, source=source)
+    return scenario_from_config(load_group("scenario", path, source=source, overrides=overrides), source=source)
 
 
 def run(

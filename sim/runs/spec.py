@@ -17,7 +17,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from sim.domain.config import CONFIG_DIR
 from sim.domain.errors import ConfigError
 from sim.domain.scenario import Scenario, scenario_from_config, scenario_source
 
@@ -49,17 +48,14 @@ def _plain(cfg: Any) -> dict[str, Any]:
 def protocol_defaults(name: str, source: str = "configs/protocol/all.yaml") -> dict[str, Any]:
     """The parameters in ``configs/protocol/<name>.yaml`` (its ``defaults`` list, which names the
     schema, left out)."""
-    from omegaconf import OmegaConf
+    from sim.runs.configs import group_names, load_group
 
-    path = CONFIG_DIR / "protocol" / f"{name}.yaml"
-    if name == "all" or not path.exists():
+    if name == "all" or name not in group_names("protocol"):
         from sim.engine.protocols import PROTOCOLS
 
         raise ConfigError(source, "protocol.protocols",
                           f"unknown protocol {name!r}; allowed: {', '.join(sorted(PROTOCOLS))}")
-    data = dict(OmegaConf.to_container(OmegaConf.load(path), resolve=True))
-    data.pop("defaults", None)
-    return data
+    return load_group("protocol", name, checked=False)
 
 
 def shared_settings(protocol_cfg: Mapping[str, Any], source: str = "configs/protocol/all.yaml") -> dict[str, Any]:
@@ -131,26 +127,22 @@ class RunSpec:
     observed: Any = field(default=None, compare=False)  # the record rows are scored against (score_* columns)
 
     def __post_init__(self) -> None:
-        from sim.engine.protocols.registry import build_params, check_protocol_needs
+        from sim.domain.checks import check_rounds
+        from sim.domain.strategies import STRATEGIES, check_exponent, check_strategy
         from sim.engine.protocols import PROTOCOLS
-        from sim.domain.strategies import STRATEGIES
+        from sim.engine.protocols.registry import build_params, check_protocol_needs
 
         source = self.source or scenario_source(self.scenario.id)
         params = build_params(self.protocol, self.params)
         PROTOCOLS[self.protocol].validate(params)
         object.__setattr__(self, "params", params)
         object.__setattr__(self, "seed", check_seed(self.seed))
-        if isinstance(self.rounds, bool) or int(self.rounds) != self.rounds or self.rounds < 0:
-            raise ConfigError("configs/config.yaml", "rounds", f"{self.rounds!r}; allowed: a whole number >= 0")
-        object.__setattr__(self, "rounds", int(self.rounds))
-        if self.strategy not in STRATEGIES:
-            raise ConfigError("configs/strategy", "strategy",
-                              f"unknown strategy {self.strategy!r}; allowed: {', '.join(sorted(STRATEGIES))}")
+        object.__setattr__(self, "rounds", check_rounds(self.rounds))
+        check_strategy(self.strategy)
         if self.strategy_exponent is None:  # the strategy's own default, written out: equal runs, equal hashes
             object.__setattr__(self, "strategy_exponent", getattr(STRATEGIES[self.strategy](), "exponent", None))
-        elif not float(self.strategy_exponent) > 0:
-            raise ConfigError(f"configs/strategy/{self.strategy}.yaml", "strategy.exponent",
-                              f"{self.strategy_exponent:g}; must be > 0")
+        else:
+            check_exponent(self.strategy_exponent, f"configs/strategy/{self.strategy}.yaml")
         check_protocol_needs(self.scenario, self.protocol, source)
         self.scoring  # a bad observed record or observed.rounds ends here, not in every run
 

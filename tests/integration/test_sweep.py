@@ -36,9 +36,9 @@ def test_seeds_are_spawned_by_run_index_and_distinct():
 
 
 def test_results_do_not_depend_on_workers_or_shard_size(tmp_path, monkeypatch):
-    import sim.runs.sweep
+    import sim.runs.sweep.execution
 
-    monkeypatch.setattr(sim.runs.sweep, "POOL_WORTH", 0.0)  # workers even for this small sweep
+    monkeypatch.setattr(sim.runs.sweep.execution, "POOL_WORTH", 0.0)  # workers even for this small sweep
     one = sweep(tmp_path / "a", workers=1, shard_size=4)
     two = sweep(tmp_path / "b", workers=2, shard_size=3)
     pd.testing.assert_frame_equal(one, two)
@@ -87,24 +87,24 @@ def test_a_small_sweep_starts_no_workers(tmp_path, monkeypatch):
 
 
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, monkeypatch):
-    import sim.runs.sweep
+    import sim.runs.sweep.execution
 
-    real = sim.runs.sweep.execute_run
+    real = sim.runs.sweep.execution.execute_run
 
     def crash_at_two(context, run):  # a run that raises while running (every point is valid)
         if run["scenario_actors_russia_outside_option_optimism"] == 2.0:
             raise RuntimeError("solver crashed")
         return real(context, run)
 
-    real_block = sim.runs.sweep.execute_block
+    real_block = sim.runs.sweep.execution.execute_block
 
     def crash_block_at_two(context, runs):  # the same runs, as a block of replicates (shard 1: runs 2, 3)
         if any(run["scenario_actors_russia_outside_option_optimism"] == 2.0 for run in runs):
             raise RuntimeError("solver crashed")
         return real_block(context, runs)
 
-    monkeypatch.setattr(sim.runs.sweep, "execute_run", crash_at_two)
-    monkeypatch.setattr(sim.runs.sweep, "execute_block", crash_block_at_two)
+    monkeypatch.setattr(sim.runs.sweep.execution, "execute_run", crash_at_two)
+    monkeypatch.setattr(sim.runs.sweep.execution, "execute_block", crash_block_at_two)
     spec = {"name": "f", "replicates": 2, "seed": 1, "shard_size": 2,
             "parameters": {"scenario.actors.russia.outside_option.optimism": {"values": [1.0, 2.0, 3.0]}}}
     runs = sweep(tmp_path / "f", spec)
@@ -133,7 +133,7 @@ def cli(*args, **kwargs):
 
 @pytest.mark.subprocess
 def test_cli_failing_runs_exit_1_with_one_line_summary(tmp_path):
-    crash = ("import sys, sim.runs.sweep as s\n"
+    crash = ("import sys, sim.runs.sweep.execution as s\n"
              "real = s.execute_run\n"
              "def crash(context, run):\n"
              "    if run['run_index'] >= 2: raise RuntimeError('solver crashed')\n"

@@ -1,0 +1,110 @@
+"""The commands that end in figures or a debrief, whole: the runs layer does the work
+(:mod:`sim.runs.sweep.command`, :mod:`sim.runs.calibration_command`, :mod:`sim.runs.reproduce`) and this
+layer adds what it draws. ``experiments/<command>.py`` parses its command line and calls one function here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.runs.calibration_command import CalibrationJob, CalibrationTables
+    from sim.runs.reproduce import TableCheck
+
+# Each command imports only what it runs (a command's --help stays quick): imports are inside the functions.
+
+
+def sweep_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir: str | Path,
+                  config_sources: Iterable[Any] = (), scenario_file: str | None = None, *,
+                  plot_folder: Callable[..., Sequence[Path]], plot_options: Callable[..., Any]) -> None:
+    """``python -m experiments.sweep``: the sweep ``settings`` (its ``sweep`` node, from ``source``) of the
+    composed config ``cfg`` run into ``sweep.out`` (else ``output_dir``), then its figures and summary tables.
+
+    ``plot_options(spec, options, source)`` checks the figure choices before any run and
+    ``plot_folder(folder, options)`` draws them: today both are experiments/plot.py's (TODO: the report
+    layer's sweep figures once they move out of that command; then these two arguments go).
+
+    Raises:
+        ConfigError: bad input, before any file is written where it can be.
+        CommandFailed: runs raised (status 1) or Ctrl-C (130).
+    """
+    from sim.domain.config import figure_settings
+    from sim.runs.configs import user_config_dirs
+    from sim.runs.sweep.command import run_sweep, sweep_spec
+
+    spec = sweep_spec(settings, source)
+    fmt, dpi = figure_settings(cfg)
+    options = {"figures.format": fmt, "figures.dpi": dpi}
+    plot_options(spec, options, source)  # plot choices fail before any run
+    folder = Path(settings["out"] or output_dir)
+    run_sweep(cfg, spec, settings, source, folder, user_config_dirs(config_sources), scenario_file,
+              draw=lambda where: plot_folder(where, options))
+
+
+def calibrate_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir: str | Path,
+                      scenario_file: str | None = None) -> None:
+    """``python -m experiments.calibrate``: the calibration ``settings`` (its ``calibrate`` node, from
+    ``source``) checked, run or resumed into ``calibrate.out`` (else ``output_dir``), and its figures.
+
+    Raises:
+        ConfigError: bad input, before the folder is touched.
+    """
+    from sim.runs.calibration_command import prepare_calibration, run_calibration
+
+    run_calibration(prepare_calibration(cfg, settings, source, output_dir, scenario_file), calibration_figures)
+
+
+def calibration_figures(job: CalibrationJob, tables: CalibrationTables) -> list[Path]:
+    """figures/posterior_marginals, figures/posterior_pairs and, with predictive runs,
+    figures/predictive_check (the simulated positions against the observed record)."""
+    from sim.report import plots
+    from sim.runs import scoring
+
+    folder, spec, posterior = job.folder / "figures", job.spec, tables.posterior
+    labels = plots.Labels.from_scenario(job.scenario)
+    priors = [(p.key, p.column, p.low, p.high, p.kind) for p in spec.parameters]
+    caption = plots.caption(job.scenario.name or job.scenario.id, str(job.cfg.protocol.name),
+                            seeds=f"{len(posterior)} posterior particles · master seed {spec.seed}")
+    figures = [
+        plots.save(plots.posterior_marginals_figure(posterior, priors, labels=labels, caption=caption),
+                   folder / "posterior_marginals", job.dpi, job.fmt),
+        plots.save(plots.posterior_pairs_figure(posterior, priors, labels=labels, caption=caption),
+                   folder / "posterior_pairs", job.dpi, job.fmt),
+    ]
+    if not tables.runs.empty:
+        observed_points = scoring.observed_table(job.record, job.mapping)
+        issues = [i for i in job.scenario.issue_ids if i in set(observed_points["issue"])]
+        figures.append(plots.save(plots.predictive_figure(
+            tables.rounds, observed_points, issues, max(job.mapping), labels=labels,
+            caption=f"{caption}\nposterior predictive: {len(tables.runs)} draws; dots: observed record "
+                    f"({job.record.source})"),
+            folder / "predictive_check", job.dpi, job.fmt))
+    return figures
+
+
+def reproduce_command(folder: Path, sample: int | None = None) -> int:
+    """``python -m experiments.reproduce``: re-run a results folder (:func:`sim.runs.reproduce.reproduce`),
+    a classroom game with a person in a seat by its model agents' replicates; returns the exit status."""
+    from sim.runs.reproduce import reproduce
+
+    return reproduce(Path(folder), sample, classroom=reproduce_classroom)
+
+
+def reproduce_classroom(folder: Path, seat: str) -> list[TableCheck]:
+    """A game with a person in ``seat``: explain, then re-run the model agents' replicates."""
+    import pandas as pd
+
+    from sim.report.debrief import model_replicates
+    from sim.runs.reproduce import compare_table
+
+    print(f"{folder}: a classroom game in which a person played {seat}; the person's moves are not in the "
+          "config, so the game itself cannot be re-run (config.yaml re-runs it with model agents in every seat).")
+    saved_path = folder / "replicates.parquet"
+    if not saved_path.exists():
+        print("no replicates.parquet (the game was exported unfinished or without a comparison): nothing to check")
+        return []
+    saved = pd.read_parquet(saved_path)
+    print(f"checking the {len(saved)} runs with model agents in every seat that the report compares the person with")
+    now = model_replicates(folder, pd.read_parquet(folder / "runs.parquet"), len(saved))
+    return [compare_table("replicates.parquet", saved, now, ["seed"])]

@@ -1,0 +1,79 @@
+"""Scoring results folders against the observed record: one row per protocol (``python -m experiments.score``).
+
+The runs table's score_* columns are used (every protocol=all run and sweep writes them); for a calibration
+folder, its posterior-predictive runs. A folder written before the columns existed is scored from its
+rounds.parquet and config.yaml (:func:`score_from_rounds`). The table's columns: :func:`sim.runs.scoring.score_table`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from sim.domain.errors import ConfigError
+
+
+def folder_scores(folder: Path, by: list[str]) -> tuple[pd.DataFrame, str]:
+    """The score table of a results folder and the record it was scored against."""
+    from omegaconf import OmegaConf
+
+    from sim.runs import scoring
+    from sim.runs.configs import load_config
+    from sim.runs.results import load_results
+
+    if not (folder / "runs.parquet").exists() and (folder / "predictive_runs.parquet").exists():
+        config = load_config(folder / "config.yaml")
+        runs = pd.read_parquet(folder / "predictive_runs.parquet")
+    else:
+        results = load_results(folder, tables=("runs",))
+        config, runs = results.config, results.runs
+    settings = scoring.observed_settings(config.get("observed") or None)
+    if settings is None:
+        raise ConfigError(str(folder / "config.yaml"), "observed",
+                          "this folder was run without an observed record (~observed): nothing to score "
+                          "against; re-run with observed=jan2022 (configs/observed/)")
+    record, mapping = settings
+    if "score_mae" not in runs:
+        runs = score_from_rounds(folder, runs, OmegaConf.create(config), record, mapping)
+    for column in by:
+        if column not in runs:
+            raise ConfigError(str(folder / "runs.parquet"), "--by",
+                              f"no column {column!r}; allowed: {', '.join(c for c in runs.columns if not c.startswith('score_'))}")
+    return scoring.score_table(runs, record.agreement, by=by if len(by) > 1 else by[0]), record.source
+
+
+def score_from_rounds(folder: Path, runs: pd.DataFrame, cfg, record, mapping) -> pd.DataFrame:
+    """Score columns for an older run folder: from its recorded rounds table."""
+    from sim.runs import scoring
+    from sim.domain.scenario import scenario_from_config
+
+    if not (folder / "rounds.parquet").exists():
+        raise ConfigError(str(folder), "runs.parquet", "no score_* columns and no rounds.parquet to compute them "
+                                                       "from; re-run the experiment")
+    scenario = scenario_from_config(cfg.scenario)
+    if not scoring.covers(record, scenario):
+        raise ConfigError(record.source, "scenario", f"scenario {scenario.id!r} lacks an actor or issue the record observes")
+    rounds = pd.read_parquet(folder / "rounds.parquet")
+    rows = []
+    for row in runs.to_dict("records"):
+        own = rounds[rounds["protocol"] == row["protocol"]] if "protocol" in rounds else rounds
+        rows.append({**row, **scoring.run_scores(own, row, record, mapping, scenario)})
+    return pd.DataFrame(rows)
+
+
+def score_folders(folders: Sequence[str | Path], by: Sequence[str] = ("protocol",)) -> str:
+    """The score table of one or more results folders (grouped ``by`` runs-table columns; several
+    folders: one table with a ``folder`` column), under a line naming the record, as the command prints it.
+
+    Raises:
+        ConfigError: a folder without an observed record or runs to score, an unknown ``by`` column.
+    """
+    tables = [folder_scores(Path(folder), list(by)) for folder in folders]
+    table = pd.concat([t for t, _ in tables], ignore_index=True)
+    if len(tables) > 1:
+        table.insert(0, "folder", [Path(f).name for f, (t, _) in zip(folders, tables) for _ in range(len(t))])
+    sources = ", ".join(dict.fromkeys(source for _, source in tables))
+    return (f"scored against {sources} (mae in points of a 0-100 scale; brier: agreement vs the record)\n"
+            + table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

@@ -1,0 +1,307 @@
+"""Executing a sweep's shards: runs one by one or as blocks, in this process or in a pool of workers.
+
+Runs are grouped into shards of consecutive run indices; a shard is executed in one process and written
+atomically (:mod:`sim.runs.sweep.store`). Runs that raise are recorded with their parameters, seed and
+traceback, and the sweep goes on. Workers are forked from a ``forkserver`` that has imported what a shard
+needs; Ctrl-C cancels queued shards and stops the workers (:class:`Interrupted`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import traceback
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.runs.design import PERTURBATION, shard_ranges
+from sim.runs.sweep.planning import SweepContext, perturb, plain, point_spec
+from sim.runs.sweep.store import write_atomic
+
+
+# --------------------------------------------------------------------------------------------------
+# Runs, blocks and shards
+# --------------------------------------------------------------------------------------------------
+
+
+def execute_run(context: SweepContext, run: Mapping[str, Any]) -> dict[str, Any]:
+    """One run of the sweep → its outcome row (MODEL.md §6) plus run_index, point, replicate, params."""
+    from dataclasses import replace
+
+    values = {column: run[column] for column in context.spec.columns}
+    spec = point_spec(context, values).with_seed(int(run["seed"]))
+    if PERTURBATION in [p.key for p in context.spec.parameters]:
+        noise_seed, _ = np.random.SeedSequence(spec.seed).spawn(2)
+        spec = replace(spec, scenario=perturb(spec.scenario, float(values[PERTURBATION]),
+                                              np.random.default_rng(noise_seed)))
+    model = spec.build().run()
+    row = spec.row(model)
+    row.update({"run_index": int(run["run_index"]), "point": int(run["point"]),
+                "replicate": int(run["replicate"]), **{k: plain(v) for k, v in values.items()}})
+    return row
+
+
+def execute_block(context: SweepContext, runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Consecutive runs of one design point (replicates: only the seed differs) → their rows, computed
+    together (:func:`sim.runs.batch.run_block`); the same rows as :func:`execute_run` run by run."""
+    from sim.runs.batch import run_block
+
+    values = {column: runs[0][column] for column in context.spec.columns}
+    rows = run_block(point_spec(context, values), [int(run["seed"]) for run in runs])
+    extra = {k: plain(v) for k, v in values.items()}
+    for row, run in zip(rows, runs):
+        row.update({"run_index": int(run["run_index"]), "point": int(run["point"]),
+                    "replicate": int(run["replicate"]), **extra})
+    return rows
+
+
+def blocks(context: SweepContext, runs: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """The runs grouped into blocks of consecutive runs of one design point; one run each when the design
+    perturbs the scenario run by run (then no two runs share a scenario)."""
+    if PERTURBATION in [p.key for p in context.spec.parameters]:
+        return [[run] for run in runs]
+    groups: list[list[Mapping[str, Any]]] = []
+    for run in runs:
+        if groups and groups[-1][0]["point"] == run["point"]:
+            groups[-1].append(run)
+        else:
+            groups.append([run])
+    return groups
+
+
+def execute_shard(context: SweepContext, index: int, runs: pd.DataFrame | None = None,
+                  together: bool = True) -> tuple[int, int]:
+    """Run shard ``index`` (its rows of the run table, or ``runs`` when given) and write it and its
+    failures atomically. Returns (done, failed). Runs of one point go as a block (``together``), or one
+    at a time; a block that raises is run again one run at a time, so each failure is recorded with
+    its own run."""
+    if runs is None:
+        start, stop = shard_ranges(len(context.runs), context.spec.shard_size)[index]
+        runs = context.runs.iloc[start:stop]
+    records = runs.to_dict("records")
+    rows, failures = [], []
+    for group in blocks(context, records) if together else [[run] for run in records]:
+        if len(group) > 1:
+            try:
+                rows.extend(execute_block(context, group))
+                continue
+            except Exception:  # noqa: BLE001 - find the run(s) that raise, one at a time
+                pass
+        for run in group:
+            try:
+                rows.append(execute_run(context, run))
+            except Exception as error:  # noqa: BLE001 - recorded, the sweep goes on
+                failures.append({**{k: plain(v) for k, v in run.items()}, "error": repr(error),
+                                 "traceback": traceback.format_exc()})
+    if failures:
+        write_atomic(pd.DataFrame(failures), context.failure_path(index))
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame({"run_index": pd.Series(dtype="int64")})
+    write_atomic(frame, context.shard_path(index))
+    return len(rows), len(failures)
+
+
+# --------------------------------------------------------------------------------------------------
+# The workers: their server, signals, the pool
+# --------------------------------------------------------------------------------------------------
+
+
+def _worker(context: SweepContext, index: int, runs: pd.DataFrame) -> tuple[int, int, int, int, float]:
+    started = time.process_time()
+    done, failed = execute_shard(context, index, runs)
+    return index, done, failed, os.getpid(), time.process_time() - started
+
+
+#: What a worker needs to run a shard, imported once by the forkserver process that workers are forked from,
+#: so that a worker starts in milliseconds instead of importing numpy, pandas, Mesa and the solvers itself.
+WORKER_PRELOAD = ["sim.runs.sweep", "sim.runs.batch", "sim.engine.model", "sim.engine.metrics", "sim.runs.scoring", "sim.engine.protocols.eu",
+                  "sim.engine.protocols.offers", "sim.engine.protocols.exchange", "scipy.stats"]  # (scipy.stats: the Sobol
+#: sample of the bargaining range, sim.kernels.solutions.sobol; imported on first use, ~1 s)
+
+
+def _worker_context():
+    """Workers are forked from a clean server process (``forkserver``: no copy of this process's threads or
+    state) that has already imported :data:`WORKER_PRELOAD`."""
+    import multiprocessing
+    import signal
+    from multiprocessing import forkserver, resource_tracker
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_PRELOAD)
+    # Ctrl-C in a terminal interrupts the whole process group. The server spends its first second or two
+    # importing WORKER_PRELOAD, before it ignores SIGINT itself: interrupted then, it would die with a
+    # KeyboardInterrupt traceback of its own under our one-line message. So it is started with SIGINT
+    # blocked, a mask it keeps across exec and passes on to the workers (the standard library starts its
+    # resource tracker the same way; it goes first because starting it unblocks SIGINT on its way out).
+    resource_tracker.ensure_running()
+    with _ctrl_c_deferred():
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    return context
+
+
+@contextlib.contextmanager
+def _ctrl_c_deferred():
+    """A Ctrl-C pressed inside the block takes effect when the block ends, not halfway through it (e.g.
+    with a worker forked but not yet known to the pool, which then could not stop it). Main thread only:
+    elsewhere Python delivers no signals, and the block runs as it is."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: pressed.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed and callable(previous):
+        previous(signal.SIGINT, None)  # Python's default handler: raises KeyboardInterrupt
+
+
+def _ignore_interrupts() -> None:
+    """Worker initializer: Ctrl-C is the parent's to handle (it cancels queued shards and stops the
+    workers); a worker that caught it too would die mid-shard with a traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Interrupted(Exception):
+    """Ctrl-C during :func:`execute`: queued shards were cancelled, running ones stopped; finished shards
+    are on disk, so the same command resumes."""
+
+    def __init__(self, done: int, failed: int):
+        self.done, self.failed = done, failed
+        super().__init__(f"interrupted after {done} runs")
+
+
+#: What starting worker processes costs, in seconds: a fresh interpreter each, importing numpy, pandas and
+#: Mesa, and refilling the per-process caches (scenarios, the offers programs' answers) before the first run.
+POOL_WORTH = 2.0
+
+
+def shard_costs(context: SweepContext, shards: Sequence[int]) -> dict[int, float]:
+    """Expected relative cost of each shard: its runs' :meth:`~sim.engine.protocols.base.Protocol.expected_cost`
+    (protocol, scenario size, round limit of their design points). Only the order of work uses it."""
+    from sim.engine.protocols import PROTOCOLS
+
+    ranges = shard_ranges(len(context.runs), context.spec.shard_size)
+    point_cost: dict[int, float] = {}
+    costs = {}
+    for index in shards:
+        runs = context.runs.iloc[slice(*ranges[index])]
+        total = 0.0
+        for point, count in runs["point"].value_counts(sort=False).items():
+            if point not in point_cost:
+                first = runs.loc[runs["point"] == point].iloc[0]
+                spec = point_spec(context, {column: first[column] for column in context.spec.columns})
+                point_cost[point] = PROTOCOLS[spec.protocol].expected_cost(spec.scenario, spec.rounds)
+            total += point_cost[point] * count
+        costs[index] = total
+    return costs
+
+
+def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
+            progress: Callable[[int, int], None] | None = None,
+            cpu: dict[int, float] | None = None) -> tuple[int, int]:
+    """Run the given shards, in this process or in ``workers`` processes. Returns (done, failed).
+
+    With several workers the first two shards run here first, timed: workers are started only if the
+    time they would save on the rest (at the faster probe's speed) exceeds what starting them costs:
+    :data:`POOL_WORTH` plus the cold start the slower probe showed (each worker pays it again).
+    The workers then take the rest heaviest first (:func:`shard_costs`), so that expensive points do not
+    all land at the end with one worker busy and the other idle. The runs table is the same either way:
+    seeds belong to run indices, not to processes. ``cpu``, when given, receives the CPU seconds each
+    process (by pid, this one included) spent on shards.
+
+    Raises:
+        Interrupted: on Ctrl-C, within moments: queued shards are cancelled and workers stopped.
+    """
+    shards = list(shards)
+    counts = [0, 0]
+    cpu = {} if cpu is None else cpu
+
+    def here(indices: Sequence[int]) -> None:
+        for index in indices:
+            started = time.process_time()
+            d, f = execute_shard(context, index)
+            cpu[os.getpid()] = cpu.get(os.getpid(), 0.0) + time.process_time() - started
+            counts[0], counts[1] = counts[0] + d, counts[1] + f
+            if progress:
+                progress(d + f, f)
+
+    try:
+        if workers <= 1 or len(shards) <= 1:
+            here(shards)
+            return counts[0], counts[1]
+        # Probe two shards here. A shard that meets a scenario or protocol for the first time pays this
+        # process's cold start (the caches of its programs and reference solutions); each worker would
+        # pay it again, on top of starting an interpreter. So: the faster probe estimates the rest, the
+        # slower one what a worker's start costs.
+        probes = []
+        for index in shards[:2]:
+            started = time.perf_counter()
+            here([index])
+            probes.append(time.perf_counter() - started)
+        rest = shards[2:]
+        saved = min(probes) * len(rest) * (1 - 1 / workers)
+        if saved < POOL_WORTH + max(probes):
+            here(rest)
+            return counts[0], counts[1]
+        costs = shard_costs(context, rest)
+        server = _worker_context()
+    except KeyboardInterrupt:
+        raise Interrupted(*counts) from None
+    _in_pool(context, rest, costs, workers, server, counts, cpu, progress)
+    return counts[0], counts[1]
+
+
+def _in_pool(context: SweepContext, rest: Sequence[int], costs: dict[int, float], workers: int, server: Any,
+             counts: list[int], cpu: dict[int, float], progress: Callable[[int, int], None] | None) -> None:
+    """The pool part of :func:`execute`: the shards ``rest``, heaviest first (``costs``), in ``workers``
+    processes forked from ``server`` (:func:`_worker_context`); ``counts`` (done, failed) and ``cpu`` grow
+    as shards finish.
+
+    Raises:
+        Interrupted: on Ctrl-C: queued shards are cancelled and the workers stopped.
+    """
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from dataclasses import replace
+
+    ranges = shard_ranges(len(context.runs), context.spec.shard_size)
+    light = replace(context, runs=context.runs.iloc[:0])  # each task carries only its own rows
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=server, initializer=_ignore_interrupts)
+    try:
+        with _ctrl_c_deferred():  # submitting forks the workers: each is in pool._processes when Ctrl-C acts
+            futures = [pool.submit(_worker, light, index, context.runs.iloc[slice(*ranges[index])])
+                       for index in sorted(rest, key=lambda i: (-costs[i], i))]
+        for future in as_completed(futures):
+            _, d, f, pid, seconds = future.result()
+            cpu[pid] = cpu.get(pid, 0.0) + seconds
+            counts[0], counts[1] = counts[0] + d, counts[1] + f
+            if progress:
+                progress(d + f, f)
+    except KeyboardInterrupt:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # a running shard is lost (never half-written: atomic rename)
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+        raise Interrupted(*counts) from None
+    pool.shutdown()
+
+
+def elapsed(start: float) -> str:
+    seconds = time.time() - start
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
