@@ -12,7 +12,7 @@
 ``eu``: median wall time of one round for N = 10, 50, 200 actors and K = 1, 10 issues, for the
 vectorised kernel (``sim.engine.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +
 Mesa + data collection + event log), and for the plain-Python reference implementation used by the
-tests as an oracle (``tests/eu_oracle.py``). The oracle is run issue by issue (issues are independent
+tests as an oracle (``tests/support/eu_oracle.py``). The oracle is run issue by issue (issues are independent
 contests); where running it K times would take minutes, it is timed on one issue and multiplied by K,
 and the table says so.
 """
@@ -25,9 +25,9 @@ from sim.runs.bench import BENCHMARKS, run_benchmarks
 
 
 def eu_oracle():
-    """The plain-Python oracle the tests check the ``eu`` kernel against (tests/eu_oracle.py): run this from
-    the repository root, as ``python -m experiments.bench``, which puts the root on the import path."""
-    from tests import eu_oracle
+    """The plain-Python oracle the tests check the ``eu`` kernel against (tests/support/eu_oracle.py): run this
+    from the repository root, as ``python -m experiments.bench``, which puts the root on the import path."""
+    from tests.support import eu_oracle
 
     return eu_oracle
 

@@ -22,8 +22,6 @@ import sys
 from experiments.cli import folder_and_options
 from sim.domain.errors import ConfigError
 from sim.report.sweep_report import replot_sweep
-# experiments/sweep.py still imports these two from here; it is to call sim.report.sweep_report itself.
-from sim.report.sweep_report import plot_options, plot_sweep as plot_folder  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:

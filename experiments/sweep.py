@@ -32,13 +32,11 @@ register_configs()
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
-    import experiments.plot as figures  # TODO: sim.report's sweep figures, once they move there; then drop this
     from sim.report.commands import sweep_command
 
     settings, source = chosen(cfg, "sweep", "a sweep")
     runtime = HydraConfig.get().runtime
-    sweep_command(cfg, settings, source, runtime.output_dir, runtime.config_sources, user_file("scenario"),
-                  plot_folder=figures.plot_folder, plot_options=figures.plot_options)
+    sweep_command(cfg, settings, source, runtime.output_dir, runtime.config_sources, user_file("scenario"))
 
 
 def cli() -> None:

@@ -6,7 +6,7 @@ layer adds what it draws. ``experiments/<command>.py`` parses its command line a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.runs.calibration_command import CalibrationJob, CalibrationTables
@@ -16,14 +16,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def sweep_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir: str | Path,
-                  config_sources: Iterable[Any] = (), scenario_file: str | None = None, *,
-                  plot_folder: Callable[..., Sequence[Path]], plot_options: Callable[..., Any]) -> None:
+                  config_sources: Iterable[Any] = (), scenario_file: str | None = None) -> None:
     """``python -m experiments.sweep``: the sweep ``settings`` (its ``sweep`` node, from ``source``) of the
     composed config ``cfg`` run into ``sweep.out`` (else ``output_dir``), then its figures and summary tables.
 
-    ``plot_options(spec, options, source)`` checks the figure choices before any run and
-    ``plot_folder(folder, options)`` draws them: today both are experiments/plot.py's (TODO: the report
-    layer's sweep figures once they move out of that command; then these two arguments go).
+    :func:`sim.report.sweep_report.plot_options` checks the figure choices before any run and
+    :func:`sim.report.sweep_report.plot_sweep` draws them.
 
     Raises:
         ConfigError: bad input, before any file is written where it can be.
@@ -31,6 +29,7 @@ def sweep_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir
     """
     from sim.domain.config import figure_settings
     from sim.runs.configs import user_config_dirs
+    from sim.report.sweep_report import plot_options, plot_sweep
     from sim.runs.sweep.command import run_sweep, sweep_spec
 
     spec = sweep_spec(settings, source)
@@ -39,7 +38,7 @@ def sweep_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir
     plot_options(spec, options, source)  # plot choices fail before any run
     folder = Path(settings["out"] or output_dir)
     run_sweep(cfg, spec, settings, source, folder, user_config_dirs(config_sources), scenario_file,
-              draw=lambda where: plot_folder(where, options))
+              draw=lambda where: plot_sweep(where, options))
 
 
 def calibrate_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir: str | Path,

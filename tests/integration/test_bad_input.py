@@ -158,9 +158,9 @@ def test_a_write_failure_leaves_the_run_folder_marked_incomplete(tmp_path, monke
 
 
 def test_a_sweep_whose_figures_fail_to_write_is_not_marked_complete(tmp_path):
-    patch = ("import errno, runpy, experiments.plot as p, sim.report.sweep_report as r\n"
+    patch = ("import errno, runpy, sim.report.sweep_report as r\n"
              "def full(*a, **k): raise OSError(errno.ENOSPC, 'No space left on device', 'figures/agreement.png')\n"
-             "p.plot_folder = r.plot_sweep = full\n"
+             "r.plot_sweep = full\n"
              "runpy.run_module('experiments.sweep', run_name='__main__', alter_sys=True)\n")
     done = run_python("-c", patch, "sweep=smoke", "sweep.replicates=1", "rounds=2", "sweep.progress=false",
                       f"sweep.out={tmp_path / 'out'}")
