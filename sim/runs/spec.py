@@ -133,6 +133,7 @@ class RunSpec:
     def __post_init__(self) -> None:
         from sim.engine.protocols.registry import build_params, check_protocol_needs
         from sim.engine.protocols import PROTOCOLS
+        from sim.domain.checks import check_exponent, check_rounds, check_strategy
         from sim.domain.strategies import STRATEGIES
 
         source = self.source or scenario_source(self.scenario.id)
@@ -140,17 +141,12 @@ class RunSpec:
         PROTOCOLS[self.protocol].validate(params)
         object.__setattr__(self, "params", params)
         object.__setattr__(self, "seed", check_seed(self.seed))
-        if isinstance(self.rounds, bool) or int(self.rounds) != self.rounds or self.rounds < 0:
-            raise ConfigError("configs/config.yaml", "rounds", f"{self.rounds!r}; allowed: a whole number >= 0")
-        object.__setattr__(self, "rounds", int(self.rounds))
-        if self.strategy not in STRATEGIES:
-            raise ConfigError("configs/strategy", "strategy",
-                              f"unknown strategy {self.strategy!r}; allowed: {', '.join(sorted(STRATEGIES))}")
+        object.__setattr__(self, "rounds", check_rounds(self.rounds))
+        check_strategy(self.strategy)
         if self.strategy_exponent is None:  # the strategy's own default, written out: equal runs, equal hashes
             object.__setattr__(self, "strategy_exponent", getattr(STRATEGIES[self.strategy](), "exponent", None))
-        elif not float(self.strategy_exponent) > 0:
-            raise ConfigError(f"configs/strategy/{self.strategy}.yaml", "strategy.exponent",
-                              f"{self.strategy_exponent:g}; must be > 0")
+        else:
+            check_exponent(self.strategy_exponent, f"configs/strategy/{self.strategy}.yaml", "strategy.exponent")
         check_protocol_needs(self.scenario, self.protocol, source)
         self.scoring  # a bad observed record or observed.rounds ends here, not in every run
 

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from sim.domain.checks import check_range, number, scale_bounds
+from sim.domain.checks import check_exponent, check_range, check_strategy, number, scale_bounds
 from sim.domain.config import (CONFIG_DIR, REPO_ROOT, ActorConfig, IssueConfig, OutsideOptionConfig, PackageConfig,
                                RedLineConfig, RulesConfig, ScenarioConfig)
 from sim.domain.csv_import import csv_data
@@ -265,16 +265,10 @@ def _actor_traits(cfg: Mapping[str, Any], issue_ids: list[str], source: str, pre
                               f"veto on unknown issue {iid!r}; allowed: {', '.join(issue_ids)}")
     exponent = cfg.get("concession_exponent")
     if exponent is not None:
-        exponent = number(exponent, source, f"{prefix}.concession_exponent")
-        if not exponent > 0:
-            raise ConfigError(source, f"{prefix}.concession_exponent", f"{exponent:g}; must be > 0")
+        exponent = check_exponent(exponent, source, f"{prefix}.concession_exponent")
     strategy = cfg.get("strategy")
     if strategy is not None:
-        from sim.domain.strategies import STRATEGIES
-
-        if strategy not in STRATEGIES:
-            raise ConfigError(source, f"{prefix}.strategy",
-                              f"unknown strategy {strategy!r}; allowed: {', '.join(sorted(STRATEGIES))}")
+        check_strategy(strategy, source, f"{prefix}.strategy")
     return {"risk_exponent": risk, "discount_factor": delta, "veto": veto, "strategy": strategy,
             "concession_exponent": exponent}
 
