@@ -6,12 +6,10 @@ farthest reach along a ray (Kalai–Smorodinsky), the Nash product. Construction
 from __future__ import annotations
 
 import copy
-import hashlib
-import threading
-from collections import OrderedDict
 
 import numpy as np
 
+from sim.domain.cache import BoundedCache, content_digest
 from sim.domain.scenario import Scenario
 from sim.kernels.programs import solvers
 from sim.kernels.programs.builder import Goal, level_combinations
@@ -63,8 +61,8 @@ class Program:
         weight = np.asarray(objective, dtype=float)
         goal = Goal(weight=weight, tie=np.zeros(n) if tie_break is None else np.asarray(tie_break, dtype=float),
                     own=weight != 0)
-        return _SOLUTIONS.get_or_solve(content_key(self, goal, shortfall),
-                                       lambda: solvers.maximise(self, goal, shortfall))
+        return _SOLUTIONS.get_or_compute(content_key(self, goal, shortfall),
+                                         lambda: solvers.maximise(self, goal, shortfall))
 
     def maximise_ray(self, ray: np.ndarray, tie_break: np.ndarray | None = None) -> tuple[Solution, float] | None:
         """max s such that V_i >= floor_i + s · ray_i for every actor with a floor (Kalai–Smorodinsky)."""
@@ -106,46 +104,9 @@ def content_key(program: Program, goal: Goal, shortfall: bool) -> bytes:
     """Everything a program's answer depends on: the scenario's content, the value functions (true or
     believed), consent, floors, rules and objective."""
     v, c = program.values, program.consent
-    text = f"{program.scenario.digest}|{c.mode}|{c.votes}|{program.binding}|{shortfall}"
-    digest = hashlib.sha256(text.encode())
-    for array in (v.ideal, v.weight, v.offset, v.rho, v.span, v.cap, v.delta, c.required, c.eligible,
-                  c.vetoes, program.floors, program.rule_actors, program.follows_rules, goal.weight, goal.tie):
-        if array is None:
-            digest.update(b"|none")
-        else:
-            array = np.ascontiguousarray(array)
-            digest.update(f"|{array.dtype.str}{array.shape}".encode())
-            digest.update(array.tobytes())
-    return digest.digest()
-
-
-class _SolutionCache:
-    """Bounded, thread-safe memo of program answers by content (:func:`content_key`).
-
-    HiGHS answers a given program deterministically, and runs of one scenario ask the same questions
-    (with exact beliefs every run's proposers solve the same programs, whatever the seed): the first
-    run solves them, the others read the answer. Entries are copied in and out."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.entries: OrderedDict[bytes, Solution | None] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get_or_solve(self, key: bytes, solve) -> Solution | None:
-        with self.lock:
-            if key in self.entries:
-                self.entries.move_to_end(key)
-                return _copy(self.entries[key])
-        solution = solve()
-        with self.lock:
-            self.entries[key] = _copy(solution)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        return solution
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
+    return content_digest(program.scenario.digest, c.mode, c.votes, program.binding, shortfall,
+                          v.ideal, v.weight, v.offset, v.rho, v.span, v.cap, v.delta, c.required, c.eligible,
+                          c.vetoes, program.floors, program.rule_actors, program.follows_rules, goal.weight, goal.tie)
 
 
 def _copy(solution: Solution | None) -> Solution | None:
@@ -155,9 +116,14 @@ def _copy(solution: Solution | None) -> Solution | None:
                     shortfall=solution.shortfall)
 
 
-_SOLUTIONS = _SolutionCache(8192)
+#: Program answers by content (:func:`content_key`). HiGHS answers a given program deterministically,
+#: and runs of one scenario ask the same questions (with exact beliefs every run's proposers solve the
+#: same programs, whatever the seed): the first run solves them, the others read the answer. Entries
+#: are copied in and out.
+_SOLUTIONS = BoundedCache("sim.kernels.programs.solutions", 8192, copy=_copy)
 
 
 def clear_cache() -> None:
-    """Forget the memoised program answers (benchmarks time a scenario's first run with it)."""
+    """Forget the memoised program answers (benchmarks time a scenario's first run with it;
+    :func:`sim.domain.cache.clear_all` forgets every cache)."""
     _SOLUTIONS.clear()
