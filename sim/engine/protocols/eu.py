@@ -9,18 +9,15 @@ and advances many runs of one specification together (:meth:`EUProtocol.advance_
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, ClassVar, Sequence
+from typing import ClassVar, Sequence
 
 import numpy as np
 
 from sim.domain.protocol_params import EUParams
-from sim.engine.protocols.base import Protocol, ProtocolOutcome
+from sim.engine.protocols.base import ModelView, Protocol, ProtocolOutcome
 from sim.kernels.eu import KIND_CONFLICT, KIND_NONE, VARIANTS, RoundResult, eu_round, normalise
 from sim.kernels.layout import canonical_layout
 from sim.kernels.solutions import weighted_median
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sim.engine.model import BargainingModel
 
 
 @dataclass
@@ -43,7 +40,7 @@ class EUProtocol(Protocol):
     needs_status_quo: ClassVar[bool] = False  # issue by issue, positions only
     advances_runs: ClassVar[bool] = True
 
-    def __init__(self, model: "BargainingModel", params: EUParams):
+    def __init__(self, model: ModelView, params: EUParams):
         super().__init__(model, params)
         scenario = model.negotiation
         _, self.low, self.range = normalise(scenario.positions)
