@@ -40,9 +40,9 @@ def test_copies_keep_the_stored_answer_safe_from_callers():
 
 
 def test_clear_all_empties_every_registered_cache():
-    import sim.kernels.programs  # noqa: F401  (registers the program answers)
-    import sim.kernels.solutions  # noqa: F401  (registers the reference solutions)
+    from sim.kernels import programs, solutions  # importing them registers their caches
 
+    assert programs.clear_cache and solutions.nash_solution
     cache = BoundedCache("test.clear", 4)
     cache.get_or_compute("k", lambda: 1)
     assert "sim.kernels.programs.solutions" in caches()
