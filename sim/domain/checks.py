@@ -1,4 +1,6 @@
-"""Checks of single values a user writes (YAML, CSV, override), each raising a one-line ConfigError."""
+"""Checks of single values a user writes (YAML, CSV, override, Python API), each raising a one-line
+ConfigError. Each check is written once here; the scenario builder, the run specification and the
+model call it."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import math
 from typing import Any
 
 from sim.domain.errors import ConfigError
+from sim.domain.strategies import STRATEGIES
 
 
 def number(value: Any, source: str, key: str) -> float:
@@ -39,7 +42,25 @@ def check_range(value: float, low: float, high: float, source: str, key: str, wh
 
 
 def check_rounds(rounds: Any, source: str = "configs/config.yaml", key: str = "rounds") -> int:
-    """A round limit: a whole number >= 0 (not a bool), or a ConfigError."""
-    if isinstance(rounds, bool) or int(rounds) != rounds or rounds < 0:
+    """A round limit: a whole number >= 0 (True and 2.5 are not), returned as an int."""
+    try:
+        whole = int(rounds)
+    except (TypeError, ValueError, OverflowError):
+        whole = None
+    if isinstance(rounds, bool) or whole is None or whole != rounds or whole < 0:
         raise ConfigError(source, key, f"{rounds!r}; allowed: a whole number >= 0")
-    return int(rounds)
+    return whole
+
+
+def check_strategy(name: Any, source: str = "configs/strategy", key: str = "strategy") -> None:
+    """A registered concession strategy (:data:`sim.domain.strategies.STRATEGIES`)."""
+    if name not in STRATEGIES:
+        raise ConfigError(source, key, f"unknown strategy {name!r}; allowed: {', '.join(sorted(STRATEGIES))}")
+
+
+def check_exponent(value: Any, source: str, key: str) -> float:
+    """A concession exponent e (Faratin et al. 1998): a finite number > 0."""
+    exponent = number(value, source, key)
+    if not exponent > 0:
+        raise ConfigError(source, key, f"{exponent:g}; must be > 0")
+    return exponent

@@ -24,7 +24,9 @@ CONFIG_DIR = REPO_ROOT / "configs"
 
 # --------------------------------------------------------------------------------------------------
 # Schema. Mappings keyed by id (not lists) so that every number is addressable by an override such as
-# scenario.actors.russia.salience.enlargement=0.9 (sweeps depend on this).
+# scenario.actors.russia.salience.enlargement=0.9 (sweeps depend on this). The scenario's checks
+# (sim.domain.scenario.build) take the allowed keys from these fields, in this order: the order of
+# "unknown key; allowed: ..." messages.
 # --------------------------------------------------------------------------------------------------
 
 
@@ -140,12 +142,12 @@ class ScenarioConfig:
     issues: Dict[str, IssueConfig] = field(default_factory=dict)
     actors: Dict[str, ActorConfig] = field(default_factory=dict)
     budget: Optional[BudgetConfig] = None
-    classroom: Optional[ClassroomConfig] = None  # teacher's note (classroom scenarios)
-    rules: RulesConfig = field(default_factory=RulesConfig)  # switch the failure mechanisms on/off
     # CSV import (scenario=from_csv): BDM/DEU long format Actor,Capability,Position,Salience[,Issue]
     path: Optional[str] = None  # a CSV file, or a directory with one CSV per issue
     scale: List[float] = field(default_factory=lambda: [0.0, 100.0])  # scale for imported issues
     status_quo: Dict[str, float] = field(default_factory=dict)  # imported issue id -> status quo
+    classroom: Optional[ClassroomConfig] = None  # teacher's note (classroom scenarios)
+    rules: RulesConfig = field(default_factory=RulesConfig)  # switch the failure mechanisms on/off
 
 
 @dataclass

@@ -7,9 +7,8 @@ name of its config file in ``configs/strategy/`` (a test checks both directions)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from sim.domain.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -93,15 +92,3 @@ def make_strategy(name: str, exponent: float | None = None) -> Strategy:
     """Instantiate a registered strategy, optionally with its own exponent e."""
     cls = STRATEGIES[name]
     return cls() if exponent is None else cls(exponent=float(exponent))
-
-
-def check_strategy(name: Any, source: str = "configs/strategy", key: str = "strategy") -> None:
-    """A registered strategy's name, or a ConfigError listing them."""
-    if name not in STRATEGIES:
-        raise ConfigError(source, key, f"unknown strategy {name!r}; allowed: {', '.join(sorted(STRATEGIES))}")
-
-
-def check_exponent(exponent: Any, source: str, key: str = "strategy.exponent") -> None:
-    """A concession exponent e: a number > 0, or a ConfigError."""
-    if not float(exponent) > 0:
-        raise ConfigError(source, key, f"{exponent:g}; must be > 0")

@@ -14,14 +14,14 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.domain.checks import check_exponent, check_rounds, check_strategy
 from sim.engine.agents import Actor
-from sim.domain.errors import ConfigError
 from sim.engine.events import EventLog
 from sim.engine.protocols.registry import PROTOCOLS, build_params, check_protocol_needs
 from sim.engine.protocols.base import Protocol, ProtocolOutcome
 from sim.domain.scenario import Scenario
 from sim.kernels.solutions import compromise, weighted_median
-from sim.domain.strategies import STRATEGIES, make_strategy
+from sim.domain.strategies import make_strategy
 from sim.kernels.utility import disagreement_values
 
 
@@ -53,16 +53,12 @@ class BargainingModel(mesa.Model):
         record_events: bool = True,
     ):
         super().__init__(rng=rng)
-        if rounds < 0:
-            raise ConfigError("configs/config.yaml", "rounds", f"{rounds}; must be >= 0")
-        if strategy not in STRATEGIES:
-            raise ConfigError("configs/strategy", "strategy",
-                              f"unknown strategy {strategy!r}; allowed: {', '.join(sorted(STRATEGIES))}")
-        if strategy_exponent is not None and not strategy_exponent > 0:
-            raise ConfigError(f"configs/strategy/{strategy}.yaml", "strategy.exponent",
-                              f"{strategy_exponent:g}; must be > 0")
+        max_rounds = check_rounds(rounds)
+        check_strategy(strategy)
+        if strategy_exponent is not None:
+            check_exponent(strategy_exponent, f"configs/strategy/{strategy}.yaml", "strategy.exponent")
         self.negotiation = scenario
-        self.max_rounds = int(rounds)
+        self.max_rounds = max_rounds
         self.round = 0
         self.record_rounds = record_rounds
         self.record_events = record_events

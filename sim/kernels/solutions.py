@@ -11,10 +11,10 @@ cuts on its logarithm to 1e-10.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
+from sim.domain.cache import memo
 from sim.kernels.programs import Consent, Program, value_model
 from sim.domain.scenario import Scenario
 from sim.kernels.utility import disagreement_values, utilities
@@ -215,12 +215,12 @@ def _program(scenario: Scenario, floors: np.ndarray, ignore_rules: np.ndarray | 
 def best_values(scenario: Scenario, disagreement: np.ndarray) -> np.ndarray:
     """u*_i: the most each actor can get while every other keeps at least its d and every rule
     holds (the ideal point of Kalai–Smorodinsky); -inf for all when no bundle satisfies everyone."""
-    return np.array(_best_cached(_key(scenario), tuple(disagreement)))
+    return np.array(_best_cached(scenario, tuple(disagreement)))
 
 
-@lru_cache(maxsize=256)
-def _best_cached(key: "_ScenarioKey", d: tuple) -> tuple:
-    scenario = key.scenario
+# Memoised by content: the scenario's digest and the numbers asked about (sweeps repeat scenarios).
+@memo(256, key=lambda scenario, d: (scenario.digest, d))
+def _best_cached(scenario: Scenario, d: tuple) -> tuple:
     d_arr = np.array(d)
     best = []
     for i in range(scenario.n_actors):
@@ -261,30 +261,11 @@ def nash_solution(scenario: Scenario, disagreement: np.ndarray | None = None,
     """
     d = disagreement_values(scenario) if disagreement is None else np.asarray(disagreement, float)
     alpha = scenario.capabilities if alpha is None else np.asarray(alpha, float)
-    return _nash_cached(_key(scenario), tuple(d), tuple(alpha))
+    return _nash_cached(scenario, tuple(d), tuple(alpha))
 
 
-class _ScenarioKey:
-    """Hashable wrapper so solutions are computed once per scenario (sweeps repeat scenarios)."""
-
-    def __init__(self, scenario: Scenario):
-        self.scenario = scenario
-        self.digest = scenario.digest  # content hash of every field, computed once per scenario object
-
-    def __hash__(self) -> int:
-        return hash(self.digest)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _ScenarioKey) and self.digest == other.digest
-
-
-def _key(scenario: Scenario) -> _ScenarioKey:
-    return _ScenarioKey(scenario)
-
-
-@lru_cache(maxsize=256)
-def _nash_cached(key: _ScenarioKey, d: tuple, alpha: tuple) -> np.ndarray | None:
-    scenario = key.scenario
+@memo(256, key=lambda scenario, d, alpha: (scenario.digest, d, alpha))
+def _nash_cached(scenario: Scenario, d: tuple, alpha: tuple) -> np.ndarray | None:
     d_arr, alpha_arr = np.array(d), np.array(alpha)
     best = best_values(scenario, d_arr)
     if not np.all(np.isfinite(best)):
@@ -306,12 +287,11 @@ def kalai_smorodinsky(scenario: Scenario, disagreement: np.ndarray | None = None
     Returns None when the bargaining range is empty.
     """
     d = disagreement_values(scenario) if disagreement is None else np.asarray(disagreement, float)
-    return _ks_cached(_key(scenario), tuple(d))
+    return _ks_cached(scenario, tuple(d))
 
 
-@lru_cache(maxsize=256)
-def _ks_cached(key: _ScenarioKey, d: tuple) -> np.ndarray | None:
-    scenario = key.scenario
+@memo(256, key=lambda scenario, d: (scenario.digest, d))
+def _ks_cached(scenario: Scenario, d: tuple) -> np.ndarray | None:
     d_arr = np.array(d)
     best = best_values(scenario, d_arr)
     if not np.all(np.isfinite(best)):
@@ -341,12 +321,11 @@ def pareto_check(scenario: Scenario, bundle: np.ndarray, tolerance: float = 1e-6
     """Is ``bundle`` Pareto-efficient? Solves max Σ_i V_i(z) s.t. V_i(z) >= V_i(bundle) ∀i over the
     mixed domain, among the bundles every actor accepts whose rules ``bundle`` itself respects."""
     bundle = np.asarray(bundle, dtype=float)
-    return _pareto_cached(_key(scenario), tuple(np.round(bundle, 12)), tolerance)
+    return _pareto_cached(scenario, tuple(np.round(bundle, 12)), tolerance)
 
 
-@lru_cache(maxsize=4096)
-def _pareto_cached(key: _ScenarioKey, bundle: tuple, tolerance: float) -> ParetoCheck:
-    scenario = key.scenario
+@memo(4096, key=lambda scenario, bundle, tolerance: (scenario.digest, bundle, tolerance))
+def _pareto_cached(scenario: Scenario, bundle: tuple, tolerance: float) -> ParetoCheck:
     z0 = np.array(bundle)
     values = value_model(scenario)
     floor = values(z0)
@@ -368,7 +347,7 @@ def bargaining_range(scenario: Scenario, disagreement: np.ndarray | None = None,
     the exact emptiness test."""
     d = disagreement_values(scenario) if disagreement is None else np.asarray(disagreement, float)
     mask = np.ones(scenario.n_actors, bool) if consenting is None else np.asarray(consenting, bool)
-    return _range_cached(_key(scenario), tuple(d), tuple(mask), count)
+    return _range_cached(scenario, tuple(d), tuple(mask), count)
 
 
 def bargaining_range_empty(scenario: Scenario, disagreement: np.ndarray | None = None) -> bool:
@@ -378,16 +357,15 @@ def bargaining_range_empty(scenario: Scenario, disagreement: np.ndarray | None =
     return not np.all(np.isfinite(best_values(scenario, d)))
 
 
-@lru_cache(maxsize=1024)
-def _range_cached(key: _ScenarioKey, d: tuple, mask: tuple, count: int) -> float:
-    values, allowed = _sample_values(key, count)
+@memo(1024, key=lambda scenario, d, mask, count: (scenario.digest, d, mask, count))
+def _range_cached(scenario: Scenario, d: tuple, mask: tuple, count: int) -> float:
+    values, allowed = _sample_values(scenario, count)
     mask_arr = np.array(mask)
     inside = np.all((values >= np.array(d)[:, None]) & allowed, axis=0, where=mask_arr[:, None])
     return float(inside.mean())
 
 
-@lru_cache(maxsize=64)
-def _sample_values(key: _ScenarioKey, count: int) -> tuple[np.ndarray, np.ndarray]:
-    scenario = key.scenario
+@memo(64, key=lambda scenario, count: (scenario.digest, count))
+def _sample_values(scenario: Scenario, count: int) -> tuple[np.ndarray, np.ndarray]:
     sample = sample_bundles(scenario, count)
     return value_model(scenario)(sample), scenario.allowed(sample)

@@ -127,8 +127,8 @@ class RunSpec:
     observed: Any = field(default=None, compare=False)  # the record rows are scored against (score_* columns)
 
     def __post_init__(self) -> None:
-        from sim.domain.checks import check_rounds
-        from sim.domain.strategies import STRATEGIES, check_exponent, check_strategy
+        from sim.domain.checks import check_exponent, check_rounds, check_strategy
+        from sim.domain.strategies import STRATEGIES
         from sim.engine.protocols import PROTOCOLS
         from sim.engine.protocols.registry import build_params, check_protocol_needs
 
@@ -142,7 +142,7 @@ class RunSpec:
         if self.strategy_exponent is None:  # the strategy's own default, written out: equal runs, equal hashes
             object.__setattr__(self, "strategy_exponent", getattr(STRATEGIES[self.strategy](), "exponent", None))
         else:
-            check_exponent(self.strategy_exponent, f"configs/strategy/{self.strategy}.yaml")
+            check_exponent(self.strategy_exponent, f"configs/strategy/{self.strategy}.yaml", "strategy.exponent")
         check_protocol_needs(self.scenario, self.protocol, source)
         self.scoring  # a bad observed record or observed.rounds ends here, not in every run
 

@@ -12,7 +12,7 @@ import pytest
 from sim.runs.batch import one_run, run_block
 from sim.runs.design import run_seeds, spec_from_config
 from sim.engine.protocols.registry import build_params
-from sim.engine.protocols.eu import eu_round
+from sim.kernels.eu import eu_round
 from sim.runs.runner import load_scenario
 from sim.runs.spec import RunSpec
 from sim.runs.sweep import aggregate, execute_shard, pending_shards, plan, prepare_folder

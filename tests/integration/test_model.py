@@ -121,3 +121,29 @@ def test_event_table_is_the_concatenation_of_its_chunks(protocol, name):
     log.add(kind=np.array(["x"]), round=1)
     pd.testing.assert_frame_equal(log._rows_frame(), pd.concat([reference, extra], ignore_index=True),
                                   check_dtype=False)
+
+
+def test_protocols_see_the_model_only_through_model_view(ec):
+    """Every ``model.x`` / ``self.model.x`` in sim/engine/protocols/ is a member of ModelView, and the
+    model has every member (so a protocol can run in anything that offers the view)."""
+    import ast
+    import typing
+    from pathlib import Path
+
+    from sim.engine.protocols.base import ModelView
+
+    members = typing.get_protocol_members(ModelView)
+    used = {}
+    for path in sorted((Path(__file__).resolve().parents[1] / "sim" / "engine" / "protocols").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Attribute):
+                continue
+            owner = node.value
+            if (isinstance(owner, ast.Name) and owner.id == "model") or (
+                    isinstance(owner, ast.Attribute) and owner.attr == "model"
+                    and isinstance(owner.value, ast.Name) and owner.value.id == "self"):
+                used.setdefault(node.attr, path.name)
+    assert set(used) <= members, {a: f for a, f in used.items() if a not in members}
+    assert members <= set(used), f"ModelView lists members no protocol uses: {members - set(used)}"
+    for protocol in ("eu", "offers", "exchange"):
+        assert isinstance(BargainingModel(ec, protocol, rng=0), ModelView)

@@ -1,7 +1,7 @@
 """Plain-Python reference implementation of MODEL.md §4.1 (the ``eu`` protocol) for ONE issue.
 
 Written from the equations in MODEL.md, with lists, for-loops and ``math`` only, so that the
-vectorised kernels in ``sim/protocols/eu.py`` can be checked against it. Nothing here is fast; every
+vectorised kernels in ``sim/kernels/eu.py`` can be checked against it. Nothing here is fast; every
 quantity is computed straight from its definition:
 
 - positions are normalised by the initial range of positions on the issue (``normalise``);

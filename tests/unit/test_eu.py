@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine.protocols.eu import (KIND_COMPROMISE, KIND_CONFLICT, eu_round, normalise, win_probability_standard)
+from sim.kernels.eu import (KIND_COMPROMISE, KIND_CONFLICT, eu_round, normalise, win_probability_standard)
 from sim.domain.scenario import scenario_from_config
 from sim.kernels.solutions import scenario_compromise, scenario_median
 

@@ -1,7 +1,12 @@
-"""The protocol interface: one round at a time, state owned by the model, events to its log."""
+"""The protocol interface: one round at a time, state owned by the model, events to its log.
+
+A protocol sees the model through :class:`ModelView`: exactly the attributes and methods protocols
+read or change, which :class:`~sim.engine.model.BargainingModel` (and the classroom's subclass) has.
+"""
 
 from __future__ import annotations
 
+import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
@@ -11,8 +16,43 @@ import numpy as np
 from sim.domain.errors import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.engine.model import BargainingModel
     from sim.domain.scenario import Scenario
+    from sim.engine.agents import Actor
+    from sim.engine.events import EventLog
+
+
+@typing.runtime_checkable
+class ModelView(typing.Protocol):
+    """What a protocol may use of the model it runs in (a test checks that protocols use nothing else,
+    and that :class:`~sim.engine.model.BargainingModel` has all of it)."""
+
+    negotiation: "Scenario"  # the scenario (read-only data)
+    rng: np.random.Generator  # the run's one generator
+    actors: Sequence["Actor"]  # the agents, in scenario order (strategy, aspiration, accepts)
+    positions: np.ndarray  # (N, K) current positions, changed in place
+    saliences: np.ndarray  # (N, K) current saliences, changed in place
+    risk: np.ndarray  # (N, K) risk exponents of the last eu round
+    round: int  # rounds completed
+    max_rounds: int  # the round limit
+    running: bool
+    position_history: list[np.ndarray]  # positions after each round
+    record_events: bool  # keep the event log?
+    events: "EventLog"
+
+    @property
+    def actor_rank(self) -> np.ndarray:
+        """Rank of each actor in the canonical (id-sorted) order of random draws."""
+
+    @property
+    def issue_rank(self) -> np.ndarray:
+        """Rank of each issue in the canonical order."""
+
+    def disagreement_at(self, round_index: int) -> np.ndarray:
+        """d_i in round ``round_index``: the outside options, drifted by a power shift."""
+
+    def restore(self, positions: np.ndarray, saliences: np.ndarray, rounds: int,
+                history: list[np.ndarray], risk: np.ndarray) -> None:
+        """Put the (unstepped) model in the final state of a run advanced elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -28,7 +68,7 @@ class ProtocolOutcome:
     round_index: int | None = None  # the round whose outside options and power balance apply (None: the last)
 
 
-def agreement_failures(model: "BargainingModel", bundle: np.ndarray, needed: np.ndarray,
+def agreement_failures(model: ModelView, bundle: np.ndarray, needed: np.ndarray,
                        exempt: int | None = None) -> list[str]:
     """Why ``bundle`` cannot be an agreement (MODEL.md §3): for every actor whose consent it needs,
     a binding red line it crosses (``red_line:actor.issue``), a package rule it breaks
@@ -69,8 +109,8 @@ class Protocol(ABC):
     seats: ClassVar[bool] = False  # can a person play one actor (take_seat, propose, respond)?
     advances_runs: ClassVar[bool] = False  # can it advance many runs of one spec at once (advance_runs)?
 
-    def __init__(self, model: "BargainingModel", params: Any):
-        self.model = model
+    def __init__(self, model: ModelView, params: Any):
+        self.model: ModelView = model
         self.params = params
         self.done = False
         self.waiting = ""  # what a human seat must do before the round can finish ("" = nothing)

@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.engine.protocols.base import Protocol, ProtocolOutcome
+from sim.engine.protocols.base import ModelView, Protocol, ProtocolOutcome
 from sim.domain.protocol_params import ExchangeParams
 from sim.kernels.solutions import compromise
 from sim.kernels.utility import scenario_utilities
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.engine.model import BargainingModel
     from sim.domain.scenario import Scenario
 
 
@@ -161,7 +160,7 @@ class ExchangeProtocol(Protocol):
         cls.check_range("min_gain", params.min_gain, 0.0, 1e9)
         cls.check_range("max_per_round", params.max_per_round, 0, 10**9)
 
-    def __init__(self, model: "BargainingModel", params: ExchangeParams):
+    def __init__(self, model: ModelView, params: ExchangeParams):
         super().__init__(model, params)
         self.exchanges = 0
         self._table: ExchangeTable | None = None  # candidates' salience-only terms (ExchangeTable)

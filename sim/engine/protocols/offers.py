@@ -24,13 +24,12 @@ import numpy as np
 from sim.engine.agents import acceptances
 from sim.domain.errors import ConfigError
 from sim.kernels.programs import Consent, Program, ValueModel, value_model
-from sim.engine.protocols.base import Protocol, ProtocolOutcome, agreement_failures
+from sim.engine.protocols.base import ModelView, Protocol, ProtocolOutcome, agreement_failures
 from sim.engine.protocols.consent import RULES as CONSENT_RULES, ConsentRule
 from sim.domain.protocol_params import OffersParams
 from sim.kernels.utility import renegotiation_caps
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sim.engine.model import BargainingModel
     from sim.domain.scenario import Scenario
 
 ORDERS = ("round_robin", "recognition")
@@ -61,7 +60,7 @@ class OffersProtocol(Protocol):
         cls.check_range("belief_noise", params.belief_noise, 0.0, 10.0)
         cls.check_range("deadline", params.deadline, 0, 10**9)
 
-    def __init__(self, model: "BargainingModel", params: OffersParams):
+    def __init__(self, model: ModelView, params: OffersParams):
         super().__init__(model, params)
         scenario = model.negotiation
         self.n, self.k = scenario.n_actors, scenario.n_issues

@@ -1,0 +1,266 @@
+"""Solving a built program exactly (MODEL.md §4.2, §5): HiGHS on each level combination (warm from the
+previous basis when only the levels differ), Kelley's tangent cuts for the convex losses of ρ > 1 and
+for the Nash logarithms, and SLSQP for the smooth Nash product on one level combination.
+
+Every function takes the :class:`~sim.kernels.programs.program.Program` (scenario, values, consent,
+floors, rules) and the :class:`~sim.kernels.programs.builder.Goal` it maximises.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.kernels.programs import highs
+from sim.kernels.programs.builder import BIG_VALUE, Goal, Parts, build, cost, level_combinations, power
+from sim.kernels.programs.values import Solution
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.kernels.programs.builder import Builder
+    from sim.kernels.programs.program import Program
+
+CUT_TOLERANCE = 1e-10
+NASH_TOLERANCE = 1e-10
+NASH_ITERATIONS = 200  # SLSQP iterations per level combination
+NASH_SCALE = 1e4
+
+
+def maximise(program: "Program", goal: Goal, shortfall: bool) -> Solution | None:
+    """The best bundle over every level combination (lexicographic: least shortfall first, then the
+    best objective), or None when no bundle meets every constraint."""
+    combinations = level_combinations(program)
+    if len(combinations) > 1 and goal.nash is None and np.all(program.values.rho == 1.0):
+        return solve_warm(program, goal, shortfall, combinations)
+    best: tuple | None = None
+    for fixed in combinations:
+        found = solve(program, goal, shortfall, fixed)
+        if found is None:
+            continue
+        if _better(found[1], found[2], best):
+            best = found
+    return None if best is None else best[0]
+
+
+def solve_warm(program: "Program", goal: Goal, shortfall: bool, combinations: list[dict]) -> Solution | None:
+    """Linear programs that differ only in the levels fixed: one model, bounds changed, re-solved
+    warm from the previous basis."""
+    built = build(program, goal, shortfall, {}, combinations[0])
+    if built is None:
+        return None
+    b, parts = built
+    costs = cost(goal, len(b.lower), parts)
+    everything = np.arange(len(costs), dtype=np.int32)
+    slack = parts.slack
+    first = np.zeros(len(costs))
+    if slack is not None:
+        first[slack] = 1.0
+    solver = highs.load(b, first if slack is not None else costs)
+    best: tuple | None = None
+    for fixed in combinations:
+        for j, point in fixed.items():
+            solver.changeColBounds(int(parts.z[j]), float(point), float(point))
+        slack_value = 0.0
+        if slack is not None:
+            solver.changeColsCost(len(costs), everything, first)
+            solver.changeColBounds(int(slack), 0.0, BIG_VALUE)
+            solver.run()
+            x = highs.optimum(solver)
+            if x is None:
+                continue
+            slack_value = float(x[slack])
+            solver.changeColBounds(int(slack), 0.0, slack_value + 1e-9)
+            solver.changeColsCost(len(costs), everything, costs)
+        solver.run()
+        x = highs.optimum(solver)
+        if x is None:
+            continue
+        value = -float(costs @ x)
+        if _better(slack_value, value, best):
+            best = (x, slack_value, value)
+    if best is None:
+        return None
+    x, slack_value, _ = best
+    bundle = clean(program, np.array([x[col] for col in parts.z]), parts)
+    return Solution(bundle=bundle, values=program.values(bundle), shortfall=slack_value)
+
+
+def solve(program: "Program", goal: Goal, shortfall: bool,
+          fixed: dict | None) -> tuple[Solution, float, float] | None:
+    """(solution, shortfall, objective) of one (mixed-integer) linear program, cuts included."""
+    cuts: dict = {}
+    for _ in range(200):
+        built = build(program, goal, shortfall, cuts, fixed)
+        if built is None:
+            return None
+        b, parts = built
+        x = None
+        slack_value = 0.0
+        if shortfall:
+            costs = np.zeros(len(b.lower))
+            costs[parts.slack] = 1.0
+            x = highs.solve(b, costs)
+            if x is None:
+                return None
+            slack_value = float(x[parts.slack])
+            b.upper[parts.slack] = slack_value + 1e-9
+        costs = cost(goal, len(b.lower), parts)
+        x = highs.solve(b, costs)
+        if x is None:
+            return None
+        nash_cut = _add_nash_cuts(goal, x, parts, cuts)
+        if not _add_cuts(program, x, cuts) and not nash_cut:
+            break
+    bundle = clean(program, np.array([x[col] for col in parts.z]), parts)
+    return Solution(bundle=bundle, values=program.values(bundle), shortfall=slack_value), slack_value, -float(costs @ x)
+
+
+def _add_nash_cuts(goal: Goal, x: np.ndarray, parts: Parts, cuts: dict) -> bool:
+    """Kelley's step on the Nash logarithms: a tangent where h_i overshoots log(V_i - d_i)."""
+    added = False
+    for i, col in parts.hypograph.items():
+        const, cols, coefs = parts.expressions[i]
+        surplus = const + float(np.dot(coefs, x[cols])) - float(goal.nash[1][i])
+        if surplus <= 0:
+            continue
+        if x[col] - np.log(surplus) > NASH_TOLERANCE:
+            cuts[("nash", i)].append(float(surplus))
+            added = True
+    return added
+
+
+def _add_cuts(program: "Program", x: np.ndarray, cuts: dict) -> bool:
+    """Kelley's step: add a tangent cut where the linearised loss undercuts the true loss."""
+    added = False
+    for (i, j), (t, loss) in cuts.get("vars", {}).items():
+        span, rho = float(program.values.span[j]), float(program.values.rho[i])
+        true, _ = power(x[t], span, rho)
+        if true - x[loss] > CUT_TOLERANCE:
+            cuts[(i, j)].append(float(x[t]))
+            added = True
+    cuts.pop("vars", None)
+    return added
+
+
+def clean(program: "Program", bundle: np.ndarray, parts: Parts) -> np.ndarray:
+    """Exact points: levels where a level was chosen, the status quo where nothing changed, bounds."""
+    s = program.scenario
+    bundle = np.clip(bundle, s.lower, s.upper)
+    for j in parts.levels:
+        bundle[j] = s.issues[j].snap(bundle[j])
+    near = np.abs(bundle - s.status_quo) <= 1e-7 * s.spans
+    bundle[near] = s.status_quo[near]
+    return bundle
+
+
+def _better(shortfall: float, value: float, best: tuple | None) -> bool:
+    """Lexicographic: less shortfall first, then a higher objective (best = (..., shortfall, value))."""
+    if best is None:
+        return True
+    if shortfall < best[1] - 1e-9:
+        return True
+    return shortfall <= best[1] + 1e-9 and value > best[2] + 1e-12
+
+
+# --------------------------------------------------------------------------------------------------
+# The smooth Nash product on one level combination
+# --------------------------------------------------------------------------------------------------
+
+
+def nash_smooth(program: "Program", alpha: np.ndarray, d: np.ndarray, fixed: dict) -> tuple[float, Solution] | None:
+    """One level combination: an interior start from two linear programs, then SLSQP on the
+    log-product over the same polytope with the true floors. Returns (Σ α log surplus, solution) of
+    the better of the start and SLSQP's answer, or None when no gainer can gain."""
+    start = _nash_start(program, alpha, d, fixed)
+    if start is None:
+        return None
+    n = program.scenario.n_actors
+    cuts: dict = {}
+    b, parts = build(program, Goal(alpha.copy(), np.zeros(n), np.zeros(n, bool)), False, cuts, fixed)
+    x = _nash_slsqp(program, alpha, d, b, parts, cuts.get("vars", {}), start)
+    return _nash_best(program, alpha, d, parts, (start, x))
+
+
+def _nash_start(program: "Program", alpha: np.ndarray, d: np.ndarray, fixed: dict) -> np.ndarray | None:
+    """An interior point: the most every gainer can gain at once (a ray program), then the weighted
+    values with every gainer kept at half that gain."""
+    n = program.scenario.n_actors
+    gainers = alpha > 0
+    reach = solve(program, Goal(np.zeros(n), np.zeros(n), np.zeros(n, bool), ray=gainers.astype(float)),
+                  False, fixed)
+    if reach is None:
+        return None
+    gain = float(np.min((reach[0].values - d)[gainers]))
+    if gain <= 1e-12:
+        return None
+    halfway = program.with_floors(np.where(gainers, d + 0.5 * gain, program.floors))
+    goal = Goal(alpha.copy(), np.zeros(n), np.zeros(n, bool))
+    b, parts = build(halfway, goal, False, {}, fixed)  # feasible: the ray program was
+    return highs.solve(b, cost(goal, len(b.lower), parts))
+
+
+def _nash_slsqp(program: "Program", alpha: np.ndarray, d: np.ndarray, b: "Builder", parts: Parts,
+                epigraph: dict, start: np.ndarray) -> np.ndarray:
+    """SLSQP from ``start`` on the smooth concave log-product over the epigraph polytope (with ρ > 1
+    the true convex losses of the epigraph variables); the other actors kept at their floors."""
+    from scipy.optimize import minimize
+
+    gainers = alpha > 0
+    dense = b.matrix().toarray()
+    lo, hi = np.array(b.row_lo), np.array(b.row_hi)
+    a_ineq = np.vstack([dense[np.isfinite(lo)], -dense[np.isfinite(hi)]])
+    b_ineq = np.concatenate([lo[np.isfinite(lo)], -hi[np.isfinite(hi)]])
+    v = program.values
+
+    def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = 0.0, np.zeros_like(x)
+        for i in np.flatnonzero(gainers):
+            level, slope = _actor_value(v, parts, epigraph, i, x)
+            surplus = max(level - float(d[i]), 1e-300)
+            value -= alpha[i] * np.log(surplus)
+            grad -= alpha[i] * slope / surplus
+        # SLSQP stops on an absolute change of the objective; near the optimum that change is
+        # quadratic in the step, so scale it up to pin the bundle down to ~1e-8 of the scale.
+        return NASH_SCALE * value, NASH_SCALE * grad
+
+    floors = program.floors
+    kept = [i for i in np.flatnonzero(~gainers & np.isfinite(floors)) if v.rho[i] != 1.0]
+    constraints = [{"type": "ineq", "fun": lambda x: a_ineq @ x - b_ineq, "jac": lambda x: a_ineq}]
+    constraints += [{"type": "ineq", "fun": (lambda x, i=i: _actor_value(v, parts, epigraph, i, x)[0] - floors[i]),
+                     "jac": (lambda x, i=i: _actor_value(v, parts, epigraph, i, x)[1])} for i in kept]
+    result = minimize(objective, start, jac=True, method="SLSQP", constraints=constraints,
+                      bounds=list(zip(b.lower, b.upper)),
+                      options={"maxiter": NASH_ITERATIONS, "ftol": 1e-12})
+    return result.x
+
+
+def _actor_value(v, parts: Parts, epigraph: dict, i: int, x: np.ndarray) -> tuple[float, np.ndarray]:
+    """V_i and its gradient: affine for ρ = 1; for ρ > 1 the true (t/span)^ρ on the epigraph t."""
+    grad = np.zeros_like(x)
+    if v.rho[i] == 1.0:
+        const, cols, coefs = parts.expressions[i]
+        grad[cols] = coefs
+        return const + float(np.dot(coefs, x[cols])), grad
+    value = 1.0 - float(v.offset[i])
+    for j in np.flatnonzero(v.weight[i] > 0):
+        t = epigraph[(i, j)][0]
+        scaled = max(x[t], 0.0) / v.span[j]
+        value -= v.weight[i, j] * scaled ** v.rho[i]
+        grad[t] = -v.weight[i, j] * v.rho[i] * scaled ** (v.rho[i] - 1.0) / v.span[j]
+    return value, grad
+
+
+def _nash_best(program: "Program", alpha: np.ndarray, d: np.ndarray, parts: Parts,
+               candidates: tuple[np.ndarray, ...]) -> tuple[float, Solution] | None:
+    """The candidate with the highest Σ α log surplus among those that give every gainer a surplus,
+    keep every floor and break no rule."""
+    gainers = alpha > 0
+    scored = []
+    for x in candidates:
+        bundle = clean(program, np.array([x[col] for col in parts.z]), parts)
+        values = program.values(bundle)
+        surplus = (values - d)[gainers]
+        floor = np.where(np.isfinite(program.floors), program.floors, -np.inf)
+        if np.all(surplus > 0) and np.all(values >= floor - 1e-9) and program.scenario.allowed(bundle).all():
+            scored.append((float(alpha[gainers] @ np.log(surplus)), Solution(bundle, values)))
+    return max(scored, key=lambda item: item[0]) if scored else None
