@@ -6,9 +6,14 @@
 
 The folder gets abc.db (pyabc's history: re-run on the folder to continue it), calibration.json,
 posterior.parquet (the last generation's particles, weights, distances, seeds), posterior_summary.parquet,
-populations.parquet, predictive_runs.parquet and predictive_rounds.parquet (posterior-predictive runs),
-figures/posterior_marginals.png, figures/posterior_pairs.png, figures/predictive_check.png, config.yaml
-and manifest.json (completed last). Bad input: one line on stderr, exit status 2.
+populations.parquet, diagnostics.parquet (prior against posterior per parameter), predictive_runs.parquet
+and predictive_rounds.parquet (posterior-predictive runs), figures/posterior_marginals.png,
+figures/posterior_pairs.png, figures/predictive_check.png, config.yaml and manifest.json (completed last).
+It prints the posterior, the per-parameter diagnostics (sd ratio, mass at the prior's bounds, KS from the
+prior, the acceptance profile) with a warning line where the record informs a parameter only through a
+threshold (located and printed) or a prior bound, or not at all, and the predictive runs' scores next to the
+baselines. Shipped: calibrate=jan2022_resolve (eu: the observed positions inform it) and
+calibrate=jan2022_walkout (offers: only the walk-out does). Bad input: one line on stderr, exit status 2.
 """
 
 from __future__ import annotations
