@@ -142,6 +142,8 @@ class ScenarioConfig:
     budget: Optional[BudgetConfig] = None
     classroom: Optional[ClassroomConfig] = None  # teacher's note (classroom scenarios)
     rules: RulesConfig = field(default_factory=RulesConfig)  # switch the failure mechanisms on/off
+    voting: Optional[Dict[str, Any]] = None  # weighted-majority consent rule (sim/domain/voting.py)
+    procedure: Optional[Dict[str, Any]] = None  # institutional facts (e.g. DEU: procedure, voting rule)
     # CSV import (scenario=from_csv): BDM/DEU long format Actor,Capability,Position,Salience[,Issue]
     path: Optional[str] = None  # a CSV file, or a directory with one CSV per issue
     scale: List[float] = field(default_factory=lambda: [0.0, 100.0])  # scale for imported issues

@@ -22,6 +22,7 @@ from sim.domain.checks import check_range, number, scale_bounds
 from sim.domain.config import CONFIG_DIR, REPO_ROOT
 from sim.domain.csv_import import csv_data
 from sim.domain.errors import ConfigError
+from sim.domain.voting import WeightedMajority, build_voting
 
 OUTSIDE_OPTION_KINDS = ("status_quo", "reservation", "war")
 
@@ -177,6 +178,8 @@ class Scenario:
     budget_total: float = 0.0
     classroom: Mapping[str, Any] | None = None  # teacher's note (configs/scenario/classroom/)
     rules: Rules = field(default_factory=Rules)
+    voting: WeightedMajority | None = None  # a weighted-majority consent rule (sim.domain.voting)
+    procedure: Mapping[str, Any] | None = None  # institutional facts, e.g. DEU's procedure and voting rule
 
     # ---- lookups --------------------------------------------------------------------------------
     @cached_property
@@ -423,7 +426,7 @@ _RED_LINE_KEYS = ("min", "max", "levels", "note")
 _PACKAGE_KEYS = ("issues", "weights", "max", "min", "note")
 _RULES_KEYS = tuple(f.name for f in fields(Rules))
 _SCENARIO_KEYS = ("id", "name", "description", "source", "issues", "actors", "budget", "path",
-                  "scale", "status_quo", "classroom", "rules")
+                  "scale", "status_quo", "classroom", "rules", "voting", "procedure")
 
 
 def scenario_source(scenario_id: str | None) -> str:
@@ -525,6 +528,8 @@ def build_scenario(data: Mapping[str, Any], source: str) -> Scenario:
         budget_issues=budget_issues, budget_total=budget_total,
         classroom=dict(data["classroom"]) if data.get("classroom") else None,
         rules=_build_rules(data.get("rules") or {}, source),
+        voting=build_voting(data.get("voting"), actor_ids, source),
+        procedure=dict(data["procedure"]) if data.get("procedure") else None,
     )
 
 
