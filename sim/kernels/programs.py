@@ -101,7 +101,8 @@ class Consent:
 
     ``mode``: ``fixed`` (the actors in ``required``), ``veto`` (``required`` always, plus every
     ``eligible`` actor holding a veto on an issue the bundle changes) or ``majority`` (at least
-    ``votes`` of the ``eligible`` actors, on top of ``required``).
+    ``votes`` of the ``eligible`` actors, on top of ``required``) or ``weighted`` (for every quota r,
+    the ``weights[r]`` of ``required`` and of the eligible actors won reach ``thresholds[r]``).
     """
 
     mode: str
@@ -109,6 +110,8 @@ class Consent:
     eligible: np.ndarray | None = None  # (N,) bool
     vetoes: np.ndarray | None = None  # (N, K) bool (veto mode)
     votes: int = 0  # majority mode
+    weights: np.ndarray | None = None  # weighted mode: (quotas, N) voting weights
+    thresholds: np.ndarray | None = None  # weighted mode: (quotas,) weight the consenting actors must reach
 
 
 @dataclass
@@ -243,7 +246,7 @@ class Program:
         # consent binaries: y[i] = 1 when i's acceptance is needed (or bought)
         y: dict[int, int] = {}
         changed: dict[int, int] = {}
-        if c.mode in ("veto", "majority"):
+        if c.mode in ("veto", "majority", "weighted"):
             for i in np.flatnonzero(eligible):
                 y[i] = b.var(0.0, 1.0, integer=True)
         if c.mode == "veto":
@@ -260,6 +263,15 @@ class Program:
                 b.row(list(y.values()), [1.0] * len(y), float(c.votes), np.inf)
             elif c.votes > 0:
                 return b, {"infeasible": True}
+        elif c.mode == "weighted":
+            for weights, threshold in zip(c.weights, c.thresholds):
+                need = float(threshold) - float(weights[required].sum()) - 1e-9 * float(weights.sum())
+                cols = [y[i] for i in y if weights[i] > 0]
+                if need <= 0:
+                    continue
+                if not cols or float(weights[list(y)].sum()) < need:
+                    return b, {"infeasible": True}
+                b.row(cols, [float(weights[i]) for i in y if weights[i] > 0], need, np.inf)
         # the domain: levels of discrete issues (binaries), red lines on levels
         levels: dict[int, list[tuple[float, int]]] = {}
         for j, issue in enumerate(s.issues):
@@ -420,7 +432,7 @@ class Program:
         text = f"{self.scenario.digest}|{c.mode}|{c.votes}|{self.binding}|{shortfall}"
         digest = hashlib.sha256(text.encode())
         for array in (v.ideal, v.weight, v.offset, v.rho, v.span, v.cap, v.delta, c.required, c.eligible,
-                      c.vetoes, self.floors, self.rule_actors, self.follows_rules, self._objective,
+                      c.vetoes, c.weights, c.thresholds, self.floors, self.rule_actors, self.follows_rules, self._objective,
                       self._tie):
             if array is None:
                 digest.update(b"|none")
