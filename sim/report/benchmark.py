@@ -46,6 +46,7 @@ def run_benchmark(settings: BenchmarkSettings, folder: Path, config_yaml: str = 
 
     started = time.time()
     clock = time.perf_counter()
+    cpu = _cpu_seconds()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     extra = {"benchmark": asdict(settings)}
@@ -55,6 +56,7 @@ def run_benchmark(settings: BenchmarkSettings, folder: Path, config_yaml: str = 
     pids = proposal_ids(settings)
     bar = _progress(len(pids), settings.progress)
     frame = predictions(settings, folder, progress=bar.update if bar else None)
+    worker_cpu = float(frame.attrs.get("worker_cpu", 0.0))
     if bar:
         bar.close()
     write_parquet(frame, folder / "predictions.parquet")
@@ -85,14 +87,16 @@ def run_benchmark(settings: BenchmarkSettings, folder: Path, config_yaml: str = 
                     dpi, fmt),
                save(predicted_figure(scored, order, caption), folder / "figures" / "predicted_vs_observed", dpi, fmt)]
     seconds = time.perf_counter() - clock
-    text = report_text(settings, len(pids), scores, by_procedure, by_rule, tuning, seconds)
+    cpu = _cpu_seconds() - cpu + worker_cpu
+    text = report_text(settings, len(pids), scores, by_procedure, by_rule, tuning, seconds, cpu)
     write_json(folder / "manifest.json", manifest(settings.seed, started, True, seconds=round(seconds, 1),
+                                                   cpu_seconds=round(cpu, 1),
                                                    figures=[str(f.relative_to(folder)) for f in figures], **extra))
     return BenchmarkReport(folder, scores, by_procedure, by_rule, tuning, seconds, text)
 
 
 def report_text(settings: BenchmarkSettings, proposals: int, scores: pd.DataFrame, by_procedure: pd.DataFrame,
-                by_rule: pd.DataFrame, tuning: pd.DataFrame, seconds: float) -> str:
+                by_rule: pd.DataFrame, tuning: pd.DataFrame, seconds: float, cpu: float = float("nan")) -> str:
     """What the command prints (the docs' table is its first block, :func:`markdown_table`)."""
     columns = ["model", "family", "n", "proposals", "mae", "median", "within10", "diff", "low", "high"]
     lines = [f"DEU III benchmark: {proposals} proposals, capability={settings.capability}, "
@@ -108,7 +112,8 @@ def report_text(settings: BenchmarkSettings, proposals: int, scores: pd.DataFram
         lines += [f"compromise_cv: Commission and Parliament capability x factor, chosen by {settings.folds}-fold "
                   f"cross-validation by proposal (seed {settings.seed}); out-of-fold errors only. Per fold:",
                   tuning.to_string(index=False, float_format=lambda v: f"{v:.2f}"), ""]
-    lines.append(f"time: {seconds:.1f} s")
+    lines.append(f"time: {seconds:.1f} s wall, {cpu:.1f} s CPU (this process and its workers; "
+                 f"{settings.workers} worker{'s' if settings.workers > 1 else ''}; shards already on disk are not rerun)")
     return "\n".join(lines)
 
 
@@ -121,6 +126,13 @@ def markdown_table(scores: pd.DataFrame) -> str:
         lines.append(f"| `{row.model}` | {row.family} | {row.n} | {row.proposals} | {row.mae:.1f} | {row.median:.1f} | "
                      f"{row.within10:.2f} | {interval} |")
     return "\n".join(lines)
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process (the workers report theirs with their shards)."""
+    import time
+
+    return time.process_time()
 
 
 def _progress(total: int, show: bool) -> Any:

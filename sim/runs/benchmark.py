@@ -237,19 +237,24 @@ def _shard(pids: Sequence[str], settings: BenchmarkSettings) -> pd.DataFrame:
                                        "agreement", "predicted"])
 
 
-def _work(args: tuple) -> tuple[int, int]:
+def _work(args: tuple) -> tuple[int, int, float]:
+    """One shard: (index, proposals, CPU seconds it took)."""
+    import time
+
     index, pids, settings, path = args
     from sim.runs.results import write_parquet
 
+    started = time.process_time()
     frame = _shard(pids, settings)
     write_parquet(frame, Path(path))
-    return index, len(pids)
+    return index, len(pids), time.process_time() - started
 
 
 def predictions(settings: BenchmarkSettings, folder: Path,
                 progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Per-issue predictions of every chosen model (rows of ``_shard``), computed shard by shard into
-    ``folder/shards`` (resumed when the shards are there), with the observed outcome and the issue's facts."""
+    ``folder/shards`` (resumed when the shards are there), with the observed outcome and the issue's facts.
+    ``frame.attrs["worker_cpu"]``: CPU seconds spent in worker processes (0 when none ran)."""
     from sim.domain.datasets import deu3_table
 
     folder = Path(folder)
@@ -266,7 +271,8 @@ def predictions(settings: BenchmarkSettings, folder: Path,
     pending = [s for s in shards if not Path(s[3]).exists()]
     if progress:
         progress(sum(len(s[1]) for s in shards if Path(s[3]).exists()))
-    if settings.workers > 1 and len(pending) > 1:
+    worker_cpu = 0.0
+    if settings.workers > 1 and len(pending) > 2:  # a pool (its start costs a second or two) for more than 16 proposals
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -276,12 +282,13 @@ def predictions(settings: BenchmarkSettings, folder: Path,
         with ProcessPoolExecutor(max_workers=settings.workers, mp_context=context) as pool:
             futures = [pool.submit(_work, s) for s in pending]
             for future in as_completed(futures):
-                _, count = future.result()
+                _, count, seconds = future.result()
+                worker_cpu += seconds
                 if progress:
                     progress(count)
     else:
         for shard in pending:
-            _, count = _work(shard)
+            _, count, _ = _work(shard)
             if progress:
                 progress(count)
     frame = pd.concat([pd.read_parquet(s[3]) for s in shards], ignore_index=True)
@@ -289,4 +296,5 @@ def predictions(settings: BenchmarkSettings, folder: Path,
     frame = frame.merge(table[["issue", "procedure", "rule", "proposal_rule", "regime", "reference", "outcome"]],
                         on="issue", how="left")
     frame["error"] = (frame["predicted"] - frame["outcome"]).abs()
+    frame.attrs["worker_cpu"] = worker_cpu
     return frame
