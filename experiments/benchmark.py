@@ -46,6 +46,8 @@ def cli() -> None:
     args = sys.argv[1:]
     if args and args[0] in BENCHMARKS:  # `deu` is the benchmark=deu group choice
         args[0] = f"benchmark={args[0]}"
+    if {"--help", "-h"} & set(args):
+        args.append("hydra/help=benchmark")  # this command's own usage (configs/hydra/help/benchmark.yaml)
     if not any(a.startswith("experiment=") for a in args):
         args.append("experiment=benchmark")  # results/benchmark/<timestamp>/
     sys.argv[1:] = args
