@@ -148,6 +148,8 @@ class ScenarioConfig:
     status_quo: Dict[str, float] = field(default_factory=dict)  # imported issue id -> status quo
     classroom: Optional[ClassroomConfig] = None  # teacher's note (classroom scenarios)
     rules: RulesConfig = field(default_factory=RulesConfig)  # switch the failure mechanisms on/off
+    voting: Optional[Dict[str, Any]] = None  # weighted-majority consent rule (sim/domain/voting.py)
+    procedure: Optional[Dict[str, Any]] = None  # institutional facts (e.g. DEU: procedure, voting rule)
 
 
 @dataclass
@@ -226,6 +228,27 @@ class CalibrateConfig:
 
 
 @dataclass
+class BenchmarkConfig:
+    """A validation benchmark (configs/benchmark/<name>.yaml; sim/runs/benchmark.py, docs/explanation/validation.md)."""
+
+    name: str = "deu"
+    capability: str = "votes"  # votes | population | equal | gdp
+    supranational: str = "largest"  # Commission and Parliament (co-decision): largest | council
+    proposals: int = 0  # the first n proposals; 0 = all
+    replicates: int = 3  # seeds of the protocols that draw
+    rounds: int = 20  # round limit of every protocol run
+    deadline: int = 10  # offers: rounds before breakdown
+    strategy: str = "linear"  # offers: concession strategy
+    seed: int = 0  # master seed: run seeds, folds, bootstrap
+    folds: int = 5  # k-fold cross-validation by proposal
+    bootstrap: int = 2000  # resamples of proposals
+    workers: int = 1  # processes
+    models: List[str] = field(default_factory=list)  # [] = every model
+    out: Optional[str] = None  # results folder (default: Hydra's run dir); re-run on it to resume
+    progress: bool = True
+
+
+@dataclass
 class Config:
     """Top-level config composed by Hydra (configs/config.yaml)."""
 
@@ -240,6 +263,7 @@ class Config:
     sweep: Optional[SweepConfig] = None
     observed: Optional[ObservedConfig] = None  # scoring against the record (configs/observed/)
     calibrate: Optional[CalibrateConfig] = None  # python -m experiments.calibrate calibrate=<name>
+    benchmark: Optional[BenchmarkConfig] = None  # python -m experiments.benchmark deu (configs/benchmark/)
 
 
 def figure_settings(cfg: Any = None) -> tuple[str, int]:

@@ -25,14 +25,14 @@ from sim.engine.agents import acceptances
 from sim.domain.errors import ConfigError
 from sim.kernels.programs import Consent, Program, ValueModel, value_model
 from sim.engine.protocols.base import ModelView, Protocol, ProtocolOutcome, agreement_failures
-from sim.engine.protocols.consent import RULES as CONSENT_RULES, ConsentRule
+from sim.engine.protocols.consent import BY_VOTE, RULES as CONSENT_RULES, ConsentRule
 from sim.domain.protocol_params import OffersParams
 from sim.kernels.utility import renegotiation_caps
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.domain.scenario import Scenario
 
-ORDERS = ("round_robin", "recognition")
+ORDERS = ("round_robin", "recognition", "setter")
 TOLERANCE = 1e-9
 PARETO_TIE_BREAK = 1e-6  # weight of the others' values in the proposer's objective: picks an efficient optimum
 
@@ -66,6 +66,10 @@ class OffersProtocol(Protocol):
         self.n, self.k = scenario.n_actors, scenario.n_issues
         self.consent = ConsentRule.of(params.consent, params.principals, params.quota, scenario, self._source())
         self.deadline = params.deadline or model.max_rounds
+        if params.setter and params.setter not in scenario.actor_ids:
+            raise ConfigError(self._source(), "protocol.setter",
+                              f"unknown actor {params.setter!r}; allowed: {', '.join(scenario.actor_ids)}")
+        self.setter = scenario.actor_ids.index(params.setter) if params.setter else 0
         self.active = np.ones(self.n, dtype=bool)  # walked-out actors become inactive
         self.agreed: np.ndarray | None = None
         self.agreed_round = 0
@@ -107,6 +111,8 @@ class OffersProtocol(Protocol):
     # ---- one round ------------------------------------------------------------------------------------
     def proposer_of(self, round_index: int) -> int:
         active = np.flatnonzero(self.active)
+        if self.params.order == "setter":  # the agenda setter proposes every round while it stays
+            return self.setter if self.active[self.setter] else int(active[round_index % len(active)])
         if self.params.order == "recognition":
             weights = self.model.negotiation.capabilities[active]
             return int(self.model.rng.choice(active, p=weights / weights.sum()))
@@ -117,7 +123,7 @@ class OffersProtocol(Protocol):
         round-robin order; None when it is still to be drawn (recognition order)."""
         if self._opened == self.model.round:
             return self.current_proposer
-        return self.proposer_of(self.model.round) if self.params.order == "round_robin" else None
+        return self.proposer_of(self.model.round) if self.params.order != "recognition" else None
 
     def step(self) -> None:
         """One round: the proposer offers a bundle, the needed responders answer.
@@ -151,7 +157,7 @@ class OffersProtocol(Protocol):
         proposer, bundle = self.current_proposer, self.pending
         needed = self.consent.needed(bundle[None])[:, 0] & self.active
         needed[proposer] = False
-        asked = needed | (self.params.consent == "majority")
+        asked = needed | (self.params.consent in BY_VOTE)
         asked[proposer] = False
         asked &= self.active
         if self.seat is not None and asked[self.seat] and self.seat_response is None:
@@ -173,7 +179,7 @@ class OffersProtocol(Protocol):
         agreed = self.consent.reached(accepts, needed, proposer)
         if model.record_events:
             responses = np.where(accepts, "accept", "reject").astype(object)
-            responses[~(needed | (self.params.consent == "majority"))] = "not_needed"
+            responses[~(needed | (self.params.consent in BY_VOTE))] = "not_needed"
             responses[~self.active] = "walked_out"
             responses[proposer] = "proposer"
             model.events.add(
@@ -183,7 +189,7 @@ class OffersProtocol(Protocol):
                 **{f"utility_{a}": float(v) for a, v in zip(model.negotiation.actor_ids, values)},
             )
         if agreed:
-            consenting = (accepts if self.params.consent == "majority" else needed).copy()
+            consenting = (accepts if self.params.consent in BY_VOTE else needed).copy()
             consenting[proposer] = True
             failures = agreement_failures(model, bundle, consenting, exempt=self.seat)
             if failures:  # accepted, but the proposer's own rules or outside option rule it out
