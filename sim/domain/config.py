@@ -132,6 +132,25 @@ class RulesConfig:
 
 
 @dataclass
+class QuotaConfig:
+    """One quota of a weighted-majority rule: the accepting voters' weights must reach ``threshold``, or
+    ``share`` of the voters' total weight (exactly one of the two; sim/domain/voting.py)."""
+
+    weights: Dict[str, float] = field(default_factory=dict)  # voter id -> weight >= 0; {} = 1 each
+    threshold: Optional[float] = None  # absolute
+    share: Optional[float] = None  # of the voters' total weight, (0, 1]
+
+
+@dataclass
+class VotingConfig:
+    """A weighted-majority consent rule (``protocol.consent=weighted``; sim/domain/voting.py)."""
+
+    required: Optional[List[str]] = None  # actors whose consent is always needed (default: none)
+    voters: Optional[List[str]] = None  # whose votes count (default: every actor not required)
+    quotas: Dict[str, QuotaConfig] = field(default_factory=dict)  # name -> quota; every one must be met
+
+
+@dataclass
 class ScenarioConfig:
     """A negotiation: issues and actors, written in YAML or imported from CSV (``path``)."""
 
@@ -148,7 +167,7 @@ class ScenarioConfig:
     status_quo: Dict[str, float] = field(default_factory=dict)  # imported issue id -> status quo
     classroom: Optional[ClassroomConfig] = None  # teacher's note (classroom scenarios)
     rules: RulesConfig = field(default_factory=RulesConfig)  # switch the failure mechanisms on/off
-    voting: Optional[Dict[str, Any]] = None  # weighted-majority consent rule (sim/domain/voting.py)
+    voting: Optional[VotingConfig] = None  # weighted-majority consent rule (sim/domain/voting.py)
     procedure: Optional[Dict[str, Any]] = None  # institutional facts (e.g. DEU: procedure, voting rule)
 
 

@@ -19,16 +19,18 @@ In YAML::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from sim.domain.checks import number
+from sim.domain.config import QuotaConfig, VotingConfig
 from sim.domain.errors import ConfigError
 
-_VOTING_KEYS = ("required", "voters", "quotas")
-_QUOTA_KEYS = ("weights", "threshold", "share")
+#: The keys of the schema (sim/domain/config.py), which Hydra and these checks both read.
+_VOTING_KEYS = tuple(f.name for f in fields(VotingConfig))
+_QUOTA_KEYS = tuple(f.name for f in fields(QuotaConfig))
 #: Weights are compared with thresholds with this relative slack (floating sums of shares).
 SLACK = 1e-9
 
