@@ -30,13 +30,13 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sim.domain import eu_council
+from sim.domain.cache import memo
 from sim.domain.config import REPO_ROOT
 from sim.domain.csv_import import NO_STATUS_QUO
 from sim.domain.errors import ConfigError
@@ -124,7 +124,7 @@ def read_deu3(path: str | Path | None = None) -> DeuData:
     return _read_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
-@lru_cache(maxsize=4)
+@memo(maxsize=4)
 def _read_cached(name: str, mtime: int, size: int) -> DeuData:
     path = Path(name)
     source = str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)

@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.domain.cache import memo
 from sim.domain.csv_import import NO_STATUS_QUO
 from sim.domain.errors import ConfigError
 
@@ -204,31 +205,33 @@ def proposal_predictions(pid: str, settings: BenchmarkSettings) -> list[dict[str
     return rows
 
 
-_VIEWS: dict[tuple, dict[str, tuple]] = {}
-_PROPOSALS: dict[tuple, Any] = {}
-
-
 def _views(pid: str, capability: str, supranational: str) -> tuple:
-    """The per-issue views of a proposal (all proposals' views are built once per process and setting)."""
+    """The per-issue views of a proposal."""
+    return _views_by_proposal(capability, supranational).get(pid, ())
+
+
+@memo(maxsize=4)
+def _views_by_proposal(capability: str, supranational: str) -> dict[str, tuple]:
+    """Every proposal's per-issue views, built once per process and setting."""
     from sim.domain.datasets import deu3_issues, read_deu3
 
-    key = (capability, supranational)
-    if key not in _VIEWS:
-        proposal_of = {i.issue: i.proposal for i in read_deu3().issues}
-        grouped: dict[str, list] = {}
-        for view in deu3_issues(capability=capability, supranational=supranational):
-            grouped.setdefault(proposal_of[view.id], []).append(view)
-        _VIEWS[key] = {p: tuple(v) for p, v in grouped.items()}
-    return _VIEWS[key].get(pid, ())
+    proposal_of = {i.issue: i.proposal for i in read_deu3().issues}
+    grouped: dict[str, list] = {}
+    for view in deu3_issues(capability=capability, supranational=supranational):
+        grouped.setdefault(proposal_of[view.id], []).append(view)
+    return {p: tuple(v) for p, v in grouped.items()}
 
 
 def _proposal(pid: str, capability: str, supranational: str):
+    return _proposals(capability, supranational)[pid]
+
+
+@memo(maxsize=4)
+def _proposals(capability: str, supranational: str) -> dict[str, Any]:
+    """Every proposal's scenario (its issues as one bundle), built once per process and setting."""
     from sim.domain.datasets import deu3
 
-    key = (capability, supranational)
-    if key not in _PROPOSALS:
-        _PROPOSALS[key] = {s.id: s for s in deu3(capability=capability, supranational=supranational)}
-    return _PROPOSALS[key][pid]
+    return {s.id: s for s in deu3(capability=capability, supranational=supranational)}
 
 
 def _shard(pids: Sequence[str], settings: BenchmarkSettings) -> pd.DataFrame:
