@@ -12,11 +12,15 @@ answers add up to an agreement, and what the proposer's program must win.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.domain.errors import ConfigError
 from sim.kernels.programs import Consent
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.domain.voting import WeightedMajority
 
 RULES = ("unanimity", "veto", "majority", "weighted")
 BY_VOTE = ("majority", "weighted")  # rules under which every active actor is asked and a vote decides
@@ -32,8 +36,8 @@ class ConsentRule:
     status_quo: np.ndarray  # (K,)
     spans: np.ndarray  # (K,)
     required_votes: int  # acceptances (proposer included) for an agreement under majority; N otherwise
-    voting: object = None  # the scenario's WeightedMajority (weighted rule)
-    actor_ids: tuple = ()
+    voting: "WeightedMajority | None" = None  # the scenario's weighted-majority rule (weighted rule)
+    actor_ids: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, rule: str, principals: list[str], quota: float, scenario, source: str) -> "ConsentRule":
@@ -46,9 +50,10 @@ class ConsentRule:
             raise ConfigError(source, "protocol.consent",
                               f"weighted needs a weighted-majority rule in the scenario (scenario.voting); scenario "
                               f"{scenario.id!r} has none; allowed here: unanimity, veto, majority")
-        return cls(rule=rule, voting=scenario.voting, actor_ids=scenario.actor_ids, principal=np.array([a in principals for a in scenario.actor_ids]),
+        return cls(rule=rule, principal=np.array([a in principals for a in scenario.actor_ids]),
                    vetoes=scenario.vetoes, status_quo=scenario.status_quo, spans=scenario.spans,
-                   required_votes=n if rule == "unanimity" else int(np.floor(quota * n)) + 1)
+                   required_votes=n if rule == "unanimity" else int(np.floor(quota * n)) + 1,
+                   voting=scenario.voting, actor_ids=scenario.actor_ids)
 
     def needed(self, bundles: np.ndarray) -> np.ndarray:
         """Boolean (N, M): whose consent each of M bundles needs (the proposer's is implied)."""
