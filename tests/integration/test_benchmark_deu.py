@@ -3,26 +3,22 @@ model, the results folder, resume, bad input), and the documented table regenera
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support import REPO, experiment
+
 MODELS = ["compromise", "weighted_median", "nash_0", "ks_0", "nash_rp", "ks_rp", "reference_point", "eu_standard",
           "eu_scholz", "offers", "exchange", "compromise_cv"]
 
 
-def benchmark(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "experiments.benchmark", "deu", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=600)
+def benchmark(*args: str):
+    return experiment("benchmark", "deu", *args)
 
 
+@pytest.mark.subprocess
 def test_a_quick_benchmark_on_10_proposals_with_equal_capabilities(tmp_path):
     folder = tmp_path / "b"
     done = benchmark("benchmark.proposals=10", "benchmark.capability=equal", "benchmark.workers=1",
@@ -50,6 +46,7 @@ def test_a_quick_benchmark_on_10_proposals_with_equal_capabilities(tmp_path):
     assert other.returncode == 2 and "other settings" in other.stderr
 
 
+@pytest.mark.subprocess
 def test_bad_benchmark_settings_end_in_one_line():
     done = benchmark("benchmark.capability=seats")
     assert done.returncode == 2
@@ -58,6 +55,7 @@ def test_bad_benchmark_settings_end_in_one_line():
 
 
 @pytest.mark.slow
+@pytest.mark.subprocess  # the full benchmark's shards run in worker processes
 def test_the_documented_table_is_what_a_fresh_run_prints(tmp_path):
     """docs/explanation/validation.md's table, regenerated from a fresh run of the default benchmark."""
     from sim.report.benchmark import markdown_table, run_benchmark

@@ -11,7 +11,7 @@ from sim.domain.errors import ConfigError
 from sim.domain.scenario import build_scenario, scenario_from_arrays
 from sim.domain.scenario.build import _scenario_to_dict
 from sim.engine.protocols.consent import ConsentRule
-from sim.kernels.programs import Consent, Program, value_model
+from sim.kernels.programs import Program, value_model
 from sim.kernels.utility import disagreement_values
 
 
