@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.domain.errors import ConfigError
+from sim.kernels.deal_gap import Consent as GapConsent
 from sim.kernels.programs import Consent
 
 RULES = ("unanimity", "veto", "majority")
@@ -74,3 +75,13 @@ class ConsentRule:
     def survives(self, active: np.ndarray) -> bool:
         """Can the talks go on with only ``active`` actors (a majority can, the others cannot)?"""
         return self.rule == "majority" and int(active.sum()) >= self.required_votes
+
+    def gap_consent(self) -> GapConsent:
+        """Whose acceptance a deal needs under this rule, as the deal gap states it
+        (:func:`sim.kernels.deal_gap.deal_gap`): every actor, the principals and the holders of a veto on
+        a changed issue, or ``required_votes`` actors."""
+        if self.rule == "veto":
+            return GapConsent("veto", principal=self.principal)
+        if self.rule == "majority":
+            return GapConsent("majority", votes=self.required_votes)
+        return GapConsent()
