@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Outcome columns every run has (MODEL.md §6); outcome_<issue>, utility_<actor> and
 #: disagreement_<actor> depend on the scenario.
 OUTCOME_COLUMNS = ("agreement", "rounds", "nash_product", "distance_to_nash", "pareto_efficient",
-                   "distance_to_pareto", "bargaining_range", "bargaining_range_empty")
+                   "distance_to_pareto", "bargaining_range", "bargaining_range_empty", "deal_gap")
 
 
 # --------------------------------------------------------------------------------------------------
