@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.kernels.solutions import (bargaining_range, bargaining_range_empty, kalai_smorodinsky, nash_solution, no_gain_actors, pareto_check, scenario_compromise, scenario_median)
+from sim.kernels.deal_gap import scenario_deal_gap
 from sim.kernels.utility import scenario_utilities, scenario_values
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,7 +46,9 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
     Columns: scenario, protocol, protocol parameters, seed, config_hash, agreement, ending, rounds,
     breakdown_cause, breakdown_causes, red_lines_crossed, outcome_<issue>, bundle_<issue>, utility_<actor>,
     disagreement_<actor>, nash_product, distance_to_nash, nash_no_gain, pareto_efficient,
-    distance_to_pareto, bargaining_range, bargaining_range_empty.
+    distance_to_pareto, bargaining_range, bargaining_range_empty, deal_gap (points; 0 when some bundle
+    meets every declared rule and outside option of the actors whose consent is needed) and
+    deal_gap_rules (the rules of the least relaxation that opens a deal; sim/kernels/deal_gap.py).
 
     After a breakdown the row says what each actor gets, not a peace that did not happen: utility_<a>
     is its outside option d_a (status quo, reservation or the war lottery) in the round talks ended;
@@ -94,6 +97,8 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
         "bargaining_range": share,
         "bargaining_range_empty": bargaining_range_empty(scenario, d),
     })
+    gap = scenario_deal_gap(scenario, model.protocol.deal_consent())  # the declared inputs' (round 0)
+    row.update({"deal_gap": gap.gap, "deal_gap_rules": gap.rules})
     return row
 
 

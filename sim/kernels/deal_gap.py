@@ -31,8 +31,10 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
+from sim.domain.cache import BoundedCache
 from sim.domain.scenario import Scenario
-from sim.kernels.programs import ValueModel
+from sim.kernels.programs import ValueModel, value_model
+from sim.kernels.utility import disagreement_values, renegotiation_caps
 
 TOLERANCE = 1e-7  # slack (in points) below which a rule counts as kept
 CUT_TOLERANCE = 1e-9  # true loss above its linearisation: add a tangent cut
@@ -158,6 +160,22 @@ def deal_gap(scenario: Scenario, values: ValueModel, disagreement: np.ndarray, c
     if not found:  # no relaxation of the declared rules opens a deal (the domain or consent itself)
         return DealGap(gap=float("inf"))
     return DealGap(gap=found[0].points, relaxations=tuple(found))
+
+
+_GAPS = BoundedCache("sim.kernels.deal_gap.scenario_deal_gap", 4096)
+
+
+def scenario_deal_gap(scenario: Scenario, consent: Consent = Consent(), round_index: int = 0,
+                      alternatives: int = 3) -> DealGap:
+    """The deal gap of a scenario's declared inputs in round ``round_index`` (0: as the scenario states
+    them; later rounds: outside options drifted by a power shift, deals capped by renegotiation), cached
+    by the scenario's content and the consent rule."""
+    principal = None if consent.principal is None else np.asarray(consent.principal, bool).tobytes()
+    key = (scenario.digest, consent.mode, principal, int(consent.votes), int(round_index), int(alternatives))
+    caps = renegotiation_caps(scenario, round_index) if scenario.rules.power_shift else None
+    return _GAPS.get_or_compute(key, lambda: deal_gap(scenario, value_model(scenario, cap=caps),
+                                                      disagreement_values(scenario, round_index), consent,
+                                                      alternatives))
 
 
 class _Program:
@@ -409,3 +427,13 @@ def _power(distance: float, span: float, rho: float) -> tuple[float, float]:
     """(d/span)^ρ and its derivative in d."""
     scaled = max(distance, 0.0) / span
     return scaled ** rho, rho * scaled ** (rho - 1.0) / span if scaled > 0 or rho == 1.0 else 0.0
+
+
+def gap_table(gap: DealGap) -> list[dict]:
+    """The deal gap as tidy rows (for figures and tables): one row per relaxed rule of each minimal set
+    (``set`` 1 is the least), or, when a deal exists, one row per actor with its utility range."""
+    if gap.feasible:
+        return [{"actor": actor, "worst": worst, "best": best} for actor, (worst, best) in (gap.ranges or {}).items()]
+    return [{"set": number, "set_points": relaxation.points, "rule": move.rule, "declared": move.declared,
+             "relaxed": move.relaxed, "points": move.points}
+            for number, relaxation in enumerate(gap.relaxations, start=1) for move in relaxation.moves]

@@ -30,10 +30,11 @@ def run_caption(result: RunResult) -> str:
 
 def write_figures(result: RunResult, folder: Path, fmt: str = "png", dpi: int = 150) -> list[Path]:
     """positions (protocols that move positions), offers (protocols whose rounds are offers),
-    utility_space (every actor), comparison (protocol=all),
+    utility_space (every actor), comparison (protocol=all), deal_gap (the declared inputs' deal gap),
     as ``fmt`` files; returns their paths."""
-    from sim.report import plots
     from sim.analysis.sensitivity import utility_space
+    from sim.kernels.deal_gap import gap_table, scenario_deal_gap
+    from sim.report import plots
 
     labels = plots.Labels.from_scenario(result.scenario)
     written = []
@@ -60,13 +61,33 @@ def write_figures(result: RunResult, folder: Path, fmt: str = "png", dpi: int = 
     if result.parts:
         written.append(plots.save(plots.comparison_figure(result.runs, result.issues, caption=run_caption(result)),
                                   folder / "comparison", dpi, fmt))
+    gap = scenario_deal_gap(scenario, parts[-1].model.protocol.deal_consent())
+    names = {a.id: a.name for a in scenario.actors}
+    written.append(plots.save(plots.deal_gap_figure(pd.DataFrame(gap_table(gap)), names, caption=run_caption(result)),
+                              folder / "deal_gap", dpi, fmt))
     return written
 
 
 def summary(result: RunResult) -> str:
-    if result.parts:
-        return comparison_summary(result)
-    return single_summary(result)
+    """The run in words: outcome per issue against the reference solutions, and the deal gap."""
+    text = comparison_summary(result) if result.parts else single_summary(result)
+    return text + "\n" + deal_gap_lines(result)
+
+
+def deal_gap_lines(result: RunResult) -> str:
+    """The deal gap of the run's declared inputs, one line per distinct consent rule of its protocols
+    (:func:`sim.kernels.deal_gap.scenario_deal_gap`; docs/explanation/why-talks-fail.md)."""
+    from sim.kernels.deal_gap import scenario_deal_gap
+    from sim.report.wording import deal_gap_in_words
+
+    names = {a.id: a.name for a in result.scenario.actors}
+    lines: dict[str, list[str]] = {}
+    for part in result.parts or (result,):
+        gap = scenario_deal_gap(result.scenario, part.model.protocol.deal_consent())
+        lines.setdefault(deal_gap_in_words(gap, names), []).append(str(part.runs["protocol"].iloc[0]))
+    if len(lines) == 1:
+        return next(iter(lines))
+    return "\n".join(f"{line} [{', '.join(protocols)}]" for line, protocols in lines.items())
 
 
 def comparison_summary(result: RunResult) -> str:

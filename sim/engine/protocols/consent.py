@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.domain.errors import ConfigError
+from sim.kernels.deal_gap import Consent as GapConsent
 from sim.kernels.programs import Consent
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,3 +98,13 @@ class ConsentRule:
         if self.rule == "weighted":
             return self.voting.passes(active, self.actor_ids)
         return self.rule == "majority" and int(active.sum()) >= self.required_votes
+
+    def gap_consent(self) -> GapConsent:
+        """Whose acceptance a deal needs under this rule, as the deal gap states it
+        (:func:`sim.kernels.deal_gap.deal_gap`): every actor, the principals and the holders of a veto on
+        a changed issue, or ``required_votes`` actors."""
+        if self.rule == "veto":
+            return GapConsent("veto", principal=self.principal)
+        if self.rule == "majority":
+            return GapConsent("majority", votes=self.required_votes)
+        return GapConsent()

@@ -214,6 +214,9 @@ class OffersProtocol(Protocol):
                               "play-as needs model agents that bargain by aspiration, not equilibrium")
         self.seat = scenario.actor_ids.index(actor)
 
+    def deal_consent(self):
+        return self.consent.gap_consent()
+
     def pending_offer(self) -> np.ndarray | None:
         return None if self.waiting != "respond" or self.pending is None else self.pending.copy()
 
