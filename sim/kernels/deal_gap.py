@@ -6,7 +6,7 @@ switches those rules on) and gives it at least its outside option: ``V_i(z) >= d
 with credibility and a renegotiation cap when those rules are on). The domain is the mixed domain of the
 offers protocol: levels on discrete issues, the ends of an indivisible one, the box elsewhere, the budget
 of a divided pie. Whose acceptance is needed follows the consent rule (unanimity, the veto rule with its
-"changed issues" binaries, or a majority).
+"changed issues" binaries, a majority, or a weighted majority's quotas).
 
 When no bundle is accepted, an *elastic* program adds a slack to every declared rule of an actor whose
 consent is needed and minimises their sum, each in **points of the issue's scale on 0–100**:
@@ -31,8 +31,9 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from sim.domain.cache import BoundedCache
+from sim.domain.cache import BoundedCache, content_digest
 from sim.domain.scenario import Scenario
+from sim.domain.voting import SLACK
 from sim.kernels.programs import ValueModel, value_model
 from sim.kernels.utility import disagreement_values, renegotiation_caps
 
@@ -125,11 +126,15 @@ class _Rows:
 @dataclass(frozen=True)
 class Consent:
     """Whose acceptance a bundle needs: ``mode`` ``all`` (unanimity), ``veto`` (``principal`` always, and
-    the holders of a veto on every issue the bundle changes) or ``majority`` (``votes`` actors at least)."""
+    the holders of a veto on every issue the bundle changes), ``majority`` (``votes`` actors at least) or
+    ``weighted`` (``principal`` always, and for every quota r the accepting actors' ``weights[r]`` reach
+    ``thresholds[r]``: :mod:`sim.domain.voting`)."""
 
     mode: str = "all"
     principal: np.ndarray | None = None  # (N,) bool
     votes: int = 0
+    weights: np.ndarray | None = None  # weighted mode: (quotas, N)
+    thresholds: np.ndarray | None = None  # weighted mode: (quotas,)
 
 
 def deal_gap(scenario: Scenario, values: ValueModel, disagreement: np.ndarray, consent: Consent = Consent(),
@@ -171,7 +176,9 @@ def scenario_deal_gap(scenario: Scenario, consent: Consent = Consent(), round_in
     them; later rounds: outside options drifted by a power shift, deals capped by renegotiation), cached
     by the scenario's content and the consent rule."""
     principal = None if consent.principal is None else np.asarray(consent.principal, bool).tobytes()
-    key = (scenario.digest, consent.mode, principal, int(consent.votes), int(round_index), int(alternatives))
+    quotas = None if consent.weights is None else content_digest(consent.weights, consent.thresholds)
+    key = (scenario.digest, consent.mode, principal, int(consent.votes), quotas, int(round_index),
+           int(alternatives))
     caps = renegotiation_caps(scenario, round_index) if scenario.rules.power_shift else None
     return _GAPS.get_or_compute(key, lambda: deal_gap(scenario, value_model(scenario, cap=caps),
                                                       disagreement_values(scenario, round_index), consent,
@@ -238,6 +245,10 @@ class _Program:
                     rows.row({need[i]: 1.0, changed: -1.0}, 0.0, np.inf)
         elif c.mode == "majority":
             rows.row({col: 1.0 for col in need}, float(c.votes), np.inf)
+        elif c.mode == "weighted":
+            for weights, threshold in zip(np.asarray(c.weights, float), np.asarray(c.thresholds, float)):
+                rows.row({need[i]: float(weights[i]) for i in np.flatnonzero(weights > 0)},
+                         float(threshold) - SLACK * max(float(weights.sum()), 1.0), np.inf)  # as the rule counts
         return need
 
     def _slack(self, rows: _Rows, slacks: list, rule: str, declared: float, sign: float, scale: float,

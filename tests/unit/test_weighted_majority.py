@@ -96,3 +96,27 @@ def test_weighted_consent_needs_a_voting_rule():
     base = scenario_from_arrays([[0.0], [10.0]], [[1.0]] * 2, [1.0] * 2)
     with pytest.raises(ConfigError, match="protocol.consent.*scenario.voting"):
         ConsentRule.of("weighted", [], 0.5, base, "configs/protocol/offers.yaml")
+
+
+
+def test_the_deal_gap_needs_only_a_winning_coalition():
+    """The voters accept z in [0, 20], [0, 60], [0, 80] (module's scenario); a3 also draws a red line at z >= 70.
+    Unanimity: a1 and a3 are 50 points apart. Quota 3: a3 alone carries the offer (z in [70, 80]), no gap.
+    Quota 6: every voter is needed again, the 50 points are back. A required actor is needed always."""
+    from sim.kernels.deal_gap import scenario_deal_gap
+
+    def lined(threshold):
+        data = _scenario_to_dict(voting_scenario(threshold))
+        data["voting"] = {"voters": ["a1", "a2", "a3"],
+                          "quotas": {"votes": {"weights": {"a1": 1, "a2": 2, "a3": 3}, "threshold": threshold}}}
+        data["actors"]["a3"]["red_lines"] = {"i0": {"min": 70}}
+        return build_scenario(data, "test")
+
+    assert scenario_deal_gap(lined(3.0)).gap == pytest.approx(50.0)  # unanimity (the default)
+    for threshold, gap in ((3.0, 0.0), (6.0, 50.0)):
+        scenario = lined(threshold)
+        consent = ConsentRule.of("weighted", [], 0.5, scenario, "test").gap_consent()
+        assert consent.mode == "weighted" and not consent.principal.any()
+        assert scenario_deal_gap(scenario, consent).gap == pytest.approx(gap), threshold
+    required = ConsentRule.of("weighted", [], 0.5, voting_scenario(3.0, required=["a1"]), "test").gap_consent()
+    assert list(required.principal) == [False, True, False, False]

@@ -102,7 +102,10 @@ class ConsentRule:
     def gap_consent(self) -> GapConsent:
         """Whose acceptance a deal needs under this rule, as the deal gap states it
         (:func:`sim.kernels.deal_gap.deal_gap`): every actor, the principals and the holders of a veto on
-        a changed issue, or ``required_votes`` actors."""
+        a changed issue, ``required_votes`` actors, or the weighted rule's required actors and quotas."""
+        if self.rule == "weighted":
+            return GapConsent("weighted", principal=np.isin(self.actor_ids, self.voting.required),
+                              weights=self.voting.weight_matrix(), thresholds=self.voting.thresholds())
         if self.rule == "veto":
             return GapConsent("veto", principal=self.principal)
         if self.rule == "majority":
