@@ -4,7 +4,7 @@
     python -m experiments.score results/sweeps/smoke/<timestamp> --by protocol scenario
     python -m experiments.score results/calibrate/a results/calibrate/b   # calibrations: their predictive runs
 
-Columns (sim/scoring.py): runs; mae = mean absolute error of the simulated positions at the observed
+Columns (sim/runs/scoring.py): runs; mae = mean absolute error of the simulated positions at the observed
 (round, actor, issue) points, in points of a 0-100 scale (mae_sd: its spread over runs); outcome_match =
 share of runs that end as the record does (agreement or breakdown, the ending, who broke off); agreement =
 share of runs that agree; brier = Brier score of that share against the record; end_round_error = mean

@@ -221,7 +221,7 @@ SWEEP_KEYS = tuple(f.name for f in fields(SweepConfig)) + ("protocols",)
 
 @dataclass
 class ObservedConfig:
-    """The observed record runs are scored against (configs/observed/; sim/scoring.py)."""
+    """The observed record runs are scored against (configs/observed/; sim/runs/scoring.py)."""
 
     path: str = MISSING  # the record (YAML), relative to the repository root or absolute
     rounds: Dict[int, str] = field(default_factory=dict)  # model round -> date of an observed round in the record
@@ -229,7 +229,7 @@ class ObservedConfig:
 
 @dataclass
 class CalibrateConfig:
-    """An ABC-SMC calibration (configs/calibrate/<name>.yaml); see sim/calibration.py and docs/how-to/calibrate.md."""
+    """An ABC-SMC calibration (configs/calibrate/<name>.yaml); see sim/runs/calibration.py and docs/how-to/calibrate.md."""
 
     name: str = "calibration"
     description: str = ""

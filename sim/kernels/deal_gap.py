@@ -16,7 +16,7 @@ consent is needed and minimises their sum, each in **points of the issue's scale
 * an outside option: how far its value must fall, times 100 (a utility of 0.01 is one point: moving every
   issue one point towards an actor changes its utility by 0.01).
 
-The minimum is exact (a mixed-integer linear program solved by HiGHS; with risk exponents above 1 the
+The minimum is exact (a mixed-integer linear program solved by HiGHS, through highspy; with risk exponents above 1 the
 convex losses enter by tangent cuts until they are met). Alternative minimal sets come from re-solving
 with each found set forbidden (a "no-good" cut: not every rule of that set may be relaxed again), so the
 next answer relaxes a different combination of rules. When bundles are accepted, the range of each actor's
@@ -28,13 +28,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+import highspy
 from scipy.sparse import coo_matrix
 
 from sim.domain.cache import BoundedCache, content_digest
 from sim.domain.scenario import Scenario
 from sim.domain.voting import SLACK
 from sim.kernels.programs import ValueModel, value_model
+from sim.kernels.programs.highs import optimum, solver
 from sim.kernels.utility import disagreement_values, renegotiation_caps
 
 TOLERANCE = 1e-7  # slack (in points) below which a rule counts as kept
@@ -114,13 +115,26 @@ class _Rows:
         self.row_hi.append(hi)
 
     def solve(self, cost: np.ndarray | None = None) -> np.ndarray | None:
-        rows, cols, coefs = zip(*self.entries) if self.entries else ((), (), ())
-        matrix = coo_matrix((coefs, (rows, cols)), shape=(len(self.row_lo), len(self.lower))).tocsr()
-        constraints = [LinearConstraint(matrix, self.row_lo, self.row_hi)] if self.row_lo else []
-        result = milp(np.asarray(self.cost if cost is None else cost, dtype=float), constraints=constraints,
-                      integrality=np.asarray(self.integer), bounds=Bounds(self.lower, self.upper),
-                      options={"mip_rel_gap": 1e-9})
-        return result.x if result.status == 0 else None
+        """Optimal x for min cost·x (default: the columns' own costs), or None (infeasible); HiGHS
+        through highspy, the instance the exact programs use (:mod:`sim.kernels.programs.highs`)."""
+        rows, cols, coefs = (np.array(part) for part in zip(*self.entries)) if self.entries else (
+            np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+        matrix = coo_matrix((coefs, (rows, cols)), shape=(len(self.row_lo), len(self.lower))).tocsc()
+        model = highspy.HighsLp()
+        model.num_col_, model.num_row_ = len(self.lower), len(self.row_lo)
+        model.col_cost_ = np.asarray(self.cost if cost is None else cost, dtype=float)
+        model.col_lower_, model.col_upper_ = np.asarray(self.lower, float), np.asarray(self.upper, float)
+        model.row_lower_, model.row_upper_ = np.asarray(self.row_lo, float), np.asarray(self.row_hi, float)
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_, model.a_matrix_.index_ = matrix.indptr, matrix.indices
+        model.a_matrix_.value_ = matrix.data
+        if any(self.integer):
+            model.integrality_ = [highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+                                  for flag in self.integer]
+        highs = solver()
+        highs.passModel(model)
+        highs.run()
+        return optimum(highs)
 
 
 @dataclass(frozen=True)
@@ -404,7 +418,7 @@ class _Program:
                 moves.append(Move(rule=rule, declared=declared, relaxed=relaxed, points=points))
         self._last = tuple(used)
         bundle = np.array([x[col] for col in parts["z"]])
-        return Relaxation(moves=tuple(moves), points=float(sum(m.points for m in moves)), bundle=bundle)
+        return Relaxation(moves=tuple(moves), points=least, bundle=bundle)  # the minimum, not the capped rerun
 
     def forbid(self, relaxation: Relaxation) -> None:
         self.forbidden.append(self._last)

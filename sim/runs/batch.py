@@ -3,7 +3,7 @@
 
 A sweep point is one :class:`~sim.runs.spec.RunSpec` run under many seeds. :func:`run_block` returns
 exactly the rows that running each seed alone gives (``spec.with_seed(s).build().run()`` and
-``spec.row``: the test in ``tests/test_batch.py`` compares the two tables value for value), with less work:
+``spec.row``: the test in ``tests/integration/test_batch.py`` compares the two tables value for value), with less work:
 
 - **Runs that draw no random number** are one run. The first seed is run alone; if neither of its
   generators (numpy's and the standard library's, which Mesa seeds from the run's seed) moved from its

@@ -136,7 +136,7 @@ def print_summary(job: CalibrationJob, tables: CalibrationTables, simulations: i
           f"final epsilon {populations['epsilon'].iloc[-1]:.3g}")
     print(tables.summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     if not tables.runs.empty:
-        print("\nposterior predictive vs the record (sim/scoring.py):")
+        print("\nposterior predictive vs the record (sim/runs/scoring.py):")
         table = scoring.score_table(tables.runs, job.record.agreement)
         print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"\nresults: {job.folder}")
