@@ -259,30 +259,51 @@ def test_credibility_one_and_no_shift_leave_the_published_numbers_unchanged():
     np.testing.assert_allclose(shares, [0, 0, 18, 18, 64], atol=1e-7)  # Baron & Ferejohn, n = 5, δ = .9
 
 
-def preventive(shift: float, delta: float = 0.9) -> sim.RunResult:
-    """One issue, status quo 50. A (ideal 0) has a war outside option, win probability 0.5 drifting by
-    ``shift`` per round, cost 0.1; B (ideal 100) falls back on the status quo."""
+def preventive(shift: float, delta: float = 0.9, status_quo: float = 65) -> sim.RunResult:
+    """Two issues, x and y. A (ideal 0 on x, no interest in y) has a war outside option, win probability
+    0.5 drifting by ``shift`` per round, cost 0.1; B (ideal 100 on both, saliences 0.8 and 0.2) falls
+    back on the status quo (x at ``status_quo``, y at 0)."""
     node = {
-        "id": "shift", "issues": {"x": {"label": "x", "status_quo": 50}},
+        "id": "shift", "issues": {"x": {"label": "x", "status_quo": status_quo},
+                                  "y": {"label": "y", "status_quo": 0}},
         "actors": {
-            "a": {"capability": 1, "position": {"x": 0}, "salience": {"x": 1}, "discount_factor": delta,
+            "a": {"capability": 1, "position": {"x": 0, "y": 0}, "salience": {"x": 1, "y": 0},
+                  "discount_factor": delta,
                   "outside_option": {"kind": "war", "cost": 0.1, "shift": shift, "opponents": ["b"]}},
-            "b": {"capability": 1, "position": {"x": 100}, "salience": {"x": 1}, "discount_factor": delta},
+            "b": {"capability": 1, "position": {"x": 100, "y": 100}, "salience": {"x": 0.8, "y": 0.2},
+                  "discount_factor": delta},
         },
     }
     return run(scenario_from_config(node), protocol="offers", seed=0, rounds=10)
 
 
 def test_a_power_shift_beyond_the_discounted_surplus_makes_the_decliner_fight_now():
-    # A's war value is d(t) = p(t) - 0.1 = 0.4 + shift·t. The least B ever asks is its aspiration in the
-    # last round, 0.5 + 0.5·0.1 = 0.55 (x >= 55), so A's best deal is worth V = 0.45 > 0.4: without a shift
-    # A stays. With one, B grown stronger renegotiates the deal down to A's next-round war value:
-    # (1 - δ) V + δ d(1) = 0.045 + 0.9 (0.4 + shift), below d(0) = 0.4 iff shift < -0.00556 (Fearon 1995).
-    for shift in (-0.1, -0.01):
-        assert preventive(shift).runs.iloc[0]["breakdown_cause"] == "walkout:a (power_shift:a)"
-    for shift in (-0.004, 0.0):
+    # A's war value is w(t) = p(t) - 0.1 = 0.4 + shift·t, above its status quo u_A(sq) = 1 - 0.65 = 0.35: a war
+    # it would start. B's status quo is worth 1 - (0.8·0.35 + 0.2·1) = 0.52; the least B ever asks is its
+    # aspiration in the last round, 0.52 + 0.48·0.1 = 0.568, which y = 100 and x >= 46 give it, so A's best
+    # deal is worth V = 0.54 > 0.4: without a shift A stays. With one, B grown stronger renegotiates the deal
+    # down to A's next-round outside option d(1) = max(0.4 + shift, 0.35) (a war no longer worth starting
+    # is no outside option): (1 - δ) V + δ d(1) = 0.054 + 0.9 (0.4 + shift) is below d(0) = 0.4 iff
+    # shift < -0.01556 (Fearon 1995; Powell 2006).
+    for shift in (-0.1, -0.02):
+        row = preventive(shift).runs.iloc[0]
+        assert row["breakdown_cause"] == "walkout:a (power_shift:a)" and row["ending"] == "war"
+    for shift in (-0.012, 0.0):
         row = preventive(shift).runs.iloc[0]
         assert not row["breakdown_cause"].startswith("walkout") and row["rounds"] > 1
+
+
+def test_no_preventive_war_when_war_is_worth_less_than_the_status_quo():
+    # The same decline, but with x's status quo at 50, worth 0.5 to A, more than its war (0.4 and falling): a
+    # war it would not start is no outside option, so there is nothing to fight for now, and no breakdown is
+    # a war.
+    for shift in (-0.1, -0.02):
+        row = preventive(shift, status_quo=50).runs.iloc[0]
+        assert not row["breakdown_cause"].startswith("walkout") and row["rounds"] > 1
+        assert row["ending"] in ("agreement", "status_quo")
+        if not row["agreement"]:  # the status quo stays, and A gets it
+            assert (row["outcome_x"], row["outcome_y"], row["utility_a"]) == (50, 0, 0.5)
+            assert row["war_value_a"] == pytest.approx(max(0.0, 0.5 + shift * (row["rounds"] - 1)) - 0.1)
 
 
 def test_a_red_line_that_excludes_the_bargaining_range_ends_talks_at_once():
