@@ -10,8 +10,8 @@ import pandas as pd
 
 from sim.kernels.solutions import (bargaining_range, bargaining_range_empty, kalai_smorodinsky, nash_solution, no_gain_actors, pareto_check, scenario_compromise, scenario_median)
 from sim.kernels.deal_gap import scenario_deal_gap
-from sim.kernels.utility import (scenario_utilities, scenario_values, status_quo_values, war_preferred,
-                                 war_values)
+from sim.kernels.utility import (scenario_utilities, scenario_values, status_quo_values, war_attacked_by,
+                                 war_preferred, war_values)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.engine.model import BargainingModel
@@ -48,23 +48,29 @@ def ending(scenario: "Scenario", agreement: bool, round_index: int = 0) -> str:
 def ending_reason(scenario: "Scenario", agreement: bool, round_index: int = 0, digits: int = 3) -> str:
     """Why a breakdown did or did not end in war, in words, for the actors that hold a war option:
     "war: Russia's war value 0.399 is above its status quo 0.383", or "no war: Russia's war value 0.199 is
-    below its status quo 0.383" (each war-holder, those that start it first). "" after an agreement
-    or when nobody holds a war option."""
+    below its status quo 0.383" (those that start the war first; a war-holder attacked by one that does
+    "fights the war Russia starts"). "" after an agreement or when nobody holds a war option."""
     war = war_values(scenario, round_index)
     holders = np.flatnonzero(~np.isnan(war))
     if agreement or holders.size == 0:
         return ""
     status_quo = status_quo_values(scenario)
-    fights = war_preferred(scenario, round_index)
+    starts = war_preferred(scenario, round_index)
+    attackers = war_attacked_by(scenario, round_index)
+
+    def name(i: int) -> str:
+        return scenario.actors[i].name or scenario.actors[i].id
 
     def clause(i: int) -> str:
-        name = scenario.actors[i].name or scenario.actors[i].id
-        name += "'" if name.endswith("s") else "'s"
-        relation = "above" if fights[i] else "not above" if war[i] >= status_quo[i] else "below"
-        return f"{name} war value {war[i]:.{digits}f} is {relation} its status quo {status_quo[i]:.{digits}f}"
+        relation = "above" if starts[i] else "not above" if war[i] >= status_quo[i] else "below"
+        text = name(i) + ("'" if name(i).endswith("s") else "'s")
+        text += f" war value {war[i]:.{digits}f} is {relation} its status quo {status_quo[i]:.{digits}f}"
+        if not starts[i] and attackers[i]:
+            text += f", but it fights the war {' and '.join(name(j) for j in attackers[i])} starts"
+        return text
 
-    order = sorted(holders, key=lambda i: not fights[i])
-    return ("war: " if fights.any() else "no war: ") + "; ".join(clause(int(i)) for i in order)
+    order = sorted(holders, key=lambda i: not starts[i])
+    return ("war: " if starts.any() else "no war: ") + "; ".join(clause(int(i)) for i in order)
 
 
 def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -> dict[str, Any]:

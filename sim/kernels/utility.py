@@ -101,18 +101,39 @@ def war_preferred(scenario: Scenario, round_index: int = 0) -> np.ndarray:
         return np.nan_to_num(war, nan=-np.inf) > status_quo_values(scenario) + WAR_TIE
 
 
+def war_attacked_by(scenario: Scenario, round_index: int = 0) -> list[list[int]]:
+    """For every actor, the actors that would start a war against it after a breakdown in round
+    ``round_index``: those that prefer their war to the status quo (:func:`war_preferred`) and count it
+    among their opponents."""
+    out: list[list[int]] = [[] for _ in scenario.actors]
+    for j in np.flatnonzero(war_preferred(scenario, round_index)):
+        for i in scenario.opponents_of(int(j)):
+            out[int(i)].append(int(j))
+    return out
+
+
+def war_fighters(scenario: Scenario, round_index: int = 0) -> np.ndarray:
+    """Which war-holders are at war after a breakdown in round ``round_index``, shape (N,) bool: those
+    that start it (:func:`war_preferred`) and those that a starter attacks (:func:`war_attacked_by`),
+    who get their war lottery whether or not they would have started it."""
+    holders = np.array([a.outside_option.kind == "war" for a in scenario.actors])
+    attacked = np.array([bool(by) for by in war_attacked_by(scenario, round_index)])
+    return holders & (war_preferred(scenario, round_index) | attacked)
+
+
 def disagreement_values(scenario: Scenario, round_index: int = 0) -> np.ndarray:
     """d_i for every actor (MODEL.md §3) in round ``round_index`` (0-based), shape (N,).
 
     * ``status_quo``: d_i = u_i(sq);
     * ``reservation``: the configured utility;
-    * ``war``: the war lottery w_i of :func:`war_values` when the actor prefers it to the status quo
-      (w_i > u_i(sq), :func:`war_preferred`), else u_i(sq): a war it would not start is no outside
-      option. So d_i = max(w_i, u_i(sq)).
+    * ``war``: the war lottery w_i of :func:`war_values` when the actor is at war after a breakdown
+      (:func:`war_fighters`: it prefers war to the status quo, w_i > u_i(sq), or an actor that does
+      attacks it), else u_i(sq): a war nobody would start is no outside option. With a single
+      war-holder, d_i = max(w_i, u_i(sq)).
     """
     at_status_quo = status_quo_values(scenario)
     war = war_values(scenario, round_index)
-    fights = war_preferred(scenario, round_index)
+    fights = war_fighters(scenario, round_index)
     values = at_status_quo.copy()
     for i, actor in enumerate(scenario.actors):
         option = actor.outside_option

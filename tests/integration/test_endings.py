@@ -33,10 +33,12 @@ def by_hand(optimism: float, cost: float) -> float:
 A_STATUS_QUO = 0.5
 
 
-def two_actors(optimism: float, cost: float) -> sim.Scenario:
+def two_actors(optimism: float, cost: float, b_war: bool = False) -> sim.Scenario:
     """A (ideal (0, 0), saliences 1 and 0.5, capability 0.6) holds a war option against B (ideal (100, 60),
-    capability 1.4), whose fallback is the status quo (50, 50). Their red lines on x (A: at most 40, B: at least
-    60) leave no bundle both accept, so every run breaks down: what it ends in is the question."""
+    capability 1.4), whose fallback is the status quo (50, 50), or with ``b_war`` a war against A (optimism 1,
+    cost 0.3). Their red lines on x (A: at most 40, B: at least 60) leave no bundle both accept, so every run
+    breaks down: what it ends in is the question."""
+    b_option = {"outside_option": {"kind": "war", "optimism": 1.0, "cost": 0.3, "opponents": ["a"]}} if b_war else {}
     return scenario_from_config({
         "id": "two_actors", "issues": {"x": {"label": "x", "status_quo": 50}, "y": {"label": "y", "status_quo": 50}},
         "actors": {
@@ -44,7 +46,7 @@ def two_actors(optimism: float, cost: float) -> sim.Scenario:
                   "outside_option": {"kind": "war", "optimism": optimism, "cost": cost, "opponents": ["b"]},
                   "red_lines": {"x": {"max": 40}}},
             "b": {"capability": 1.4, "position": {"x": 100, "y": 60}, "salience": {"x": 0.5, "y": 1},
-                  "red_lines": {"x": {"min": 60}}},
+                  "red_lines": {"x": {"min": 60}}, **b_option},
         },
     })
 
@@ -76,6 +78,28 @@ def test_the_war_value_and_the_outside_option_in_closed_form(case):
     words = ending_reason(scenario, False)
     assert words == (f"{'war' if fights else 'no war'}: a's war value {war:.3f} is "
                      f"{'above' if fights else 'below'} its status quo 0.500")
+
+
+#: B's war against A by hand: p = 1.4 / 2 = 0.7, B's utility of A's ideal (0, 0) with weights (1/3, 2/3) is
+#: 1 - (1/3 + 2/3 · 0.6) = 4/15, so w = 0.7 + 0.3 · 4/15 - 0.3 = 0.48, below B's status quo
+#: 1 - (1/3 · 0.5 + 2/3 · 0.1) = 0.76667: B would not start it.
+B_WAR, B_STATUS_QUO = 0.7 + 0.3 * 4 / 15 - 0.3, 1 - (0.5 / 3 + 2 * 0.1 / 3)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_war_holder_that_would_not_start_the_war_fights_it_when_attacked(case):
+    optimism, cost = CASES[case]
+    scenario = two_actors(optimism, cost, b_war=True)
+    fights = case.startswith("above")
+    assert war_values(scenario)[1] == pytest.approx(B_WAR, abs=1e-12) and B_WAR < B_STATUS_QUO
+    assert list(war_preferred(scenario)) == [fights, False]
+    # when A starts the war, B is in it whatever it prefers: its outside option is its war value
+    assert disagreement_values(scenario)[1] == pytest.approx(B_WAR if fights else B_STATUS_QUO, abs=1e-12)
+    row = run(scenario, protocol="offers", seed=0, rounds=6).runs.iloc[0]
+    assert row["ending"] == ("war" if fights else "status_quo")
+    assert row["utility_b"] == pytest.approx(B_WAR if fights else B_STATUS_QUO, abs=1e-12)
+    assert row["ending_reason"].endswith("but it fights the war a starts" if fights else
+                                         f"b's war value {B_WAR:.3f} is below its status quo {B_STATUS_QUO:.3f}")
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
