@@ -97,9 +97,23 @@ def comparison_summary(result: RunResult) -> str:
     for _, row in result.runs.iterrows():
         table[row["protocol"]] = [row[f"outcome_{i}"] for i in table["issue"]]
         status = "agreement" if row["agreement"] else f"no agreement ({row['ending']}): {row['breakdown_cause']}"
+        if not row["agreement"] and row.get("ending_reason"):
+            status += f"; {row['ending_reason']}"
         lines.append(f"  {row['protocol']:9s} {status} after {row['rounds']} rounds; "
                      f"bargaining range {row['bargaining_range']:.3f}")
     return "\n".join(lines) + "\n" + table.to_string(index=False, float_format=lambda v: f"{v:8.2f}")
+
+
+def ending_in_words(row: Any) -> str:
+    """What a breakdown leaves each actor, and why it is or is not a war (``ending_reason``)."""
+    reason = str(row.get("ending_reason") or "")
+    if row.get("ending") == "war":
+        return (f"{reason}; so the breakdown means war: each actor gets its outside option, and there is no "
+                "outcome per issue (NaN): docs/explanation/why-talks-fail.md")
+    if reason:  # someone holds a war option but nobody prefers it to the status quo
+        return (f"{reason}; so no deal and no war: the status quo stays on every issue and each actor gets "
+                "its outside option: docs/explanation/why-talks-fail.md")
+    return "each actor gets its outside option; the status quo stays on every issue"
 
 
 def single_summary(result: RunResult) -> str:
@@ -113,10 +127,8 @@ def single_summary(result: RunResult) -> str:
         start = result.rounds[result.rounds["round"] == 0].groupby("issue", sort=False)["median"].first()
         table.insert(4, "median_at_start", table["issue"].map(start))
     status = "agreement" if row["agreement"] else f"no agreement, {row['ending']} ({row['breakdown_cause']})"
-    if row.get("ending") == "war":
-        fighters = ", ".join(a.name for a in result.scenario.actors if a.outside_option.kind == "war")
-        status += (f"\neach actor gets its outside option; for {fighters} that is war, so there is no outcome "
-                   "per issue (NaN): docs/explanation/why-talks-fail.md")
+    if not row["agreement"]:
+        status += "\n" + ending_in_words(row)
     if row.get("red_lines_crossed"):
         status += f"\nred lines crossed by the bundle on the table: {row['red_lines_crossed'].replace(',', ', ')}"
     head = (f"{result.scenario.name} | protocol {row['protocol']} | seed {row['seed']} | "

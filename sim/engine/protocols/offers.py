@@ -7,9 +7,10 @@ everyone's red lines and package rules, over the mixed domain of discrete and co
 solved exactly as a linear (mixed-integer) program, or a convex one with ρ > 1 (:mod:`sim.kernels.programs`).
 A small weight on the others' values picks, among the proposer's optima, a Pareto-efficient one.
 
-Before each round an actor whose outside option is not the status quo walks out when that option
-beats the best deal it can still expect; the cause names the mechanism (a rule that leaves no
-acceptable bundle, credibility, a power shift, or the outside option itself).
+Before each round an actor whose outside option is not the status quo (a reservation value, or a war
+it prefers to the status quo) walks out when that option beats the best deal it can still expect; the
+cause names the mechanism (a rule that leaves no acceptable bundle, credibility, a power shift, or the
+outside option itself).
 
 The ``equilibrium`` strategy (divide-the-pie scenarios with a budget) instead offers each needed
 responder exactly its discounted continuation value (Rubinstein 1982; Baron & Ferejohn 1989).
@@ -27,7 +28,7 @@ from sim.kernels.programs import Consent, Program, ValueModel, value_model
 from sim.engine.protocols.base import ModelView, Protocol, ProtocolOutcome, agreement_failures
 from sim.engine.protocols.consent import BY_VOTE, RULES as CONSENT_RULES, ConsentRule
 from sim.domain.protocol_params import OffersParams
-from sim.kernels.utility import renegotiation_caps
+from sim.kernels.utility import renegotiation_caps, war_preferred
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.domain.scenario import Scenario
@@ -74,6 +75,7 @@ class OffersProtocol(Protocol):
         self.agreed: np.ndarray | None = None
         self.agreed_round = 0
         self.cause = ""
+        self.walkout_round: int | None = None  # the round in which a walk-out ended the game
         self.reasons: tuple[str, ...] = ()  # why the walk-out: the mechanisms (see _why_leave)
         self._expected: dict[tuple, float] = {}  # best_expected answers of this run, by question
         self.last_offer: np.ndarray | None = None
@@ -365,14 +367,18 @@ class OffersProtocol(Protocol):
         """Actors whose outside option beats everything they can still expect leave, all at once
         (named largest margin first); returns True if that ends the game.
 
-        Only an outside option other than the status quo (war, a reservation value) makes leaving a
-        choice: an actor whose fallback *is* the status quo gets it at the deadline anyway, and by
-        staying keeps the chance of a better offer, so it never walks out."""
+        Only an outside option other than the status quo (a war the actor prefers to the status quo, a
+        reservation value) makes leaving a choice: an actor whose fallback *is* the status quo gets it
+        at the deadline anyway, and by staying keeps the chance of a better offer, so it never walks
+        out. That includes an actor holding a war it would not start now (its war value not above its
+        status quo: :func:`sim.kernels.utility.war_preferred`)."""
         model = self.model
         d = model.disagreement_at(t)
+        fights = war_preferred(model.negotiation, t)
         leaving: list[tuple[float, int, float]] = []
         for i in np.flatnonzero(self.active):
-            if i == self.seat or model.negotiation.actors[i].outside_option.kind == "status_quo":
+            kind = model.negotiation.actors[i].outside_option.kind
+            if i == self.seat or kind == "status_quo" or (kind == "war" and not fights[i]):
                 continue
             if not self.consent.ever_needs(int(i)):
                 continue  # an actor whose consent is never needed has nothing to walk out of
@@ -392,6 +398,7 @@ class OffersProtocol(Protocol):
         if not self.consent.survives(self.active):
             names = ",".join(model.negotiation.actor_ids[i] for _, i, _ in leaving)
             self.done, self.cause = True, f"walkout:{names}"
+            self.walkout_round = t
             return True
         return False
 
@@ -469,7 +476,9 @@ class OffersProtocol(Protocol):
     # ---- result ------------------------------------------------------------------------------------------
     def outcome(self) -> ProtocolOutcome:
         """The agreed bundle; after a breakdown the last offer on the table (the status quo if none
-        was made) with the cause: ``walkout:<actors> (<why>)``, ``deadline`` or an agreement rule."""
+        was made) with the cause: ``walkout:<actors> (<why>)``, ``deadline`` or an agreement rule, and
+        the round talks ended: the walk-out's round (whose outside options the walkers chose), else
+        the last round played."""
         scenario = self.model.negotiation
         if self.agreed is not None:
             return ProtocolOutcome(bundle=self.agreed.copy(), agreement=True, round_index=self.agreed_round)
@@ -477,7 +486,8 @@ class OffersProtocol(Protocol):
         causes = (self.cause or "deadline",) + self.reasons
         cause = causes[0] + (f" ({', '.join(self.reasons)})" if self.reasons else "")
         return ProtocolOutcome(bundle=table.copy(), agreement=False, breakdown_cause=cause, causes=causes,
-                               round_index=min(self.model.round, max(self.deadline - 1, 0)))
+                               round_index=(self.walkout_round if self.walkout_round is not None
+                                            else min(self.model.round, max(self.deadline - 1, 0))))
 
 
 def _without(scenario: "Scenario", index: int, **changes) -> "Scenario":
