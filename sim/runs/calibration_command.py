@@ -91,7 +91,7 @@ def run_calibration(job: CalibrationJob, draw: Draw | None = None) -> None:
     from sim.runs.sweep import SweepLock
 
     spec, folder = job.spec, job.folder
-    with SweepLock(folder, what="calibration"):
+    with SweepLock(folder, what="calibration", key="calibrate.out"):
         folder.mkdir(parents=True, exist_ok=True)
         started = time.time()
         recorded = {k: v for k, v in OmegaConf.to_container(job.cfg, resolve=True).items() if k != "hydra"}

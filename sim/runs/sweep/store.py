@@ -33,47 +33,72 @@ def write_atomic(frame: pd.DataFrame, path: Path) -> None:
 
 
 class SweepLock:
-    """Refuse a second sweep (or calibration) writing the same folder (an O_EXCL lock file holding pid
-    and host)."""
+    """Refuse a second sweep (or calibration) writing the same folder: an OS-level lock (``fcntl.flock``)
+    on ``sweep.lock``, which holds the holder's pid and host for the message.
 
-    def __init__(self, folder: Path, what: str = "sweep"):
+    The kernel releases the lock when its holder exits, however it exits (``kill -9`` included), so there
+    is no staleness rule to race on. The holder removes the file while it still holds the lock; a process
+    that locked a file which was removed meanwhile (its inode is no longer the path's) lets go and tries
+    again, so two processes never both hold ``sweep.lock``.
+
+    Args:
+        folder: the folder to lock.
+        what: what is writing it, for the message (``sweep``, ``calibration``).
+        key: the config key that chose the folder, for the message (``sweep.out``, ``calibrate.out``).
+    """
+
+    def __init__(self, folder: Path, what: str = "sweep", key: str | None = None):
         self.path = Path(folder) / "sweep.lock"
         self.what = what
+        self.key = key or f"{what}.out"
+        self.fd: int | None = None
 
     def __enter__(self) -> "SweepLock":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-                os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode())
-                os.close(fd)
-                return self
-            except FileExistsError:
-                owner = self._owner()
-                if owner and owner.get("host") == socket.gethostname() and not _alive(owner.get("pid", -1)):
-                    self.path.unlink(missing_ok=True)  # stale lock of a killed sweep
-                    continue
-                raise ConfigError(str(self.path.parent), f"{self.what}.out",
-                                  f"another {self.what} (pid {owner.get('pid') if owner else '?'}) is writing this "
-                                  f"folder; wait for it or choose another {self.what}.out= folder") from None
-        raise ConfigError(str(self.path.parent), f"{self.what}.out", "could not take the folder's lock")
+        import fcntl
 
-    def _owner(self) -> dict | None:
-        try:
-            return json.loads(self.path.read_text() or "{}")
-        except (OSError, ValueError):
-            return None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = _owner(fd)
+                os.close(fd)
+                raise ConfigError(str(self.path.parent), self.key,
+                                  f"another {self.what} (pid {owner.get('pid', '?')}) is writing this folder; "
+                                  f"wait for it or choose another {self.key}= folder") from None
+            except BaseException:
+                os.close(fd)
+                raise
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:  # its holder removed it between our open and our lock: take the new one
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode(), 0)
+            self.fd = fd
+            return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.path.unlink(missing_ok=True)
+        if self.fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)  # while still holding it (see the class's note)
+        finally:
+            os.close(self.fd)
+            self.fd = None
 
 
-def _alive(pid: int) -> bool:
+def _owner(fd: int) -> dict:
+    """The pid and host a lock file holds ({} while its holder is still writing them)."""
     try:
-        os.kill(int(pid), 0)
+        data = json.loads(os.pread(fd, 4096, 0).decode() or "{}")
     except (OSError, ValueError):
-        return False
-    return True
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def prepare_folder(context: SweepContext) -> SweepContext:
