@@ -60,11 +60,11 @@ def plot_options(spec: SweepSpec, options: Mapping[str, Any], source: str = "com
 
 
 def load_config(folder: Path) -> dict[str, Any]:
-    """A results folder's resolved config.yaml as a plain dict ({} when there is none)."""
-    from omegaconf import OmegaConf
+    """A results folder's resolved config.yaml as a plain dict ({} when there is none); a received folder's
+    resolvers are refused, not evaluated (:func:`sim.runs.configs.load_config`)."""
+    from sim.runs.configs import load_config as load
 
-    path = folder / "config.yaml"
-    return OmegaConf.to_container(OmegaConf.load(path), resolve=True) if path.exists() else {}
+    return load(folder / "config.yaml", missing_ok=True)
 
 
 def sweep_caption(spec: SweepSpec, config: Mapping[str, Any], runs: pd.DataFrame) -> str:
