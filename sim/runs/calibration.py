@@ -284,9 +284,9 @@ def calibrate(folder: Path, spec: CalibrationSpec, base: Mapping[str, Any], work
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    tmp.replace(path)
+    from sim.runs.files import write_json
+
+    write_json(path, data)
 
 
 def posterior_table(history: Any, spec: CalibrationSpec) -> pd.DataFrame:

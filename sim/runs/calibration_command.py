@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from sim.domain.errors import ConfigError
-from sim.runs import calibration, scoring
+from sim.runs import calibration, files, scoring
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def run_calibration(job: CalibrationJob, draw: Draw | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         started = time.time()
         recorded = {k: v for k, v in OmegaConf.to_container(job.cfg, resolve=True).items() if k != "hydra"}
-        (folder / "config.yaml").write_text(OmegaConf.to_yaml(job.cfg, resolve=True))
+        files.write_text(folder / "config.yaml", OmegaConf.to_yaml(job.cfg, resolve=True))
         extra = dict(calibration=spec.to_dict(), workers=job.workers, config=recorded)
         write_json(folder / "manifest.json", manifest(spec.seed, started, False, **extra))
         tables = calibration_tables(job)
