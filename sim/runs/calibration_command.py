@@ -114,7 +114,10 @@ def calibration_tables(job: CalibrationJob) -> CalibrationTables:
     from sim.runs.results import write_parquet
 
     spec, folder = job.spec, job.folder
-    history = calibration.calibrate(folder, spec, job.base, job.workers)
+    try:
+        history = calibration.calibrate(folder, spec, job.base, job.workers)
+    except Exception as error:
+        raise database_error(error, folder / "abc.db") from error
     posterior = calibration.posterior_table(history, spec)
     summary = calibration.posterior_summary(posterior, spec)
     populations = calibration.populations_table(history)
@@ -126,6 +129,23 @@ def calibration_tables(job: CalibrationJob) -> CalibrationTables:
         write_parquet(runs, folder / "predictive_runs.parquet")
         write_parquet(rounds, folder / "predictive_rounds.parquet")
     return CalibrationTables(history, posterior, summary, populations, runs, rounds)
+
+
+def database_error(error: Exception, database: Path) -> Exception:
+    """pyabc's SQLite history that could not be written (a full disk, a read-only folder) as the
+    :class:`~sim.domain.errors.WriteError` naming ``abc.db``; any other error as it is."""
+    import errno
+
+    from sim.domain.errors import WriteError
+
+    text = str(error).lower()
+    if type(error).__name__ != "OperationalError":
+        return error
+    for words, number in (("disk is full", errno.ENOSPC), ("readonly", errno.EROFS),
+                          ("unable to open", errno.EACCES), ("disk i/o", errno.EIO)):
+        if words in text:
+            return WriteError(number, f"cannot write the calibration's history ({words})", str(database))
+    return error
 
 
 def print_summary(job: CalibrationJob, tables: CalibrationTables, simulations: int,
