@@ -117,7 +117,10 @@ def calibration_tables(job: CalibrationJob) -> CalibrationTables:
     try:
         history = calibration.calibrate(folder, spec, job.base, job.workers)
     except Exception as error:
-        raise database_error(error, folder / "abc.db") from error
+        mapped = database_error(error, folder / "abc.db")
+        if mapped is error:
+            raise
+        raise mapped from error
     posterior = calibration.posterior_table(history, spec)
     summary = calibration.posterior_summary(posterior, spec)
     populations = calibration.populations_table(history)
