@@ -263,7 +263,8 @@ def _output_closed() -> None:
 def run_command(main: Callable[[], Any]) -> None:
     """Run a plain (argparse or ``FOLDER KEY=VALUE``) command's ``main``. Output piped into a reader
     that stops early (``--help | head``) ends it quietly, as :func:`report_and_exit` does for the Hydra ones;
-    a CommandFailed prints its one line and exits with its status.
+    a CommandFailed prints its one line and exits with its status, a ConfigError exits 2, a file that cannot
+    be written exits 1, each in one line.
     The flush is inside, so that a help text still buffered when the command exits is covered too."""
     try:
         try:
@@ -274,6 +275,8 @@ def run_command(main: Callable[[], Any]) -> None:
         _output_closed()
     except CommandFailed as error:
         fail(str(error), error.status)
+    except ConfigError as error:  # e.g. a received folder's config.yaml that calls a resolver
+        fail(str(error), 2)
     except OSError as error:  # a file that could not be written (or read): one line, no traceback
         if error.errno is None:
             raise

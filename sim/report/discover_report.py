@@ -19,8 +19,8 @@ import pyarrow.parquet as pq
 
 from sim.analysis.discovery import Discovery, discover, outcome_flags, parse_outcome, print_table, searchable
 from sim.domain.config import check_figure_settings
-from sim.domain.errors import ConfigError
-from sim.runs.files import naming, write_csv, write_parquet
+from sim.domain.errors import ConfigError, WriteError
+from sim.runs.files import write_csv, write_parquet
 
 IDS = ("run_index", "point", "replicate", "seed")  # bookkeeping columns, never an outcome
 #: The options of a discovery (``KEY=VALUE`` on the command line).
@@ -125,8 +125,11 @@ def discover_folder(folder: str | Path,
         out.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, out)
     except OSError as error:  # named as the file in the output folder, not in the temp folder
+        if error.errno is None:
+            raise
         failed = Path(str(error.filename)) if error.filename else tmp
-        raise naming(error, out / failed.relative_to(tmp) if failed.is_relative_to(tmp) else failed) from error
+        target = out / failed.relative_to(tmp) if failed.is_relative_to(tmp) else failed
+        raise WriteError(error.errno, os.strerror(error.errno), str(target)) from error
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(print_table(result, key=lambda c: words["by_column"][c].key))
