@@ -142,7 +142,7 @@ def test_a_shard_whose_worker_dies_twice_is_recorded_and_the_same_command_comple
     done = faulty("sweep", *SWEEP, "sweep.workers=2", f"sweep.out={folder}", faults={"FAULT_KILL_SHARD": "9"})
     line = one_line(done, 1, "4 of 112 runs lost", "died twice", "shard 9", "failures.parquet",
                     "run the same command again")
-    assert done.stderr.count("a worker died") == 1, done.stderr  # the first death: a warning; the second: the line
+    assert done.stderr.count("warning: a worker died") == 1, done.stderr  # the first death warns; the second: the line
     failures = pd.read_parquet(folder / "failures.parquet")
     assert failures["run_index"].tolist() == [36, 37, 38, 39], line
     assert failures["error"].str.contains("killed by SIGKILL").all()
