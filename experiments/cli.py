@@ -43,10 +43,10 @@ def write_error_line(error: OSError, manifest: bool = True) -> str:
               errno.ENOTDIR: "a file is in the way of a folder on this path",
               errno.EROFS: "the file system is read-only"}.get(error.errno, error.strerror or str(error))
     where = error.filename or "the results folder"
-    verb = "cannot write" if isinstance(error, WriteError) or error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS) \
-        else "cannot read or write"
     note = "; the results folder is marked incomplete (manifest.json)" if manifest else ""
-    return f"{where}: {verb}: {reason}{note}"
+    if error.errno == errno.ENOENT and not isinstance(error, WriteError):
+        return f"{where}: no such file or folder{note}"
+    return f"{where}: cannot write: {reason}{note}"
 
 
 def yaml_error_line(error: BaseException) -> Optional[str]:
