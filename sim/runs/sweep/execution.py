@@ -275,7 +275,8 @@ def _in_pool(context: SweepContext, rest: Sequence[int], costs: dict[int, float]
 
     A worker that dies (killed by a signal, out of memory) costs only its own shard: that shard is run again
     once, in a fresh worker; if its worker dies again, its runs are recorded in ``failures/`` with the cause
-    (:data:`LOST`) and the shard stays pending, so that the same command runs it again. The other workers go on.
+    and the shard stays pending (:func:`lost_shards`), so that the same command runs it again. The other
+    workers go on.
 
     Raises:
         Interrupted: on Ctrl-C: queued shards are cancelled and the workers stopped.
@@ -304,7 +305,9 @@ def _in_pool(context: SweepContext, rest: Sequence[int], costs: dict[int, float]
                     if deaths[index] == 1:
                         print(f"warning: a worker died ({outcome.cause}) running shard {index}; its runs are run "
                               "again in a new worker", file=sys.stderr)
-                        queue.appendleft(index)
+                        with _ctrl_c_deferred():
+                            fresh = pool.start()
+                        pool.assign(fresh, index, context.runs.iloc[slice(*ranges[index])])
                     else:
                         lost = _record_lost(context, index, f"the worker running it died twice ({outcome.cause})")
                         counts[1] += lost
@@ -374,12 +377,14 @@ class _Pool:
     def busy(self) -> bool:
         return any(slot.shard is not None for slot in self.workers)
 
-    def start(self) -> None:
+    def start(self) -> "_Slot":
+        """A new worker, idle."""
         mine, theirs = self.server.Pipe()
         process = self.server.Process(target=_serve, args=(theirs, self.context, os.getpid()), daemon=True)
         process.start()
         theirs.close()
         self.workers.append(_Slot(process, mine))
+        return self.workers[-1]
 
     def idle(self) -> list["_Slot"]:
         return [slot for slot in self.workers if slot.shard is None]
