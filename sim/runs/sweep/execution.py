@@ -3,7 +3,10 @@
 Runs are grouped into shards of consecutive run indices; a shard is executed in one process and written
 atomically (:mod:`sim.runs.sweep.store`). Runs that raise are recorded with their parameters, seed and
 traceback, and the sweep goes on. Workers are forked from a ``forkserver`` that has imported what a shard
-needs; Ctrl-C cancels queued shards and stops the workers (:class:`Interrupted`).
+needs, and take one shard at a time (:func:`_in_pool`): a worker that dies costs its own shard only, which
+runs again once in a fresh worker, then is recorded as lost. Workers and their server die with the sweep,
+however it ends (:mod:`sim.runs.lifeline`). Ctrl-C cancels queued shards and stops the workers
+(:class:`Interrupted`).
 """
 
 from __future__ import annotations
