@@ -97,7 +97,7 @@ def run_calibration(job: CalibrationJob, draw: Draw | None = None) -> None:
         recorded = {k: v for k, v in OmegaConf.to_container(job.cfg, resolve=True).items() if k != "hydra"}
         files.write_text(folder / "config.yaml", OmegaConf.to_yaml(job.cfg, resolve=True))
         extra = dict(calibration=spec.to_dict(), workers=job.workers, config=recorded)
-        write_json(folder / "manifest.json", manifest(spec.seed, started, False, **extra))
+        files.mark_incomplete(folder / "manifest.json", manifest(spec.seed, started, False, **extra))
         tables = calibration_tables(job)
         figures = list(draw(job, tables)) if draw is not None else []
         simulations = int(tables.populations["samples"].sum())

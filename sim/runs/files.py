@@ -78,3 +78,18 @@ def write_parquet(frame: "pd.DataFrame", path: str | Path) -> Path:
 
 def write_csv(frame: "pd.DataFrame", path: str | Path) -> Path:
     return write_with(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def mark_incomplete(path: str | Path, data: Mapping[str, Any]) -> None:
+    """Write a manifest that says ``completed: false`` (``data``); if even that cannot be written (a full
+    disk), remove the old one, so that no manifest says a folder being rewritten is complete.
+
+    Raises:
+        OSError: the write failed (after the old manifest was removed).
+    """
+    try:
+        write_json(path, data)
+    except OSError:
+        with contextlib.suppress(OSError):
+            Path(path).unlink(missing_ok=True)
+        raise

@@ -96,7 +96,7 @@ def _run_whole(cfg: Any, context: SweepContext, settings: Mapping[str, Any], sta
     about = dict(sweep=spec.to_dict(), runs_total=len(context.runs), config=recorded)
     with SweepLock(folder):
         prepare_folder(context)
-        write_json(folder / "manifest.json", manifest(spec.seed, started, False, **about))
+        files.mark_incomplete(folder / "manifest.json", manifest(spec.seed, started, False, **about))
         files.write_text(folder / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
         report_bad_shards(check_shards(context), context)
         pending = pending_shards(context)
