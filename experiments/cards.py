@@ -28,7 +28,7 @@ register_configs()
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
-@one_line_errors
+@one_line_errors(manifest=False)
 def main(cfg: DictConfig) -> None:
     folder = Path(HydraConfig.get().runtime.output_dir) / "cards"
     name = HydraConfig.get().runtime.choices.get("scenario")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from sim.domain.config import CONFIG_DIR
-from sim.domain.errors import CommandFailed, ConfigError
+from sim.domain.errors import CommandFailed, ConfigError, WriteError
 
 #: Files the user named on the command line (``scenario=my.yaml``): group -> path, for error messages.
 USER_FILES: dict[str, str] = {}
@@ -35,14 +35,18 @@ def fail(message: str, status: int = 2) -> None:
     sys.exit(status)
 
 
-def write_error_line(error: OSError) -> str:
-    """A failed write (permission, full disk, a file where a folder should be) as one line."""
+def write_error_line(error: OSError, manifest: bool = True) -> str:
+    """A failed write (permission, full disk, a file where a folder should be) as one line, naming the file;
+    ``manifest``: the command marks its folder incomplete first, and the line says so."""
     reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
               errno.EACCES: "permission denied", errno.EPERM: "permission denied",
               errno.ENOTDIR: "a file is in the way of a folder on this path",
               errno.EROFS: "the file system is read-only"}.get(error.errno, error.strerror or str(error))
     where = error.filename or "the results folder"
-    return f"{where}: cannot write: {reason}; the results folder is marked incomplete (manifest.json)"
+    note = "; the results folder is marked incomplete (manifest.json)" if manifest else ""
+    if error.errno == errno.ENOENT and not isinstance(error, WriteError):
+        return f"{where}: no such file or folder{note}"
+    return f"{where}: cannot write: {reason}{note}"
 
 
 def yaml_error_line(error: BaseException) -> Optional[str]:
@@ -124,10 +128,13 @@ def _composed_file(error: BaseException) -> str:
     return "configs (with command-line overrides)"
 
 
-def one_line_errors(task: Callable[..., Any]) -> Callable[..., Any]:
+def one_line_errors(task: Callable[..., Any] | None = None, *, manifest: bool = True) -> Any:
     """Decorate a Hydra task function: a ConfigError raised inside the job prints one line and exits 2
     (Hydra would otherwise log "Error executing job ..." and a traceback first), a CommandFailed its line
-    and status; a failed write prints one line and exits 1."""
+    and status; a failed write prints one line naming the file and exits 1. ``manifest=False`` for a
+    command that writes no manifest.json (``@one_line_errors(manifest=False)``)."""
+    if task is None:
+        return functools.partial(one_line_errors, manifest=manifest)
 
     @functools.wraps(task)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -140,7 +147,7 @@ def one_line_errors(task: Callable[..., Any]) -> Callable[..., Any]:
         except OSError as error:
             if error.errno is None:
                 raise
-            fail(write_error_line(error), 1)
+            fail(write_error_line(error, manifest), 1)
 
     return wrapper
 
@@ -239,7 +246,7 @@ def report_and_exit(main: Callable[[], Any]) -> None:
         if user_wants_traceback:
             raise
         if isinstance(error, OSError) and error.errno is not None:
-            fail(write_error_line(error), 1)
+            fail(write_error_line(error, manifest=False), 1)
         line = hydra_error_line(error)
         if line is None:
             raise
@@ -256,7 +263,8 @@ def _output_closed() -> None:
 def run_command(main: Callable[[], Any]) -> None:
     """Run a plain (argparse or ``FOLDER KEY=VALUE``) command's ``main``. Output piped into a reader
     that stops early (``--help | head``) ends it quietly, as :func:`report_and_exit` does for the Hydra ones;
-    a CommandFailed prints its one line and exits with its status.
+    a CommandFailed prints its one line and exits with its status, a ConfigError exits 2, a file that cannot
+    be written exits 1, each in one line.
     The flush is inside, so that a help text still buffered when the command exits is covered too."""
     try:
         try:
@@ -267,6 +275,12 @@ def run_command(main: Callable[[], Any]) -> None:
         _output_closed()
     except CommandFailed as error:
         fail(str(error), error.status)
+    except ConfigError as error:  # e.g. a received folder's config.yaml that calls a resolver
+        fail(str(error), 2)
+    except OSError as error:  # a file that could not be written (or read): one line, no traceback
+        if error.errno is None:
+            raise
+        fail(write_error_line(error, manifest=False), 1)
 
 
 def folder_and_options(argv: list[str], doc: str, allowed: tuple[str, ...] | None = None,

@@ -11,13 +11,12 @@ student can play one seat of, built from the same composed config the command li
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from sim.domain.config import CONFIG_DIR, register_configs
+from sim.domain.config import CONFIG_DIR
 from sim.domain.errors import ConfigError
 from sim.engine.metrics import reference_table
 from sim.engine.model import BargainingModel
@@ -29,7 +28,6 @@ PROTOCOLS = ("offers", "eu", "exchange")  # what the app offers, first = default
 SEATED_PROTOCOLS = tuple(name for name in PROTOCOLS if REGISTRY[name].seats)  # a person can take a seat
 DEFAULT_SCENARIO = "classroom/jan2022"
 DEFAULT_ROUNDS = 20
-_COMPOSE_LOCK = threading.Lock()  # Hydra's compose API keeps global state: one session at a time
 
 
 def scenarios() -> list[str]:
@@ -81,13 +79,11 @@ def overrides(scenario: str = DEFAULT_SCENARIO, protocol: str = "offers", seed: 
 
 def compose(overrides_: list[str]):
     """The composed Hydra config for these overrides (as ``experiments.run`` would see it)."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
     from omegaconf import open_dict
 
-    register_configs()
-    with _COMPOSE_LOCK, initialize_config_dir(version_base="1.3", config_dir=str(CONFIG_DIR)):
-        cfg = hydra_compose(config_name="config", overrides=list(overrides_))
+    from sim.runs.configs import compose_config
+
+    cfg = compose_config(overrides_)  # the one loader (and its lock: Hydra's compose is not thread-safe)
     if not any(o.startswith("rounds=") for o in overrides_):
         note = cfg.scenario.get("classroom") or {}
         with open_dict(cfg):

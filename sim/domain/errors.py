@@ -19,6 +19,12 @@ class ConfigError(ValueError):
         super().__init__(f"{self.source}: {key}: {problem}")
 
 
+class WriteError(OSError):
+    """A file that could not be written (a full disk, no permission): ``filename`` is the file the command
+    meant to write (never a temp file), and no temp file is left (:mod:`sim.runs.files`). Entry points print
+    ``<file>: cannot write: <reason>`` and exit with status 1."""
+
+
 class CommandFailed(Exception):
     """A command that ran but could not finish as asked (runs that raised, Ctrl-C, a folder that is not a
     results folder): the one line to print and the exit status. The library raises it; entry points print

@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 
 from sim.analysis.discovery import Discovery, discover, outcome_flags, parse_outcome, print_table, searchable
 from sim.domain.config import check_figure_settings
-from sim.domain.errors import ConfigError
+from sim.domain.errors import ConfigError, WriteError
+from sim.runs.files import write_csv, write_parquet
 
 IDS = ("run_index", "point", "replicate", "seed")  # bookkeeping columns, never an outcome
 #: The options of a discovery (``KEY=VALUE`` on the command line).
@@ -113,15 +114,24 @@ def discover_folder(folder: str | Path,
     words = _words(folder, spec, runs, parameters, outcome)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")  # the folder appears whole or not at all
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    trajectory = _write_tables(tmp, result, words["by_column"])
-    if trajectory is not None:
-        _write_figures(tmp, result, trajectory, x, flags, words, chosen)
-    _write_manifest(tmp, result, folder, spec, parameters, chosen, started)
-    if out.exists():
-        shutil.rmtree(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, out)
+    try:
+        tmp.mkdir(parents=True)
+        trajectory = _write_tables(tmp, result, words["by_column"])
+        if trajectory is not None:
+            _write_figures(tmp, result, trajectory, x, flags, words, chosen)
+        _write_manifest(tmp, result, folder, spec, parameters, chosen, started)
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, out)
+    except OSError as error:  # named as the file in the output folder, not in the temp folder
+        if error.errno is None:
+            raise
+        failed = Path(str(error.filename)) if error.filename else tmp
+        target = out / failed.relative_to(tmp) if failed.is_relative_to(tmp) else failed
+        raise WriteError(error.errno, os.strerror(error.errno), str(target)) from error
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     print(print_table(result, key=lambda c: words["by_column"][c].key))
     return result, out, sorted(p for p in out.rglob("*") if p.is_file())
 
@@ -149,13 +159,13 @@ def _write_tables(tmp: Path, result: Discovery, by_column: Mapping[str, Any]) ->
     table = result.table()
     keys = [by_column[c].key for c in table["parameter"]]
     table.insert(int(table.columns.get_loc("parameter")) + 1, "key", keys)
-    table.to_parquet(tmp / "boxes.parquet", index=False)
-    table.to_csv(tmp / "boxes.csv", index=False)
+    write_parquet(table, tmp / "boxes.parquet")
+    write_csv(table, tmp / "boxes.csv")
     if not result.boxes:
         return None
     trajectory = result.trajectories()
-    trajectory.to_parquet(tmp / "trajectory.parquet", index=False)
-    trajectory.to_csv(tmp / "trajectory.csv", index=False)
+    write_parquet(trajectory, tmp / "trajectory.parquet")
+    write_csv(trajectory, tmp / "trajectory.csv")
     return trajectory
 
 

@@ -23,6 +23,7 @@ from sim.analysis.sensitivity import agreement_grid, flag_sobol, morris_indices,
 from sim.domain.config import check_figure_settings
 from sim.domain.errors import ConfigError
 from sim.report import plots
+from sim.runs import files
 from sim.runs.design import Parameter, SweepSpec, spec_from_config
 
 #: The choices a re-plot takes (``KEY=VALUE`` on the command line).
@@ -60,11 +61,11 @@ def plot_options(spec: SweepSpec, options: Mapping[str, Any], source: str = "com
 
 
 def load_config(folder: Path) -> dict[str, Any]:
-    """A results folder's resolved config.yaml as a plain dict ({} when there is none)."""
-    from omegaconf import OmegaConf
+    """A results folder's resolved config.yaml as a plain dict ({} when there is none); a received folder's
+    resolvers are refused, not evaluated (:func:`sim.runs.configs.load_config`)."""
+    from sim.runs.configs import load_config as load
 
-    path = folder / "config.yaml"
-    return OmegaConf.to_container(OmegaConf.load(path), resolve=True) if path.exists() else {}
+    return load(folder / "config.yaml", missing_ok=True)
 
 
 def sweep_caption(spec: SweepSpec, config: Mapping[str, Any], runs: pd.DataFrame) -> str:
@@ -130,9 +131,9 @@ def _write_summary(folder: Path, spec: SweepSpec, runs: pd.DataFrame) -> Path:
     by = ([c for c in ("scenario", "protocol") if c in runs]
           + [c for c in categorical if c not in ("scenario", "protocol")])
     summary = summary_table(runs, by, [o for o in spec.outputs if o in runs])
-    summary.to_csv(folder / "summary.csv", index=False)
-    (folder / "summary.md").write_text(summary.to_markdown(index=False, floatfmt=".3f")
-                                       if _has_tabulate() else summary.to_string(index=False))
+    files.write_csv(summary, folder / "summary.csv")
+    files.write_text(folder / "summary.md", summary.to_markdown(index=False, floatfmt=".3f")
+                     if _has_tabulate() else summary.to_string(index=False))
     return folder / "summary.csv"
 
 
@@ -158,13 +159,21 @@ class _Plotting:
         return {p.column: list(p.values) for p in self.spec.parameters if p.values is not None}
 
     def attempt(self, name: str, make: Callable[[], Figure]) -> None:
-        """Draw and save one figure; one that fails is a warning, not the end of the others."""
+        """Draw and save one figure; one that cannot be drawn is a warning, not the end of the others. One
+        that cannot be written (a full disk, no permission) ends the command: its OSError names the file."""
         try:
             self.written.append(plots.save(make(), self.folder / "figures" / name, self.chosen["dpi"],
                                            self.chosen["format"]))
+        except OSError as error:
+            if error.errno is not None:
+                raise
+            self._warn(name, error)
         except Exception as error:  # noqa: BLE001 - one figure must not cost the others
-            print(f"warning: {self.folder / 'figures' / name}: not drawn ({type(error).__name__}: {error})",
-                  file=sys.stderr)
+            self._warn(name, error)
+
+    def _warn(self, name: str, error: Exception) -> None:
+        print(f"warning: {self.folder / 'figures' / name}: not drawn ({type(error).__name__}: {error})",
+              file=sys.stderr)
 
     def by_key(self, indices: pd.DataFrame) -> pd.DataFrame:
         """Index tables name parameters by column; figures by config key, which Labels names."""
@@ -207,12 +216,12 @@ def _indices(sweep: _Plotting, output: str) -> None:
         return
     if spec.design == "morris":
         indices = morris_indices(runs, spec, output)
-        indices.to_csv(folder / f"morris_{output}.csv", index=False)
+        files.write_csv(indices, folder / f"morris_{output}.csv")
         sweep.attempt(f"morris_{output}", lambda: plots.morris_figure(
             sweep.by_key(indices), output, labels=sweep.labels, caption=sweep.caption))
         return
     indices, notes = flag_sobol(sobol_indices(runs, spec, output), runs, spec, output)
-    indices.to_csv(folder / f"sobol_{output}.csv", index=False)
+    files.write_csv(indices, folder / f"sobol_{output}.csv")
     for _, row in indices[indices["flag"] != ""].iterrows():
         key = sweep.by_column[row["parameter"]].key
         print(f"warning: sobol {output}: {key}: {row['flag']}", file=sys.stderr)

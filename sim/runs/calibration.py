@@ -16,9 +16,11 @@ record; the kept draws of the last generation approximate the posterior. Here:
 * the history is pyabc's SQLite database ``abc.db`` in the results folder: re-running on the folder loads
   it (``ABCSMC.load``) and continues with the next generation.
 
-pyabc's own draws (proposals, the multicore workers' sampling) use numpy's global generator, which its
-workers reseed from the operating system: a calibration is a Monte Carlo estimate that is not bit-for-bit
-reproducible, but every accepted simulation can be re-run from its recorded seed.
+pyabc's own draws (proposals) use numpy's global generator, seeded at every generation from the master seed
+and the generation (:func:`generation_seed`): with one worker a calibration is the same history every time,
+killed and resumed at any generation or not. pyabc's multicore workers reseed from the operating system and
+keep the particles accepted first: with several workers a calibration is a Monte Carlo estimate that is not
+bit-for-bit reproducible, but every accepted simulation can be re-run from its recorded seed.
 """
 
 from __future__ import annotations
@@ -260,8 +262,7 @@ def calibrate(folder: Path, spec: CalibrationSpec, base: Mapping[str, Any], work
         raise ConfigError(str(folder), "calibrate.out", "this folder holds a different calibration (priors, seed, "
                                                         "population, distance or base config differ); choose another out=")
     prior = pyabc.Distribution(**{p.column: p.rv() for p in spec.parameters})
-    sampler = (pyabc.sampler.SingleCoreSampler() if workers <= 1
-               else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers))
+    sampler = _sampler(workers, spec.seed)
     epsilon = pyabc.epsilon.ListEpsilon(list(spec.epsilons)) if spec.epsilons else pyabc.epsilon.MedianEpsilon()
     abc = pyabc.ABCSMC(Simulator(sweep_context(spec, base, folder), spec), prior, summary_distance,
                        population_size=spec.population, sampler=sampler, eps=epsilon)
@@ -274,19 +275,62 @@ def calibrate(folder: Path, spec: CalibrationSpec, base: Mapping[str, Any], work
     _write_json(stamp, {"identity": identity, "abc_id": history.id, "spec": spec.to_dict()})
     remaining = spec.generations - (history.max_t + 1)
     if remaining > 0:
-        # pyabc draws its particles from numpy's global generator: seeded from the master seed and the
-        # generation it starts at, one worker gives the same history every time (and after a resume);
-        # pyabc's multicore samplers reseed their processes from entropy, so several workers do not.
-        np.random.seed(np.random.SeedSequence(spec.seed, spawn_key=(2, history.max_t + 1)).generate_state(1)[0])
         history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=remaining,
                           max_total_nr_simulations=spec.max_simulations or np.inf)
     return history
 
 
+def generation_seed(master: int, t: int) -> int:
+    """The seed of numpy's global generator for pyabc's generation ``t`` (-1: its calibration sample): a
+    child of ``SeedSequence(master)``, so that each generation's draws depend on the master seed and the
+    generations stored before it only, not on where a run started or was resumed."""
+    return int(np.random.SeedSequence(master, spawn_key=(2, t + 1)).generate_state(1)[0])
+
+
+def _sampler(workers: int, seed: int) -> Any:
+    """pyabc's sampler, seeded per generation (:func:`generation_seed`): with one worker the same history every
+    time, resumed or not. With several, pyabc's multicore sampler reseeds its worker processes from entropy
+    and keeps whichever particles are accepted first, so two calibrations agree in distribution only; its
+    workers die with the calibration (:func:`sim.runs.lifeline.die_with_parent`)."""
+    import pyabc
+
+    class Seeded(pyabc.sampler.SingleCoreSampler):
+        def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
+            np.random.seed(generation_seed(seed, t))
+            return super().sample_until_n_accepted(n, simulate_one, t, **kwargs)
+
+    class Workers(pyabc.sampler.MulticoreEvalParallelSampler):
+        def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
+            np.random.seed(generation_seed(seed, t))
+            return super().sample_until_n_accepted(n, _DieWithParent(simulate_one), t, **kwargs)
+
+    return Seeded() if workers <= 1 else Workers(n_procs=workers)
+
+
+class _DieWithParent:
+    """pyabc's ``simulate_one``, as its forked workers call it: the first call in a worker asks the kernel to
+    kill the worker when the calibration's process ends (``kill -9`` included)."""
+
+    def __init__(self, simulate_one: Any):
+        import os
+
+        self.simulate_one, self.parent, self.armed = simulate_one, os.getpid(), os.getpid()
+
+    def __call__(self) -> Any:
+        import os
+
+        if self.armed != os.getpid():
+            from sim.runs.lifeline import die_with_parent
+
+            die_with_parent(self.parent)
+            self.armed = os.getpid()
+        return self.simulate_one()
+
+
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    tmp.replace(path)
+    from sim.runs.files import write_json
+
+    write_json(path, data)
 
 
 def posterior_table(history: Any, spec: CalibrationSpec) -> pd.DataFrame:

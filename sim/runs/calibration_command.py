@@ -16,7 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 import pandas as pd
 
 from sim.domain.errors import ConfigError
-from sim.runs import calibration, scoring
+from sim.runs import calibration, files, scoring
 
 
 @dataclass(frozen=True)
@@ -92,13 +92,13 @@ def run_calibration(job: CalibrationJob, draw: Draw | None = None) -> None:
     from sim.runs.sweep import SweepLock
 
     spec, folder = job.spec, job.folder
-    with SweepLock(folder, what="calibration"):
+    with SweepLock(folder, what="calibration", key="calibrate.out"):
         folder.mkdir(parents=True, exist_ok=True)
         started = time.time()
         recorded = {k: v for k, v in OmegaConf.to_container(job.cfg, resolve=True).items() if k != "hydra"}
-        (folder / "config.yaml").write_text(OmegaConf.to_yaml(job.cfg, resolve=True))
+        files.write_text(folder / "config.yaml", OmegaConf.to_yaml(job.cfg, resolve=True))
         extra = dict(calibration=spec.to_dict(), workers=job.workers, config=recorded)
-        write_json(folder / "manifest.json", manifest(spec.seed, started, False, **extra))
+        files.mark_incomplete(folder / "manifest.json", manifest(spec.seed, started, False, **extra))
         tables = calibration_tables(job)
         figures = list(draw(job, tables)) if draw is not None else []
         simulations = int(tables.populations["samples"].sum())
@@ -116,7 +116,13 @@ def calibration_tables(job: CalibrationJob) -> CalibrationTables:
     from sim.runs.results import write_parquet
 
     spec, folder = job.spec, job.folder
-    history = calibration.calibrate(folder, spec, job.base, job.workers)
+    try:
+        history = calibration.calibrate(folder, spec, job.base, job.workers)
+    except Exception as error:
+        mapped = database_error(error, folder / "abc.db")
+        if mapped is error:
+            raise
+        raise mapped from error
     posterior = calibration.posterior_table(history, spec)
     summary = calibration.posterior_summary(posterior, spec)
     populations = calibration.populations_table(history)
@@ -130,6 +136,23 @@ def calibration_tables(job: CalibrationJob) -> CalibrationTables:
         write_parquet(runs, folder / "predictive_runs.parquet")
         write_parquet(rounds, folder / "predictive_rounds.parquet")
     return CalibrationTables(history, posterior, summary, populations, runs, rounds, tuple(diagnoses))
+
+
+def database_error(error: Exception, database: Path) -> Exception:
+    """pyabc's SQLite history that could not be written (a full disk, a read-only folder) as the
+    :class:`~sim.domain.errors.WriteError` naming ``abc.db``; any other error as it is."""
+    import errno
+
+    from sim.domain.errors import WriteError
+
+    text = str(error).lower()
+    if type(error).__name__ != "OperationalError":
+        return error
+    for words, number in (("disk is full", errno.ENOSPC), ("readonly", errno.EROFS),
+                          ("unable to open", errno.EACCES), ("disk i/o", errno.EIO)):
+        if words in text:
+            return WriteError(number, f"cannot write the calibration's history ({words})", str(database))
+    return error
 
 
 def print_summary(job: CalibrationJob, tables: CalibrationTables, simulations: int,

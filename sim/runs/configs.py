@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 import threading
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from sim.domain.cache import BoundedCache
 from sim.domain.config import CONFIG_DIR
 from sim.domain.errors import ConfigError
 
@@ -99,12 +101,10 @@ def load_group(group: str, name_or_path: str | Path, *, config_dirs: Sequence[Pa
     # Cached by content: the file and its folder (a scenario inherits only from files beside it). Loading
     # and checking a scenario against its schema takes 0.1-0.2 s, and every design point loads its own.
     key = (group, str(path), checked, _content_digest(path))
-    if key not in _GROUPS:
-        _GROUPS[key] = _load(group, path, checked, source, None)
-    return copy.deepcopy(_GROUPS[key])
+    return _GROUPS.get_or_compute(key, lambda: _load(group, path, checked, source, None))
 
 
-_GROUPS: dict[tuple, dict[str, Any]] = {}
+_GROUPS = BoundedCache("sim.runs.configs.load_group", 256, copy=copy.deepcopy)  # handed out as copies
 
 
 def _content_digest(path: Path) -> str:
@@ -143,13 +143,50 @@ def _load(group: str, path: Path, checked: bool, source: str,
 
 def load_config(path: Path, missing_ok: bool = False) -> dict[str, Any]:
     """A composed config saved as YAML (a results folder's ``config.yaml``) as plain resolved containers;
-    ``{}`` for a file that does not exist when ``missing_ok``."""
+    ``{}`` for a file that does not exist when ``missing_ok``.
+
+    A results folder may come from someone else: its config is data, not instructions. It was saved
+    resolved, so it holds no resolver calls; one that does (``${oc.env:...}``, ``${oc.decode:...}``, any
+    ``${name:...}``) is refused, not evaluated: no value is read from this machine's environment or files.
+    References to other keys (``${scenario.id}``) are resolved as usual.
+
+    Raises:
+        ConfigError: naming the file and the first key whose value calls a resolver.
+    """
     from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
     path = Path(path)
     if missing_ok and not path.exists():
         return {}
-    return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    node = OmegaConf.load(path)
+    for key, value in _leaves(OmegaConf.to_container(node, resolve=False)):
+        match = _RESOLVER.search(value) if isinstance(value, str) else None
+        if match:
+            raise ConfigError(str(path), key, f"refused {value!r}: a results folder's config is data; the resolver "
+                                              f"{match.group(1)!r} (which could read this machine's environment or "
+                                              "files) is not evaluated")
+    try:
+        return OmegaConf.to_container(node, resolve=True)
+    except OmegaConfBaseException as error:
+        raise ConfigError(str(path), getattr(error, "full_key", None) or "?",
+                          str(error).splitlines()[0]) from None
+
+
+#: A resolver call inside an interpolation: ``${oc.env:HOME}``, ``${now:}``, ``${a:${b:c}}``.
+_RESOLVER = re.compile(r"\$\{\s*([A-Za-z_][\w.]*)\s*:")
+
+
+def _leaves(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
+    """(dotted key, value) of every leaf of plain containers."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from _leaves(value, f"{prefix}{key}.")
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _leaves(value, f"{prefix}{index}.")
+    else:
+        yield prefix[:-1], data
 
 
 _COMPOSE_LOCK = threading.Lock()  # Hydra's compose API keeps global state: one composition at a time

@@ -117,19 +117,52 @@ def reproduce_sweep(folder: Path, sample: int | None) -> list[TableCheck]:
     spec = spec_from_config(json.loads((folder / "design.json").read_text())["spec"], str(folder))
     context = plan(folder, spec, base_config(load_config(folder / "config.yaml")))
     saved = pd.read_parquet(folder / "runs.parquet")
+    indices = run_index_check(folder, saved, len(context.runs))
     if sample is not None and sample < len(saved):
         saved = saved.sample(n=sample, random_state=np.random.default_rng(0))
     check = TableCheck(f"runs.parquet ({len(saved)} of {len(context.runs)} runs re-run)")
     planned = {run["run_index"]: run for run in context.runs.to_dict("records")}  # keeps int seeds exact
     for row in _progress(saved.to_dict("records"), "reproduce"):
-        run = planned[row["run_index"]]
         label = f"run {row['run_index']}"
+        run = planned.get(row["run_index"])
+        if run is None:
+            check.add(label, [("run_index", row["run_index"], "not in the design")])
+            continue
         if int(run["seed"]) != int(row["seed"]):
             check.add(label, [("seed", row["seed"], run["seed"])])
             continue
         now = execute_run(context, run)
         check.add(label, compare({k: v for k, v in row.items() if k in now}, now))
-    return [check]
+    return [indices, check]
+
+
+class IndexCheck(TableCheck):
+    """Every run index of the design exactly once in runs.parquet or failures.parquet."""
+
+    def __init__(self, total: int, twice: list[int], missing: list[int], outside: list[int]):
+        super().__init__("runs.parquet run indices")
+        self.compared = total
+        for what, found in (("twice or more", twice), ("missing", missing), ("not in the design", outside)):
+            if found:
+                self.differing.append((what, found))
+
+    def lines(self) -> list[str]:
+        if not self.differing:
+            return [f"{self.name}: each of the design's {self.compared} runs exactly once"]
+        found = "; ".join(f"{len(v)} {what} ({', '.join(map(str, v[:SHOWN_ROWS]))}{', ...' if len(v) > SHOWN_ROWS else ''})"
+                          for what, v in self.differing)
+        return [f"{self.name}: of the design's {self.compared} runs, {found}"]
+
+
+def run_index_check(folder: Path, saved: pd.DataFrame, total: int) -> IndexCheck:
+    """Whether each of the design's ``total`` run indices is in runs.parquet (``saved``) or failures.parquet
+    exactly once (a shard copied over another duplicates some and loses others)."""
+    indices = [int(i) for i in saved["run_index"]]
+    if (folder / "failures.parquet").exists():
+        indices += [int(i) for i in pd.read_parquet(folder / "failures.parquet", columns=["run_index"])["run_index"]]
+    counts = np.bincount([i for i in indices if 0 <= i < total], minlength=total)
+    return IndexCheck(total, [int(i) for i in np.flatnonzero(counts > 1)], [int(i) for i in np.flatnonzero(counts == 0)],
+                      sorted({i for i in indices if not 0 <= i < total}))
 
 
 def compare_table(name: str, saved: pd.DataFrame, now: pd.DataFrame, keys: list[str]) -> TableCheck:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim.domain.config import REPO_ROOT
 from sim.domain.errors import ConfigError
+from sim.runs import files
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.runs.result import RunResult
@@ -86,17 +87,13 @@ def claim_folder(folder: Path) -> Path:
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
-    """Write JSON atomically (temp file + rename)."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    tmp.replace(path)
+    """Write JSON atomically (temp file + rename; :mod:`sim.runs.files`)."""
+    files.write_json(path, data)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write a Parquet table atomically (temp file + rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    """Write a Parquet table atomically (temp file + rename; :mod:`sim.runs.files`)."""
+    files.write_parquet(frame, path)
 
 
 def write_run(result: "RunResult", folder: Path, cfg: Any = None,
@@ -117,7 +114,7 @@ def write_run(result: "RunResult", folder: Path, cfg: Any = None,
         extra["config"] = {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "hydra"}
     write_json(folder / "manifest.json", manifest(seed, started, False, **extra))
     if cfg is not None:
-        (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        files.write_text(folder / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     write_parquet(result.runs, folder / "runs.parquet")
     write_parquet(result.issues, folder / "issues.parquet")
     if not result.rounds.empty:

@@ -13,8 +13,10 @@ from sim.domain.errors import ConfigError
 from sim.domain.scenario import Scenario, scenario_from_config
 from sim.report.cards.appendix import teacher_appendix
 from sim.report.cards.card import role_card
-from sim.report.cards.comments import drop_overridden, yaml_comments
+from sim.domain.yaml_comments import yaml_comments
+from sim.report.cards.comments import drop_overridden
 from sim.report.cards.page import card_html
+from sim.runs.files import write_text
 
 SOURCES = CONFIG_DIR / "sources" / "jan2022-brief.yaml"  # tools/brief-sources; not a config group to compose
 
@@ -55,18 +57,18 @@ def write_cards(scenario: Scenario, yaml_path: Path | None, folder: Path) -> lis
         markdown = role_card(scenario, actor.id, comments)
         md_path = folder / f"{actor.id}.md"
         html_path = folder / f"{actor.id}.html"
-        md_path.write_text(markdown, encoding="utf-8")
-        html_path.write_text(card_html(markdown, f"{actor.name} - {title}"), encoding="utf-8")
+        write_text(md_path, markdown)
+        write_text(html_path, card_html(markdown, f"{actor.name} - {title}"))
         appendix = teacher_appendix(scenario, actor.id, comments, sources)
         appendix_md, appendix_html = folder / f"{actor.id}-sources.md", folder / f"{actor.id}-sources.html"
-        appendix_md.write_text(appendix, encoding="utf-8")
-        appendix_html.write_text(card_html(appendix, f"Sources: {actor.name} - {title}"), encoding="utf-8")
+        write_text(appendix_md, appendix)
+        write_text(appendix_html, card_html(appendix, f"Sources: {actor.name} - {title}"))
         written += [md_path, html_path, appendix_md, appendix_html]
         items.append(f'<li><a href="{html.escape(actor.id)}.html">{html.escape(actor.name)}</a> '
                      f'(<a href="{html.escape(actor.id)}.md">Markdown</a>; teacher\'s appendix: '
                      f'<a href="{html.escape(actor.id)}-sources.html">sources</a>)</li>')
     index = folder / "index.html"
-    index.write_text(_index_page(title, items), encoding="utf-8")
+    write_text(index, _index_page(title, items))
     written.append(index)
     return written
 

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
 
 from sim.report import plots
 from sim.report.debrief.page import embed, page, table_html
 from sim.report.debrief.replicates import model_replicates
+from sim.runs.configs import load_config
 
 
 def cause_text(row) -> str:
-    """A run's result in words: agreement, "in progress at round N", or the breakdown cause."""
+    """A run's result in words: agreement, "in progress at round N", or the breakdown cause, and whether
+    the breakdown means war and why (``ending_reason``)."""
     from sim.report.wording import cause_in_words
 
     if str(row.get("game", "finished")) == "in progress":
@@ -23,7 +24,9 @@ def cause_text(row) -> str:
     if bool(row["agreement"]):
         return "agreement"
     cause = str(row["breakdown_cause"])
-    return f"no agreement: {cause_in_words(cause)} ({cause})"
+    reason = row.get("ending_reason")
+    reason = f"; {reason}" if isinstance(reason, str) and reason else ""
+    return f"no agreement: {cause_in_words(cause)} ({cause}){reason}"
 
 
 def seat_comparison(folder: Path, runs: pd.DataFrame, replicates: int) -> str:
@@ -82,7 +85,7 @@ def report(folder: Path, replicates: int = 30) -> str:
     issues = pd.read_parquet(folder / "issues.parquet")
     events = pd.read_parquet(folder / "events.parquet") if (folder / "events.parquet").exists() else pd.DataFrame()
     rounds = pd.read_parquet(folder / "rounds.parquet") if (folder / "rounds.parquet").exists() else pd.DataFrame()
-    config = OmegaConf.to_container(OmegaConf.load(folder / "config.yaml"), resolve=True)
+    config = load_config(folder / "config.yaml")
     scenario = config.get("scenario", {})
     note = scenario.get("classroom") or {}
     parts = [f"<h1>Debrief: {html.escape(str(scenario.get('name') or scenario.get('id')))}</h1>",

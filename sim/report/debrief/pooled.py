@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from omegaconf import OmegaConf
 
 from sim.report.debrief.game import cause_text
 from sim.report.debrief.page import embed, page, table_html
 from sim.report.debrief.replicates import model_replicates
+from sim.runs.configs import load_config
 
 
 def _class_outcomes_figure(games, moved: pd.DataFrame):
@@ -107,7 +107,7 @@ def class_report(root: Path, replicates: int = 30) -> str:
 def _scenario_section(games, number: int) -> list[str]:
     """One scenario's games (a new page after the first): agreement rates, the seats against the model
     agent, the outcomes per issue, the games closest to and furthest from what happened."""
-    config = OmegaConf.to_container(OmegaConf.load(games.folders[0] / "config.yaml"), resolve=True)
+    config = load_config(games.folders[0] / "config.yaml")
     scenario = config.get("scenario", {})
     note = scenario.get("classroom") or {}
     done, running = games.finished, games.games[games.games["game"] != "finished"]

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import OmegaConf
 
+from sim.runs.configs import load_config
+
 REPLICATE_NOISE = 0.05  # belief noise for the model agent's replicates when the game's protocol has none
 
 
@@ -30,7 +32,7 @@ def model_replicates(folder: Path, runs: pd.DataFrame, replicates: int) -> pd.Da
     from sim.runs.runner import run_config
     from sim.runs.design import run_seeds
 
-    cfg = OmegaConf.load(folder / "config.yaml")
+    cfg = OmegaConf.create(load_config(folder / "config.yaml"))
     cfg.record.rounds, cfg.record.events = False, False
     settings = replicate_settings(cfg)
     if "belief_noise" in cfg.protocol:

@@ -9,6 +9,7 @@ from sim.domain.errors import ConfigError
 from sim.report.debrief.game import report
 from sim.report.debrief.pooled import class_report
 from sim.report.errors import FolderError
+from sim.runs.files import write_text
 
 RUN_FILES = ("runs.parquet", "issues.parquet", "config.yaml")  # what a results folder needs for its debrief
 
@@ -38,12 +39,12 @@ def write_debrief(folder: Path | None = None, class_folder: Path | None = None, 
                               "runs.parquet, issues.parquet, config.yaml, manifest.json); export from the "
                               "app with make classroom CLASS=<name>")
         out = out or class_folder / "class-debrief.html"
-        out.write_text(class_report(class_folder, replicates=replicates), encoding="utf-8")
+        write_text(out, class_report(class_folder, replicates=replicates))
         return out
     needed = [n for n in RUN_FILES if not (folder / n).exists()]
     if needed:
         raise FolderError(folder, f"not a run folder (missing {', '.join(needed)}); give a folder written by "
                                   "python -m experiments.run")
     out = out or folder / "report.html"
-    out.write_text(report(folder, replicates=replicates), encoding="utf-8")
+    write_text(out, report(folder, replicates=replicates))
     return out

@@ -112,9 +112,8 @@ def save(figure: Figure, path: str | Path, dpi: int = 150, format: str | None = 
         if format not in FORMATS:
             raise ValueError(f"figure format {format!r}; allowed: {', '.join(FORMATS)}")
         path = path.with_suffix("." + format)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
     metadata = {"Software": None} if path.suffix == ".png" else None  # no version stamp: stable bytes
-    figure.savefig(tmp, dpi=dpi, metadata=metadata, bbox_inches="tight", pad_inches=0.08)
-    tmp.replace(path)
-    return path
+    from sim.runs.files import write_with
+
+    return write_with(path, lambda tmp: figure.savefig(tmp, dpi=dpi, metadata=metadata, bbox_inches="tight",
+                                                       pad_inches=0.08))

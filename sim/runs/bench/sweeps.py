@@ -48,7 +48,7 @@ def timed_sweep(overrides: list[str], workers: int = 1, force_pool: bool = False
         start = time.perf_counter()
         context = prepare_folder(planned(folder))
         execute(context, pending_shards(context), workers, cpu=cpu)
-        rows, failures = aggregate(context)
+        rows, failures, _ = aggregate(context)
         seconds = time.perf_counter() - start
     if failures or rows != len(context.runs):
         raise RuntimeError(f"sweep {context.spec.name}: {failures} of {len(context.runs)} runs failed")

@@ -3,8 +3,9 @@
 The design (points, replicates, seeds) is :mod:`sim.runs.design`'s; each point becomes a run specification
 (:func:`point_spec`, the same :func:`sim.runs.spec.specs_from_config` a single run uses). Every point is
 checked before any file is written (:func:`check_points`). Runs are grouped into shards of consecutive run indices; a shard is executed in one process and
-written atomically (temp file + rename) to ``shards/``; a shard that exists is never run again, which
-is what makes a killed sweep resumable. Runs that raise are recorded in ``failures/`` with their
+written atomically (temp file + rename) to ``shards/`` with its record (row count, run indices, checksum),
+checked on resume; a shard that exists and passes the check is never run again, which is what makes a
+killed sweep resumable. A worker that dies costs its own shard only: run again once, then recorded as lost. Runs that raise are recorded in ``failures/`` with their
 parameters, seed and traceback, and the sweep goes on. ``runs.parquet`` is assembled at the end by
 streaming the shards one at a time (memory does not grow with the number of runs).
 
@@ -16,12 +17,13 @@ they are used: set (or monkeypatch) them on their own module.
 """
 
 from sim.runs.sweep.execution import (WORKER_PRELOAD, Interrupted, _worker_context, blocks, elapsed, execute,
-                                      execute_block, execute_run, execute_shard, shard_costs)
+                                      execute_block, execute_run, execute_shard, lost_shards, shard_costs)
 from sim.runs.sweep.planning import (OUTCOME_COLUMNS, SweepContext, check_points, design_hash, perturb, plan,
                                      point_config, point_spec)
-from sim.runs.sweep.store import SweepLock, aggregate, pending_shards, prepare_folder, write_atomic
+from sim.runs.sweep.store import (SweepLock, aggregate, check_shards, pending_shards, prepare_folder, write_atomic,
+                                  write_shard)
 
 __all__ = ["OUTCOME_COLUMNS", "WORKER_PRELOAD", "Interrupted", "SweepContext", "SweepLock", "aggregate", "blocks",
-           "check_points", "design_hash", "elapsed", "execute", "execute_block", "execute_run", "execute_shard",
-           "pending_shards", "perturb", "plan", "point_config", "point_spec", "prepare_folder", "shard_costs",
-           "write_atomic"]
+           "check_points", "check_shards", "design_hash", "elapsed", "execute", "execute_block", "execute_run",
+           "execute_shard", "lost_shards", "pending_shards", "perturb", "plan", "point_config", "point_spec",
+           "prepare_folder", "shard_costs", "write_atomic", "write_shard"]

@@ -15,10 +15,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 from sim.domain.config import SWEEP_RUN_KEYS
 from sim.domain.errors import CommandFailed, ConfigError
+from sim.runs import files
 from sim.runs.design import SweepSpec, shard_ranges, spec_from_config
-from sim.runs.sweep.execution import Interrupted, elapsed, execute
+from sim.runs.sweep.execution import Interrupted, elapsed, execute, lost_shards
 from sim.runs.sweep.planning import SweepContext, check_points, plan
-from sim.runs.sweep.store import SweepLock, aggregate, pending_shards, prepare_folder
+from sim.runs.sweep.store import SweepLock, aggregate, check_shards, pending_shards, prepare_folder
 
 #: Draws a finished sweep folder's figures and returns the paths written.
 Draw = Callable[[Path], Sequence[Path]]
@@ -68,15 +69,23 @@ def _run_job(cfg: Any, context: SweepContext, settings: Mapping[str, Any]) -> No
     folder = context.folder
     total_shards = len(shard_ranges(len(context.runs), context.spec.shard_size))
     prepare_folder(context)
-    (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    files.write_text(folder / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     selection = [i for i in range(total_shards) if i % settings["jobs"] == settings["job"]]
+    report_bad_shards(check_shards(context, selection), context)
     done, failed = run_with_progress(context, pending_shards(context, selection), settings, folder)
     print(f"job {settings['job']}/{settings['jobs']}: {done} runs done, {failed} failed in {folder}")
 
 
+def report_bad_shards(removed: Sequence[tuple[Path, str]], context: SweepContext) -> None:
+    """One line on stderr per shard that failed its check on resume (it was removed and runs again)."""
+    for path, problem in removed:
+        print(f"{path}: {problem}; its runs are run again", file=sys.stderr)
+
+
 def _run_whole(cfg: Any, context: SweepContext, settings: Mapping[str, Any], started: float,
                draw: Draw | None) -> None:
-    """The whole sweep under the folder's lock: run what is pending, aggregate, draw, complete."""
+    """The whole sweep under the folder's lock: check the shards done before, run what is pending,
+    aggregate (every run index exactly once), draw, complete."""
     from omegaconf import OmegaConf
 
     from sim.runs.results import manifest, write_json
@@ -87,24 +96,36 @@ def _run_whole(cfg: Any, context: SweepContext, settings: Mapping[str, Any], sta
     about = dict(sweep=spec.to_dict(), runs_total=len(context.runs), config=recorded)
     with SweepLock(folder):
         prepare_folder(context)
-        (folder / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+        files.mark_incomplete(folder / "manifest.json", manifest(spec.seed, started, False, **about))
+        files.write_text(folder / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
+        report_bad_shards(check_shards(context), context)
         pending = pending_shards(context)
         if len(pending) < total_shards:
             print(f"resuming: {total_shards - len(pending)} of {total_shards} shards already done", file=sys.stderr)
-        write_json(folder / "manifest.json", manifest(spec.seed, started, False, **about))
         run_with_progress(context, pending, settings, folder)
-        rows, failures = aggregate(context)
+        lost = lost_shards(context)
+        rows, failures, missing = aggregate(context)
         figures = list(draw(folder)) if draw is not None else []
-        complete = not pending_shards(context)  # completed: true only once every table and figure is written
+        # completed: true only once every run index is in runs.parquet or failures.parquet exactly once, no
+        # shard is pending, and every table and figure is written
+        complete = not pending_shards(context) and missing == 0
         write_json(folder / "manifest.json", manifest(
             spec.seed, started, complete, runs_done=rows, runs_failed=failures, shards=total_shards, **about))
     print(f"sweep {spec.name}: {rows} runs in runs.parquet, {failures} failed, {elapsed(started)}")
     print(f"results: {folder}")
     for figure in figures:
         print(f"  {figure}")
+    if lost:
+        runs_lost = sum(len(range(*shard_ranges(len(context.runs), spec.shard_size)[i])) for i in lost)
+        raise CommandFailed(f"{runs_lost} of {len(context.runs)} runs lost: a worker died twice running shard"
+                            f"{'s' if len(lost) > 1 else ''} {', '.join(map(str, lost))} (causes in "
+                            f"{folder / 'failures.parquet'}); run the same command again to run them", 1)
     if failures:
         raise CommandFailed(f"{failures} of {len(context.runs)} runs raised; parameters, seeds and tracebacks "
                             f"are in {folder / 'failures.parquet'}", 1)
+    if not complete:
+        raise CommandFailed(f"{missing} of {len(context.runs)} runs are in neither runs.parquet nor "
+                            f"failures.parquet; run the same command again to run them", 1)
 
 
 def run_with_progress(context: SweepContext, shards: Sequence[int], settings: Mapping[str, Any],

@@ -3,15 +3,20 @@
 Runs are grouped into shards of consecutive run indices; a shard is executed in one process and written
 atomically (:mod:`sim.runs.sweep.store`). Runs that raise are recorded with their parameters, seed and
 traceback, and the sweep goes on. Workers are forked from a ``forkserver`` that has imported what a shard
-needs; Ctrl-C cancels queued shards and stops the workers (:class:`Interrupted`).
+needs, and take one shard at a time (:func:`_in_pool`): a worker that dies costs its own shard only, which
+runs again once in a fresh worker, then is recorded as lost. Workers and their server die with the sweep,
+however it ends (:mod:`sim.runs.lifeline`). Ctrl-C cancels queued shards and stops the workers
+(:class:`Interrupted`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 import traceback
+from dataclasses import replace
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -19,7 +24,7 @@ import pandas as pd
 
 from sim.runs.design import PERTURBATION, shard_ranges
 from sim.runs.sweep.planning import SweepContext, perturb, plain, point_spec
-from sim.runs.sweep.store import write_atomic
+from sim.runs.sweep.store import write_atomic, write_shard
 
 
 # --------------------------------------------------------------------------------------------------
@@ -96,12 +101,10 @@ def execute_shard(context: SweepContext, index: int, runs: pd.DataFrame | None =
             except Exception as error:  # noqa: BLE001 - recorded, the sweep goes on
                 failures.append({**{k: plain(v) for k, v in run.items()}, "error": repr(error),
                                  "traceback": traceback.format_exc()})
-    if failures:
-        write_atomic(pd.DataFrame(failures), context.failure_path(index))
     frame = pd.DataFrame(rows)
     if frame.empty:
         frame = pd.DataFrame({"run_index": pd.Series(dtype="int64")})
-    write_atomic(frame, context.shard_path(index))
+    write_shard(context, index, frame, pd.DataFrame(failures) if failures else None)
     return len(rows), len(failures)
 
 
@@ -119,8 +122,9 @@ def _worker(context: SweepContext, index: int, runs: pd.DataFrame) -> tuple[int,
 #: What a worker needs to run a shard, imported once by the forkserver process that workers are forked from,
 #: so that a worker starts in milliseconds instead of importing numpy, pandas, Mesa and the solvers itself.
 WORKER_PRELOAD = ["sim.runs.sweep", "sim.runs.batch", "sim.engine.model", "sim.engine.metrics", "sim.runs.scoring", "sim.engine.protocols.eu",
-                  "sim.engine.protocols.offers", "sim.engine.protocols.exchange", "scipy.stats"]  # (scipy.stats: the Sobol
-#: sample of the bargaining range, sim.kernels.solutions.sobol; imported on first use, ~1 s)
+                  "sim.engine.protocols.offers", "sim.engine.protocols.exchange", "scipy.stats",  # (scipy.stats: the Sobol
+                  # sample of the bargaining range, sim.kernels.solutions.sobol; imported on first use, ~1 s)
+                  "sim.runs.sweep.server_lifeline"]  # last: the server dies with the sweep (sim.runs.lifeline)
 
 
 def _worker_context():
@@ -269,37 +273,215 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
 def _in_pool(context: SweepContext, rest: Sequence[int], costs: dict[int, float], workers: int, server: Any,
              counts: list[int], cpu: dict[int, float], progress: Callable[[int, int], None] | None) -> None:
     """The pool part of :func:`execute`: the shards ``rest``, heaviest first (``costs``), in ``workers``
-    processes forked from ``server`` (:func:`_worker_context`); ``counts`` (done, failed) and ``cpu`` grow
-    as shards finish.
+    processes forked from ``server`` (:func:`_worker_context`), one shard at a time each; ``counts`` (done,
+    failed) and ``cpu`` grow as shards finish.
+
+    A worker that dies (killed by a signal, out of memory) costs only its own shard: that shard is run again
+    once, in a fresh worker; if its worker dies again, its runs are recorded in ``failures/`` with the cause
+    and the shard stays pending (:func:`lost_shards`), so that the same command runs it again. The other
+    workers go on.
 
     Raises:
         Interrupted: on Ctrl-C: queued shards are cancelled and the workers stopped.
     """
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from dataclasses import replace
+    from collections import deque
 
     ranges = shard_ranges(len(context.runs), context.spec.shard_size)
     light = replace(context, runs=context.runs.iloc[:0])  # each task carries only its own rows
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=server, initializer=_ignore_interrupts)
+    queue = deque(sorted(rest, key=lambda i: (-costs[i], i)))
+    deaths: dict[int, int] = {}
+    pool = _Pool(server, light)
     try:
-        with _ctrl_c_deferred():  # submitting forks the workers: each is in pool._processes when Ctrl-C acts
-            futures = [pool.submit(_worker, light, index, context.runs.iloc[slice(*ranges[index])])
-                       for index in sorted(rest, key=lambda i: (-costs[i], i))]
-        for future in as_completed(futures):
-            _, d, f, pid, seconds = future.result()
-            cpu[pid] = cpu.get(pid, 0.0) + seconds
-            counts[0], counts[1] = counts[0] + d, counts[1] + f
-            if progress:
-                progress(d + f, f)
+        while queue or pool.busy:
+            while queue and len(pool.workers) < workers and len(pool.idle()) < len(queue):
+                with _ctrl_c_deferred():  # a worker forked is in pool.workers when Ctrl-C acts
+                    pool.start()
+            for worker in pool.idle():
+                if not queue:
+                    break
+                index = queue.popleft()
+                pool.assign(worker, index, context.runs.iloc[slice(*ranges[index])])
+            for worker, outcome in pool.wait():
+                if isinstance(outcome, _Died):
+                    index = outcome.shard
+                    deaths[index] = deaths.get(index, 0) + 1
+                    if deaths[index] == 1:
+                        print(f"warning: a worker died ({outcome.cause}) running shard {index}; its runs are run "
+                              "again in a new worker", file=sys.stderr)
+                        with _ctrl_c_deferred():
+                            fresh = pool.start()
+                        pool.assign(fresh, index, context.runs.iloc[slice(*ranges[index])])
+                    else:
+                        lost = _record_lost(context, index, f"the worker running it died twice ({outcome.cause})")
+                        counts[1] += lost
+                        if progress:
+                            progress(lost, lost)
+                    continue
+                _, d, f, pid, seconds = outcome
+                cpu[pid] = cpu.get(pid, 0.0) + seconds
+                counts[0], counts[1] = counts[0] + d, counts[1] + f
+                if progress:
+                    progress(d + f, f)
     except KeyboardInterrupt:
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:  # a running shard is lost (never half-written: atomic rename)
-            process.terminate()
-        for process in processes:
-            process.join(timeout=5)
+        pool.stop()  # a running shard is lost (never half-written: atomic rename)
         raise Interrupted(*counts) from None
-    pool.shutdown()
+    except BaseException:
+        pool.stop()
+        raise
+    pool.close()
+
+
+def lost_shards(context: SweepContext) -> list[int]:
+    """The shards whose failures say their worker died (they stay pending: the same command runs them again)."""
+    lost = []
+    for index in range(len(shard_ranges(len(context.runs), context.spec.shard_size))):
+        path = context.failure_path(index)
+        if path.exists() and not context.shard_path(index).exists():
+            lost.append(index)
+    return lost
+
+
+def _record_lost(context: SweepContext, index: int, cause: str) -> int:
+    """Shard ``index``'s runs as failures with ``cause`` (failures/shard-<index>.parquet); the shard itself is
+    not written, so it stays pending. Returns the number of runs."""
+    start, stop = shard_ranges(len(context.runs), context.spec.shard_size)[index]
+    runs = context.runs.iloc[start:stop].to_dict("records")
+    write_atomic(pd.DataFrame([{**{k: plain(v) for k, v in run.items()}, "error": cause, "traceback": ""}
+                               for run in runs]), context.failure_path(index))
+    return len(runs)
+
+
+class _Died:
+    """A worker ended while it ran shard ``shard``; ``cause`` in words (the signal or exit status)."""
+
+    def __init__(self, shard: int, exitcode: int | None):
+        import signal
+
+        self.shard = shard
+        if exitcode is not None and exitcode < 0:
+            try:
+                name = signal.Signals(-exitcode).name
+            except ValueError:
+                name = f"signal {-exitcode}"
+            self.cause = f"killed by {name}" + (": out of memory, or killed" if -exitcode == signal.SIGKILL else "")
+        else:
+            self.cause = f"exited with status {exitcode}"
+
+
+class _Pool:
+    """Worker processes forked from ``server``, each fed one shard at a time over its own pipe, so that the
+    parent always knows which shard each worker runs (a worker that dies costs that shard only)."""
+
+    def __init__(self, server: Any, context: SweepContext):
+        self.server, self.context = server, context
+        self.workers: list[_Slot] = []
+
+    @property
+    def busy(self) -> bool:
+        return any(slot.shard is not None for slot in self.workers)
+
+    def start(self) -> "_Slot":
+        """A new worker, idle."""
+        mine, theirs = self.server.Pipe()
+        process = self.server.Process(target=_serve, args=(theirs, self.context, os.getpid()), daemon=True)
+        process.start()
+        theirs.close()
+        self.workers.append(_Slot(process, mine))
+        return self.workers[-1]
+
+    def idle(self) -> list["_Slot"]:
+        return [slot for slot in self.workers if slot.shard is None]
+
+    def assign(self, slot: "_Slot", index: int, runs: pd.DataFrame) -> None:
+        slot.shard = index
+        try:
+            slot.conn.send((index, runs))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it died: wait() finds its sentinel
+
+    def wait(self) -> list[tuple["_Slot", Any]]:
+        """Block until a worker sends a result or ends; returns (worker, result or :class:`_Died`) for each.
+        A worker that raised re-raises its exception here."""
+        from multiprocessing.connection import wait
+
+        busy = [slot for slot in self.workers if slot.shard is not None]
+        ready = set(wait([slot.conn for slot in busy] + [slot.process.sentinel for slot in busy]))
+        out = []
+        for slot in busy:
+            if slot.conn in ready or slot.process.sentinel in ready:
+                message = None
+                try:
+                    if slot.conn.poll():
+                        message = slot.conn.recv()
+                except (EOFError, OSError):
+                    message = None
+                if message is None:
+                    slot.process.join(timeout=5)
+                    out.append((slot, _Died(slot.shard, slot.process.exitcode)))
+                    slot.conn.close()
+                    self.workers.remove(slot)
+                    continue
+                kind, payload = message
+                if kind == "raised":
+                    raise payload
+                slot.shard = None
+                out.append((slot, payload))
+        return out
+
+    def stop(self) -> None:
+        """Stop every worker now (Ctrl-C, or an error in one of them)."""
+        for slot in self.workers:
+            if slot.process.is_alive():
+                slot.process.terminate()
+        for slot in self.workers:
+            slot.process.join(timeout=5)
+            slot.conn.close()
+        self.workers = []
+
+    def close(self) -> None:
+        """Tell every worker to exit, and wait for them."""
+        for slot in self.workers:
+            try:
+                slot.conn.send(None)
+            except OSError:
+                pass
+        for slot in self.workers:
+            slot.process.join(timeout=10)
+            if slot.process.is_alive():
+                slot.process.terminate()
+                slot.process.join(timeout=5)
+            slot.conn.close()
+        self.workers = []
+
+
+class _Slot:
+    def __init__(self, process: Any, conn: Any):
+        self.process, self.conn, self.shard = process, conn, None
+
+
+def _serve(conn: Any, context: SweepContext, sweep: int) -> None:
+    """A worker's life: shards from ``conn`` until told to stop (None) or the sweep (pid ``sweep``) ends."""
+    from sim.runs.lifeline import die_with_parent, watch
+
+    _ignore_interrupts()
+    die_with_parent()  # its parent is the forkserver: when that ends, so does this worker
+    watch(sweep)  # and when the sweep ends, however it ends
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        index, runs = task
+        try:
+            result = ("done", _worker(context, index, runs))
+        except Exception as error:  # noqa: BLE001 - re-raised in the sweep's process
+            result = ("raised", error)
+        try:
+            conn.send(result)
+        except Exception:  # noqa: BLE001 - an exception that does not pickle: its text
+            conn.send(("raised", RuntimeError(f"worker, shard {index}: {result[1]!r}")))
 
 
 def elapsed(start: float) -> str:
