@@ -72,7 +72,8 @@ def recover(folder: Path, capability: float, position: float) -> tuple[object, c
     return history, spec, base
 
 
-@pytest.mark.subprocess  # pyabc asks git (~7 s of CPU per truth: 6 generations of 30 particles) for the commit it stores with the history
+@pytest.mark.slow  # ~28 s of CPU (three truths, 6 generations of 30 particles each), 61 s wall on 2 shared cores
+@pytest.mark.subprocess  # pyabc asks git for the commit it stores with the history
 def test_calibration_covers_truths_drawn_from_the_prior(tmp_path):
     """Recovery: three truths drawn from the priors, each calibrated from the record it made after round 0;
     the 90 % intervals should cover about 90 % of the (truth, parameter) pairs. (Round 0 is left out as in
