@@ -254,6 +254,13 @@ def test_a_figure_that_cannot_be_written_leaves_the_sweep_incomplete(tmp_path, r
     same_runs(folder, reference)
 
 
+def test_a_manifest_that_cannot_be_marked_incomplete_is_removed(tmp_path, reference):
+    folder = copy_of(reference, tmp_path / "full-manifest")
+    done = faulty("sweep", *SWEEP, f"sweep.out={folder}", faults={"FAULT_ENOSPC": "manifest.json"})
+    one_line(done, 1, f"{folder / 'manifest.json'}: cannot write: the disk is full")
+    assert not (folder / "manifest.json").exists() and not temp_files(folder)  # no manifest says complete
+
+
 @pytest.mark.slow  # a sweep
 def test_a_shard_that_cannot_be_written_in_a_worker_ends_the_sweep_in_one_line(tmp_path, reference):
     folder = tmp_path / "full-shard"
