@@ -10,8 +10,6 @@ Writes results/<experiment>/<timestamp>/ (config.yaml, manifest.json, runs/round
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
@@ -25,20 +23,10 @@ register_configs()
 @hydra.main(version_base="1.3", config_path="../configs", config_name="config")
 @one_line_errors
 def main(cfg: DictConfig) -> None:
-    from sim.runs.results import claim_folder  # Mesa and pandas load here, not for --help
-    from sim.runs.runner import run_config
-    from sim.report.run_report import summary, write_run
+    from sim.report.commands import run_command  # Mesa and pandas load here, not for --help
 
-    planned = Path(HydraConfig.get().runtime.output_dir)
-    try:
-        result = run_config(cfg, source=user_file("scenario"))
-    except BaseException:
-        if planned.is_dir() and not any(planned.iterdir()):
-            planned.rmdir()  # Hydra made it; a failed run leaves no empty folder behind
-        raise
-    folder = claim_folder(planned)  # unique even for runs started in the same second
-    write_run(result, folder, cfg, figures=cfg.record.figures)
-    print(summary(result))
+    folder, text = run_command(cfg, HydraConfig.get().runtime.output_dir, user_file("scenario"))
+    print(text)
     print(f"\nresults: {folder}")
 
 

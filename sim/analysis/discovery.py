@@ -57,8 +57,13 @@ class Outcome:
         return f"{self.column}_{words[self.op]}_{self.threshold:g}".replace("-", "m").replace(".", "p")
 
 
+#: Numeric outcomes that mean one thing when named alone.
+NAMED_OUTCOMES = {"deal_gap": Outcome("deal_gap", "<=", 1e-6)}
+
+
 def parse_outcome(text: str, source: str = "command line") -> Outcome:
-    """``agreement`` or ``<column><op><number>`` with op one of >=, <=, ==, !=, >, <.
+    """``agreement`` or ``<column><op><number>`` with op one of >=, <=, ==, !=, >, <; ``deal_gap`` alone is
+    where the deal gap closes (``deal_gap<=1e-06``: some bundle meets every declared rule).
 
     Raises:
         ConfigError: anything else (names ``outcome`` and the allowed forms).
@@ -69,7 +74,7 @@ def parse_outcome(text: str, source: str = "command line") -> Outcome:
                                              "column, a comparison and a number (outcome=\"bargaining_range>0\")")
     column, op, number = match.groups()
     if op is None:
-        return Outcome(column)
+        return NAMED_OUTCOMES.get(column, Outcome(column))
     try:
         threshold = float(number)
     except ValueError:

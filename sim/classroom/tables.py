@@ -11,6 +11,7 @@ import pandas as pd
 
 from sim.classroom.model import NOBODY, ClassroomModel
 from sim.engine.model import BargainingModel
+from sim.engine.metrics import ending_reason
 from sim.report.wording import cause_in_words
 
 
@@ -71,8 +72,11 @@ def whose_turn(model: ClassroomModel) -> str:
         names = {a.id: a.name for a in model.negotiation.actors}
         if result.agreement:
             return f"The game is over after round {model.round}: agreement. Press Reset to play again."
+        t = model.round if result.round_index is None else result.round_index
+        reason = ending_reason(model.negotiation, False, t)
         return (f"The game is over after round {model.round}: no agreement — "
-                f"{cause_in_words(result.breakdown_cause, names)}. Press Reset to play again.")
+                f"{cause_in_words(result.breakdown_cause, names)}" + (f"; {reason}" if reason else "")
+                + ". Press Reset to play again.")
     round_text = f"Round {model.round + 1} of {model.max_rounds}."
     if model.waiting == "respond":
         proposer = actor_name(model, model.negotiation.actor_ids[model.protocol.next_proposer()])

@@ -132,6 +132,25 @@ class RulesConfig:
 
 
 @dataclass
+class QuotaConfig:
+    """One quota of a weighted-majority rule: the accepting voters' weights must reach ``threshold``, or
+    ``share`` of the voters' total weight (exactly one of the two; sim/domain/voting.py)."""
+
+    weights: Dict[str, float] = field(default_factory=dict)  # voter id -> weight >= 0; {} = 1 each
+    threshold: Optional[float] = None  # absolute
+    share: Optional[float] = None  # of the voters' total weight, (0, 1]
+
+
+@dataclass
+class VotingConfig:
+    """A weighted-majority consent rule (``protocol.consent=weighted``; sim/domain/voting.py)."""
+
+    required: Optional[List[str]] = None  # actors whose consent is always needed (default: none)
+    voters: Optional[List[str]] = None  # whose votes count (default: every actor not required)
+    quotas: Dict[str, QuotaConfig] = field(default_factory=dict)  # name -> quota; every one must be met
+
+
+@dataclass
 class ScenarioConfig:
     """A negotiation: issues and actors, written in YAML or imported from CSV (``path``)."""
 
@@ -148,6 +167,8 @@ class ScenarioConfig:
     status_quo: Dict[str, float] = field(default_factory=dict)  # imported issue id -> status quo
     classroom: Optional[ClassroomConfig] = None  # teacher's note (classroom scenarios)
     rules: RulesConfig = field(default_factory=RulesConfig)  # switch the failure mechanisms on/off
+    voting: Optional[VotingConfig] = None  # weighted-majority consent rule (sim/domain/voting.py)
+    procedure: Optional[Dict[str, Any]] = None  # institutional facts (e.g. DEU: procedure, voting rule)
 
 
 @dataclass
@@ -200,7 +221,7 @@ SWEEP_KEYS = tuple(f.name for f in fields(SweepConfig)) + ("protocols",)
 
 @dataclass
 class ObservedConfig:
-    """The observed record runs are scored against (configs/observed/; sim/scoring.py)."""
+    """The observed record runs are scored against (configs/observed/; sim/runs/scoring.py)."""
 
     path: str = MISSING  # the record (YAML), relative to the repository root or absolute
     rounds: Dict[int, str] = field(default_factory=dict)  # model round -> date of an observed round in the record
@@ -208,7 +229,7 @@ class ObservedConfig:
 
 @dataclass
 class CalibrateConfig:
-    """An ABC-SMC calibration (configs/calibrate/<name>.yaml); see sim/calibration.py and docs/how-to/calibrate.md."""
+    """An ABC-SMC calibration (configs/calibrate/<name>.yaml); see sim/runs/calibration.py and docs/how-to/calibrate.md."""
 
     name: str = "calibration"
     description: str = ""
@@ -226,6 +247,27 @@ class CalibrateConfig:
 
 
 @dataclass
+class BenchmarkConfig:
+    """A validation benchmark (configs/benchmark/<name>.yaml; sim/runs/benchmark.py, docs/explanation/validation.md)."""
+
+    name: str = "deu"
+    capability: str = "votes"  # votes | population | equal | gdp
+    supranational: str = "largest"  # Commission and Parliament (co-decision): largest | council
+    proposals: int = 0  # the first n proposals; 0 = all
+    replicates: int = 3  # seeds of the protocols that draw
+    rounds: int = 20  # round limit of every protocol run
+    deadline: int = 10  # offers: rounds before breakdown
+    strategy: str = "linear"  # offers: concession strategy
+    seed: int = 0  # master seed: run seeds, folds, bootstrap
+    folds: int = 5  # k-fold cross-validation by proposal
+    bootstrap: int = 2000  # resamples of proposals
+    workers: int = 1  # processes
+    models: List[str] = field(default_factory=list)  # [] = every model
+    out: Optional[str] = None  # results folder (default: Hydra's run dir); re-run on it to resume
+    progress: bool = True
+
+
+@dataclass
 class Config:
     """Top-level config composed by Hydra (configs/config.yaml)."""
 
@@ -240,6 +282,7 @@ class Config:
     sweep: Optional[SweepConfig] = None
     observed: Optional[ObservedConfig] = None  # scoring against the record (configs/observed/)
     calibrate: Optional[CalibrateConfig] = None  # python -m experiments.calibrate calibrate=<name>
+    benchmark: Optional[BenchmarkConfig] = None  # python -m experiments.benchmark deu (configs/benchmark/)
 
 
 def figure_settings(cfg: Any = None) -> tuple[str, int]:

@@ -26,8 +26,9 @@ class OffersParams:
 
     name: str = "offers"
     deadline: int = 0  # T: rounds before breakdown; 0 = the run's round limit (`rounds`)
-    order: str = "round_robin"  # round_robin (config order) | recognition (random, ∝ capability)
-    consent: str = "unanimity"  # unanimity | veto | majority
+    order: str = "round_robin"  # round_robin (config order) | recognition (random, ∝ capability) | setter
+    setter: str = ""  # order=setter: the agenda setter, who proposes every round ("": the first actor)
+    consent: str = "unanimity"  # unanimity | veto | majority | weighted (the scenario's voting rule)
     principals: list[str] = field(default_factory=list)  # veto rule: actors whose consent is always needed
     quota: float = 0.5  # majority rule: more than quota·N actors (proposer included) must accept
     belief_noise: float = 0.0  # sd of belief errors: positions (share of scale) and saliences

@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 
 from sim.kernels.solutions import (bargaining_range, bargaining_range_empty, kalai_smorodinsky, nash_solution, no_gain_actors, pareto_check, scenario_compromise, scenario_median)
-from sim.kernels.utility import scenario_utilities, scenario_values
+from sim.kernels.deal_gap import scenario_deal_gap
+from sim.kernels.utility import (scenario_utilities, scenario_values, status_quo_values, war_attacked_by,
+                                 war_preferred, war_values)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.engine.model import BargainingModel
@@ -29,27 +31,64 @@ def nash_product(values: np.ndarray, disagreement: np.ndarray, alpha: np.ndarray
     return float(np.prod(surplus ** alpha))
 
 
-def ending(scenario: "Scenario", agreement: bool) -> str:
-    """What a run ends in: ``agreement``, else what the outside options make of a breakdown —
-    ``war`` when any actor's outside option is war (MODEL.md §3: the costly lottery), ``reservation``
-    when some actor has a reservation value, else ``status_quo``."""
+def ending(scenario: "Scenario", agreement: bool, round_index: int = 0) -> str:
+    """What a run ends in: ``agreement``, else what the outside options make of a breakdown in round
+    ``round_index`` — ``war`` when an actor that holds a war option prefers it to the status quo then
+    (its war value above its utility of the status quo: :func:`sim.kernels.utility.war_preferred`) and so
+    starts it; otherwise no war: ``reservation`` when some actor has a reservation value, else
+    ``status_quo`` (no deal and no war; docs/explanation/why-talks-fail.md, "Endings")."""
     if agreement:
         return "agreement"
+    if war_preferred(scenario, round_index).any():
+        return "war"
     kinds = {a.outside_option.kind for a in scenario.actors}
-    return "war" if "war" in kinds else "reservation" if "reservation" in kinds else "status_quo"
+    return "reservation" if "reservation" in kinds else "status_quo"
+
+
+def ending_reason(scenario: "Scenario", agreement: bool, round_index: int = 0, digits: int = 3) -> str:
+    """Why a breakdown did or did not end in war, in words, for the actors that hold a war option:
+    "war: Russia's war value 0.399 is above its status quo 0.383", or "no war: Russia's war value 0.199 is
+    below its status quo 0.383" (those that start the war first; a war-holder attacked by one that does
+    "fights the war Russia starts"). "" after an agreement or when nobody holds a war option."""
+    war = war_values(scenario, round_index)
+    holders = np.flatnonzero(~np.isnan(war))
+    if agreement or holders.size == 0:
+        return ""
+    status_quo = status_quo_values(scenario)
+    starts = war_preferred(scenario, round_index)
+    attackers = war_attacked_by(scenario, round_index)
+
+    def name(i: int) -> str:
+        return scenario.actors[i].name or scenario.actors[i].id
+
+    def clause(i: int) -> str:
+        relation = "above" if starts[i] else "not above" if war[i] >= status_quo[i] else "below"
+        text = name(i) + ("'" if name(i).endswith("s") else "'s")
+        text += f" war value {war[i]:.{digits}f} is {relation} its status quo {status_quo[i]:.{digits}f}"
+        if not starts[i] and attackers[i]:
+            text += f", but it fights the war {' and '.join(name(j) for j in attackers[i])} starts"
+        return text
+
+    order = sorted(holders, key=lambda i: not starts[i])
+    return ("war: " if starts.any() else "no war: ") + "; ".join(clause(int(i)) for i in order)
 
 
 def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -> dict[str, Any]:
     """One flat row describing a finished run (MODEL.md §6).
 
-    Columns: scenario, protocol, protocol parameters, seed, config_hash, agreement, ending, rounds,
-    breakdown_cause, breakdown_causes, red_lines_crossed, outcome_<issue>, bundle_<issue>, utility_<actor>,
-    disagreement_<actor>, nash_product, distance_to_nash, nash_no_gain, pareto_efficient,
-    distance_to_pareto, bargaining_range, bargaining_range_empty.
+    Columns: scenario, protocol, protocol parameters, seed, config_hash, agreement, ending, ending_reason,
+    rounds, breakdown_cause, breakdown_causes, red_lines_crossed, outcome_<issue>, bundle_<issue>,
+    utility_<actor>, disagreement_<actor>, war_value_<actor> (actors with a war option), nash_product,
+    distance_to_nash, nash_no_gain, pareto_efficient, distance_to_pareto, bargaining_range,
+    bargaining_range_empty, deal_gap (points; 0 when some bundle meets every declared rule and outside
+    option of the actors whose consent is needed) and deal_gap_rules (the rules of the least relaxation
+    that opens a deal; sim/kernels/deal_gap.py).
 
     After a breakdown the row says what each actor gets, not a peace that did not happen: utility_<a>
-    is its outside option d_a (status quo, reservation or the war lottery) in the round talks ended;
-    outcome_<issue> is the status quo, or NaN when the breakdown means war. bundle_<issue> is the
+    is its outside option d_a (status quo, reservation, or the war lottery of an actor that prefers war to
+    the status quo) in the round talks ended; outcome_<issue> is the status quo, or NaN when the breakdown
+    means war (:func:`ending`). war_value_<a> is the war lottery's value in that round, whether or not
+    the actor starts the war. bundle_<issue> is the
     bundle on the table either way: the agreement, the eu/exchange forecast, or the last offer. ``red_lines_crossed`` lists
     every declared red line (binding or not) that the bundle on the table crosses: the agreement, or
     what was on the table when talks broke down.
@@ -59,7 +98,7 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
     table = np.asarray(result.bundle, dtype=float)
     t = model.round if result.round_index is None else result.round_index
     d_now = model.disagreement_at(t)
-    end = ending(scenario, result.agreement)
+    end = ending(scenario, result.agreement, t)
     if result.agreement:
         bundle = table
         values = scenario_values(scenario, bundle, t)
@@ -76,6 +115,7 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
         "config_hash": config_hash,
         "agreement": bool(result.agreement),
         "ending": end,
+        "ending_reason": ending_reason(scenario, result.agreement, t),
         "rounds": int(model.round),
         "breakdown_cause": result.breakdown_cause,
         "breakdown_causes": "; ".join(result.causes),
@@ -85,6 +125,8 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
     row.update({f"bundle_{issue}": float(v) for issue, v in zip(scenario.issue_ids, table)})
     row.update({f"utility_{actor}": float(v) for actor, v in zip(scenario.actor_ids, values)})
     row.update({f"disagreement_{actor}": float(v) for actor, v in zip(scenario.actor_ids, d)})
+    row.update({f"war_value_{actor}": float(v) for actor, v in zip(scenario.actor_ids, war_values(scenario, t))
+                if not np.isnan(v)})
     row.update({
         "nash_product": nash_product(values, d_now, scenario.capabilities) if result.agreement else 0.0,
         "distance_to_nash": np.nan if nash is None or end == "war" else bundle_distance(bundle, nash, scenario.spans),
@@ -94,6 +136,8 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
         "bargaining_range": share,
         "bargaining_range_empty": bargaining_range_empty(scenario, d),
     })
+    gap = scenario_deal_gap(scenario, model.protocol.deal_consent())  # the declared inputs' (round 0)
+    row.update({"deal_gap": gap.gap, "deal_gap_rules": gap.rules})
     return row
 
 

@@ -65,7 +65,7 @@ class BargainingModel(mesa.Model):
         self.positions = scenario.positions.copy()
         self.saliences = scenario.saliences.copy()
         # Positions after each round (N x K each), kept even when record_rounds is off: scoring a sweep's
-        # runs against the observed record needs them (sim/scoring.py); a few numbers per round.
+        # runs against the observed record needs them (sim/runs/scoring.py); a few numbers per round.
         self.position_history: list[np.ndarray] = [self.positions.copy()]
         self.risk = np.ones_like(self.positions)
         self._prediction_key: tuple[bytes, bytes] | None = None

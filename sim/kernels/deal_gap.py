@@ -6,7 +6,7 @@ switches those rules on) and gives it at least its outside option: ``V_i(z) >= d
 with credibility and a renegotiation cap when those rules are on). The domain is the mixed domain of the
 offers protocol: levels on discrete issues, the ends of an indivisible one, the box elsewhere, the budget
 of a divided pie. Whose acceptance is needed follows the consent rule (unanimity, the veto rule with its
-"changed issues" binaries, or a majority).
+"changed issues" binaries, a majority, or a weighted majority's quotas).
 
 When no bundle is accepted, an *elastic* program adds a slack to every declared rule of an actor whose
 consent is needed and minimises their sum, each in **points of the issue's scale on 0–100**:
@@ -16,7 +16,7 @@ consent is needed and minimises their sum, each in **points of the issue's scale
 * an outside option: how far its value must fall, times 100 (a utility of 0.01 is one point: moving every
   issue one point towards an actor changes its utility by 0.01).
 
-The minimum is exact (a mixed-integer linear program solved by HiGHS; with risk exponents above 1 the
+The minimum is exact (a mixed-integer linear program solved by HiGHS, through highspy; with risk exponents above 1 the
 convex losses enter by tangent cuts until they are met). Alternative minimal sets come from re-solving
 with each found set forbidden (a "no-good" cut: not every rule of that set may be relaxed again), so the
 next answer relaxes a different combination of rules. When bundles are accepted, the range of each actor's
@@ -28,11 +28,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
+import highspy
 from scipy.sparse import coo_matrix
 
+from sim.domain.cache import BoundedCache, content_digest
 from sim.domain.scenario import Scenario
-from sim.kernels.programs import ValueModel
+from sim.domain.voting import SLACK
+from sim.kernels.programs import ValueModel, value_model
+from sim.kernels.programs.highs import optimum, solver
+from sim.kernels.utility import disagreement_values, renegotiation_caps
 
 TOLERANCE = 1e-7  # slack (in points) below which a rule counts as kept
 CUT_TOLERANCE = 1e-9  # true loss above its linearisation: add a tangent cut
@@ -111,23 +115,40 @@ class _Rows:
         self.row_hi.append(hi)
 
     def solve(self, cost: np.ndarray | None = None) -> np.ndarray | None:
-        rows, cols, coefs = zip(*self.entries) if self.entries else ((), (), ())
-        matrix = coo_matrix((coefs, (rows, cols)), shape=(len(self.row_lo), len(self.lower))).tocsr()
-        constraints = [LinearConstraint(matrix, self.row_lo, self.row_hi)] if self.row_lo else []
-        result = milp(np.asarray(self.cost if cost is None else cost, dtype=float), constraints=constraints,
-                      integrality=np.asarray(self.integer), bounds=Bounds(self.lower, self.upper),
-                      options={"mip_rel_gap": 1e-9})
-        return result.x if result.status == 0 else None
+        """Optimal x for min cost·x (default: the columns' own costs), or None (infeasible); HiGHS
+        through highspy, the instance the exact programs use (:mod:`sim.kernels.programs.highs`)."""
+        rows, cols, coefs = (np.array(part) for part in zip(*self.entries)) if self.entries else (
+            np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+        matrix = coo_matrix((coefs, (rows, cols)), shape=(len(self.row_lo), len(self.lower))).tocsc()
+        model = highspy.HighsLp()
+        model.num_col_, model.num_row_ = len(self.lower), len(self.row_lo)
+        model.col_cost_ = np.asarray(self.cost if cost is None else cost, dtype=float)
+        model.col_lower_, model.col_upper_ = np.asarray(self.lower, float), np.asarray(self.upper, float)
+        model.row_lower_, model.row_upper_ = np.asarray(self.row_lo, float), np.asarray(self.row_hi, float)
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_, model.a_matrix_.index_ = matrix.indptr, matrix.indices
+        model.a_matrix_.value_ = matrix.data
+        if any(self.integer):
+            model.integrality_ = [highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+                                  for flag in self.integer]
+        highs = solver()
+        highs.passModel(model)
+        highs.run()
+        return optimum(highs)
 
 
 @dataclass(frozen=True)
 class Consent:
     """Whose acceptance a bundle needs: ``mode`` ``all`` (unanimity), ``veto`` (``principal`` always, and
-    the holders of a veto on every issue the bundle changes) or ``majority`` (``votes`` actors at least)."""
+    the holders of a veto on every issue the bundle changes), ``majority`` (``votes`` actors at least) or
+    ``weighted`` (``principal`` always, and for every quota r the accepting actors' ``weights[r]`` reach
+    ``thresholds[r]``: :mod:`sim.domain.voting`)."""
 
     mode: str = "all"
     principal: np.ndarray | None = None  # (N,) bool
     votes: int = 0
+    weights: np.ndarray | None = None  # weighted mode: (quotas, N)
+    thresholds: np.ndarray | None = None  # weighted mode: (quotas,)
 
 
 def deal_gap(scenario: Scenario, values: ValueModel, disagreement: np.ndarray, consent: Consent = Consent(),
@@ -158,6 +179,24 @@ def deal_gap(scenario: Scenario, values: ValueModel, disagreement: np.ndarray, c
     if not found:  # no relaxation of the declared rules opens a deal (the domain or consent itself)
         return DealGap(gap=float("inf"))
     return DealGap(gap=found[0].points, relaxations=tuple(found))
+
+
+_GAPS = BoundedCache("sim.kernels.deal_gap.scenario_deal_gap", 4096)
+
+
+def scenario_deal_gap(scenario: Scenario, consent: Consent = Consent(), round_index: int = 0,
+                      alternatives: int = 3) -> DealGap:
+    """The deal gap of a scenario's declared inputs in round ``round_index`` (0: as the scenario states
+    them; later rounds: outside options drifted by a power shift, deals capped by renegotiation), cached
+    by the scenario's content and the consent rule."""
+    principal = None if consent.principal is None else np.asarray(consent.principal, bool).tobytes()
+    quotas = None if consent.weights is None else content_digest(consent.weights, consent.thresholds)
+    key = (scenario.digest, consent.mode, principal, int(consent.votes), quotas, int(round_index),
+           int(alternatives))
+    caps = renegotiation_caps(scenario, round_index) if scenario.rules.power_shift else None
+    return _GAPS.get_or_compute(key, lambda: deal_gap(scenario, value_model(scenario, cap=caps),
+                                                      disagreement_values(scenario, round_index), consent,
+                                                      alternatives))
 
 
 class _Program:
@@ -220,6 +259,10 @@ class _Program:
                     rows.row({need[i]: 1.0, changed: -1.0}, 0.0, np.inf)
         elif c.mode == "majority":
             rows.row({col: 1.0 for col in need}, float(c.votes), np.inf)
+        elif c.mode == "weighted":
+            for weights, threshold in zip(np.asarray(c.weights, float), np.asarray(c.thresholds, float)):
+                rows.row({need[i]: float(weights[i]) for i in np.flatnonzero(weights > 0)},
+                         float(threshold) - SLACK * max(float(weights.sum()), 1.0), np.inf)  # as the rule counts
         return need
 
     def _slack(self, rows: _Rows, slacks: list, rule: str, declared: float, sign: float, scale: float,
@@ -375,7 +418,7 @@ class _Program:
                 moves.append(Move(rule=rule, declared=declared, relaxed=relaxed, points=points))
         self._last = tuple(used)
         bundle = np.array([x[col] for col in parts["z"]])
-        return Relaxation(moves=tuple(moves), points=float(sum(m.points for m in moves)), bundle=bundle)
+        return Relaxation(moves=tuple(moves), points=least, bundle=bundle)  # the minimum, not the capped rerun
 
     def forbid(self, relaxation: Relaxation) -> None:
         self.forbidden.append(self._last)
@@ -409,3 +452,13 @@ def _power(distance: float, span: float, rho: float) -> tuple[float, float]:
     """(d/span)^ρ and its derivative in d."""
     scaled = max(distance, 0.0) / span
     return scaled ** rho, rho * scaled ** (rho - 1.0) / span if scaled > 0 or rho == 1.0 else 0.0
+
+
+def gap_table(gap: DealGap) -> list[dict]:
+    """The deal gap as tidy rows (for figures and tables): one row per relaxed rule of each minimal set
+    (``set`` 1 is the least), or, when a deal exists, one row per actor with its utility range."""
+    if gap.feasible:
+        return [{"actor": actor, "worst": worst, "best": best} for actor, (worst, best) in (gap.ranges or {}).items()]
+    return [{"set": number, "set_points": relaxation.points, "rule": move.rule, "declared": move.declared,
+             "relaxed": move.relaxed, "points": move.points}
+            for number, relaxation in enumerate(gap.relaxations, start=1) for move in relaxation.moves]

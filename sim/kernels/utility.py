@@ -65,30 +65,82 @@ def war_win_probability(scenario: Scenario, index: int, optimism: float | None =
     return float(min(1.0, max(0.0, p)))
 
 
+#: A war value must beat the status quo by more than this to be preferred (ties: no war).
+WAR_TIE = 1e-12
+
+
+def status_quo_values(scenario: Scenario) -> np.ndarray:
+    """u_i(sq) for every actor, shape (N,): what no deal and no war leaves each actor."""
+    return scenario_utilities(scenario, scenario.status_quo)
+
+
+def war_values(scenario: Scenario, round_index: int = 0) -> np.ndarray:
+    """The war lottery's value for every actor that holds a war option, NaN for the others, shape (N,):
+    w_i = p_i · u_i(x_i) + (1 − p_i) · u_i(x_opp) − cost_i with u_i(x_i) = 1 (Fearon 1995; MODEL.md §3),
+    p_i from :func:`war_win_probability` in round ``round_index`` (which drifts with a power shift).
+    Not clipped: w_i may be negative (a war that costs more than it can win)."""
+    values = np.full(scenario.n_actors, np.nan)
+    for i, actor in enumerate(scenario.actors):
+        if actor.outside_option.kind != "war":
+            continue
+        p = war_win_probability(scenario, i, round_index=round_index)
+        worst = utilities(opposing_ideal(scenario, i), scenario.positions[i:i + 1],
+                          scenario.weights[i:i + 1], scenario.spans,
+                          scenario.risk_exponents[i:i + 1])[0]
+        values[i] = p * 1.0 + (1.0 - p) * worst - actor.outside_option.cost
+    return values
+
+
+def war_preferred(scenario: Scenario, round_index: int = 0) -> np.ndarray:
+    """Which actors would start the war they hold as an option, shape (N,) bool: those whose war
+    value in round ``round_index`` is above (strictly) their utility of the status quo. A war an
+    actor would not start is no outside option: without a deal it gets the status quo
+    (docs/explanation/why-talks-fail.md, "Endings")."""
+    war = war_values(scenario, round_index)
+    with np.errstate(invalid="ignore"):
+        return np.nan_to_num(war, nan=-np.inf) > status_quo_values(scenario) + WAR_TIE
+
+
+def war_attacked_by(scenario: Scenario, round_index: int = 0) -> list[list[int]]:
+    """For every actor, the actors that would start a war against it after a breakdown in round
+    ``round_index``: those that prefer their war to the status quo (:func:`war_preferred`) and count it
+    among their opponents."""
+    out: list[list[int]] = [[] for _ in scenario.actors]
+    for j in np.flatnonzero(war_preferred(scenario, round_index)):
+        for i in scenario.opponents_of(int(j)):
+            out[int(i)].append(int(j))
+    return out
+
+
+def war_fighters(scenario: Scenario, round_index: int = 0) -> np.ndarray:
+    """Which war-holders are at war after a breakdown in round ``round_index``, shape (N,) bool: those
+    that start it (:func:`war_preferred`) and those that a starter attacks (:func:`war_attacked_by`),
+    who get their war lottery whether or not they would have started it."""
+    holders = np.array([a.outside_option.kind == "war" for a in scenario.actors])
+    attacked = np.array([bool(by) for by in war_attacked_by(scenario, round_index)])
+    return holders & (war_preferred(scenario, round_index) | attacked)
+
+
 def disagreement_values(scenario: Scenario, round_index: int = 0) -> np.ndarray:
     """d_i for every actor (MODEL.md §3) in round ``round_index`` (0-based), shape (N,).
 
     * ``status_quo``: d_i = u_i(sq);
     * ``reservation``: the configured utility;
-    * ``war``: d_i = p_i u_i(x_i) + (1 − p_i) u_i(x_opp) − cost_i with u_i(x_i) = 1
-      (Fearon 1995), p_i from :func:`war_win_probability` (which drifts with a power shift).
-
-    d_i may be negative (a war that costs more than it can win); it is not clipped.
+    * ``war``: the war lottery w_i of :func:`war_values` when the actor is at war after a breakdown
+      (:func:`war_fighters`: it prefers war to the status quo, w_i > u_i(sq), or an actor that does
+      attacks it), else u_i(sq): a war nobody would start is no outside option. With a single
+      war-holder, d_i = max(w_i, u_i(sq)).
     """
-    at_status_quo = scenario_utilities(scenario, scenario.status_quo)
-    values = np.empty(scenario.n_actors)
+    at_status_quo = status_quo_values(scenario)
+    war = war_values(scenario, round_index)
+    fights = war_fighters(scenario, round_index)
+    values = at_status_quo.copy()
     for i, actor in enumerate(scenario.actors):
         option = actor.outside_option
         if option.kind == "reservation":
             values[i] = option.value
-        elif option.kind == "war":
-            p = war_win_probability(scenario, i, round_index=round_index)
-            worst = utilities(opposing_ideal(scenario, i), scenario.positions[i:i + 1],
-                              scenario.weights[i:i + 1], scenario.spans,
-                              scenario.risk_exponents[i:i + 1])[0]
-            values[i] = p * 1.0 + (1.0 - p) * worst - option.cost
-        else:
-            values[i] = at_status_quo[i]
+        elif option.kind == "war" and fights[i]:
+            values[i] = war[i]
     return values
 
 
@@ -104,7 +156,8 @@ def scenario_values(scenario: Scenario, bundles: np.ndarray, round_index: int | 
 
 def renegotiation_caps(scenario: Scenario, round_index: int | None) -> np.ndarray:
     """Per actor, the most a deal struck in ``round_index`` is worth once power has shifted: its
-    next-round war value for an actor whose win probability falls (inf otherwise, or when no round)."""
+    next-round outside option (:func:`disagreement_values`: the war value, or the status quo once war is
+    no longer worth starting) for an actor whose win probability falls (inf otherwise, or when no round)."""
     caps = np.full(scenario.n_actors, np.inf)
     declining = scenario.shifts < 0
     if round_index is not None and declining.any():

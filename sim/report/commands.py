@@ -15,6 +15,27 @@ if TYPE_CHECKING:  # pragma: no cover
 # Each command imports only what it runs (a command's --help stays quick): imports are inside the functions.
 
 
+def run_command(cfg: Any, output_dir: str | Path, scenario_file: str | None = None) -> tuple[Path, str]:
+    """``python -m experiments.run``: the composed config ``cfg`` run (its run specifications; several for
+    ``protocol=all``), its folder written (``output_dir``, or a sibling if another run claimed it in the
+    same second) with figures if ``record.figures``; returns the folder and the summary to print. A run that
+    fails leaves no empty folder behind."""
+    from sim.report.run_report import summary, write_run
+    from sim.runs.results import claim_folder
+    from sim.runs.runner import run_config
+
+    planned = Path(output_dir)
+    try:
+        result = run_config(cfg, source=scenario_file)
+    except BaseException:
+        if planned.is_dir() and not any(planned.iterdir()):
+            planned.rmdir()  # Hydra made it
+        raise
+    folder = claim_folder(planned)  # unique even for runs started in the same second
+    write_run(result, folder, cfg, figures=cfg.record.figures)
+    return folder, summary(result)
+
+
 def sweep_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir: str | Path,
                   config_sources: Iterable[Any] = (), scenario_file: str | None = None) -> None:
     """``python -m experiments.sweep``: the sweep ``settings`` (its ``sweep`` node, from ``source``) of the

@@ -30,10 +30,11 @@ def run_caption(result: RunResult) -> str:
 
 def write_figures(result: RunResult, folder: Path, fmt: str = "png", dpi: int = 150) -> list[Path]:
     """positions (protocols that move positions), offers (protocols whose rounds are offers),
-    utility_space (every actor), comparison (protocol=all),
+    utility_space (every actor), comparison (protocol=all), deal_gap (the declared inputs' deal gap),
     as ``fmt`` files; returns their paths."""
-    from sim.report import plots
     from sim.analysis.sensitivity import utility_space
+    from sim.kernels.deal_gap import gap_table, scenario_deal_gap
+    from sim.report import plots
 
     labels = plots.Labels.from_scenario(result.scenario)
     written = []
@@ -60,13 +61,33 @@ def write_figures(result: RunResult, folder: Path, fmt: str = "png", dpi: int = 
     if result.parts:
         written.append(plots.save(plots.comparison_figure(result.runs, result.issues, caption=run_caption(result)),
                                   folder / "comparison", dpi, fmt))
+    gap = scenario_deal_gap(scenario, parts[-1].model.protocol.deal_consent())
+    names = {a.id: a.name for a in scenario.actors}
+    written.append(plots.save(plots.deal_gap_figure(pd.DataFrame(gap_table(gap)), names, caption=run_caption(result)),
+                              folder / "deal_gap", dpi, fmt))
     return written
 
 
 def summary(result: RunResult) -> str:
-    if result.parts:
-        return comparison_summary(result)
-    return single_summary(result)
+    """The run in words: outcome per issue against the reference solutions, and the deal gap."""
+    text = comparison_summary(result) if result.parts else single_summary(result)
+    return text + "\n" + deal_gap_lines(result)
+
+
+def deal_gap_lines(result: RunResult) -> str:
+    """The deal gap of the run's declared inputs, one line per distinct consent rule of its protocols
+    (:func:`sim.kernels.deal_gap.scenario_deal_gap`; docs/explanation/why-talks-fail.md)."""
+    from sim.kernels.deal_gap import scenario_deal_gap
+    from sim.report.wording import deal_gap_in_words
+
+    names = {a.id: a.name for a in result.scenario.actors}
+    lines: dict[str, list[str]] = {}
+    for part in result.parts or (result,):
+        gap = scenario_deal_gap(result.scenario, part.model.protocol.deal_consent())
+        lines.setdefault(deal_gap_in_words(gap, names), []).append(str(part.runs["protocol"].iloc[0]))
+    if len(lines) == 1:
+        return next(iter(lines))
+    return "\n".join(f"{line} [{', '.join(protocols)}]" for line, protocols in lines.items())
 
 
 def comparison_summary(result: RunResult) -> str:
@@ -76,9 +97,23 @@ def comparison_summary(result: RunResult) -> str:
     for _, row in result.runs.iterrows():
         table[row["protocol"]] = [row[f"outcome_{i}"] for i in table["issue"]]
         status = "agreement" if row["agreement"] else f"no agreement ({row['ending']}): {row['breakdown_cause']}"
+        if not row["agreement"] and row.get("ending_reason"):
+            status += f"; {row['ending_reason']}"
         lines.append(f"  {row['protocol']:9s} {status} after {row['rounds']} rounds; "
                      f"bargaining range {row['bargaining_range']:.3f}")
     return "\n".join(lines) + "\n" + table.to_string(index=False, float_format=lambda v: f"{v:8.2f}")
+
+
+def ending_in_words(row: Any) -> str:
+    """What a breakdown leaves each actor, and why it is or is not a war (``ending_reason``)."""
+    reason = str(row.get("ending_reason") or "")
+    if row.get("ending") == "war":
+        return (f"{reason}; so the breakdown means war: each actor gets its outside option, and there is no "
+                "outcome per issue (NaN): docs/explanation/why-talks-fail.md")
+    if reason:  # someone holds a war option but nobody prefers it to the status quo
+        return (f"{reason}; so no deal and no war: the status quo stays on every issue and each actor gets "
+                "its outside option: docs/explanation/why-talks-fail.md")
+    return "each actor gets its outside option; the status quo stays on every issue"
 
 
 def single_summary(result: RunResult) -> str:
@@ -92,10 +127,8 @@ def single_summary(result: RunResult) -> str:
         start = result.rounds[result.rounds["round"] == 0].groupby("issue", sort=False)["median"].first()
         table.insert(4, "median_at_start", table["issue"].map(start))
     status = "agreement" if row["agreement"] else f"no agreement, {row['ending']} ({row['breakdown_cause']})"
-    if row.get("ending") == "war":
-        fighters = ", ".join(a.name for a in result.scenario.actors if a.outside_option.kind == "war")
-        status += (f"\neach actor gets its outside option; for {fighters} that is war, so there is no outcome "
-                   "per issue (NaN): docs/explanation/why-talks-fail.md")
+    if not row["agreement"]:
+        status += "\n" + ending_in_words(row)
     if row.get("red_lines_crossed"):
         status += f"\nred lines crossed by the bundle on the table: {row['red_lines_crossed'].replace(',', ', ')}"
     head = (f"{result.scenario.name} | protocol {row['protocol']} | seed {row['seed']} | "

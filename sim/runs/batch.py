@@ -3,7 +3,7 @@
 
 A sweep point is one :class:`~sim.runs.spec.RunSpec` run under many seeds. :func:`run_block` returns
 exactly the rows that running each seed alone gives (``spec.with_seed(s).build().run()`` and
-``spec.row``: the test in ``tests/test_batch.py`` compares the two tables value for value), with less work:
+``spec.row``: the test in ``tests/integration/test_batch.py`` compares the two tables value for value), with less work:
 
 - **Runs that draw no random number** are one run. The first seed is run alone; if neither of its
   generators (numpy's and the standard library's, which Mesa seeds from the run's seed) moved from its
@@ -22,7 +22,7 @@ exactly the rows that running each seed alone gives (``spec.with_seed(s).build()
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -35,40 +35,51 @@ if TYPE_CHECKING:  # pragma: no cover
 CHUNK = 512
 
 
-def one_run(spec: "RunSpec", seed: int) -> dict[str, Any]:
+#: What a block reads off each finished model: ``read(spec_with_seed, model) -> row``.
+Reader = Callable[["RunSpec", Any], dict[str, Any]]
+
+
+def _row(spec: "RunSpec", model: Any) -> dict[str, Any]:
+    return spec.row(model)
+
+
+def one_run(spec: "RunSpec", seed: int, read: Reader = _row) -> dict[str, Any]:
     """The outcome row of ``spec`` run alone with ``seed`` (the reference path)."""
     spec = spec.with_seed(seed)
-    return spec.row(spec.build().run())
+    return read(spec, spec.build().run())
 
 
-def run_block(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
+def run_block(spec: "RunSpec", seeds: Sequence[int], read: Reader | None = None) -> list[dict[str, Any]]:
     """Outcome rows of ``spec`` run with each of ``seeds`` (in that order): the rows :func:`one_run`
-    gives seed by seed, computed as a block (module docstring)."""
+    gives seed by seed, computed as a block (module docstring). ``read``: what to read off each finished
+    model instead of the full outcome row (e.g. only the bundle, when the reference solutions of the row
+    are not wanted); it must put the seed in its row under ``seed``."""
+    read = read or _row
     seeds = [int(s) for s in seeds]
     if not seeds:
         return []
     spec.hash  # computed once here, so that every with_seed() copy carries it instead of hashing again
     if spec.record_rounds or spec.record_events:  # the recorders run round by round, one model each
-        return [one_run(spec, s) for s in seeds]
+        return [one_run(spec, s, read) for s in seeds]
     from sim.engine.protocols import PROTOCOLS
 
     protocol = PROTOCOLS[spec.protocol]
     if protocol.advances_runs and protocol.draws(spec.params) and len(seeds) > 1:
-        return _together(spec, seeds)
+        return _together(spec, seeds, read)
     first = spec.with_seed(seeds[0])
     model = first.build()
     model.run()
-    rows = [first.row(model)]
+    rows = [read(first, model)]
     if len(seeds) == 1:
         return rows
     if _drew_nothing(model, seeds[0]):
         return rows + [{**rows[0], "seed": s} for s in seeds[1:]]
     if protocol.advances_runs:
-        return rows + _together(spec, seeds[1:])
-    return rows + [one_run(spec, s) for s in seeds[1:]]
+        return rows + _together(spec, seeds[1:], read)
+    return rows + [one_run(spec, s, read) for s in seeds[1:]]
 
 
-def _together(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
+def _together(spec: "RunSpec", seeds: Sequence[int], read: Reader = _row) -> list[dict[str, Any]]:
     """Rows of the runs advanced together on the protocol's runs axis, one generator per seed (seeded
     as Mesa seeds a model: ``numpy.random.default_rng(seed)``)."""
     rows = []
@@ -78,7 +89,7 @@ def _together(spec: "RunSpec", seeds: Sequence[int]) -> list[dict[str, Any]]:
         state = template.protocol.advance_runs([np.random.default_rng(s) for s in chunk])
         for index, seed in enumerate(chunk):
             template.protocol.restore(state, index)
-            rows.append(spec.with_seed(seed).row(template))
+            rows.append(read(spec.with_seed(seed), template))
         # The restored history is views into the chunk's arrays, and a Mesa model lives in reference cycles
         # (its agents point back to it), freed only by a full garbage collection: drop the views now, or a
         # long sweep holds every chunk's history for a while.

@@ -45,6 +45,7 @@ class CalibrationTables:
     populations: pd.DataFrame
     runs: pd.DataFrame  # posterior-predictive runs (empty when calibrate.predictive=0)
     rounds: pd.DataFrame
+    diagnoses: tuple = ()  # prior against posterior per parameter (sim.runs.calibration_diagnostics)
 
 
 #: Draws a calibration's figures and returns the paths written.
@@ -109,8 +110,9 @@ def run_calibration(job: CalibrationJob, draw: Draw | None = None) -> None:
 
 def calibration_tables(job: CalibrationJob) -> CalibrationTables:
     """Run or resume the ABC-SMC history in the job's folder and write its tables: posterior.parquet,
-    posterior_summary.parquet, populations.parquet and, with predictive draws, predictive_runs.parquet and
-    predictive_rounds.parquet."""
+    posterior_summary.parquet, populations.parquet, diagnostics.parquet (prior against posterior) and, with
+    predictive draws, predictive_runs.parquet and predictive_rounds.parquet."""
+    from sim.runs import calibration_diagnostics as diagnostics
     from sim.runs.results import write_parquet
 
     spec, folder = job.spec, job.folder
@@ -127,11 +129,13 @@ def calibration_tables(job: CalibrationJob) -> CalibrationTables:
     write_parquet(posterior, folder / "posterior.parquet")
     write_parquet(summary, folder / "posterior_summary.parquet")
     write_parquet(populations, folder / "populations.parquet")
+    diagnoses = diagnostics.diagnose(posterior, spec, job.base, float(populations["epsilon"].iloc[-1]), job.workers)
+    write_parquet(diagnostics.diagnostics_table(diagnoses), folder / "diagnostics.parquet")
     runs, rounds = calibration.predictive_runs(posterior, spec, job.base)
     if not runs.empty:
         write_parquet(runs, folder / "predictive_runs.parquet")
         write_parquet(rounds, folder / "predictive_rounds.parquet")
-    return CalibrationTables(history, posterior, summary, populations, runs, rounds)
+    return CalibrationTables(history, posterior, summary, populations, runs, rounds, tuple(diagnoses))
 
 
 def database_error(error: Exception, database: Path) -> Exception:
@@ -158,10 +162,15 @@ def print_summary(job: CalibrationJob, tables: CalibrationTables, simulations: i
     print(f"calibration {job.spec.name}: {history.max_t + 1} generations, {simulations} simulations, "
           f"final epsilon {populations['epsilon'].iloc[-1]:.3g}")
     print(tables.summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if tables.diagnoses:
+        from sim.runs.calibration_diagnostics import format_diagnostics
+
+        print("\n" + format_diagnostics(list(tables.diagnoses)))
     if not tables.runs.empty:
-        print("\nposterior predictive vs the record (sim/scoring.py):")
-        table = scoring.score_table(tables.runs, job.record.agreement)
-        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        from sim.runs.folder_scores import format_table
+
+        print("\nposterior predictive vs the record (sim/runs/scoring.py; baselines on the same points):")
+        print(format_table(scoring.score_table(tables.runs, job.record)))
     print(f"\nresults: {job.folder}")
     for figure in figures:
         print(f"  {figure}")

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from sim.domain.cache import BoundedCache
 from sim.domain.config import CONFIG_DIR
 from sim.domain.errors import ConfigError
 
@@ -100,12 +101,10 @@ def load_group(group: str, name_or_path: str | Path, *, config_dirs: Sequence[Pa
     # Cached by content: the file and its folder (a scenario inherits only from files beside it). Loading
     # and checking a scenario against its schema takes 0.1-0.2 s, and every design point loads its own.
     key = (group, str(path), checked, _content_digest(path))
-    if key not in _GROUPS:
-        _GROUPS[key] = _load(group, path, checked, source, None)
-    return copy.deepcopy(_GROUPS[key])
+    return _GROUPS.get_or_compute(key, lambda: _load(group, path, checked, source, None))
 
 
-_GROUPS: dict[tuple, dict[str, Any]] = {}
+_GROUPS = BoundedCache("sim.runs.configs.load_group", 256, copy=copy.deepcopy)  # handed out as copies
 
 
 def _content_digest(path: Path) -> str:

@@ -10,10 +10,20 @@ rounds to its dates (config key ``observed.rounds``, configs/observed/). Three s
   (round, actor, issue) points only: an observation the record leaves out is skipped, never filled in;
 * **outcome class**: agreement or breakdown, and who broke off (:func:`outcome_class`), and whether it matches
   the record; and the round talks ended, against the round the record's end date is mapped to;
-* **Brier score** of agreement over replicates: (share of replicates that agree - observed agreement)².
+* **Brier score** of the outcome class over replicates (:data:`OUTCOME_CLASSES`: agreement, war, no deal and
+  no war): sum over the classes of (share of runs in the class - [the record's class])², against the same
+  score of the record's stated base rate (``outcome.base_rate``).
+
+Retrodiction must be able to fail, so every trajectory score comes with **baselines** scored on the same
+points by the same code (:data:`BASELINES`): *no change* (the scenario's inputs carried forward), every actor
+at the *compromise* (c·s-weighted mean) and every actor at the c·s-weighted *median* from round 1 on; and
+**skill** = 1 - MAE_model / MAE_no_change (0 for a model that never moves, negative for one that moves the
+wrong way). :func:`leakage` counts the observed points that equal the scenario's own inputs (no change
+matches them exactly) or are dated at or before the scenario's date (the record's ``scenario_date``).
 
 The sweep and ``protocol=all`` runs call :func:`score_columns` on each finished model (the per-round table
-need not be recorded); ``python -m experiments.score <folder>`` prints the table per protocol.
+need not be recorded); ``python -m experiments.score <folder>`` prints the table per protocol, the
+baselines under it.
 """
 
 from __future__ import annotations
@@ -36,6 +46,13 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Weights of the combined distance (:func:`combined_distance`) when a calibration names none.
 DEFAULT_WEIGHTS = {"trajectory": 1.0, "outcome": 20.0, "timing": 5.0}
 
+#: How a run ends, as the Brier score counts it: a deal, war, or no deal and no war (the status quo or a
+#: reservation value stands).
+OUTCOME_CLASSES = ("agreement", "war", "no_deal_no_war")
+
+#: The trajectory baselines every score is reported against (:func:`baseline_history`).
+BASELINES = ("no_change", "compromise", "median")
+
 
 @dataclass(frozen=True)
 class ObservedRecord:
@@ -49,6 +66,13 @@ class ObservedRecord:
     broken_off_by: tuple[str, ...]
     end_date: str
     digest: str = ""  # sha256 of the file's bytes (cache key)
+    scenario_date: str = ""  # the date the scenario's inputs describe (its round 0); "" = not stated
+    base_rate: tuple[tuple[str, float], ...] = tuple((c, 1.0 / len(OUTCOME_CLASSES)) for c in OUTCOME_CLASSES)
+
+    @property
+    def outcome_class(self) -> str:
+        """The record's :data:`OUTCOME_CLASSES` entry."""
+        return outcome_class_of(self.agreement, self.ending)
 
     @property
     def dates(self) -> list[str]:
@@ -108,13 +132,41 @@ def load_record(path: str | Path) -> ObservedRecord:
     if not isinstance(outcome, dict) or "agreement" not in outcome:
         raise ConfigError(source, "outcome", "give {agreement: true|false, ending, broken_off_by, date}")
     by = outcome.get("broken_off_by") or []
+    scenario_date = str(data.get("scenario_date") or "")
+    early = [d for d in dict.fromkeys(r["date"] for r in rows) if scenario_date and d <= scenario_date]
+    if early:
+        raise ConfigError(source, f"rounds.{early[0]}",
+                          f"dated at or before the scenario's date (scenario_date: {scenario_date}): "
+                          "that is an input, not an observation")
     record = ObservedRecord(
         source=source, scenario=str(data.get("scenario", "")), observations=pd.DataFrame(rows),
         agreement=bool(outcome["agreement"]), ending=str(outcome.get("ending", "")),
         broken_off_by=tuple(sorted(str(a) for a in ([by] if isinstance(by, str) else by))),
-        end_date=str(outcome.get("date", "")), digest=key)
+        end_date=str(outcome.get("date", "")), digest=key, scenario_date=scenario_date,
+        base_rate=_base_rate(outcome.get("base_rate"), source))
     _RECORDS[key] = record
     return record
+
+
+def _base_rate(node: Any, source: str) -> tuple[tuple[str, float], ...]:
+    """The record's ``outcome.base_rate`` checked: a share per outcome class, summing to 1 (default 1/3 each)."""
+    if node is None:
+        return ObservedRecord.base_rate
+    if not isinstance(node, dict):
+        raise ConfigError(source, "outcome.base_rate", f"give a share per class: {', '.join(OUTCOME_CLASSES)}")
+    unknown = sorted(set(map(str, node)) - set(OUTCOME_CLASSES))
+    if unknown:
+        raise ConfigError(source, f"outcome.base_rate.{unknown[0]}",
+                          f"unknown class; allowed: {', '.join(OUTCOME_CLASSES)}")
+    shares = []
+    for name in OUTCOME_CLASSES:
+        value = node.get(name, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ConfigError(source, f"outcome.base_rate.{name}", f"{value!r}; give a share in [0, 1]")
+        shares.append((name, float(value)))
+    if abs(sum(v for _, v in shares) - 1.0) > 1e-6:
+        raise ConfigError(source, "outcome.base_rate", f"the shares sum to {sum(v for _, v in shares):.6g}, not 1")
+    return tuple(shares)
 
 
 def round_map(rounds: Mapping[Any, Any] | None, record: ObservedRecord,
@@ -214,15 +266,7 @@ def end_round(record: ObservedRecord, rounds: Mapping[int, str]) -> int | None:
 def trajectory_table(model: "BargainingModel") -> pd.DataFrame:
     """The model's positions after every round as a tidy table (round, actor, issue, position): the
     ``rounds`` table's first columns, from :attr:`BargainingModel.position_history` (kept in sweeps too)."""
-    scenario = model.negotiation
-    history = np.stack(model.position_history)  # (R + 1, N, K)
-    rounds, n, k = history.shape
-    return pd.DataFrame({
-        "round": np.repeat(np.arange(rounds), n * k),
-        "actor": np.tile(np.repeat(np.array(scenario.actor_ids, dtype=object), k), rounds),
-        "issue": np.tile(np.array(scenario.issue_ids, dtype=object), rounds * n),
-        "position": history.ravel(),
-    })
+    return history_table(np.stack(model.position_history), model.negotiation)
 
 
 def trajectory_errors(rounds: pd.DataFrame, observed: pd.DataFrame,
@@ -290,6 +334,29 @@ def outcome_matches(agreement: bool, breakdown_cause: str, ending: str, record: 
     return kind == "breakdown" and str(ending) == record.ending and by == record.broken_off_by
 
 
+def outcome_class_of(agreement: bool, ending: str) -> str:
+    """The :data:`OUTCOME_CLASSES` entry of a run (or the record): ``agreement``, ``war`` (a breakdown whose
+    ending is war), else ``no_deal_no_war`` (the status quo or a reservation value stands)."""
+    if agreement:
+        return "agreement"
+    return "war" if str(ending) == "war" else "no_deal_no_war"
+
+
+def brier_outcome(classes: Any, observed: str) -> float:
+    """Brier score of the outcome-class forecast made by replicates: Σ_k (share of runs in class k -
+    [k is the observed class])² over :data:`OUTCOME_CLASSES`, in [0, 2], lower is better. NaN for no runs."""
+    values = pd.Series(list(classes), dtype=object)
+    if values.empty:
+        return float("nan")
+    shares = values.value_counts(normalize=True)
+    return brier_forecast({c: float(shares.get(c, 0.0)) for c in OUTCOME_CLASSES}, observed)
+
+
+def brier_forecast(shares: Mapping[str, float], observed: str) -> float:
+    """Brier score of a stated forecast (class -> probability) for the observed class."""
+    return float(sum((float(shares.get(c, 0.0)) - (1.0 if c == observed else 0.0)) ** 2 for c in OUTCOME_CLASSES))
+
+
 def brier_score(agreement: Any, observed: bool) -> float:
     """Brier score of the agreement forecast made by replicates: (share of runs that agree - observed)²,
     in [0, 1], lower is better. NaN for no runs."""
@@ -332,25 +399,43 @@ def run_scores(rounds: pd.DataFrame, row: Mapping[str, Any], record: ObservedRec
                mapping: Mapping[int, str], scenario: "Scenario") -> dict[str, Any]:
     """The score columns of one run from its positions table and outcome row (MODEL.md §6 columns
     agreement, breakdown_cause, ending, rounds): score_mae, score_mae_<issue> (every scenario issue; NaN
-    if unobserved), score_outcome, score_outcome_match, score_end_round_error."""
+    if unobserved), score_mae_<baseline> and score_skill (:func:`baseline_scores`), score_outcome,
+    score_outcome_class, score_outcome_match, score_end_round_error."""
+    overall, per_issue = _table_mae(rounds, record, mapping, scenario)
+    return _score_row(overall, per_issue, row, record, mapping, scenario, fast=False)
+
+
+def _table_mae(rounds: pd.DataFrame, record: ObservedRecord, mapping: Mapping[int, str],
+               scenario: "Scenario") -> tuple[float, list[float]]:
     errors = trajectory_errors(rounds, observed_table(record, mapping), dict(zip(scenario.issue_ids, scenario.spans)))
     overall, per_issue = trajectory_distance(errors)
-    return _score_row(overall, [float(per_issue.get(issue, np.nan)) for issue in scenario.issue_ids], row, record,
-                      mapping, scenario)
+    return overall, [float(per_issue.get(issue, np.nan)) for issue in scenario.issue_ids]
 
 
 def _score_row(overall: float, per_issue: list[float], row: Mapping[str, Any], record: ObservedRecord,
-               mapping: Mapping[int, str], scenario: "Scenario") -> dict[str, Any]:
+               mapping: Mapping[int, str], scenario: "Scenario", fast: bool = True) -> dict[str, Any]:
     target = end_round(record, mapping)
     agreement, cause = bool(row["agreement"]), str(row.get("breakdown_cause") or "")
+    baselines = baseline_scores(record, mapping, scenario, fast=fast)
     out: dict[str, Any] = {"score_mae": overall}
     out.update({f"score_mae_{issue}": value for issue, value in zip(scenario.issue_ids, per_issue)})
+    out.update({f"score_mae_{name}": value for name, value in baselines.items()})
     out.update({
+        "score_skill": skill(overall, baselines["no_change"]),
         "score_outcome": outcome_label(agreement, cause),
+        "score_outcome_class": outcome_class_of(agreement, str(row.get("ending", ""))),
         "score_outcome_match": outcome_matches(agreement, cause, str(row.get("ending", "")), record),
         "score_end_round_error": float("nan") if target is None else float(abs(int(row["rounds"]) - target)),
     })
     return out
+
+
+def skill(mae: float, no_change: float) -> float:
+    """1 - MAE / MAE of no change: 0 for a model that never moves, 1 for a perfect one, below 0 for one that
+    moves the wrong way. NaN when no change is already exact (nothing for a model to add)."""
+    if pd.isna(mae) or pd.isna(no_change) or no_change <= 0:
+        return float("nan")
+    return float(1.0 - mae / no_change)
 
 
 def score_columns(model: "BargainingModel", row: Mapping[str, Any], observed: Any) -> dict[str, Any]:
@@ -363,17 +448,24 @@ def score_columns(model: "BargainingModel", row: Mapping[str, Any], observed: An
         return {}
     record, mapping = settings
     scenario = model.negotiation
-    # The numbers of run_scores(trajectory_table(model), ...), with numpy indexing instead of pandas joins:
-    # a sweep scores every run, and a run that ends in its first round costs about as much as the scoring.
+    overall, per_issue = _history_mae(np.stack(model.position_history), record, mapping, scenario)
+    return _score_row(overall, per_issue, row, record, mapping, scenario)
+
+
+def _history_mae(history: np.ndarray, record: ObservedRecord, mapping: Mapping[int, str],
+                 scenario: "Scenario") -> tuple[float, list[float]]:
+    """(overall, per issue) MAE of a position history (R + 1, N, K) at the observed points: the numbers of
+    :func:`trajectory_errors` and :func:`trajectory_distance` on its tidy table, with numpy indexing instead of
+    pandas joins (a sweep scores every run, and a run that ends in its first round costs about as much as
+    the scoring)."""
     rounds, actors, issues, observed_positions, spans = _observation_index(record, mapping, scenario)
-    history = np.stack(model.position_history)
     simulated = history[np.minimum(rounds, len(history) - 1), actors, issues]
     errors = np.abs(simulated - observed_positions) / spans * 100.0
     counts = np.bincount(issues, minlength=scenario.n_issues)
     sums = np.bincount(issues, weights=errors, minlength=scenario.n_issues)
     per_issue = [float(total / count) if count else float("nan") for total, count in zip(sums, counts)]
     overall = float(errors.mean()) if errors.size else float("nan")
-    return _score_row(overall, per_issue, row, record, mapping, scenario)
+    return overall, per_issue
 
 
 _INDEX: dict[tuple, tuple[np.ndarray, ...]] = {}
@@ -394,19 +486,157 @@ def _observation_index(record: ObservedRecord, mapping: Mapping[int, str], scena
     return _INDEX[key]
 
 
-def score_table(runs: pd.DataFrame, observed_agreement: bool, by: str = "protocol") -> pd.DataFrame:
-    """One row per ``by`` group of a runs table that has score columns: runs, mean trajectory MAE (and its
-    spread over runs), share of runs whose outcome class matches, share that agree, Brier score of
-    agreement, mean end-round error, and the most common outcome class."""
+# --------------------------------------------------------------------------------------------------
+# Baselines and leakage
+# --------------------------------------------------------------------------------------------------
+
+
+def baseline_history(scenario: "Scenario", name: str, rounds: int) -> np.ndarray:
+    """The position history (rounds + 1, N, K) of a baseline: round 0 is the scenario's inputs; after it,
+    ``no_change`` keeps them, ``compromise`` puts every actor at the c·s-weighted mean per issue and
+    ``median`` at the c·s-weighted median (:mod:`sim.kernels.solutions`, MODEL.md §5)."""
+    from sim.kernels.solutions import scenario_compromise, scenario_median
+
+    start = np.asarray(scenario.positions, float)
+    if name == "no_change":
+        later = start
+    elif name == "compromise":
+        later = np.broadcast_to(scenario_compromise(scenario), start.shape)
+    elif name == "median":
+        later = np.broadcast_to(scenario_median(scenario), start.shape)
+    else:
+        raise ValueError(f"unknown baseline {name!r}; allowed: {', '.join(BASELINES)}")
+    return np.stack([start] + [later] * max(int(rounds), 0))
+
+
+def history_table(history: np.ndarray, scenario: "Scenario") -> pd.DataFrame:
+    """A position history (R + 1, N, K) as the tidy table a run records (round, actor, issue, position)."""
+    rounds, n, k = history.shape
+    return pd.DataFrame({
+        "round": np.repeat(np.arange(rounds), n * k),
+        "actor": np.tile(np.repeat(np.array(scenario.actor_ids, dtype=object), k), rounds),
+        "issue": np.tile(np.array(scenario.issue_ids, dtype=object), rounds * n),
+        "position": history.ravel(),
+    })
+
+
+_BASELINES: dict[tuple, dict[str, float]] = {}
+
+
+def baseline_scores(record: ObservedRecord, mapping: Mapping[int, str], scenario: "Scenario",
+                    fast: bool = True) -> dict[str, float]:
+    """MAE of every :data:`BASELINES` history on the record's points, by the code that scores a run (``fast``:
+    :func:`score_columns`'s; else :func:`run_scores`'s, from a tidy table); cached by the record, the mapping
+    and the scenario's contents."""
+    key = (record.digest or id(record), tuple(sorted(mapping.items())), scenario.digest, fast)
+    if key not in _BASELINES:
+        horizon = max(mapping, default=0)
+        out = {}
+        for name in BASELINES:
+            history = baseline_history(scenario, name, horizon)
+            out[name] = (_history_mae(history, record, mapping, scenario) if fast
+                         else _table_mae(history_table(history, scenario), record, mapping, scenario))[0]
+        _BASELINES.clear() if len(_BASELINES) > 64 else None
+        _BASELINES[key] = out
+    return dict(_BASELINES[key])
+
+
+@dataclass(frozen=True)
+class Leakage:
+    """What a record shares with a scenario's inputs (:func:`leakage`)."""
+
+    points: int  # observed points at mapped rounds
+    equal_inputs: int  # of them, equal to the scenario's input position (no change matches them exactly)
+    at_round_zero: int  # of them, mapped to round 0: the scenario's own date
+    examples: tuple[str, ...] = ()  # a few "actor.issue" of the equal points
+
+    def warning(self) -> str | None:
+        """One line when some observed point is the scenario's input, else None."""
+        if not (self.equal_inputs or self.at_round_zero):
+            return None
+        parts = []
+        if self.equal_inputs:
+            shown = ", ".join(self.examples[:4]) + (", ..." if len(self.examples) > 4 else "")
+            parts.append(f"{self.equal_inputs} of {self.points} observed points equal the scenario's own inputs "
+                         f"({shown}): no change matches them exactly")
+        if self.at_round_zero:
+            parts.append(f"{self.at_round_zero} are mapped to round 0, the scenario's own date")
+        return "warning: leakage: " + "; ".join(parts) + "; read skill against no change, not mae alone"
+
+
+def leakage(record: ObservedRecord, mapping: Mapping[int, str], scenario: "Scenario") -> Leakage:
+    """How many observed points (at mapped rounds) equal the scenario's inputs, and how many are mapped to
+    round 0 (the scenario's own date)."""
+    rounds, actors, issues, observed_positions, spans = _observation_index(record, mapping, scenario)
+    inputs = np.asarray(scenario.positions, float)[actors, issues]
+    equal = np.abs(inputs - observed_positions) <= 1e-9 * np.maximum(spans, 1.0)
+    names = tuple(dict.fromkeys(f"{scenario.actor_ids[a]}.{scenario.issue_ids[k]}"
+                                for a, k, e in zip(actors, issues, equal) if e))
+    return Leakage(points=int(len(rounds)), equal_inputs=int(equal.sum()), at_round_zero=int((rounds == 0).sum()),
+                   examples=names)
+
+
+# --------------------------------------------------------------------------------------------------
+# The score table (python -m experiments.score)
+# --------------------------------------------------------------------------------------------------
+
+
+def score_table(runs: pd.DataFrame, observed: "ObservedRecord | bool", by: str | list[str] = "protocol",
+                baselines: bool = True) -> pd.DataFrame:
+    """One row per ``by`` group of a runs table that has score columns, and (``baselines``) one row per
+    baseline under them.
+
+    Columns: runs; mae, the mean trajectory MAE (mae_sd: its spread over runs); skill = 1 - mean mae / mean
+    MAE of no change; outcome_match, the share of runs that end as the record does; agreement, war and
+    no_deal, the shares of the :data:`OUTCOME_CLASSES`; brier, the Brier score of those shares against the
+    record's class; brier_skill = 1 - brier / the base rate's brier; end_round_error; outcome, the most
+    common outcome class. Baseline rows (``(no change)``, ``(compromise)``, ``(median)``, ``(base rate)``)
+    are labelled in the first ``by`` column; their columns that do not apply are NaN.
+    ``observed``: the record (a bare bool, the record's agreement, is the older form: agreement Brier only).
+    """
+    if isinstance(observed, bool):
+        record_class = "agreement" if observed else "war"
+        base_rate: dict[str, float] = dict(ObservedRecord.base_rate)
+    else:
+        record_class, base_rate = observed.outcome_class, dict(observed.base_rate)
+    runs = runs.copy()
+    if "score_outcome_class" not in runs:
+        runs["score_outcome_class"] = [outcome_class_of(a, e) for a, e in
+                                       zip(runs["agreement"], runs.get("ending", pd.Series("war", index=runs.index)))]
+    base_brier = brier_forecast(base_rate, record_class)
     group = runs.groupby(by, sort=False)
+    brier = group["score_outcome_class"].apply(lambda c: brier_outcome(c, record_class))
+    no_change = group["score_mae_no_change"].mean() if "score_mae_no_change" in runs else np.nan
     table = pd.DataFrame({
         "runs": group.size(),
         "mae": group["score_mae"].mean(),
         "mae_sd": group["score_mae"].std(ddof=0),
+        "skill": 1.0 - group["score_mae"].mean() / no_change,
         "outcome_match": group["score_outcome_match"].mean(),
-        "agreement": group["agreement"].mean(),
-        "brier": group["agreement"].apply(lambda a: brier_score(a, observed_agreement)),
+        "agreement": group["score_outcome_class"].apply(lambda c: float((c == "agreement").mean())),
+        "war": group["score_outcome_class"].apply(lambda c: float((c == "war").mean())),
+        "no_deal": group["score_outcome_class"].apply(lambda c: float((c == "no_deal_no_war").mean())),
+        "brier": brier,
+        "brier_skill": 1.0 - brier / base_brier if base_brier > 0 else np.nan,
         "end_round_error": group["score_end_round_error"].mean(),
         "outcome": group["score_outcome"].agg(lambda s: s.value_counts().index[0]),
     })
-    return table.reset_index()
+    if isinstance(no_change, pd.Series):  # no change exact: skill undefined
+        table.loc[no_change <= 0, "skill"] = np.nan
+    table = table.reset_index()
+    if not baselines or "score_mae_no_change" not in runs:
+        return table
+    first = by if isinstance(by, str) else by[0]
+    reference = float(runs["score_mae_no_change"].mean())
+    rows = []
+    for name in BASELINES:
+        mae = float(runs[f"score_mae_{name}"].mean())
+        rows.append({first: f"({name.replace('_', ' ')})", "mae": mae,
+                     "mae_sd": float(runs[f"score_mae_{name}"].std(ddof=0)), "skill": skill(mae, reference)})
+    rows.append({first: "(base rate)", "agreement": base_rate["agreement"], "war": base_rate["war"],
+                 "no_deal": base_rate["no_deal_no_war"], "brier": base_brier,
+                 "brier_skill": 0.0 if base_brier > 0 else np.nan})
+    extra = pd.DataFrame(rows, columns=table.columns)
+    for column in ([] if isinstance(by, str) else by[1:]) + ["outcome"]:
+        extra[column] = pd.Series([""] * len(extra), dtype=object)
+    return pd.concat([table, extra], ignore_index=True)

@@ -193,7 +193,7 @@ class RunSpec:
         from sim.runs.scoring import score_columns
 
         row = {**outcome(model, seed=self.seed, config_hash=self.config_hash), "spec_hash": self.hash}
-        row.update(score_columns(model, row, self.scoring))  # score_* vs the observed record (sim/scoring.py)
+        row.update(score_columns(model, row, self.scoring))  # score_* vs the observed record (sim/runs/scoring.py)
         return row
 
     def run(self) -> "RunResult":

@@ -236,7 +236,7 @@ def test_ctrl_c_stops_a_sweep_within_seconds_and_the_same_command_resumes(tmp_pa
 
 
 @pytest.mark.parametrize("module", ["run", "sweep", "calibrate", "cards", "plot", "discover", "score", "debrief",
-                                    "gallery", "reproduce", "mechanisms", "bench"])
+                                    "gallery", "reproduce", "mechanisms", "bench", "targets"])
 def test_help_into_a_reader_that_stops_early_ends_quietly(module):
     """``--help | head``: the reader has gone before the help is written. No traceback, no message."""
     read, write = os.pipe()

@@ -134,7 +134,7 @@ def test_protocols_see_the_model_only_through_model_view(ec):
 
     members = typing.get_protocol_members(ModelView)
     used = {}
-    for path in sorted((Path(__file__).resolve().parents[1] / "sim" / "engine" / "protocols").glob("*.py")):
+    for path in sorted((Path(__file__).resolve().parents[2] / "sim" / "engine" / "protocols").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Attribute):
                 continue

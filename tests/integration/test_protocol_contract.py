@@ -116,6 +116,7 @@ CONTRACTS: dict[str, Contract] = {
     "offers": Contract(
         cases=(Case({}, draws=False),  # round robin, exact beliefs
                Case({"order": "recognition"}, draws=True, varies_on="classroom/warmup_two_by_two"),
+               Case({"order": "setter"}, draws=False),  # the first actor proposes every round
                Case({"belief_noise": 0.1}, draws=True, varies_on="classroom/warmup_two_by_two"),
                Case({"consent": "veto"}, draws=False),
                Case({"consent": "majority"}, draws=False)),

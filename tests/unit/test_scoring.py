@@ -1,5 +1,6 @@
-"""Scoring against the observed record: hand-computed distances, outcome classes, the Brier score, the
-shipped record against the scenarios. (The score columns of runs and sweeps:
+"""Scoring against the observed record: hand-computed distances, outcome classes, the Brier scores, the
+baselines and skill (a model that never moves scores 0), the leakage check, the shipped record against the
+scenarios. (The score columns of runs and sweeps:
 tests/integration/test_scoring_runs.py.)"""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sim.runs import scoring
 from sim.domain.errors import ConfigError
 from sim.runs.runner import load_scenario
 
-from tests.support import REPO
+from tests.support import REPO, make_scenario
 
 RECORD = REPO / "data" / "jan2022_observed.yaml"
 
@@ -93,3 +94,128 @@ def test_a_bad_record_names_its_file_and_key(tmp_path):
     bad.write_text('rounds:\n  "2022-01-26":\n    russia: {enlargement: high}\noutcome: {agreement: false}\n')
     with pytest.raises(ConfigError, match=r"rounds\.2022-01-26\.russia\.enlargement: 'high' is not a number"):
         scoring.load_record(bad)
+    early = tmp_path / "early.yaml"
+    early.write_text('scenario_date: "2022-01-26"\nrounds:\n  "2022-01-26":\n    russia: {enlargement: 0}\n'
+                     'outcome: {agreement: false}\n')
+    with pytest.raises(ConfigError, match=r"rounds\.2022-01-26: dated at or before the scenario's date"):
+        scoring.load_record(early)
+    rate = tmp_path / "rate.yaml"
+    rate.write_text('rounds:\n  "d1":\n    russia: {enlargement: 0}\noutcome: {agreement: false, base_rate: {war: 0.5, peace: 0.5}}\n')
+    with pytest.raises(ConfigError, match=r"outcome\.base_rate\.peace: unknown class"):
+        scoring.load_record(rate)
+    rate.write_text('rounds:\n  "d1":\n    russia: {enlargement: 0}\noutcome: {agreement: false, base_rate: {war: 0.5}}\n')
+    with pytest.raises(ConfigError, match=r"outcome\.base_rate: the shares sum to 0\.5, not 1"):
+        scoring.load_record(rate)
+
+
+def test_the_shipped_record_holds_only_what_came_after_the_scenarios_date():
+    record = scoring.load_record(RECORD)
+    assert record.scenario_date == "2022-01-26"  # jan2022's inputs are the 26 Jan written replies
+    assert record.dates == ["2022-02-17", "2022-02-24"] and all(d > record.scenario_date for d in record.dates)
+    assert record.outcome_class == "war"
+    assert dict(record.base_rate) == pytest.approx({"agreement": 1 / 3, "war": 1 / 3, "no_deal_no_war": 1 / 3})
+
+
+def test_brier_score_of_the_outcome_class_against_the_base_rate():
+    assert scoring.outcome_class_of(True, "agreement") == "agreement"
+    assert scoring.outcome_class_of(False, "war") == "war"
+    assert scoring.outcome_class_of(False, "status_quo") == "no_deal_no_war"
+    assert scoring.outcome_class_of(False, "reservation") == "no_deal_no_war"
+    # shares 1/4 agreement, 1/2 war, 1/4 no deal against war: 1/16 + 1/4 + 1/16
+    classes = ["war", "agreement", "war", "no_deal_no_war"]
+    assert scoring.brier_outcome(classes, "war") == pytest.approx(0.375)
+    assert scoring.brier_outcome(["war"] * 3, "war") == 0.0
+    assert scoring.brier_outcome(["agreement"], "war") == pytest.approx(2.0)  # the worst
+    assert np.isnan(scoring.brier_outcome([], "war"))
+    uniform = {c: 1 / 3 for c in scoring.OUTCOME_CLASSES}
+    assert scoring.brier_forecast(uniform, "war") == pytest.approx(1 / 9 + 4 / 9 + 1 / 9)
+
+
+def hand_record(tmp_path, rounds: dict) -> scoring.ObservedRecord:
+    import yaml
+
+    path = tmp_path / "hand.yaml"
+    path.write_text(yaml.safe_dump({"scenario": "test", "scenario_date": "d0", "rounds": rounds,
+                                    "outcome": {"agreement": False, "ending": "war", "date": "d2"}}))
+    return scoring.load_record(path)
+
+
+def test_baselines_are_scored_on_the_same_points_by_the_same_code(tmp_path):
+    # Two actors, one issue: a0 at 0 (capability 3), a1 at 100 (capability 1), equal saliences:
+    # compromise = 25, weighted median = 0.
+    scenario = make_scenario([[0.0], [100.0]], [[1.0], [1.0]], [3.0, 1.0])
+    record = hand_record(tmp_path, {"d1": {"a0": {"i0": 10.0}, "a1": {"i0": 100.0}},
+                                    "d2": {"a0": {"i0": 20.0}}})
+    mapping = {1: "d1", 2: "d2"}
+    fast = scoring.baseline_scores(record, mapping, scenario)
+    slow = scoring.baseline_scores(record, mapping, scenario, fast=False)
+    assert fast == pytest.approx(slow)
+    assert fast["no_change"] == pytest.approx((10 + 0 + 20) / 3)
+    assert fast["compromise"] == pytest.approx((15 + 75 + 5) / 3)
+    assert fast["median"] == pytest.approx((10 + 100 + 20) / 3)
+    history = scoring.baseline_history(scenario, "compromise", 2)
+    assert history.shape == (3, 2, 1) and history[0].ravel().tolist() == [0.0, 100.0]
+    assert history[1:].ravel().tolist() == pytest.approx([25.0] * 4)
+    # skill = 1 - mae / mae of no change
+    assert scoring.skill(fast["no_change"], fast["no_change"]) == 0.0
+    assert scoring.skill(0.0, fast["no_change"]) == 1.0
+    assert scoring.skill(fast["compromise"], fast["no_change"]) == pytest.approx(1 - 95 / 30)
+    assert np.isnan(scoring.skill(3.0, 0.0))  # no change already exact: nothing to add
+
+
+def test_a_model_that_never_moves_scores_skill_zero_and_one_that_moves_right_scores_above():
+    from sim.runs.runner import run
+
+    record = scoring.load_record(RECORD)
+    observed = {"path": str(RECORD), "rounds": {1: "2022-02-17", 2: "2022-02-24"}}
+    # offers keeps every ideal point where the scenario puts it (Russia walks out at once): no change
+    result = run("jan2022", protocol="offers", seed=3, rounds=6)
+    row = scoring.score_columns(result.model, result.runs.iloc[0].to_dict(), observed)
+    assert row["score_mae"] == row["score_mae_no_change"] > 0
+    assert row["score_skill"] == 0.0
+    # the same positions moved onto the record where it moved (Russia's build-up and Minsk) beat no change
+    scenario = result.scenario
+    history = scoring.baseline_history(scenario, "no_change", 2).copy()
+    r, d, m = scenario.actor_ids.index("russia"), scenario.issue_ids.index("deescalation"), scenario.issue_ids.index("minsk")
+    history[1:, r, d] = 0.0
+    history[2, r, m] = 0.0
+    mapping = {1: "2022-02-17", 2: "2022-02-24"}
+    mae, _ = scoring.trajectory_distance(scoring.trajectory_errors(
+        scoring.history_table(history, scenario), scoring.observed_table(record, mapping)))
+    assert mae == 0.0 and scoring.skill(mae, row["score_mae_no_change"]) == 1.0
+
+
+def test_leakage_counts_observed_points_equal_to_the_inputs(tmp_path):
+    record = scoring.load_record(RECORD)
+    jan2022 = load_scenario("jan2022")
+    found = scoring.leakage(record, {1: "2022-02-17", 2: "2022-02-24"}, jan2022)
+    assert (found.points, found.at_round_zero) == (13, 0)
+    # what differs from the inputs: Russia's de-escalation (5 -> 0, twice) and Minsk (10 -> 0 on 24 Feb)
+    assert found.equal_inputs == 10
+    line = found.warning()
+    assert line.startswith("warning: leakage: 10 of 13 observed points equal the scenario's own inputs")
+    assert "\n" not in line
+    # mapped to round 0, the scenario's own date, every point is an input
+    zero = scoring.leakage(record, {0: "2022-02-17"}, jan2022)
+    assert zero.at_round_zero == 10 and "mapped to round 0" in zero.warning()
+    # a record of moves only: no warning
+    scenario = make_scenario([[0.0], [100.0]], [[1.0], [1.0]], [3.0, 1.0])
+    moves = hand_record(tmp_path, {"d1": {"a0": {"i0": 10.0}}})
+    assert scoring.leakage(moves, {1: "d1"}, scenario).warning() is None
+
+
+def test_the_score_table_puts_the_baselines_and_the_base_rate_under_the_protocols():
+    record = scoring.load_record(RECORD)
+    runs = pd.DataFrame({
+        "protocol": ["a", "a", "b"], "agreement": [False, False, True], "ending": ["war", "status_quo", "agreement"],
+        "score_mae": [2.0, 4.0, 1.0], "score_mae_no_change": [2.0] * 3, "score_mae_compromise": [8.0] * 3,
+        "score_mae_median": [6.0] * 3, "score_outcome_match": [True, False, False],
+        "score_end_round_error": [1.0, 0.0, 2.0], "score_outcome": ["breakdown:russia", "breakdown", "agreement"],
+        "score_outcome_class": ["war", "no_deal_no_war", "agreement"]})
+    table = scoring.score_table(runs, record).set_index("protocol")
+    assert table.loc["a", "skill"] == pytest.approx(1 - 3 / 2) and table.loc["b", "skill"] == pytest.approx(0.5)
+    assert table.loc["a", "brier"] == pytest.approx(0.25 + 0.25) and table.loc["b", "brier"] == pytest.approx(2.0)
+    assert table.loc["a", "brier_skill"] == pytest.approx(1 - 0.5 / (2 / 3))
+    assert table.loc["(no change)", "skill"] == 0.0 and table.loc["(compromise)", "skill"] == pytest.approx(-3.0)
+    assert table.loc["(median)", "mae"] == 6.0
+    assert table.loc["(base rate)", "brier"] == pytest.approx(2 / 3) and table.loc["(base rate)", "war"] == pytest.approx(1 / 3)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 
 from sim.kernels.solutions import (bargaining_range, compromise, kalai_smorodinsky, nash_solution, pareto_check, pareto_frontier, sample_bundles, scenario_compromise, scenario_median, weighted_median)
-from sim.kernels.utility import disagreement_values, scenario_utilities, utilities, war_win_probability
+from sim.kernels.utility import disagreement_values, scenario_utilities, utilities, war_values, war_win_probability
 from tests.support import make_scenario, scenarios
 
 
@@ -51,7 +51,10 @@ def test_disagreement_kinds_and_war_lottery():
     p = min(1.0, 1.2 * 0.5 / (0.5 + 1.5))
     opposing = (1.0 * 100 + 0.5 * 80) / 1.5  # capability-weighted mean of the other bloc
     assert war_win_probability(s, 0) == pytest.approx(p)
-    assert d[0] == pytest.approx(p * 1 + (1 - p) * (1 - opposing / 100) - 0.05)
+    war = p * 1 + (1 - p) * (1 - opposing / 100) - 0.05
+    assert war_values(s)[0] == pytest.approx(war) and np.isnan(war_values(s)[1:]).all()
+    # 0.297 is below the status quo's 0.6: a war the actor would not start is no outside option
+    assert war < 1 - 40 / 100 and d[0] == pytest.approx(1 - 40 / 100)
     assert d[1] == 0.3 and d[2] == pytest.approx(1 - 40 / 100)
     assert war_win_probability(s, 0, optimism=100.0) == 1.0  # perceived p is capped
 

@@ -23,6 +23,7 @@ from sim.domain.config import (CONFIG_DIR, REPO_ROOT, ActorConfig, IssueConfig, 
 from sim.domain.csv_import import csv_data
 from sim.domain.errors import ConfigError
 from sim.domain.scenario.data import Actor, Issue, OutsideOption, Package, RedLine, Rules, Scenario
+from sim.domain.voting import build_voting
 
 OUTSIDE_OPTION_KINDS = ("status_quo", "reservation", "war")
 
@@ -159,6 +160,8 @@ def build_scenario(data: Mapping[str, Any], source: str) -> Scenario:
         budget_issues=budget_issues, budget_total=budget_total,
         classroom=dict(data["classroom"]) if data.get("classroom") else None,
         rules=_build_rules(data.get("rules") or {}, source),
+        voting=build_voting(data.get("voting"), actor_ids, source),
+        procedure=dict(data["procedure"]) if data.get("procedure") else None,
     )
 
 

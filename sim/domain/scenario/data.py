@@ -15,6 +15,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from sim.domain.voting import WeightedMajority
+
 
 def _readonly(array: np.ndarray) -> np.ndarray:
     array = np.ascontiguousarray(array)
@@ -167,6 +169,8 @@ class Scenario:
     budget_total: float = 0.0
     classroom: Mapping[str, Any] | None = None  # teacher's note (configs/scenario/classroom/)
     rules: Rules = field(default_factory=Rules)
+    voting: WeightedMajority | None = None  # a weighted-majority consent rule (sim.domain.voting)
+    procedure: Mapping[str, Any] | None = None  # institutional facts, e.g. DEU's procedure and voting rule
 
     # ---- lookups --------------------------------------------------------------------------------
     @cached_property

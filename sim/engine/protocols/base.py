@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 import numpy as np
 
 from sim.domain.errors import ConfigError
+from sim.kernels.deal_gap import Consent as GapConsent
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.domain.scenario import Scenario
@@ -124,6 +125,11 @@ class Protocol(ABC):
     def pending_offer(self) -> np.ndarray | None:
         """The offer waiting for the seat's answer (None when nothing waits)."""
         return None
+
+    def deal_consent(self) -> GapConsent:
+        """Whose acceptance a deal needs, for the deal gap (:mod:`sim.kernels.deal_gap`): every actor,
+        unless the protocol has a consent rule of its own."""
+        return GapConsent()
 
     def take_seat(self, actor: str) -> None:
         """A person plays ``actor`` from now on; the round pauses where the person must act

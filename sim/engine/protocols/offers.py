@@ -7,9 +7,10 @@ everyone's red lines and package rules, over the mixed domain of discrete and co
 solved exactly as a linear (mixed-integer) program, or a convex one with ρ > 1 (:mod:`sim.kernels.programs`).
 A small weight on the others' values picks, among the proposer's optima, a Pareto-efficient one.
 
-Before each round an actor whose outside option is not the status quo walks out when that option
-beats the best deal it can still expect; the cause names the mechanism (a rule that leaves no
-acceptable bundle, credibility, a power shift, or the outside option itself).
+Before each round an actor whose outside option is not the status quo (a reservation value, or a war
+it prefers to the status quo) walks out when that option beats the best deal it can still expect; the
+cause names the mechanism (a rule that leaves no acceptable bundle, credibility, a power shift, or the
+outside option itself).
 
 The ``equilibrium`` strategy (divide-the-pie scenarios with a budget) instead offers each needed
 responder exactly its discounted continuation value (Rubinstein 1982; Baron & Ferejohn 1989).
@@ -25,14 +26,14 @@ from sim.engine.agents import acceptances
 from sim.domain.errors import ConfigError
 from sim.kernels.programs import Consent, Program, ValueModel, value_model
 from sim.engine.protocols.base import ModelView, Protocol, ProtocolOutcome, agreement_failures
-from sim.engine.protocols.consent import RULES as CONSENT_RULES, ConsentRule
+from sim.engine.protocols.consent import BY_VOTE, RULES as CONSENT_RULES, ConsentRule
 from sim.domain.protocol_params import OffersParams
-from sim.kernels.utility import renegotiation_caps
+from sim.kernels.utility import renegotiation_caps, war_preferred
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.domain.scenario import Scenario
 
-ORDERS = ("round_robin", "recognition")
+ORDERS = ("round_robin", "recognition", "setter")
 TOLERANCE = 1e-9
 PARETO_TIE_BREAK = 1e-6  # weight of the others' values in the proposer's objective: picks an efficient optimum
 
@@ -66,10 +67,15 @@ class OffersProtocol(Protocol):
         self.n, self.k = scenario.n_actors, scenario.n_issues
         self.consent = ConsentRule.of(params.consent, params.principals, params.quota, scenario, self._source())
         self.deadline = params.deadline or model.max_rounds
+        if params.setter and params.setter not in scenario.actor_ids:
+            raise ConfigError(self._source(), "protocol.setter",
+                              f"unknown actor {params.setter!r}; allowed: {', '.join(scenario.actor_ids)}")
+        self.setter = scenario.actor_ids.index(params.setter) if params.setter else 0
         self.active = np.ones(self.n, dtype=bool)  # walked-out actors become inactive
         self.agreed: np.ndarray | None = None
         self.agreed_round = 0
         self.cause = ""
+        self.walkout_round: int | None = None  # the round in which a walk-out ended the game
         self.reasons: tuple[str, ...] = ()  # why the walk-out: the mechanisms (see _why_leave)
         self._expected: dict[tuple, float] = {}  # best_expected answers of this run, by question
         self.last_offer: np.ndarray | None = None
@@ -107,6 +113,8 @@ class OffersProtocol(Protocol):
     # ---- one round ------------------------------------------------------------------------------------
     def proposer_of(self, round_index: int) -> int:
         active = np.flatnonzero(self.active)
+        if self.params.order == "setter":  # the agenda setter proposes every round while it stays
+            return self.setter if self.active[self.setter] else int(active[round_index % len(active)])
         if self.params.order == "recognition":
             weights = self.model.negotiation.capabilities[active]
             return int(self.model.rng.choice(active, p=weights / weights.sum()))
@@ -117,7 +125,7 @@ class OffersProtocol(Protocol):
         round-robin order; None when it is still to be drawn (recognition order)."""
         if self._opened == self.model.round:
             return self.current_proposer
-        return self.proposer_of(self.model.round) if self.params.order == "round_robin" else None
+        return self.proposer_of(self.model.round) if self.params.order != "recognition" else None
 
     def step(self) -> None:
         """One round: the proposer offers a bundle, the needed responders answer.
@@ -151,7 +159,7 @@ class OffersProtocol(Protocol):
         proposer, bundle = self.current_proposer, self.pending
         needed = self.consent.needed(bundle[None])[:, 0] & self.active
         needed[proposer] = False
-        asked = needed | (self.params.consent == "majority")
+        asked = needed | (self.params.consent in BY_VOTE)
         asked[proposer] = False
         asked &= self.active
         if self.seat is not None and asked[self.seat] and self.seat_response is None:
@@ -173,7 +181,7 @@ class OffersProtocol(Protocol):
         agreed = self.consent.reached(accepts, needed, proposer)
         if model.record_events:
             responses = np.where(accepts, "accept", "reject").astype(object)
-            responses[~(needed | (self.params.consent == "majority"))] = "not_needed"
+            responses[~(needed | (self.params.consent in BY_VOTE))] = "not_needed"
             responses[~self.active] = "walked_out"
             responses[proposer] = "proposer"
             model.events.add(
@@ -183,7 +191,7 @@ class OffersProtocol(Protocol):
                 **{f"utility_{a}": float(v) for a, v in zip(model.negotiation.actor_ids, values)},
             )
         if agreed:
-            consenting = (accepts if self.params.consent == "majority" else needed).copy()
+            consenting = (accepts if self.params.consent in BY_VOTE else needed).copy()
             consenting[proposer] = True
             failures = agreement_failures(model, bundle, consenting, exempt=self.seat)
             if failures:  # accepted, but the proposer's own rules or outside option rule it out
@@ -207,6 +215,9 @@ class OffersProtocol(Protocol):
             raise ConfigError("configs/strategy/equilibrium.yaml", "strategy",
                               "play-as needs model agents that bargain by aspiration, not equilibrium")
         self.seat = scenario.actor_ids.index(actor)
+
+    def deal_consent(self):
+        return self.consent.gap_consent()
 
     def pending_offer(self) -> np.ndarray | None:
         return None if self.waiting != "respond" or self.pending is None else self.pending.copy()
@@ -356,14 +367,18 @@ class OffersProtocol(Protocol):
         """Actors whose outside option beats everything they can still expect leave, all at once
         (named largest margin first); returns True if that ends the game.
 
-        Only an outside option other than the status quo (war, a reservation value) makes leaving a
-        choice: an actor whose fallback *is* the status quo gets it at the deadline anyway, and by
-        staying keeps the chance of a better offer, so it never walks out."""
+        Only an outside option other than the status quo (a war the actor prefers to the status quo, a
+        reservation value) makes leaving a choice: an actor whose fallback *is* the status quo gets it
+        at the deadline anyway, and by staying keeps the chance of a better offer, so it never walks
+        out. That includes an actor holding a war it would not start now (its war value not above its
+        status quo: :func:`sim.kernels.utility.war_preferred`)."""
         model = self.model
         d = model.disagreement_at(t)
+        fights = war_preferred(model.negotiation, t)
         leaving: list[tuple[float, int, float]] = []
         for i in np.flatnonzero(self.active):
-            if i == self.seat or model.negotiation.actors[i].outside_option.kind == "status_quo":
+            kind = model.negotiation.actors[i].outside_option.kind
+            if i == self.seat or kind == "status_quo" or (kind == "war" and not fights[i]):
                 continue
             if not self.consent.ever_needs(int(i)):
                 continue  # an actor whose consent is never needed has nothing to walk out of
@@ -383,6 +398,7 @@ class OffersProtocol(Protocol):
         if not self.consent.survives(self.active):
             names = ",".join(model.negotiation.actor_ids[i] for _, i, _ in leaving)
             self.done, self.cause = True, f"walkout:{names}"
+            self.walkout_round = t
             return True
         return False
 
@@ -460,7 +476,9 @@ class OffersProtocol(Protocol):
     # ---- result ------------------------------------------------------------------------------------------
     def outcome(self) -> ProtocolOutcome:
         """The agreed bundle; after a breakdown the last offer on the table (the status quo if none
-        was made) with the cause: ``walkout:<actors> (<why>)``, ``deadline`` or an agreement rule."""
+        was made) with the cause: ``walkout:<actors> (<why>)``, ``deadline`` or an agreement rule, and
+        the round talks ended: the walk-out's round (whose outside options the walkers chose), else
+        the last round played."""
         scenario = self.model.negotiation
         if self.agreed is not None:
             return ProtocolOutcome(bundle=self.agreed.copy(), agreement=True, round_index=self.agreed_round)
@@ -468,7 +486,8 @@ class OffersProtocol(Protocol):
         causes = (self.cause or "deadline",) + self.reasons
         cause = causes[0] + (f" ({', '.join(self.reasons)})" if self.reasons else "")
         return ProtocolOutcome(bundle=table.copy(), agreement=False, breakdown_cause=cause, causes=causes,
-                               round_index=min(self.model.round, max(self.deadline - 1, 0)))
+                               round_index=(self.walkout_round if self.walkout_round is not None
+                                            else min(self.model.round, max(self.deadline - 1, 0))))
 
 
 def _without(scenario: "Scenario", index: int, **changes) -> "Scenario":

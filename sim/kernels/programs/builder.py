@@ -157,11 +157,12 @@ def _hard_bounds(program: "Program", hard_rules: np.ndarray) -> tuple[np.ndarray
 
 def _consent_binaries(b: Builder, program: "Program", z: list, eligible: np.ndarray) -> dict[int, int] | None:
     """Consent binaries y[i] = 1 when i's acceptance is needed (or bought), with the veto rule's
-    "issue changed" binaries or the majority's vote count; None when a majority cannot be had."""
+    "issue changed" binaries, the majority's vote count or the weighted rule's quotas (one row per quota
+    on the binaries); None when a majority or a quota cannot be had."""
     s, c = program.scenario, program.consent
     y: dict[int, int] = {}
     changed: dict[int, int] = {}
-    if c.mode in ("veto", "majority"):
+    if c.mode in ("veto", "majority", "weighted"):
         for i in np.flatnonzero(eligible):
             y[i] = b.var(0.0, 1.0, integer=True)
     if c.mode == "veto":
@@ -178,6 +179,15 @@ def _consent_binaries(b: Builder, program: "Program", z: list, eligible: np.ndar
             b.row(list(y.values()), [1.0] * len(y), float(c.votes), np.inf)
         elif c.votes > 0:
             return None
+    elif c.mode == "weighted":
+        for weights, threshold in zip(c.weights, c.thresholds):
+            need = float(threshold) - float(weights[c.required].sum()) - 1e-9 * float(weights.sum())
+            if need <= 0:
+                continue
+            voters = [i for i in y if weights[i] > 0]
+            if not voters or float(weights[voters].sum()) < need:
+                return None
+            b.row([y[i] for i in voters], [float(weights[i]) for i in voters], need, np.inf)
     return y
 
 

@@ -106,7 +106,8 @@ def content_key(program: Program, goal: Goal, shortfall: bool) -> bytes:
     v, c = program.values, program.consent
     return content_digest(program.scenario.digest, c.mode, c.votes, program.binding, shortfall,
                           v.ideal, v.weight, v.offset, v.rho, v.span, v.cap, v.delta, c.required, c.eligible,
-                          c.vetoes, program.floors, program.rule_actors, program.follows_rules, goal.weight, goal.tie)
+                          c.vetoes, c.weights, c.thresholds, program.floors, program.rule_actors,
+                          program.follows_rules, goal.weight, goal.tie)
 
 
 def _copy(solution: Solution | None) -> Solution | None:

@@ -72,8 +72,9 @@ class Consent:
     """Whose acceptance a bundle must win.
 
     ``mode``: ``fixed`` (the actors in ``required``), ``veto`` (``required`` always, plus every
-    ``eligible`` actor holding a veto on an issue the bundle changes) or ``majority`` (at least
-    ``votes`` of the ``eligible`` actors, on top of ``required``).
+    ``eligible`` actor holding a veto on an issue the bundle changes), ``majority`` (at least
+    ``votes`` of the ``eligible`` actors, on top of ``required``) or ``weighted`` (for every quota r,
+    the ``weights[r]`` of ``required`` and of the eligible actors won reach ``thresholds[r]``).
     """
 
     mode: str
@@ -81,6 +82,8 @@ class Consent:
     eligible: np.ndarray | None = None  # (N,) bool
     vetoes: np.ndarray | None = None  # (N, K) bool (veto mode)
     votes: int = 0  # majority mode
+    weights: np.ndarray | None = None  # weighted mode: (quotas, N) voting weights
+    thresholds: np.ndarray | None = None  # weighted mode: (quotas,) weight the consenting actors must reach
 
 
 @dataclass

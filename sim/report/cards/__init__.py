@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from sim.report.cards.appendix import teacher_appendix
 from sim.report.cards.card import role_card
-from sim.report.cards.comments import evidence_tag, yaml_comments
+from sim.domain.yaml_comments import evidence_tag, yaml_comments
 from sim.report.cards.folder import SOURCES, brief_sources, write_cards, write_scenario_cards
 from sim.report.cards.page import card_html, markdown_to_html
 from sim.report.cards.text import plain

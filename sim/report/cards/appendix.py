@@ -7,7 +7,7 @@ import re
 from typing import Mapping
 
 from sim.domain.scenario import Scenario
-from sim.report.cards.comments import evidence_tag
+from sim.domain.yaml_comments import evidence_tag
 from sim.report.cards.text import number, ranked_issues
 
 _TAGS = {"[D]": "documented", "[J]": "judgement", "[K]": "background, unchecked"}

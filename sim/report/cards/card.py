@@ -6,7 +6,8 @@ import re
 from typing import Mapping
 
 from sim.domain.scenario import Scenario
-from sim.kernels.utility import disagreement_values, war_win_probability
+from sim.kernels.utility import (disagreement_values, status_quo_values, war_attacked_by, war_preferred,
+                                 war_values, war_win_probability)
 from sim.report.cards.text import number, plain, position_text, ranked_issues
 
 
@@ -100,6 +101,13 @@ def _red_lines(scenario: Scenario, index: int) -> list[str]:
         out.append(f"- **If the talks fail** you can go to **war** against {opp}: you think you would win with "
                    f"chance **{p:.0%}**" + (f" (your optimism {number(option.optimism)})" if option.optimism != 1 else "")
                    + f"; war costs you {number(option.cost)}.")
+        war, status_quo = float(war_values(scenario)[index]), float(status_quo_values(scenario)[index])
+        attackers = ", ".join(scenario.actors[j].name for j in war_attacked_by(scenario)[index])
+        if not war_preferred(scenario)[index]:
+            then = (f"but {attackers} would start a war against you, so if the talks fail you fight it" if attackers
+                    else "so if the talks fail the status quo stays in force")
+            out.append(f"- That war is worth {war:.2f} to you, no more than the status quo ({status_quo:.2f}): you "
+                       f"would not start it; {then}.")
     elif option.kind == "reservation":
         out.append(f"- **If the talks fail** you fall back on an alternative worth **{number(float(option.value))}**.")
     else:

@@ -13,7 +13,8 @@ from sim.domain.errors import ConfigError
 from sim.domain.scenario import Scenario, scenario_from_config
 from sim.report.cards.appendix import teacher_appendix
 from sim.report.cards.card import role_card
-from sim.report.cards.comments import drop_overridden, yaml_comments
+from sim.domain.yaml_comments import yaml_comments
+from sim.report.cards.comments import drop_overridden
 from sim.report.cards.page import card_html
 from sim.runs.files import write_text
 

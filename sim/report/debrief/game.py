@@ -15,7 +15,8 @@ from sim.runs.configs import load_config
 
 
 def cause_text(row) -> str:
-    """A run's result in words: agreement, "in progress at round N", or the breakdown cause."""
+    """A run's result in words: agreement, "in progress at round N", or the breakdown cause, and whether
+    the breakdown means war and why (``ending_reason``)."""
     from sim.report.wording import cause_in_words
 
     if str(row.get("game", "finished")) == "in progress":
@@ -23,7 +24,9 @@ def cause_text(row) -> str:
     if bool(row["agreement"]):
         return "agreement"
     cause = str(row["breakdown_cause"])
-    return f"no agreement: {cause_in_words(cause)} ({cause})"
+    reason = row.get("ending_reason")
+    reason = f"; {reason}" if isinstance(reason, str) and reason else ""
+    return f"no agreement: {cause_in_words(cause)} ({cause}){reason}"
 
 
 def seat_comparison(folder: Path, runs: pd.DataFrame, replicates: int) -> str:

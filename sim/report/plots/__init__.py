@@ -10,6 +10,7 @@ One module per family of figures, every public name re-exported here (``plots.po
 * :mod:`~sim.report.plots.common`: the style, captions, issue panels and their axes, :func:`save`;
 * :mod:`~sim.report.plots.labels`: :class:`Labels`, readable names for actors, issues, parameters, outputs;
 * :mod:`~sim.report.plots.run`: one run or the protocols compared: positions, offers, utility space, outcomes;
+* :mod:`~sim.report.plots.deal_gap`: the least relaxations of the declared rules that open a deal;
 * :mod:`~sim.report.plots.sweep`: a sweep's heatmap and outcome distributions;
 * :mod:`~sim.report.plots.sensitivity`: Sobol indices and Morris screening;
 * :mod:`~sim.report.plots.discovery`: PRIM's peeling trajectory and a box's parameter pairs;
@@ -22,6 +23,7 @@ from __future__ import annotations
 from sim.report.plots.calibration import posterior_marginals_figure, posterior_pairs_figure, predictive_figure
 from sim.report.plots.classroom import replicate_figure, utilities_figure
 from sim.report.plots.common import FORMATS, STYLE, caption, save, styled
+from sim.report.plots.deal_gap import deal_gap_figure
 from sim.report.plots.discovery import box_pairs_figure, peeling_figure
 from sim.report.plots.labels import (ACTOR_FIELD_LABELS, BOOLEAN_OUTPUTS, OUTPUT_LABELS, PARAMETER_LABELS,
                                      PLAIN, Labels)
@@ -32,7 +34,7 @@ from sim.report.plots.sweep import distributions_figure, heatmap_figure
 
 __all__ = [
     "ACTOR_FIELD_LABELS", "BOOLEAN_OUTPUTS", "FORMATS", "OUTPUT_LABELS", "PARAMETER_LABELS", "PLAIN",
-    "REFERENCE_STYLES", "STYLE", "Labels", "box_pairs_figure", "caption", "comparison_figure",
+    "REFERENCE_STYLES", "STYLE", "Labels", "box_pairs_figure", "caption", "comparison_figure", "deal_gap_figure",
     "distributions_figure", "heatmap_figure", "morris_figure", "offers_figure", "peeling_figure",
     "positions_figure", "posterior_marginals_figure", "posterior_pairs_figure", "predictive_figure",
     "replicate_figure", "save", "sobol_figure", "styled", "utilities_figure", "utility_space_figure",

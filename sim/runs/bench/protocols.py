@@ -19,7 +19,7 @@ from sim.runs.spec import RunSpec
 def bench_eu(repeats: int, oracle_budget: float, eu_oracle: Any) -> list[dict]:
     """One ``eu`` round for N = 10, 50, 200 and K = 1, 10, both variants: the vectorised kernel, a model's
     step() and ``eu_oracle`` (a module with the plain-Python ``eu_round`` the tests check the kernel
-    against, tests/eu_oracle.py), issue by issue, extrapolated from one issue over ``oracle_budget`` s."""
+    against, tests/support/eu_oracle.py), issue by issue, extrapolated from one issue over ``oracle_budget`` s."""
     rows = []
     for variant in ("standard", "scholz"):
         for n in (10, 50, 200):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.domain.cache import BoundedCache
 from sim.domain.errors import ConfigError
 from sim.runs.configs import load_group
 from sim.runs.design import GROUPS, PERTURBATION, SweepSpec, cross_protocols, run_table
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Outcome columns every run has (MODEL.md §6); outcome_<issue>, utility_<actor> and
 #: disagreement_<actor> depend on the scenario.
 OUTCOME_COLUMNS = ("agreement", "rounds", "nash_product", "distance_to_nash", "pareto_efficient",
-                   "distance_to_pareto", "bargaining_range", "bargaining_range_empty")
+                   "distance_to_pareto", "bargaining_range", "bargaining_range_empty", "deal_gap")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ class SweepContext:
         return self.folder / "failures" / f"shard-{index:06d}.parquet"
 
 
-_POINT_CACHE: dict[tuple[str, tuple], "RunSpec"] = {}  # (design hash, point values) -> spec; by content
+_POINT_SPECS = BoundedCache("sim.runs.sweep.planning.point_spec", 512)  # (design hash, point values) -> spec
 
 
 def point_spec(context: SweepContext, values: Mapping[str, Any]) -> "RunSpec":
@@ -114,15 +115,14 @@ def point_spec(context: SweepContext, values: Mapping[str, Any]) -> "RunSpec":
 
     key = (context.digest or design_hash(context.spec, context.base),
            tuple(sorted((k, repr(plain(v))) for k, v in values.items())))
-    if key not in _POINT_CACHE:
+
+    def build() -> "RunSpec":
         config = point_config(context.base, context.spec, values, context.config_dirs, context.source)
         swept = "scenario" in [p.key for p in context.spec.parameters]
         (spec,) = specs_from_config(config, source=None if swept else context.scenario_file)  # (protocol=all
-        # is crossed into the design: SweepSpec.protocols)
-        if len(_POINT_CACHE) > 512:
-            _POINT_CACHE.clear()
-        _POINT_CACHE[key] = spec
-    return _POINT_CACHE[key]
+        return spec  # is crossed into the design: SweepSpec.protocols)
+
+    return _POINT_SPECS.get_or_compute(key, build)
 
 
 def plain(value: Any) -> Any:
