@@ -217,10 +217,10 @@ class Profile:
         import os
         from concurrent.futures import ProcessPoolExecutor
 
-        from sim.runs.lifeline import die_with_parent
+        from sim.runs.lifeline import die_with
 
         # (its workers die with the calibration, however it ends: no orphans after kill -9)
-        with ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent,
+        with ProcessPoolExecutor(max_workers=self.workers, initializer=die_with,
                                  initargs=(os.getpid(),)) as pool:
             distances = list(pool.map(_distance, [self.simulator] * len(points), points))
         return np.array([d <= self.epsilon for d in distances])
