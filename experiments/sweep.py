@@ -10,9 +10,11 @@ On a cluster (Hydra's submitit launcher), split the shards over jobs, then aggre
         'sweep.job=range(0,8)' hydra/launcher=submitit_slurm hydra.launcher.partition=...
     python -m experiments.sweep sweep=russia_resolve sweep.out=/scratch/rr
 
-The folder gets design.json, design.parquet, shards/, runs.parquet, failures.parquet (if any run
-raised), manifest.json, config.yaml and figures/. Exit status: 0 all runs done, 1 some runs failed
-(one-line summary on stderr), 2 bad input.
+The folder gets design.json, design.parquet, shards/ (each shard with its record: rows, run indices,
+checksum; checked on resume), runs.parquet, failures.parquet (if any run raised, or was lost to a worker
+that died twice), manifest.json, config.yaml and figures/. Exit status: 0 all runs done, 1 some runs
+failed or were lost, or a file could not be written (one line on stderr naming it; manifest.json keeps
+"completed": false), 2 bad input, 130 Ctrl-C.
 """
 
 from __future__ import annotations

@@ -214,9 +214,14 @@ class Profile:
         points = [{**at, prior.column: float(v)} for v in from_unit(prior, np.linspace(0.0, 1.0, grid))]
         if self.workers == 1:
             return np.array([self.accepted(p) for p in points])
+        import os
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+        from sim.runs.lifeline import die_with
+
+        # (its workers die with the calibration, however it ends: no orphans after kill -9)
+        with ProcessPoolExecutor(max_workers=self.workers, initializer=die_with,
+                                 initargs=(os.getpid(),)) as pool:
             distances = list(pool.map(_distance, [self.simulator] * len(points), points))
         return np.array([d <= self.epsilon for d in distances])
 

@@ -78,3 +78,11 @@ def in_forkserver() -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+def die_with(pid: int) -> None:
+    """End this process when process ``pid`` ends: by the parent-death signal when ``pid`` is this process's
+    parent (a forked worker), else by a :func:`watch` (a worker forked by a server). A pool's initializer."""
+    if os.getppid() == pid and die_with_parent(pid):
+        return
+    watch(pid)

@@ -71,12 +71,12 @@ def _run_job(cfg: Any, context: SweepContext, settings: Mapping[str, Any]) -> No
     prepare_folder(context)
     files.write_text(folder / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     selection = [i for i in range(total_shards) if i % settings["jobs"] == settings["job"]]
-    report_bad_shards(check_shards(context, selection), context)
+    report_bad_shards(check_shards(context, selection))
     done, failed = run_with_progress(context, pending_shards(context, selection), settings, folder)
     print(f"job {settings['job']}/{settings['jobs']}: {done} runs done, {failed} failed in {folder}")
 
 
-def report_bad_shards(removed: Sequence[tuple[Path, str]], context: SweepContext) -> None:
+def report_bad_shards(removed: Sequence[tuple[Path, str]]) -> None:
     """One line on stderr per shard that failed its check on resume (it was removed and runs again)."""
     for path, problem in removed:
         print(f"{path}: {problem}; its runs are run again", file=sys.stderr)
@@ -98,7 +98,7 @@ def _run_whole(cfg: Any, context: SweepContext, settings: Mapping[str, Any], sta
         prepare_folder(context)
         files.mark_incomplete(folder / "manifest.json", manifest(spec.seed, started, False, **about))
         files.write_text(folder / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
-        report_bad_shards(check_shards(context), context)
+        report_bad_shards(check_shards(context))
         pending = pending_shards(context)
         if len(pending) < total_shards:
             print(f"resuming: {total_shards - len(pending)} of {total_shards} shards already done", file=sys.stderr)
