@@ -136,7 +136,8 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
         "bargaining_range": share,
         "bargaining_range_empty": bargaining_range_empty(scenario, d),
     })
-    gap = scenario_deal_gap(scenario, model.protocol.deal_consent())  # the declared inputs' (round 0)
+    # the declared inputs' gap (round 0); a row needs only the least relaxation, not the alternatives
+    gap = scenario_deal_gap(scenario, model.protocol.deal_consent(), alternatives=0)
     row.update({"deal_gap": gap.gap, "deal_gap_rules": gap.rules})
     return row
 
