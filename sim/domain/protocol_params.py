@@ -1,6 +1,11 @@
 """The protocols' parameters (the schemas of ``configs/protocol/<name>.yaml``), apart from the protocols
 themselves: registering the config schemas (``sim.domain.config.register_configs``, run by every entry point,
-``--help`` included) must not import numpy's kernels, Mesa or the solvers."""
+``--help`` included) must not import numpy's kernels, Mesa or the solvers.
+
+Every parameter is a ``protocol_<name>`` column of the outcome row, except one whose field metadata says
+``applies=(other parameter, value)``: it is reported only when the other parameter has that value (where
+it does something), so a parameter added for a new setting leaves the rows of existing settings as they
+were."""
 
 from __future__ import annotations
 
@@ -27,7 +32,8 @@ class OffersParams:
     name: str = "offers"
     deadline: int = 0  # T: rounds before breakdown; 0 = the run's round limit (`rounds`)
     order: str = "round_robin"  # round_robin (config order) | recognition (random, ∝ capability) | setter
-    setter: str = ""  # order=setter: the agenda setter, who proposes every round ("": the first actor)
+    setter: str = field(default="", metadata={"applies": ("order", "setter")})  # order=setter: the agenda
+    # setter, who proposes every round ("": the first actor); in the outcome row only under order=setter
     consent: str = "unanimity"  # unanimity | veto | majority | weighted (the scenario's voting rule)
     principals: list[str] = field(default_factory=list)  # veto rule: actors whose consent is always needed
     quota: float = 0.5  # majority rule: more than quota·N actors (proposer included) must accept

@@ -7,7 +7,7 @@ collector. ``step()`` asks the protocol to advance one round.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any, Mapping
 
 import mesa
@@ -207,7 +207,16 @@ class BargainingModel(mesa.Model):
         return self.events.to_frame()
 
     def describe(self) -> dict[str, Any]:
-        """Run settings for the outcome row."""
-        params = {f"protocol_{k}": (",".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-                  for k, v in asdict(self.protocol.params).items() if k != "name"}
+        """Run settings for the outcome row: the protocol's parameters, each where it applies
+        (:mod:`sim.domain.protocol_params`)."""
+        protocol = self.protocol.params
+        params = {}
+        for item in fields(protocol):
+            applies = item.metadata.get("applies")  # (other parameter, value): reported only under it
+            if item.name == "name" or (applies and getattr(protocol, applies[0]) != applies[1]):
+                continue
+            value = getattr(protocol, item.name)
+            if isinstance(value, (list, tuple)):
+                value = ",".join(map(str, value))
+            params[f"protocol_{item.name}"] = value
         return {"protocol": self.protocol.name, "scenario": self.negotiation.id, **params}

@@ -160,3 +160,15 @@ def test_raising_optimism_never_enlarges_the_range(scenario, who, factor):
     low = bargaining_range(with_optimism(1.0))
     high = bargaining_range(with_optimism(1.0 + factor))
     assert high <= low + 1e-12
+
+
+def test_the_agenda_setter_proposes_every_round_and_only_then_is_in_the_row():
+    scenario = make_scenario([[0.0], [100.0], [40.0]], [[1.0]] * 3, [1.0] * 3, status_quo=[50.0])
+    run = sim.run(scenario, "offers", seed=0, rounds=6, protocol_params={"order": "setter", "setter": "a1"})
+    offers = run.events[run.events["kind"] == "offer"]
+    assert len(offers) >= 2 and (offers["response_a1"] == "proposer").all()  # a1 each round, not in turn
+    assert run.runs.iloc[0]["protocol_setter"] == "a1"
+    plain = sim.run(scenario, "offers", seed=0, rounds=6)  # round robin: the setter does nothing, no column
+    assert "protocol_setter" not in plain.runs.columns and "protocol_order" in plain.runs.columns
+    with pytest.raises(sim.ConfigError, match="protocol.setter"):
+        sim.run(scenario, "offers", seed=0, protocol_params={"order": "setter", "setter": "zz"})
