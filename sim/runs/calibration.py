@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -274,6 +275,8 @@ def calibrate(folder: Path, spec: CalibrationSpec, base: Mapping[str, Any], work
         history = abc.new(url, {"distance": 0.0})
     _write_json(stamp, {"identity": identity, "abc_id": history.id, "spec": spec.to_dict()})
     remaining = spec.generations - (history.max_t + 1)
+    if existing is not None:
+        print(f"resuming: {history.max_t + 1} of {spec.generations} generations already done", file=sys.stderr)
     if remaining > 0:
         history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=remaining,
                           max_total_nr_simulations=spec.max_simulations or np.inf)
