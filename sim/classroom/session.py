@@ -17,6 +17,7 @@ The rules the controls follow (the lesson plan relies on them):
 
 from __future__ import annotations
 
+import secrets
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -57,14 +58,19 @@ class Session:
         self.replicates = replicates
         self.chosen = Settings()
         self.applied = Settings()
+        self.games = 0  # games built in this tab: a game's number tells its exports apart from another's
         self.model = self._build(self.applied)
         self.applied_tuning: list[str] = []
         self.message = ""  # what the last action did (or why it did nothing)
         self.error = ""  # one line when an action failed
         self.exported: Path | None = None
+        self.id = secrets.token_hex(3)  # in every export's folder name: two tabs never write one folder
+        self.exporting = False  # an export is being written (the app greys the button)
+        self._exported_state: tuple | None = None  # the game state self.exported holds
 
     # ---- building ---------------------------------------------------------------------------------------
     def _build(self, settings: Settings) -> ClassroomModel:
+        self.games += 1
         return ClassroomModel(scenario=settings.scenario, protocol=settings.protocol, play_as=settings.play_as,
                               seed=settings.seed, rounds=settings.rounds, tuning=self.tuning)
 
@@ -203,12 +209,33 @@ class Session:
             self.message = what_happened(self.model)
         self._guard(act)
 
+    def game_state(self) -> tuple:
+        """What identifies the game as it stands: the same state exported twice is one export."""
+        model = self.model
+        return (self.games, model.round, len(model.events), model.waiting, model.running, model.finished)
+
     def export(self) -> Path | None:
-        """Write the game's results folder and report into the class folder."""
+        """Write the game's results folder and report into the class folder. A second Export of the same
+        game state (a double click) writes nothing and returns the first one's report."""
         def act() -> Path:
-            folder = class_folder(self.class_name, self.root)
-            self.exported = export(self.model, folder, replicates=self.replicates)
-            state = "finished game" if self.model.finished else f"game in progress at round {self.model.round + 1}"
-            self.message = f"Report of the {state} written to {self.exported}."
+            state = self.game_state()
+            if self.exported is not None and state == self._exported_state and self.exported.exists():
+                self.message = f"This game, as it stands, is already written to {self.exported}."
+                return self.exported
+            self.exporting = True
+            try:
+                folder = class_folder(self.class_name, self.root)
+                self.exported = export(self.model, folder, replicates=self.replicates, session=self.id)
+                self._exported_state = state
+            finally:
+                self.exporting = False
+            what = "finished game" if self.model.finished else f"game in progress at round {self.model.round + 1}"
+            self.message = f"Report of the {what} written to {self.exported}."
             return self.exported
         return self._guard(act)
+
+    def close(self) -> None:
+        """The tab closed: let go of the game (its model, drawn charts) so that its memory is freed."""
+        with self.lock:
+            self.__dict__.pop("charts", None)
+            self.model = None  # type: ignore[assignment]

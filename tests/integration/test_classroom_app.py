@@ -146,9 +146,9 @@ def test_export_mid_game_goes_to_the_class_folder(tmp_path):
     text = path.read_text()
     assert "offers</b>: in progress at round 2" in text and "not compared with the model agent" in text
     assert "the model agent in russia" not in text and not (path.parent / "replicates.parquet").exists()
-    with pytest.raises(Exception, match="CLASS: class: 'a b' is not a folder name"):
+    with pytest.raises(Exception, match="CLASS: class: 'a/b' holds / or"):
         from sim.classroom import class_folder
-        class_folder("a b")
+        class_folder("a/b")
 
 
 # ---- the page --------------------------------------------------------------------------------------
