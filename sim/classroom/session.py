@@ -178,7 +178,7 @@ class Session:
     def play_tick(self) -> bool:
         """One round of ▶ Play. Returns whether Play should go on (False at the person's turn or the end)."""
         with self.lock:
-            if self.model.finished or self.model.waiting:
+            if self.model is None or self.model.finished or self.model.waiting:  # None: the tab closed
                 return False
             moved = self.step()
             return moved and self.model.running and not self.model.waiting
