@@ -10,8 +10,8 @@ Before it hands over to ``solara run apps/classroom.py --production`` (in this p
   from the unpacked files (``SOLARA_ASSETS_PROXY_CACHE_DIR``, ``make assets``) or says 404. Solara's
   own handler deletes a directory of that cache when one is requested and fetches missing files from
   the internet: one request from any device on the class network broke every new tab;
-* loads what the first Export needs (debrief, figures, the model agents' runs), so that the first
-  student to export does not wait for the imports.
+* loads what the first Export needs (debrief, figures, the model agents' runs), and starts computing
+  the default game's model agents' runs, so that the first student to export does not wait for them.
 """
 
 from __future__ import annotations
@@ -54,11 +54,18 @@ def read_only_assets() -> None:
     cdn_helper.put_in_cache = cdn_helper.get_data = refuse
 
 
-def preload() -> None:
+def preload(replicates: int = 30) -> None:
+    """Import what the first Export needs, and start computing the model agents' runs of the default
+    game (``replicates``: apps/classroom.py's REPLICATES) in the background: most students keep it."""
     import importlib
 
     for module in PRELOAD:
         importlib.import_module(module)
+    from sim.classroom import ClassroomModel
+    from sim.classroom.session import warm_replicates
+
+    game = ClassroomModel()
+    warm_replicates(ClassroomModel(play_as=game.negotiation.actor_ids[0]), replicates)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import queue
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -43,6 +44,38 @@ class Settings:
 
 
 LABELS = {"scenario": "scenario", "protocol": "protocol", "seed": "seed", "rounds": "round limit"}
+_WARM: "queue.Queue[tuple]" = queue.Queue()  # settings whose model agents' runs to compute in the background
+_WARMER: list[threading.Thread] = []
+_WARMER_LOCK = threading.Lock()
+
+
+def _warm_forever() -> None:
+    from sim.report.debrief.replicates import replicate_runs
+
+    while True:
+        config, seed, replicates = _WARM.get()
+        try:
+            replicate_runs(config, seed, replicates)
+        except Exception:  # noqa: BLE001 - a setting that fails here fails again, with its message, at Export
+            pass
+
+
+def warm_replicates(model: ClassroomModel, replicates: int) -> bool:
+    """Queue, for one background thread (a daemon: it never holds the server up at exit), the model
+    agents' runs an Export of this game compares the seat with. They depend only on the game's config
+    and seed, not on the person's moves, and are computed once per setting
+    (:func:`sim.report.debrief.replicates.replicate_runs`): the Export then finds them ready. Returns
+    whether anything was queued (nothing without a seat or replicates)."""
+    if model.play_as == NOBODY or replicates <= 0:
+        return False
+    from omegaconf import OmegaConf
+
+    with _WARMER_LOCK:
+        if not _WARMER:
+            _WARMER.append(threading.Thread(target=_warm_forever, name="replicates", daemon=True))
+            _WARMER[0].start()
+    _WARM.put((OmegaConf.to_container(model.cfg, resolve=True), int(model.seed), int(replicates)))
+    return True
 
 
 class Session:
@@ -71,8 +104,10 @@ class Session:
     # ---- building ---------------------------------------------------------------------------------------
     def _build(self, settings: Settings) -> ClassroomModel:
         self.games += 1
-        return ClassroomModel(scenario=settings.scenario, protocol=settings.protocol, play_as=settings.play_as,
-                              seed=settings.seed, rounds=settings.rounds, tuning=self.tuning)
+        model = ClassroomModel(scenario=settings.scenario, protocol=settings.protocol, play_as=settings.play_as,
+                               seed=settings.seed, rounds=settings.rounds, tuning=self.tuning)
+        warm_replicates(model, self.replicates)
+        return model
 
     def _guard(self, action: Callable[[], Any]) -> Any:
         with self.lock:
