@@ -216,7 +216,7 @@ def test_a_lesson_with_every_control(page, server, tmp_path):
     # Export mid-game: labelled in progress, in the class folder
     button("Export report").click()
     tab.get_by_text("Report of the game in progress at round 5 written to").wait_for(timeout=60_000)
-    reports = list((server["results"] / CLASS).glob("*_ukraine/report.html"))
+    reports = list((server["results"] / CLASS).glob("*_ukraine_*/report.html"))  # <time>_<seat>_<tab>
     assert len(reports) == 1 and "in progress at round 5" in reports[0].read_text()
     # a seat switch mid-game: selector and panel agree
     _choose(tab, "Play as", "Russia")
