@@ -1,5 +1,5 @@
 """A class's games pooled: every export in a class folder (``make classroom CLASS=monday-3rd`` writes
-them to ``results/classroom/monday-3rd/<timestamp>_<seat>/``) read into one set of tables for the
+them to ``results/classroom/monday-3rd/<timestamp>_<seat>_<tab>/``) read into one set of tables for the
 class debrief (``python -m experiments.debrief --class <folder>``).
 
 Pure functions of the folders: no figures, no HTML. "History" is what happened in 2022: no agreement
