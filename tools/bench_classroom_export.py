@@ -11,8 +11,8 @@ model-agent runs compared, as in the app). Two cases:
   (in class a game lasts minutes; here the bench waits for them before pressing Export);
 * ``cold``: a seed nobody played yet, exported the moment the game ends (the runs are computed then).
 
-Prints each Export's wall time and the medians, and the machine's load average (the machine is shared:
-a busy machine is slower).
+Prints each Export's wall time and CPU time (this process's, all threads: close to what an idle machine
+would take), the medians, and the machine's load average (on a shared machine wall time grows with it).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def main() -> None:
 
     root = tempfile.mkdtemp()
     times: dict[str, list[float]] = {"ready": [], "cold": []}
+    cpus: dict[str, list[float]] = {"ready": [], "cold": []}  # this process's CPU time: what an idle machine's wait is
     for n in range(args.students):
         case = "ready" if n % 2 == 0 else "cold"
         session = Session(class_name="bench", root=root, replicates=30)
@@ -66,16 +67,17 @@ def main() -> None:
             from omegaconf import OmegaConf
 
             replicate_runs(OmegaConf.to_container(session.model.cfg, resolve=True), session.model.seed, 30)
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         session.export()
-        took = time.perf_counter() - began
+        took, cpu = time.perf_counter() - began, time.process_time() - cpu
         times[case].append(took)
+        cpus[case].append(cpu)
         print(f"student {n + 1}: {case}, {session.model.play_as}, seed {session.model.seed}: Export {took:.2f} s "
-              f"{session.error}")
+              f"(CPU {cpu:.2f} s) {session.error}")
     for case, values in times.items():
         if values:
             print(f"Export ({case}): median {statistics.median(values):.2f} s, max {max(values):.2f} s, "
-                  f"{len(values)} students")
+                  f"CPU median {statistics.median(cpus[case]):.2f} s, {len(values)} students")
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
