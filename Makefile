@@ -41,10 +41,10 @@ test: $(STAMP) $(ASSETS)/.stamp
 	SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(PY) -m pytest
 
 # PYTHONPATH: this checkout's sim/ (solara's script would otherwise import the installed one).
+# apps/serve.py checks CLASS, serves the assets read-only and runs `solara run apps/classroom.py`.
 classroom: $(STAMP) $(ASSETS)/.stamp
-	PYTHONPATH=$(CURDIR) CLASSROOM_CLASS=$(CLASS) SOLARA_THEME_SHOW_BANNER=false \
-		SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(VENV)/bin/solara run apps/classroom.py \
-		--host $(HOST) --port $(PORT) --production
+	PYTHONPATH=$(CURDIR) CLASSROOM_CLASS="$(CLASS)" SOLARA_THEME_SHOW_BANNER=false \
+		SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(PY) -m apps.serve --host $(HOST) --port $(PORT)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench

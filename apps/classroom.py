@@ -24,6 +24,7 @@ import html
 import os
 import threading
 import warnings
+import weakref
 from pathlib import Path
 
 import solara
@@ -284,7 +285,7 @@ def help_tab(session: Session) -> None:
 
 
 # ---- sidebar -------------------------------------------------------------------------------------------
-def sidebar(session: Session, bump, playing: bool, set_playing) -> None:
+def sidebar(session: Session, bump, playing: bool, set_playing, exporting: bool = False, start_export=None) -> None:
     model = session.model
     chosen = session.chosen
     with solara.Card("Game"):
@@ -318,17 +319,32 @@ def sidebar(session: Session, bump, playing: bool, set_playing) -> None:
     with solara.Card("Export"):
         where = f"class {session.class_name}" if session.class_name else "no class folder set"
         solara.Text(f"Writes the game's report ({where}).", style={"font-size": "13px"})
-        solara.Button("Export report", color="primary", on_click=lambda: (session.export(), bump()))
+        # written in a thread (Page's export task): the button is greyed and spins until the report is written
+        solara.Button("Export report", color="primary", disabled=exporting, loading=exporting,
+                      on_click=start_export or (lambda: (session.export(), bump())))
+        if exporting:
+            solara.Text("Writing the report (a few seconds)…", style={"font-size": "13px"})
         if session.exported is not None and Path(session.exported).exists():
             solara.FileDownload(Path(session.exported).read_bytes(), filename="debrief.html",
                                 label="Download the report")
 
 
 # ---- the page ----------------------------------------------------------------------------------------
+SESSIONS: "weakref.WeakSet[Session]" = weakref.WeakSet()  # the open tabs' sessions (a test counts them)
+
+
+def _new_session() -> Session:
+    session = Session(class_name=_class_name(), root=_results(), replicates=REPLICATES)
+    SESSIONS.add(session)
+    return session
+
+
 @solara.component
 def Page():
     """One tab: its own session (settings and game)."""
-    session = solara.use_memo(lambda: Session(class_name=_class_name(), root=_results(), replicates=REPLICATES), [])
+    session = solara.use_memo(_new_session, [])
+    solara.use_effect(lambda: session.close, [])  # the tab closed: free its game (test_classroom_app)
+    exporting, set_exporting = solara.use_state(False)
     revision = solara.use_reactive(0)
     playing, set_playing_state = solara.use_state(False)
     stop = solara.use_memo(threading.Event, [])  # set by Pause, Reset, a seat change: ends the Play loop
@@ -361,13 +377,22 @@ def Page():
 
     solara.lab.use_task(play, dependencies=[playing], prefer_threaded=True)
 
+    def export() -> None:
+        """Export, in a thread: the page shows the button busy meanwhile (a second click does nothing)."""
+        if exporting:
+            session.export()
+            set_exporting(False)
+            bump()
+
+    solara.lab.use_task(export, dependencies=[exporting], prefer_threaded=True)
+
     solara.Title("Crisis bargaining classroom")
     solara.Style(CSS)
     with solara.AppBar():
         solara.AppBarTitle("Crisis bargaining classroom")
     with solara.Sidebar():
         try:
-            sidebar(session, bump, playing, set_playing)
+            sidebar(session, bump, playing, set_playing, exporting, lambda: set_exporting(True))
         except Exception as error:  # noqa: BLE001 - a message in the page, never a page-wide traceback
             solara.Error(f"{type(error).__name__}: {error}")
     try:

@@ -24,11 +24,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="a class folder (make classroom CLASS=...): pool every exported game in it")
     parser.add_argument("--out", type=Path, default=None,
                         help="report file (default <folder>/report.html, or <class folder>/class-debrief.html)")
-    parser.add_argument("--replicates", type=int, default=30,
-                        help="runs of the model agent in a person-played seat (default 30)")
+    parser.add_argument("--replicates", type=int, default=None,
+                        help="model agents' runs: in a person-played seat (default 30), or for --class per "
+                             "distinct game setting (default: the runs the exports saved)")
+    parser.add_argument("--all-games", action="store_true",
+                        help="--class: pool watch-only games and games with changed actors too")
     args = parser.parse_args(argv)
     try:
-        print(write_debrief(args.folder, args.class_folder, args.out, args.replicates))
+        print(write_debrief(args.folder, args.class_folder, args.out, args.replicates, args.all_games))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -17,7 +17,9 @@ The rules the controls follow (the lesson plan relies on them):
 
 from __future__ import annotations
 
+import secrets
 import threading
+import queue
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -42,6 +44,38 @@ class Settings:
 
 
 LABELS = {"scenario": "scenario", "protocol": "protocol", "seed": "seed", "rounds": "round limit"}
+_WARM: "queue.Queue[tuple]" = queue.Queue()  # settings whose model agents' runs to compute in the background
+_WARMER: list[threading.Thread] = []
+_WARMER_LOCK = threading.Lock()
+
+
+def _warm_forever() -> None:
+    from sim.report.debrief.replicates import replicate_runs
+
+    while True:
+        config, seed, replicates = _WARM.get()
+        try:
+            replicate_runs(config, seed, replicates)
+        except Exception:  # noqa: BLE001 - a setting that fails here fails again, with its message, at Export
+            pass
+
+
+def warm_replicates(model: ClassroomModel, replicates: int) -> bool:
+    """Queue, for one background thread (a daemon: it never holds the server up at exit), the model
+    agents' runs an Export of this game compares the seat with. They depend only on the game's config
+    and seed, not on the person's moves, and are computed once per setting
+    (:func:`sim.report.debrief.replicates.replicate_runs`): the Export then finds them ready. Returns
+    whether anything was queued (nothing without a seat or replicates)."""
+    if model.play_as == NOBODY or replicates <= 0:
+        return False
+    from omegaconf import OmegaConf
+
+    with _WARMER_LOCK:
+        if not _WARMER:
+            _WARMER.append(threading.Thread(target=_warm_forever, name="replicates", daemon=True))
+            _WARMER[0].start()
+    _WARM.put((OmegaConf.to_container(model.cfg, resolve=True), int(model.seed), int(replicates)))
+    return True
 
 
 class Session:
@@ -57,16 +91,23 @@ class Session:
         self.replicates = replicates
         self.chosen = Settings()
         self.applied = Settings()
+        self.games = 0  # games built in this tab: a game's number tells its exports apart from another's
         self.model = self._build(self.applied)
         self.applied_tuning: list[str] = []
         self.message = ""  # what the last action did (or why it did nothing)
         self.error = ""  # one line when an action failed
         self.exported: Path | None = None
+        self.id = secrets.token_hex(3)  # in every export's folder name: two tabs never write one folder
+        self.exporting = False  # an export is being written (the app greys the button)
+        self._exported_state: tuple | None = None  # the game state self.exported holds
 
     # ---- building ---------------------------------------------------------------------------------------
     def _build(self, settings: Settings) -> ClassroomModel:
-        return ClassroomModel(scenario=settings.scenario, protocol=settings.protocol, play_as=settings.play_as,
-                              seed=settings.seed, rounds=settings.rounds, tuning=self.tuning)
+        self.games += 1
+        model = ClassroomModel(scenario=settings.scenario, protocol=settings.protocol, play_as=settings.play_as,
+                               seed=settings.seed, rounds=settings.rounds, tuning=self.tuning)
+        warm_replicates(model, self.replicates)
+        return model
 
     def _guard(self, action: Callable[[], Any]) -> Any:
         with self.lock:
@@ -172,7 +213,7 @@ class Session:
     def play_tick(self) -> bool:
         """One round of ▶ Play. Returns whether Play should go on (False at the person's turn or the end)."""
         with self.lock:
-            if self.model.finished or self.model.waiting:
+            if self.model is None or self.model.finished or self.model.waiting:  # None: the tab closed
                 return False
             moved = self.step()
             return moved and self.model.running and not self.model.waiting
@@ -203,12 +244,33 @@ class Session:
             self.message = what_happened(self.model)
         self._guard(act)
 
+    def game_state(self) -> tuple:
+        """What identifies the game as it stands: the same state exported twice is one export."""
+        model = self.model
+        return (self.games, model.round, len(model.events), model.waiting, model.running, model.finished)
+
     def export(self) -> Path | None:
-        """Write the game's results folder and report into the class folder."""
+        """Write the game's results folder and report into the class folder. A second Export of the same
+        game state (a double click) writes nothing and returns the first one's report."""
         def act() -> Path:
-            folder = class_folder(self.class_name, self.root)
-            self.exported = export(self.model, folder, replicates=self.replicates)
-            state = "finished game" if self.model.finished else f"game in progress at round {self.model.round + 1}"
-            self.message = f"Report of the {state} written to {self.exported}."
+            state = self.game_state()
+            if self.exported is not None and state == self._exported_state and self.exported.exists():
+                self.message = f"This game, as it stands, is already written to {self.exported}."
+                return self.exported
+            self.exporting = True
+            try:
+                folder = class_folder(self.class_name, self.root)
+                self.exported = export(self.model, folder, replicates=self.replicates, session=self.id)
+                self._exported_state = state
+            finally:
+                self.exporting = False
+            what = "finished game" if self.model.finished else f"game in progress at round {self.model.round + 1}"
+            self.message = f"Report of the {what} written to {self.exported}."
             return self.exported
         return self._guard(act)
+
+    def close(self) -> None:
+        """The tab closed: let go of the game (its model, drawn charts) so that its memory is freed."""
+        with self.lock:
+            self.__dict__.pop("charts", None)
+            self.model = None  # type: ignore[assignment]

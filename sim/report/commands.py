@@ -126,5 +126,5 @@ def reproduce_classroom(folder: Path, seat: str) -> list[TableCheck]:
         return []
     saved = pd.read_parquet(saved_path)
     print(f"checking the {len(saved)} runs with model agents in every seat that the report compares the person with")
-    now = model_replicates(folder, pd.read_parquet(folder / "runs.parquet"), len(saved))
+    now = model_replicates(folder, pd.read_parquet(folder / "runs.parquet"), len(saved), cached=False)
     return [compare_table("replicates.parquet", saved, now, ["seed"])]

@@ -1,6 +1,8 @@
 """Writing a file all or nothing: every file a command writes goes through here.
 
-A file is written to a temp file beside it (``.<stem>.<pid>.tmp<suffix>``, hidden) and renamed over the
+A file is written to a temp file beside it (``.<stem>.<pid>.<random>.tmp<suffix>``, hidden, created with
+O_EXCL, so that two threads or processes writing the same file never share
+one) and renamed over the
 target when it is whole (:func:`replacing`). A write that fails (a full disk, no permission) leaves the
 target as it was and no temp file, and is raised as an :class:`OSError` whose ``filename`` is the target,
 never the temp file: the one line a command prints names the file the user would look for.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
@@ -21,9 +24,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def temp_path(path: Path) -> Path:
-    """The temp file beside ``path`` this process writes it through (same suffix, so writers that go by
-    the suffix write the right format)."""
-    return path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    """A new, empty temp file beside ``path`` to write it through (same suffix, so writers that go by
+    the suffix write the right format), unique to this call: created with O_EXCL, so concurrent writers
+    of one file (two threads of the classroom server exporting at once) each get their own."""
+    while True:  # "x": created here or not at all; the usual permissions (mkstemp's are 0600)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp{path.suffix}")
+        try:
+            open(tmp, "xb").close()
+            return tmp
+        except FileExistsError:
+            continue
 
 
 def naming(error: OSError, path: Path) -> OSError:
@@ -45,16 +55,18 @@ def replacing(path: str | Path) -> Iterator[Path]:
         OSError: the write failed; ``filename`` is ``path`` (or the folder that could not be made).
     """
     path = Path(path)
-    tmp = temp_path(path)
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temp_path(path)
         yield tmp
         os.replace(tmp, path)
     except OSError as error:
         raise naming(error, path) from error
     finally:
         with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
 
 
 def write_with(path: str | Path, write: Callable[[Path], Any]) -> Path:

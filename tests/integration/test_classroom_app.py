@@ -142,13 +142,13 @@ def test_export_mid_game_goes_to_the_class_folder(tmp_path):
     session.respond(False)  # round 1 played; round 2 waits for Russia's answer to NATO
     session.step()
     path = session.export()
-    assert path.parent.parent == tmp_path / "monday-3rd" and path.parent.name.endswith("_russia")
+    assert path.parent.parent == tmp_path / "monday-3rd" and path.parent.name.endswith(f"_russia_{session.id}")
     text = path.read_text()
     assert "offers</b>: in progress at round 2" in text and "not compared with the model agent" in text
     assert "the model agent in russia" not in text and not (path.parent / "replicates.parquet").exists()
-    with pytest.raises(Exception, match="CLASS: class: 'a b' is not a folder name"):
+    with pytest.raises(Exception, match="CLASS: class: 'a/b' holds / or"):
         from sim.classroom import class_folder
-        class_folder("a b")
+        class_folder("a/b")
 
 
 # ---- the page --------------------------------------------------------------------------------------
@@ -271,3 +271,43 @@ def test_round_axes_show_whole_rounds_even_after_one_round():
     style_axes(ax)
     shown = [t for t in ax.get_xticks() if 0.5 <= t <= 1.5]
     assert shown == [1.0]
+
+
+def test_closing_a_tab_frees_its_game():
+    """Solara closes a tab's render context when the tab closes (or its kernel is culled): the page's
+    effect cleanup lets go of the session's game and drawn charts, the bulk of a tab's memory. (The
+    Session object itself stays referenced by solara.render's test context, which is never closed.)"""
+    import gc
+    import weakref
+
+    before = set(app.SESSIONS)
+    box, rc = solara.render(Layout(), handle_error=False)
+    (session,) = set(app.SESSIONS) - before
+    click(rc, "Step")
+    game = weakref.ref(session.model)
+    assert session.__dict__.get("charts")  # the Negotiate tab's charts, drawn
+    rc.close()
+    gc.collect()
+    assert game() is None and session.model is None and "charts" not in session.__dict__
+    assert session.play_tick() is False  # a Play loop still running stops
+
+
+@pytest.mark.subprocess  # the export's manifest asks git for the commit
+def test_export_is_busy_while_it_runs_and_a_second_click_writes_nothing(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("CLASSROOM_RESULTS", str(tmp_path))
+    monkeypatch.setenv("CLASSROOM_CLASS", "3ème-B")
+    rc = render()
+    click(rc, "Step")
+    click(rc, "Export report")
+    button = rc.find(v.Btn, children=["Export report"]).widget
+    shown = " ".join(str(w.children) for w in rc.find(v.Html).widgets)
+    assert button.disabled and button.loading and "Writing the report" in shown
+    button.click()  # a double click: the button is busy, nothing more is written
+    deadline = time.time() + 120
+    while rc.find(v.Btn, children=["Export report"]).widget.disabled and time.time() < deadline:
+        time.sleep(0.2)
+    assert not rc.find(v.Btn, children=["Export report"]).widget.disabled
+    assert len(list((tmp_path / "3ème-B").iterdir())) == 1
+    assert "written to" in html_text(rc)

@@ -60,14 +60,13 @@ def server(tmp_path_factory):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    solara = Path(sys.executable).with_name("solara")
     results = tmp_path_factory.mktemp("classroom-results")
     log_path = tmp_path_factory.mktemp("classroom-log") / "server.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSROOM_CLASS": CLASS, "CLASSROOM_RESULTS": str(results),
            "SOLARA_THEME_SHOW_BANNER": "false"}
     with open(log_path, "w") as log:
-        process = subprocess.Popen([str(solara), "run", str(ROOT / "apps/classroom.py"), "--host", "127.0.0.1",
-                                    "--port", str(port), "--production"], cwd=ROOT, stdout=log,
+        process = subprocess.Popen([sys.executable, "-m", "apps.serve", "--host", "127.0.0.1",  # as make classroom
+                                    "--port", str(port)], cwd=ROOT, stdout=log,
                                    stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 90
@@ -217,7 +216,7 @@ def test_a_lesson_with_every_control(page, server, tmp_path):
     # Export mid-game: labelled in progress, in the class folder
     button("Export report").click()
     tab.get_by_text("Report of the game in progress at round 5 written to").wait_for(timeout=60_000)
-    reports = list((server["results"] / CLASS).glob("*_ukraine/report.html"))
+    reports = list((server["results"] / CLASS).glob("*_ukraine_*/report.html"))  # <time>_<seat>_<tab>
     assert len(reports) == 1 and "in progress at round 5" in reports[0].read_text()
     # a seat switch mid-game: selector and panel agree
     _choose(tab, "Play as", "Russia")

@@ -81,7 +81,7 @@ def test_the_class_debrief_pools_every_export(tmp_path, count):
     assert len(games.finished) == count and games.agreement_rate() == runs["agreement"].mean()
     assert f"{count} exported games" not in text and f"{count + 1} exported games" in text
     assert f"<td>the class (finished games)</td>\n      <td>{count}</td>\n      <td>{runs['agreement'].mean():.0%}</td>" in text
-    assert (f"<td>the model agents in every seat</td>\n      <td>{len(replicates)}</td>\n      "
+    assert (f"<td>the model agents in every seat (distinct runs)</td>\n      <td>{len(replicates)}</td>\n      "
             f"<td>{replicates['agreement'].mean():.0%}</td>") in text
     assert f"Not pooled (exported before the end): {folders[-1].name}" in text
     for seat, part in runs.groupby("play_as"):
@@ -93,16 +93,20 @@ def test_the_class_debrief_pools_every_export(tmp_path, count):
     issues = pd.read_parquet(folders[0] / "issues.parquet")
     for issue, label in zip(issues["issue"], issues["label"]):
         assert f"<td>{label}</td>" in text or f"<td>{label.replace('<', '&lt;').replace('>', '&gt;')}</td>" in text
-        class_mean = runs[f"outcome_{issue}"].mean()
+        class_mean = runs[f"outcome_{issue}"].mean()  # agreed outcomes: a game without a deal has none
         model_mean = replicates[f"outcome_{issue}"].mean()
-        assert f"<td>{class_mean:.2f}</td>\n      <td>{model_mean:.2f}</td>" in text, issue
-    # closest to 2022: the smallest mean distance of the outcome from the status quo
+        shown = [("–" if np.isnan(v) else f"{v:.2f}") for v in (class_mean, model_mean)]
+        assert f"<td>{shown[0]}</td>\n      <td>{shown[1]}</td>" in text, issue
+    # closest to 2022: a game without a deal first (ending in war, as in 2022), then the smallest mean
+    # distance of the agreed outcome from the status quo
     span = (issues["upper"] - issues["lower"]).to_numpy()
-    distance = [float(np.mean(np.abs(np.array([row[f"outcome_{i}"] for i in issues["issue"]])
+    distance = [0.0 if not row["agreement"] else
+                float(np.mean(np.abs(np.array([row[f"outcome_{i}"] for i in issues["issue"]])
                                      - issues["status_quo"].to_numpy()) / span)) for _, row in runs.iterrows()]
+    kind = [2 if row["agreement"] else 0 if row["ending"] == "war" else 1 for _, row in runs.iterrows()]
     closest = text.split("Closest to what happened")[1].split("</table>")[0]
-    best = runs.iloc[int(np.argmin(distance))]
-    assert f"{min(distance):.2f}</td>" in closest and f"<td>{best['play_as']}</td>" in closest
+    best = runs.iloc[min(range(len(runs)), key=lambda n: (kind[n], distance[n], runs["rounds"].iloc[n]))]
+    assert f"<td>{best['play_as']}</td>\n      <td>{best['ending']}</td>" in closest.split("</tr>")[1]
 
 
 def test_the_class_debrief_refuses_a_folder_without_exports(tmp_path):

@@ -27,9 +27,9 @@ FAULTS = ("FAULT_ENOSPC", "FAULT_KILL_SHARD")
 
 
 def _target(path) -> str:
-    """The file a write is for: ``.summary.123.tmp.csv`` (sim.runs.files' temp file) is ``summary.csv``."""
+    """The file a write is for: ``.summary.123.k2x_9a.tmp.csv`` (sim.runs.files' temp file) is ``summary.csv``."""
     path = Path(str(path))
-    return str(path.with_name(re.sub(r"^\.(.*)\.\d+\.tmp(\.[^.]*)?$", r"\1\2", path.name)))
+    return str(path.with_name(re.sub(r"^\.(.*)\.\d+\.[^.]+\.tmp(\.[^.]*)?$", r"\1\2", path.name)))
 
 
 def _full(path) -> None:

@@ -30,17 +30,17 @@ img { max-width: 100%; border: 1px solid #ddd; }
 """
 
 
-def embed(figure, dpi: int = 100, width: str = "") -> str:
-    """A figure as an inline PNG (``width``: its CSS width on the page, e.g. "60%")."""
+def embed(figure, dpi: int = 100, width: str = "", alt: str = "figure") -> str:
+    """A figure as an inline PNG (``width``: its CSS width on the page, e.g. "60%"; ``alt``: what it shows)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi)
     style = f' style="width:{width}"' if width else ""
-    return f'<img alt="figure"{style} src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
+    return f'<img alt="{html.escape(alt)}"{style} src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
 
 
 def table_html(frame: pd.DataFrame, classes: str = "") -> str:
     return frame.to_html(index=False, float_format=lambda v: f"{v:.2f}", border=0, escape=True,
-                         classes=classes or None)
+                         classes=classes or None, na_rep="–")
 
 
 def page(title: str, body: str) -> str:

@@ -30,11 +30,14 @@ def _class_outcomes_figure(games, moved: pd.DataFrame):
         y = count - 1 - row
         span = info["upper"] - info["lower"]
         scale = lambda v: (np.asarray(v, dtype=float) - info["lower"]) / span  # noqa: E731
-        if len(games.replicates):
-            ax.boxplot(scale(games.replicates[f"outcome_{info['issue']}"]), positions=[y - 0.18], orientation="horizontal",
+        model = scale(games.replicates[f"outcome_{info['issue']}"]) if len(games.replicates) else np.array([])
+        model = model[np.isfinite(model)]  # a run ending in war has no outcome on any issue
+        if model.size:
+            ax.boxplot(model, positions=[y - 0.18], orientation="horizontal",
                        widths=0.25, showfliers=False, patch_artist=True,
                        boxprops={"facecolor": "0.85", "edgecolor": "0.5"}, medianprops={"color": "0.3"})
         values = scale(done[f"outcome_{info['issue']}"])
+        values = values[np.isfinite(values)]
         ax.scatter(values, y + 0.15 + rng.uniform(-0.08, 0.08, len(values)), s=28, color="tab:red", zorder=3,
                    label="class games" if row == 0 else None)
         ax.scatter(scale(info["status_quo"]), y, marker="|", s=400, color="black", zorder=4,
@@ -48,7 +51,7 @@ def _class_outcomes_figure(games, moved: pd.DataFrame):
     ax.set_xlim(-0.03, 1.03)
     ax.set_ylim(-0.6, count - 0.4)
     ax.set_xticks([0, 0.5, 1], ["low end", "middle", "high end"])
-    ax.set_title("Outcomes per issue: the class (dots), the model agents (grey box)", fontsize=10)
+    ax.set_title("Agreed outcomes per issue: the class (dots), the model agents (grey box)", fontsize=10)
     figure.legend(loc="outside lower center", ncol=4, fontsize=8)
     return figure
 
@@ -81,43 +84,75 @@ def _class_seats_figure(games, seats: pd.DataFrame):
 
 def _game_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"game": frame["folder"], "seat": frame["play_as"],
+                         "ending": frame["ending"] if "ending" in frame else np.where(frame["agreement"], "agreement", ""),
                          "result": [cause_text(row) for _, row in frame.iterrows()],
                          "rounds": frame["rounds"].astype(int), "seat utility": frame["seat_utility"],
                          "distance from 2022": frame["distance_to_history"]})
 
 
-def class_report(root: Path, replicates: int = 30) -> str:
-    """The class debrief: every game in ``root`` pooled per scenario (see :mod:`sim.analysis.pooling`)."""
+def class_report(root: Path, replicates: int | None = None, include_all: bool = False) -> str:
+    """The class debrief: every game in ``root`` pooled per scenario (see :mod:`sim.analysis.pooling`;
+    ``include_all`` pools watch-only games and games with changed actors too). ``replicates``: the
+    model agents' runs per distinct game setting (the first ``replicates`` of those the exports saved,
+    the rest run now); ``None``: the runs the exports saved, each once (30 runs of the first game when
+    none were saved)."""
     from sim.analysis.pooling import pool
 
-    pooled = pool(root)
-    total = sum(len(games.games) for games in pooled)
+    pooled = pool(root, include_all=include_all)
+    total = sum(len(games.games) + len(games.apart) for games in pooled)
+    kept = sum(len(games.finished) for games in pooled if len(games.games))
     parts = [f"<h1>Class debrief: {html.escape(Path(root).name)}</h1>",
-             f"<p class='small'>{total} exported games from <code>{html.escape(str(root))}</code>. Distances "
-             "from 2022: the mean distance of a game's outcome from the status quo, as a share of each scale "
-             "(0 = nothing changed, as in 2022, when the talks ended without agreement).</p>"]
+             f"<p class='small'>{total} exported games from <code>{html.escape(str(root))}</code>, {kept} pooled "
+             "(finished games students played; the others are listed apart below, with the reason). Distances "
+             "from 2022: the mean distance of a game's agreed outcome from the status quo, as a share of each "
+             "scale (0 = nothing changed, as in 2022, when the talks ended without agreement).</p>"]
     for number, games in enumerate(pooled):
-        if len(games.replicates) == 0 and replicates > 0:
-            first = games.folders[0]
-            games.replicates = model_replicates(first, pd.read_parquet(first / "runs.parquet"), replicates)
+        if len(games.games):
+            games.replicates = _model_runs(games, replicates)
         parts += _scenario_section(games, number)
     return page("Class debrief", "".join(parts))
+
+
+def _model_runs(games, replicates: int | None) -> pd.DataFrame:
+    """The model agents' runs the class is compared with: per distinct game setting (config) of the
+    finished games, ``replicates`` runs (see :func:`class_report`)."""
+    saved = games.replicates
+    if replicates is None:
+        if len(saved) or not len(games.finished):
+            return saved
+        replicates = 30
+    from sim.analysis.pooling import game_setting
+
+    frames = []
+    settings = games.finished.assign(setting=[game_setting(row) for _, row in games.finished.iterrows()])
+    for config, part in settings.groupby("setting", sort=False):
+        have = saved[saved["game_config"] == config] if len(saved) else saved
+        if len(have) >= replicates:
+            frames.append(have[have["replicate"] < replicates])
+        elif replicates > 0:
+            folder = next(f for f in games.folders if f.name == part["folder"].iloc[0])
+            runs = pd.read_parquet(folder / "runs.parquet")
+            frames.append(model_replicates(folder, runs, replicates).assign(folder=folder.name, game_config=config))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _scenario_section(games, number: int) -> list[str]:
     """One scenario's games (a new page after the first): agreement rates, the seats against the model
     agent, the outcomes per issue, the games closest to and furthest from what happened."""
+    parts = ["<div class='pagebreak'></div>"] if number else []
+    if not len(games.games):
+        parts.append(f"<h2>{html.escape(games.scenario)}</h2><p>No game of this scenario is pooled.</p>")
+        return parts + _apart(games)
     config = load_config(games.folders[0] / "config.yaml")
     scenario = config.get("scenario", {})
     note = scenario.get("classroom") or {}
     done, running = games.finished, games.games[games.games["game"] != "finished"]
-    parts = ["<div class='pagebreak'></div>"] if number else []
     parts.append(f"<h2>{html.escape(str(scenario.get('name') or games.scenario))}</h2>")
     rate, model_rate = games.agreement_rate(), games.model_agreement_rate()
     summary = pd.DataFrame([
         {"who": "the class (finished games)", "games": len(done),
          "agreement rate": "–" if np.isnan(rate) else f"{rate:.0%}"},
-        {"who": "the model agents in every seat", "games": len(games.replicates),
+        {"who": "the model agents in every seat (distinct runs)", "games": len(games.replicates),
          "agreement rate": "–" if np.isnan(model_rate) else f"{model_rate:.0%}"},
         {"who": "history (2022)", "games": 1, "agreement rate": "0%"},
     ])
@@ -125,13 +160,16 @@ def _scenario_section(games, number: int) -> list[str]:
     if len(running):
         parts.append(f"<p class='small'>Not pooled (exported before the end): "
                      f"{html.escape(', '.join(running['folder']))}.</p>")
+    parts += _apart(games)
     seats = games.seats()
     if not seats.empty:
         parts.append("<h2>The seats: the class against the model agent</h2>" + table_html(seats, "seats"))
-        parts.append(embed(_class_seats_figure(games, seats)))
+        parts.append(embed(_class_seats_figure(games, seats), alt="The seats' utilities"))
     parts += _class_outcomes(games)
     closest, furthest = games.closest_and_furthest()
-    parts.append("<h2>Closest to what happened</h2>" + table_html(_game_rows(closest), "closest"))
+    parts.append("<h2>Closest to what happened</h2><p class='small'>Ranked by the ending first (no deal and war, "
+                 "as in 2022; then no deal without war; then an agreement), then by the distance of the agreed "
+                 "outcome from the status quo.</p>" + table_html(_game_rows(closest), "closest"))
     parts.append("<h2>Furthest from what happened</h2>" + table_html(_game_rows(furthest), "furthest"))
     if note.get("what_happened"):
         parts.append(f"<h2>What happened</h2><div class='note'>{html.escape(note['what_happened'])}</div>")
@@ -140,25 +178,45 @@ def _scenario_section(games, number: int) -> list[str]:
     return parts
 
 
-def _class_outcomes(games) -> list[str]:
-    """Outcomes per issue: the issues every game and model run left at the status quo named, the others
-    in a figure, and the class's and the model agents' mean outcome beside the reference solutions."""
+def _apart(games) -> list[str]:
+    """The exports set apart from the class's figures, each with the reason."""
+    if not len(games.apart):
+        return []
+    table = games.apart.rename(columns={"folder": "game", "why": "not pooled: why"})
+    return ["<p class='small'>Listed apart, not in the class's figures:</p>" + table_html(table, "apart")]
+
+
+def moved_issues(games) -> pd.DataFrame:
+    """The issues some game or model run moved off the status quo. Runs without an agreement have no
+    outcome to count (after a war their outcome columns are empty, NaN): only agreed outcomes count."""
     done = games.finished
     columns = [f"outcome_{i}" for i in games.issues["issue"]]
     every = pd.concat([done[columns], games.replicates[columns]] if len(games.replicates) else [done[columns]])
-    moved = games.issues[[np.ptp(np.append(every[f"outcome_{i}"].to_numpy(dtype=float), sq)) > 1e-9
-                          for i, sq in zip(games.issues["issue"], games.issues["status_quo"])]]
+    keep = []
+    for issue, status_quo in zip(games.issues["issue"], games.issues["status_quo"]):
+        values = every[f"outcome_{issue}"].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        keep.append(bool(values.size) and float(np.max(np.abs(values - status_quo))) > 1e-9)
+    return games.issues[keep]
+
+
+def _class_outcomes(games) -> list[str]:
+    """Outcomes per issue: the issues no game or model run moved off the status quo named, the others
+    in a figure, and the class's and the model agents' mean agreed outcome beside the reference solutions."""
+    done = games.finished
+    moved = moved_issues(games)
     parts = ["<h2>Outcomes per issue</h2>"]
     if len(moved) < len(games.issues):
         still = games.issues.loc[~games.issues["issue"].isin(moved["issue"]), "label"]
-        parts.append(f"<p class='small'>Every game and model run left these at the status quo: "
+        parts.append(f"<p class='small'>No agreement of a game or model run moved these off the status quo "
+                     f"(games and runs that ended without a deal, in war or not, have no outcome here): "
                      f"{html.escape('; '.join(still))}.</p>")
     if not moved.empty and len(done):
-        parts.append(embed(_class_outcomes_figure(games, moved)))
+        parts.append(embed(_class_outcomes_figure(games, moved), alt="Agreed outcomes per issue"))
     table = games.issues[["label", "status_quo", "compromise", "nash"]].rename(
         columns={"label": "issue", "status_quo": "no deal (2022)", "nash": "Nash"})
-    table["class mean"] = [done[f"outcome_{i}"].mean() for i in games.issues["issue"]]
+    table["class mean (deals)"] = [done[f"outcome_{i}"].mean() for i in games.issues["issue"]]
     if len(games.replicates):
-        table["model mean"] = [games.replicates[f"outcome_{i}"].mean() for i in games.issues["issue"]]
+        table["model mean (deals)"] = [games.replicates[f"outcome_{i}"].mean() for i in games.issues["issue"]]
     parts.append(table_html(table, "outcomes"))
     return parts

@@ -1,0 +1,105 @@
+"""The classroom server as `make classroom` starts it (apps/serve.py): nothing a client sends changes its
+files, and a bad class name stops it at once.
+
+A real server on a free port: requests for directories and paths out of the asset folder under Solara's
+asset route (which, unpatched, deletes a requested directory of the asset cache), then a new tab in
+headless Chromium must still render the app, and the asset folder must be byte for byte as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support import REPO as ROOT
+from tests.integration.test_classroom_browser import ARGS, CHROMIUM, _missing
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha1(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(folder.rglob("*"))}
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.subprocess
+def test_a_class_name_that_is_not_a_folder_stops_the_server_in_one_line():
+    for name in ("../elsewhere", "a\tb"):
+        done = subprocess.run([sys.executable, "-m", "apps.serve", "--port", "1"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=120, env={**os.environ, "CLASSROOM_CLASS": name})
+        assert done.returncode == 2 and done.stderr.startswith("error: CLASS: class:"), done.stderr
+        assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.browser
+@pytest.mark.subprocess
+def test_requests_for_asset_directories_change_nothing_and_a_new_tab_renders(tmp_path):
+    reason = _missing()
+    if reason:
+        if os.environ.get("CLASSROOM_BROWSER_TEST") == "required":
+            pytest.fail(f"browser test required but {reason}")
+        pytest.skip(reason)
+    assets = Path(os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"])
+    before = _tree(assets)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log_path = tmp_path / "server.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSROOM_CLASS": "3ème-B", "CLASSROOM_RESULTS": str(tmp_path),
+           "SOLARA_THEME_SHOW_BANNER": "false"}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "apps.serve", "--host", "127.0.0.1", "--port", str(port)],
+                                   cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while _get_or_none(base + "/") != 200:
+            assert process.poll() is None and time.time() < deadline, log_path.read_text()[-2000:]
+            time.sleep(0.5)
+        cdn = base + "/_solara/cdn/"
+        file = "requirejs@2.3.6/require.js"
+        assert _get(cdn + file) == 200  # the route serves the files it has
+        for path in ("@widgetti/solara-vuetify-app@10.1.1", "@widgetti/solara-vuetify-app@10.1.1/", "@widgetti",
+                     "requirejs@2.3.6", "katex@0.16.9/dist", "%2e%2e/%2e%2e/etc", "..%2f..%2fetc%2fpasswd",
+                     "not-a-package@1.0.0/x.js", "not-a-package"):
+            assert _get(cdn + path) == 404, path  # never fetched, written or deleted
+        assert _tree(assets) == before
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            tab = browser.new_page(viewport={"width": 1366, "height": 768})
+            errors: list[str] = []
+            tab.on("pageerror", lambda e: errors.append(str(e)))
+            tab.goto(base + "/")
+            tab.get_by_role("button", name="Export report").wait_for(timeout=90_000)
+            assert "Round 1" in tab.locator(".classroom-status").inner_text()
+            assert errors == []
+            browser.close()
+        assert _tree(assets) == before
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert "Traceback" not in log_path.read_text()
+
+
+def _get_or_none(url: str) -> int | None:
+    try:
+        return _get(url)
+    except OSError:
+        return None
