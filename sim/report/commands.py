@@ -29,6 +29,12 @@ def run_command(cfg: Any, output_dir: str | Path, scenario_file: str | None = No
     planned = Path(output_dir)
     try:
         result = run_config(cfg, source=scenario_file)
+        if "observed" in (inputs or {}):  # a record the user named is checked, not silently left unscored
+            from sim.runs.scoring import check_record, observed_settings
+
+            settings = observed_settings(cfg.get("observed"))
+            if settings is not None:
+                check_record(settings[0], result.scenario)
     except BaseException:
         if planned.is_dir() and not any(planned.iterdir()):
             planned.rmdir()  # Hydra made it

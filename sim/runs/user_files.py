@@ -66,7 +66,26 @@ class UserFiles:
             return ConfigError(given or self.files.get("observed", source), error.key, error.problem)
         if source.startswith("configs/scenario") and "scenario" in self.files:
             return ConfigError(self.files["scenario"], error.key, error.problem)
+        if source.startswith("scenario '"):  # a scenario the library knows only by its id: the user's file
+            mine = self.files.get("scenario") or self._scenario_with_id(source[len("scenario '"):-1])
+            if mine:
+                return ConfigError(mine, error.key, error.problem)
         return error
+
+    def _scenario_with_id(self, scenario_id: str) -> str | None:
+        """The user's scenario file (a temp copy's original, or a file in a config dir) with this id or name."""
+        import yaml
+
+        candidates = [(Path(c), o) for c, o in self.copies.items() if Path(c).parent.name == "scenario"]
+        candidates += [(p, str(p)) for d in self.config_dirs for p in sorted((d / "scenario").rglob("*.yaml"))]
+        for path, original in candidates:
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError, UnicodeDecodeError):
+                continue
+            if path.stem == scenario_id or (isinstance(data, dict) and str(data.get("id")) == scenario_id):
+                return original
+        return None
 
     def name(self, path: str) -> str:
         """A temp copy's path named as the user's file (YAML errors point into the copy)."""
@@ -104,6 +123,7 @@ class _Rewriter:
         self.argv = argv
         self.found = UserFiles(config_dirs=_config_dirs(argv))
         self.extra: Path | None = None
+        self.scenario_given = any(a.startswith("scenario=") for a in argv)  # the command line chooses it
 
     # -- the temp config directory ---------------------------------------------------------------------
     def _dir(self) -> Path:
@@ -113,8 +133,11 @@ class _Rewriter:
 
     def _write(self, group: str, name: str, text: str, original: str) -> str:
         """Write ``<group>/<name>.yaml`` in the temp dir (a fresh name if taken); returns the name."""
+        import re
+
         folder = self._dir() / group
         folder.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_-]", "_", name) or "mine"  # a config name Hydra's grammar takes
         stem, number = name, 1
         while (folder / f"{stem}.yaml").exists() or _shipped(group, stem):
             number += 1
@@ -268,6 +291,10 @@ class _Rewriter:
                             kept.append({target: arguments[0].partition("=")[2]})
                         changed = True
                         continue
+                    if what == "scenario" and isinstance(value, str) and not self.scenario_given:
+                        mine = self._user_dir_file("scenario", value)
+                        if mine is not None and not _shipped("scenario", value):
+                            self.found.files["scenario"] = str(mine)
                     if what == "observed" and isinstance(value, str):
                         chosen["observed"] = (value, path.parent)
                         changed = True
