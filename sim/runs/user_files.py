@@ -115,7 +115,7 @@ def _shipped(group: str, name: str) -> bool:
 def _looks_like_path(group: str, value: str) -> bool:
     if _shipped(group, value):  # scenario=classroom/jan2022 is a name
         return False
-    return "/" in value or value.startswith("~") or value.endswith(SUFFIXES.get(group, (".yaml",)) + (".yml",))
+    return "/" in value or value.startswith("~") or value.endswith((".yaml", ".yml", ".csv"))
 
 
 class _Rewriter:
