@@ -46,7 +46,8 @@ def run_command(cfg: Any, output_dir: str | Path, scenario_file: str | None = No
 
 
 def sweep_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir: str | Path,
-                  config_sources: Iterable[Any] = (), scenario_file: str | None = None) -> None:
+                  config_sources: Iterable[Any] = (), scenario_file: str | None = None,
+                  inputs: Mapping[str, str] | None = None) -> None:
     """``python -m experiments.sweep``: the sweep ``settings`` (its ``sweep`` node, from ``source``) of the
     composed config ``cfg`` run into ``sweep.out`` (else ``output_dir``), then its figures and summary tables.
 
@@ -68,7 +69,7 @@ def sweep_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir
     plot_options(spec, options, source)  # plot choices fail before any run
     folder = Path(settings["out"] or output_dir)
     run_sweep(cfg, spec, settings, source, folder, user_config_dirs(config_sources), scenario_file,
-              draw=lambda where: plot_sweep(where, options))
+              draw=lambda where: plot_sweep(where, options), inputs=inputs)
 
 
 def calibrate_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir: str | Path,

@@ -3,7 +3,7 @@
 * ``observed=<path>`` (a record or an observed config) and ``observed.rounds=<mapping>``, which replaces the
   chosen config's mapping; the same inside a calibration or sweep file, paths relative to that file;
 * paths with spaces and any Unicode, on the command line and inside files;
-* a run copies its input files into its results folder with their hash, and ``reproduce`` re-runs from the
+* a run (and a sweep, a calibration) copies its input files into its results folder with their hash, and ``reproduce`` re-runs from the
   copy from any directory, after the original moved; ``reproduce`` of a calibration folder;
 * every bad input in the user's files names the user's file (never a shipped one, never a bare config name);
 * ``protocol=all``'s manifest lists the protocols it ran.
@@ -219,3 +219,21 @@ def test_a_mistake_in_the_users_own_file_names_that_file(tmp_path, name):
     assert key in line, line
     assert "configs/scenario/jan2022.yaml" not in line and not line.startswith("error: scenario '"), line
     assert not (tmp_path / "out" / "runs.parquet").exists()
+
+
+def test_a_sweep_file_names_a_csv_beside_it_and_the_sweep_keeps_a_copy(tmp_path):
+    folder = tmp_path / "étude de cas"
+    folder.mkdir()
+    (folder / "cas.csv").write_text(CSV)
+    (folder / "sweep.yaml").write_text("# @package _global_\ndefaults:\n  - override /scenario: cas.csv\n"
+                                       "  - override /protocol: eu\nsweep:\n  name: mine\n  parameters:\n"
+                                       "    rounds: {values: [1, 2]}\n")
+    out = tmp_path / "out"
+    done = command("sweep", f"sweep={folder / 'sweep.yaml'}", f"sweep.out={out}", "sweep.progress=false",
+                   "record.figures=false", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert saved_config(out)["scenario"]["path"] == str(folder / "cas.csv")
+    entry = json.loads((out / "manifest.json").read_text())["inputs"]["scenario"]
+    assert (out / entry["copy"]).read_text() == CSV and len(entry["sha256"]) == 64
+    again = command("reproduce", str(out), cwd="/")
+    assert again.returncode == 0 and again.stdout.strip().endswith("reproduced: identical"), again.stdout + again.stderr
