@@ -24,7 +24,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from experiments.cli import chosen, one_line_errors, report_and_exit, user_file
+from experiments.cli import chosen, one_line_errors, report_and_exit, user_file, user_inputs
 from sim.domain.config import register_configs
 
 register_configs()
@@ -36,7 +36,8 @@ def main(cfg: DictConfig) -> None:
     from sim.report.commands import calibrate_command
 
     settings, source = chosen(cfg, "calibrate", "a calibration")
-    calibrate_command(cfg, settings, source, HydraConfig.get().runtime.output_dir, user_file("scenario"))
+    calibrate_command(cfg, settings, source, HydraConfig.get().runtime.output_dir, user_file("scenario"),
+                      user_inputs())
 
 
 def cli() -> None:

@@ -21,13 +21,24 @@ from sim.domain.errors import CommandFailed, ConfigError, WriteError
 
 #: Files the user named on the command line (``scenario=my.yaml``): group -> path, for error messages.
 USER_FILES: dict[str, str] = {}
-
-FILE_GROUPS = ("scenario", "sweep", "calibrate")  # groups that also take a path to a file on the command line
+#: The input files a run reads that the user gave (``scenario``, ``observed``): copied into its results folder.
+USER_INPUTS: dict[str, str] = {}
+_FOUND: list = []  # the last sim.runs.user_files.UserFiles (temp copies -> the user's files)
 
 
 def user_file(group: str) -> Optional[str]:
     """The user's own file given for ``group`` on this command line, if any."""
     return USER_FILES.get(group)
+
+
+def user_inputs() -> dict[str, str]:
+    """The user's input files this command line names (``scenario``, ``observed``): absolute paths."""
+    return dict(USER_INPUTS)
+
+
+def _addressed(error: ConfigError) -> ConfigError:
+    """A ConfigError re-addressed to the user's own file (sim.runs.user_files.UserFiles.source)."""
+    return _FOUND[-1].source(error) if _FOUND else error
 
 
 def fail(message: str, status: int = 2) -> None:
@@ -71,10 +82,7 @@ def yaml_error_line(error: BaseException) -> Optional[str]:
 
 def _user_name(path: str) -> str:
     """A temporary copy of a user's file (see :func:`file_overrides`) named as the user gave it."""
-    for group, original in USER_FILES.items():
-        if Path(path).name == f"{Path(original).stem}.yaml" and "sim-user-configs-" in path:
-            return original
-    return path
+    return _FOUND[-1].name(path) if _FOUND else path
 
 
 def hydra_error_line(error: BaseException) -> Optional[str]:
@@ -120,8 +128,12 @@ def _composed_file(error: BaseException) -> str:
     match = re.search(r"In '([^']+)'", str(error))
     if match:
         group, _, name = match.group(1).rpartition("/")
-        if group in USER_FILES and Path(USER_FILES[group]).stem == name:
-            return USER_FILES[group]
+        for copy, original in (_FOUND[-1].copies.items() if _FOUND else ()):
+            if Path(copy).parent.name == group and Path(copy).stem == name:
+                return original
+        for folder in (_FOUND[-1].config_dirs if _FOUND else ()):
+            if (folder / f"{match.group(1)}.yaml").is_file() and not (CONFIG_DIR / f"{match.group(1)}.yaml").exists():
+                return str(folder / f"{match.group(1)}.yaml")
         if (CONFIG_DIR / f"{match.group(1)}.yaml").exists():
             return f"configs/{match.group(1)}.yaml"
         return match.group(1)
@@ -141,7 +153,7 @@ def one_line_errors(task: Callable[..., Any] | None = None, *, manifest: bool = 
         try:
             return task(*args, **kwargs)
         except ConfigError as error:
-            fail(str(error), 2)
+            fail(str(_addressed(error)), 2)
         except CommandFailed as error:
             fail(str(error), error.status)
         except OSError as error:
@@ -153,51 +165,20 @@ def one_line_errors(task: Callable[..., Any] | None = None, *, manifest: bool = 
 
 
 def file_overrides(argv: list[str]) -> list[str]:
-    """Let ``scenario=<path>`` (a .yaml, or a .csv in the BDM/DEU format) and ``sweep=<path>`` (a
-    .yaml) name a file anywhere, not only a config under ``configs/``.
-
-    A CSV becomes ``scenario=from_csv scenario.path=<path>``. A YAML file is copied into a fresh
-    directory as ``<group>/<stem>.yaml`` and that directory is added to Hydra's search path, so the
-    file composes exactly like a shipped one (defaults list, ``# @package _global_``); errors in it
-    name the user's path (:data:`USER_FILES`). Arguments that name a config (``scenario=jan2022``) pass
-    unchanged. The user's own config directory is Hydra's ``--config-dir`` (docs/how-to/own-files.md).
+    """Let ``scenario=``, ``sweep=``, ``calibrate=`` and ``observed=`` name a file anywhere (a path, with
+    spaces or any Unicode), ``observed.rounds=`` replace the mapping, and a sweep or calibration file name
+    its scenario and record by a path relative to itself (:func:`sim.runs.user_files.rewrite`). Arguments
+    that name a shipped config pass unchanged. Errors in the user's files name them (:data:`USER_FILES`).
 
     Raises:
         ConfigError: a path that does not exist or has another suffix.
     """
-    import shutil
-    import tempfile
+    from sim.runs.user_files import rewrite
 
-    out: list[str] = []
-    extra_dir: Path | None = None
-    for argument in argv:
-        group, _, value = argument.partition("=")
-        shipped = (CONFIG_DIR / group / f"{value}.yaml").exists()  # scenario=classroom/jan2022 is a name
-        looks_like_path = not shipped and ("/" in value or value.endswith((".yaml", ".yml", ".csv")))
-        if group not in FILE_GROUPS or not looks_like_path:
-            out.append(argument)
-            continue
-        path = Path(value).expanduser()
-        allowed = ".yaml or .csv" if group == "scenario" else ".yaml"
-        if path.suffix not in (".yaml", ".yml", ".csv") or (group == "sweep" and path.suffix == ".csv"):
-            raise ConfigError("command line", group, f"{value!r}: a path must end in {allowed}")
-        if not path.is_file():
-            raise ConfigError("command line", group, f"{value!r}: no such file; give a config name "
-                                                     f"under configs/{group}/ or a path to a {allowed} file")
-        if path.suffix == ".csv":
-            out += ["scenario=from_csv", f"scenario.path={path}"]
-            continue
-        if (CONFIG_DIR / group / f"{path.stem}.yaml").exists():
-            raise ConfigError(str(path), group, f"a shipped config is also called {path.stem!r}; "
-                                                "rename your file")
-        if extra_dir is None:
-            extra_dir = Path(tempfile.mkdtemp(prefix="sim-user-configs-"))
-        (extra_dir / group).mkdir(exist_ok=True)
-        shutil.copyfile(path, extra_dir / group / f"{path.stem}.yaml")
-        USER_FILES[group] = str(path)
-        out.append(f"{group}={path.stem}")
-    if extra_dir is not None:
-        out.append(f"hydra.searchpath=[file://{extra_dir}]")
+    out, found = rewrite(argv)
+    _FOUND.append(found)
+    USER_FILES.update(found.files)
+    USER_INPUTS.update(found.inputs)
     return out
 
 
@@ -237,7 +218,7 @@ def report_and_exit(main: Callable[[], Any]) -> None:
             help_without_unused_groups()
         main()
     except ConfigError as error:
-        fail(str(error), 2)
+        fail(str(_addressed(error)), 2)
     except KeyboardInterrupt:
         fail("interrupted (Ctrl-C)", 130)
     except BrokenPipeError:

@@ -14,7 +14,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from experiments.cli import one_line_errors, report_and_exit, user_file
+from experiments.cli import one_line_errors, report_and_exit, user_file, user_inputs
 from sim.domain.config import register_configs
 
 register_configs()
@@ -25,7 +25,7 @@ register_configs()
 def main(cfg: DictConfig) -> None:
     from sim.report.commands import run_command  # Mesa and pandas load here, not for --help
 
-    folder, text = run_command(cfg, HydraConfig.get().runtime.output_dir, user_file("scenario"))
+    folder, text = run_command(cfg, HydraConfig.get().runtime.output_dir, user_file("scenario"), user_inputs())
     print(text)
     print(f"\nresults: {folder}")
 

@@ -25,7 +25,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from experiments.cli import chosen, one_line_errors, report_and_exit, user_file
+from experiments.cli import chosen, one_line_errors, report_and_exit, user_file, user_inputs
 from sim.domain.config import register_configs
 
 register_configs()
@@ -38,7 +38,8 @@ def main(cfg: DictConfig) -> None:
 
     settings, source = chosen(cfg, "sweep", "a sweep")
     runtime = HydraConfig.get().runtime
-    sweep_command(cfg, settings, source, runtime.output_dir, runtime.config_sources, user_file("scenario"))
+    sweep_command(cfg, settings, source, runtime.output_dir, runtime.config_sources, user_file("scenario"),
+                  user_inputs())
 
 
 def cli() -> None:

@@ -15,29 +15,39 @@ if TYPE_CHECKING:  # pragma: no cover
 # Each command imports only what it runs (a command's --help stays quick): imports are inside the functions.
 
 
-def run_command(cfg: Any, output_dir: str | Path, scenario_file: str | None = None) -> tuple[Path, str]:
+def run_command(cfg: Any, output_dir: str | Path, scenario_file: str | None = None,
+                inputs: Mapping[str, str] | None = None) -> tuple[Path, str]:
     """``python -m experiments.run``: the composed config ``cfg`` run (its run specifications; several for
     ``protocol=all``), its folder written (``output_dir``, or a sibling if another run claimed it in the
     same second) with figures if ``record.figures``; returns the folder and the summary to print. A run that
-    fails leaves no empty folder behind."""
+    fails leaves no empty folder behind. ``inputs``: the user's files the run read (group -> path), copied
+    into the folder's ``inputs/`` with their hash in the manifest (:func:`sim.runs.results.copy_inputs`)."""
     from sim.report.run_report import summary, write_run
-    from sim.runs.results import claim_folder
+    from sim.runs.results import claim_folder, copy_inputs
     from sim.runs.runner import run_config
 
     planned = Path(output_dir)
     try:
         result = run_config(cfg, source=scenario_file)
+        if "observed" in (inputs or {}):  # a record the user named is checked, not silently left unscored
+            from sim.runs.scoring import check_record, observed_settings
+
+            settings = observed_settings(cfg.get("observed"))
+            if settings is not None:
+                check_record(settings[0], result.scenario)
     except BaseException:
         if planned.is_dir() and not any(planned.iterdir()):
             planned.rmdir()  # Hydra made it
         raise
     folder = claim_folder(planned)  # unique even for runs started in the same second
-    write_run(result, folder, cfg, figures=cfg.record.figures)
+    copied = copy_inputs(folder, inputs)
+    write_run(result, folder, cfg, figures=cfg.record.figures, **({"inputs": copied} if copied else {}))
     return folder, summary(result)
 
 
 def sweep_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir: str | Path,
-                  config_sources: Iterable[Any] = (), scenario_file: str | None = None) -> None:
+                  config_sources: Iterable[Any] = (), scenario_file: str | None = None,
+                  inputs: Mapping[str, str] | None = None) -> None:
     """``python -m experiments.sweep``: the sweep ``settings`` (its ``sweep`` node, from ``source``) of the
     composed config ``cfg`` run into ``sweep.out`` (else ``output_dir``), then its figures and summary tables.
 
@@ -59,11 +69,11 @@ def sweep_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir
     plot_options(spec, options, source)  # plot choices fail before any run
     folder = Path(settings["out"] or output_dir)
     run_sweep(cfg, spec, settings, source, folder, user_config_dirs(config_sources), scenario_file,
-              draw=lambda where: plot_sweep(where, options))
+              draw=lambda where: plot_sweep(where, options), inputs=inputs)
 
 
 def calibrate_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir: str | Path,
-                      scenario_file: str | None = None) -> None:
+                      scenario_file: str | None = None, inputs: Mapping[str, str] | None = None) -> None:
     """``python -m experiments.calibrate``: the calibration ``settings`` (its ``calibrate`` node, from
     ``source``) checked, run or resumed into ``calibrate.out`` (else ``output_dir``), and its figures.
 
@@ -72,7 +82,7 @@ def calibrate_command(cfg: Any, settings: Mapping[str, Any], source: str, output
     """
     from sim.runs.calibration_command import prepare_calibration, run_calibration
 
-    run_calibration(prepare_calibration(cfg, settings, source, output_dir, scenario_file), calibration_figures)
+    run_calibration(prepare_calibration(cfg, settings, source, output_dir, scenario_file, inputs), calibration_figures)
 
 
 def calibration_figures(job: CalibrationJob, tables: CalibrationTables) -> list[Path]:

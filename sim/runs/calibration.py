@@ -371,11 +371,12 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles: list[
     return [float(np.interp(q, cumulative, values)) for q in quantiles]
 
 
-def predictive_runs(posterior: pd.DataFrame, spec: CalibrationSpec, base: Mapping[str, Any]
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def predictive_runs(posterior: pd.DataFrame, spec: CalibrationSpec, base: Mapping[str, Any],
+                    relocated: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Posterior-predictive check: ``spec.predictive`` particles drawn by weight, each simulated with a fresh
     seed (children of the master seed) and its rounds recorded. Returns (runs, rounds), both with a ``draw``
-    column; runs carry the parameter values and the score columns."""
+    column; runs carry the parameter values and the score columns. ``relocated``: where a file the config
+    names is read from now (reproduce: the folder's copies)."""
     from omegaconf import OmegaConf
 
     from sim.runs.runner import run_config
@@ -393,7 +394,7 @@ def predictive_runs(posterior: pd.DataFrame, spec: CalibrationSpec, base: Mappin
         values = {p.column: float(posterior[p.column].iloc[index]) for p in spec.parameters}
         config = point_config(base, context.spec, values)
         config.update(seed=seed, record={**dict(config.get("record") or {}), "rounds": True, "events": False})
-        result = run_config(OmegaConf.create(config))
+        result = run_config(OmegaConf.create(config), relocated=relocated)
         runs.append(result.runs.assign(draw=draw, **values))
         rounds.append(result.rounds.assign(draw=draw))
     return pd.concat(runs, ignore_index=True), pd.concat(rounds, ignore_index=True)

@@ -33,6 +33,7 @@ class CalibrationJob:
     workers: int
     fmt: str = "png"
     dpi: int = 150
+    inputs: Mapping[str, str] | None = None  # the user's files read (group -> path): copied into the folder
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ Draw = Callable[[CalibrationJob, CalibrationTables], Sequence[Path]]
 
 
 def prepare_calibration(cfg: Any, settings: Mapping[str, Any], source: str, output_dir: str | Path,
-                        scenario_file: str | None = None) -> CalibrationJob:
+                        scenario_file: str | None = None, inputs: Mapping[str, str] | None = None) -> CalibrationJob:
     """Check a calibration (its ``calibrate`` node as plain ``settings``, from ``source``) against the
     composed config ``cfg`` before anything is written.
 
@@ -80,7 +81,7 @@ def prepare_calibration(cfg: Any, settings: Mapping[str, Any], source: str, outp
     if workers < 1:
         raise ConfigError(source, "sweep.workers", f"{workers}; must be >= 1")
     folder = Path(settings.get("out") or output_dir)
-    return CalibrationJob(cfg, spec, base, scenario, record, mapping, folder, workers, fmt, dpi)
+    return CalibrationJob(cfg, spec, base, scenario, record, mapping, folder, workers, fmt, dpi, inputs)
 
 
 def run_calibration(job: CalibrationJob, draw: Draw | None = None) -> None:
@@ -88,7 +89,7 @@ def run_calibration(job: CalibrationJob, draw: Draw | None = None) -> None:
     write one history), and print its summary: generations, posterior, predictive scores, files."""
     from omegaconf import OmegaConf
 
-    from sim.runs.results import manifest, write_json
+    from sim.runs.results import copy_inputs, manifest, write_json
     from sim.runs.sweep import SweepLock
 
     spec, folder = job.spec, job.folder
@@ -98,6 +99,9 @@ def run_calibration(job: CalibrationJob, draw: Draw | None = None) -> None:
         recorded = {k: v for k, v in OmegaConf.to_container(job.cfg, resolve=True).items() if k != "hydra"}
         files.write_text(folder / "config.yaml", OmegaConf.to_yaml(job.cfg, resolve=True))
         extra = dict(calibration=spec.to_dict(), workers=job.workers, config=recorded)
+        copied = copy_inputs(folder, job.inputs)
+        if copied:
+            extra["inputs"] = copied
         files.mark_incomplete(folder / "manifest.json", manifest(spec.seed, started, False, **extra))
         tables = calibration_tables(job)
         figures = list(draw(job, tables)) if draw is not None else []

@@ -80,6 +80,10 @@ def write_text(path: str | Path, text: str) -> Path:
     return write_with(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    return write_with(path, lambda temp: temp.write_bytes(data))
+
+
 def write_json(path: str | Path, data: Mapping[str, Any]) -> Path:
     return write_text(path, json.dumps(data, indent=2, default=str) + "\n")
 

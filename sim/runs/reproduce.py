@@ -10,6 +10,7 @@ model agents' runs the export compared the person with instead (``classroom``, t
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import sys
@@ -181,11 +182,38 @@ def compare_table(name: str, saved: pd.DataFrame, now: pd.DataFrame, keys: list[
 CLASSROOM_COLUMNS = ("play_as", "game")  # runs.parquet columns the classroom app's export adds
 
 
+def input_copies(folder: Path) -> tuple[dict[str, str], list[str]]:
+    """Where the run's own input files are read from now: the copies in ``folder/inputs/`` that the manifest
+    records (:func:`sim.runs.results.copy_inputs`), each checked against its recorded sha256; returns
+    (path the config names -> copy, one line per input)."""
+    from sim.runs.results import file_digest
+
+    manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
+    relocated, lines = {}, []
+    for group, entry in (manifest.get("inputs") or {}).items():
+        copy = folder / entry["copy"]
+        if not copy.exists():
+            lines.append(f"{group}: {entry['copy']} is missing from the folder; reading {entry['path']}")
+            continue
+        relocated[entry["path"]] = str(copy)
+        same_copy = file_digest(copy) == entry["sha256"]
+        note = "sha256 as recorded" if same_copy else "CHANGED since the run: sha256 differs from the manifest"
+        original = Path(entry["path"])
+        if original.exists() and file_digest(original) != entry["sha256"]:
+            note += f"; {entry['path']} has changed since the run"
+        lines.append(f"{group}: from the folder's copy {entry['copy']} ({note})")
+    return relocated, lines
+
+
 def reproduce_run(folder: Path) -> list[TableCheck]:
-    """A single run's folder re-run from its config.yaml: its runs, rounds and events tables."""
+    """A single run's folder re-run from its config.yaml (its own input files from the folder's copies):
+    its runs, rounds and events tables."""
     from sim.runs.runner import run_config
 
-    result = run_config(load_config(folder / "config.yaml"))
+    relocated, lines = input_copies(folder)
+    for line in lines:
+        print(line, flush=True)
+    result = run_config(load_config(folder / "config.yaml"), relocated=relocated)
     saved = pd.read_parquet(folder / "runs.parquet")
     watched = saved.get("play_as", pd.Series(["?"])).isin(["", "nobody"]).all() and \
         saved.get("game", pd.Series(["finished"])).eq("finished").all()
@@ -199,10 +227,63 @@ def reproduce_run(folder: Path) -> list[TableCheck]:
     return checks
 
 
+def is_calibration(folder: Path) -> bool:
+    """A calibration's folder (python -m experiments.calibrate): config.yaml and posterior.parquet."""
+    return (folder / "config.yaml").exists() and (folder / "posterior.parquet").exists()
+
+
+def reproduce_calibration(folder: Path, sample: int | None) -> list[TableCheck]:
+    """A calibration's folder: what can be re-run exactly. pyabc's sampler is not re-run (with several
+    workers its proposals are not bit-for-bit reproducible, and a history takes minutes): every particle of
+    the last generation (``sample`` of them, or all) is re-simulated from its recorded seeds and must give its
+    recorded summary statistics and distance; and the posterior-predictive runs are re-run from the saved
+    posterior and compared with predictive_runs.parquet."""
+    from sim.runs import calibration
+
+    config = load_config(folder / "config.yaml")
+    manifest = json.loads((folder / "manifest.json").read_text()) if (folder / "manifest.json").exists() else {}
+    relocated, lines = input_copies(folder)
+    for line in lines:
+        print(line, flush=True)
+    spec = calibration.spec_from_config(config.get("calibrate") or {}, str(folder / "config.yaml"))
+    base = base_config(config, also=("calibrate",))
+    here = copy.deepcopy(base)  # the particles' simulations read the copies (their distances hold no config hash)
+    for key in ("scenario", "observed"):
+        if isinstance(here.get(key), dict) and str(here[key].get("path")) in relocated:
+            here[key]["path"] = relocated[str(here[key]["path"])]
+    workers = manifest.get("workers", "?")
+    print(f"a calibration ({workers} worker{'s' if workers != 1 else ''}, master seed {spec.seed}): pyabc's "
+          "sampling is not re-run here (with one worker the same command on a fresh folder gives the same "
+          "history; with several, pyabc's workers draw from the operating system). Checked instead: the last "
+          "generation's particles re-simulated from their recorded seeds, and the posterior-predictive runs.",
+          flush=True)
+    posterior = pd.read_parquet(folder / "posterior.parquet")
+    rows = posterior if sample is None or sample >= len(posterior) else \
+        posterior.sample(n=sample, random_state=np.random.default_rng(0))
+    simulator = calibration.Simulator(calibration.sweep_context(spec, here, folder), spec)
+    check = TableCheck(f"posterior.parquet ({len(rows)} of {len(posterior)} particles re-simulated)")
+    for index, row in _progress(list(rows.iterrows()), "reproduce"):
+        values = {p.column: float(row[p.column]) for p in spec.parameters}
+        now = simulator(values)
+        saved = {k: (float(row[k]) if not k.startswith("seed_") else int(row[k])) for k in now if k in row}
+        now = {k: (int(v) if k.startswith("seed_") else v) for k, v in now.items() if k in saved}
+        check.add(f"particle {index}", compare(saved, now))
+    checks = [check]
+    if (folder / "predictive_runs.parquet").exists():
+        runs, _ = calibration.predictive_runs(posterior, spec, base, relocated)
+        saved_runs = pd.read_parquet(folder / "predictive_runs.parquet")
+        checks.append(compare_table("predictive_runs.parquet", saved_runs, runs[saved_runs.columns]
+                                    if set(saved_runs.columns) <= set(runs.columns) else runs, ["draw"]))
+    return checks
+
+
 def check_folder(folder: Path, sample: int | None = None) -> None:
     """Raises CommandFailed (status 2) unless ``folder`` is a results folder and ``sample`` >= 1 (or None)."""
-    if not (folder / "config.yaml").exists() or not (folder / "runs.parquet").exists():
-        raise CommandFailed(f"{folder}: not a results folder (needs config.yaml and runs.parquet)", 2)
+    if is_calibration(folder):
+        pass
+    elif not (folder / "config.yaml").exists() or not (folder / "runs.parquet").exists():
+        raise CommandFailed(f"{folder}: not a results folder (needs config.yaml and runs.parquet, or a "
+                            "calibration's posterior.parquet)", 2)
     if sample is not None and sample < 1:
         raise CommandFailed(f"command line: --sample: {sample}; allowed: a whole number >= 1", 2)
 
@@ -218,9 +299,11 @@ def reproduce(folder: Path, sample: int | None = None,
     """
     check_folder(folder, sample)
     print(config_line(folder), flush=True)
-    seats = pd.read_parquet(folder / "runs.parquet").get("play_as")
+    seats = pd.read_parquet(folder / "runs.parquet").get("play_as") if (folder / "runs.parquet").exists() else None
     seat = str(seats.iloc[0]) if seats is not None and len(seats) else "nobody"
-    if seat not in ("", "nobody", "None") and classroom is not None:
+    if is_calibration(folder):
+        checks = reproduce_calibration(folder, sample)
+    elif seat not in ("", "nobody", "None") and classroom is not None:
         checks = classroom(folder, seat)
     elif (folder / "design.json").exists():
         checks = reproduce_sweep(folder, sample)

@@ -108,8 +108,9 @@ def write_run(result: "RunResult", folder: Path, cfg: Any = None,
     folder.mkdir(parents=True, exist_ok=True)
     seed = result.runs["seed"].iloc[0]
     seed = None if seed is None or pd.isna(seed) else int(seed)
-    extra = {"scenario": result.scenario.id, "protocol": result.runs["protocol"].iloc[0],
-             "config_hash": result.runs["config_hash"].iloc[0], **manifest_extra}
+    protocols = [str(p) for p in dict.fromkeys(result.runs["protocol"])]
+    extra = {"scenario": result.scenario.id, "protocol": protocols[0] if len(protocols) == 1 else "all",
+             "protocols": protocols, "config_hash": result.runs["config_hash"].iloc[0], **manifest_extra}
     if cfg is not None:  # the config as run, so that reproduce can tell which keys were edited since
         extra["config"] = {k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items() if k != "hydra"}
     write_json(folder / "manifest.json", manifest(seed, started, False, **extra))
@@ -126,6 +127,41 @@ def write_run(result: "RunResult", folder: Path, cfg: Any = None,
         figures(folder)
     write_json(folder / "manifest.json", manifest(seed, started, True, **extra))
     return folder
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, or of a folder's files (names and bytes, in sorted order)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    path = Path(path)
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(str(file.relative_to(path)).encode() + b"\0" + file.read_bytes() + b"\0")
+    else:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def copy_inputs(folder: Path, inputs: Mapping[str, str] | None) -> dict[str, dict[str, str]]:
+    """Copy the user's input files (``scenario``: a YAML or CSV file or a folder of CSVs; ``observed``: the
+    record) into ``folder/inputs/<group>/`` and return what the manifest records of each: the path the
+    config names, the copy (relative to the folder) and its sha256. ``reproduce`` runs from the copy."""
+    import shutil
+
+    out: dict[str, dict[str, str]] = {}
+    for group, original in (inputs or {}).items():
+        source = Path(original)
+        if not source.exists():
+            continue
+        target = Path(folder) / "inputs" / group / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, dirs_exist_ok=True)
+        else:
+            files.write_bytes(target, source.read_bytes())
+        out[group] = {"path": str(original), "copy": str(target.relative_to(folder)), "sha256": file_digest(source)}
+    return out
 
 
 @dataclass

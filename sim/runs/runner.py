@@ -62,10 +62,11 @@ def run(
                    record_rounds=record_rounds, record_events=record_events).run()
 
 
-def run_config(cfg: Any, source: str | None = None) -> RunResult:
+def run_config(cfg: Any, source: str | None = None, relocated: Mapping[str, str] | None = None) -> RunResult:
     """Run the experiment a composed config describes: its run specifications
     (:func:`sim.runs.spec.specs_from_config`; several for ``protocol=all``, combined into one result).
-    ``source``: the user's own scenario file, for error messages."""
+    ``source``: the user's own scenario file, for error messages; ``relocated``: where a file the config
+    names is read from now (a results folder's copy)."""
     figure_settings(cfg)  # a bad figures.format ends here, before the run
-    results = [spec.run() for spec in specs_from_config(cfg, source=source)]
+    results = [spec.run() for spec in specs_from_config(cfg, source=source, relocated=relocated)]
     return results[0] if len(results) == 1 else combine(results)

@@ -203,7 +203,8 @@ class RunSpec:
         return result_of(self, self.build().run())
 
 
-def specs_from_config(cfg: Any, base_dir: Path | None = None, source: str | None = None) -> list[RunSpec]:
+def specs_from_config(cfg: Any, base_dir: Path | None = None, source: str | None = None,
+                      relocated: Mapping[str, str] | None = None) -> list[RunSpec]:
     """The run specifications of a composed config (Hydra DictConfig or plain dict): one, or one per
     protocol for ``protocol=all``.
 
@@ -211,6 +212,9 @@ def specs_from_config(cfg: Any, base_dir: Path | None = None, source: str | None
         cfg: the config (``scenario``, ``protocol``, ``strategy``, ``seed``, ``rounds``, ``record``).
         base_dir: directory against which a relative CSV ``scenario.path`` is resolved.
         source: the file the scenario came from (a user's own YAML), for error messages.
+        relocated: where a file the config names (``scenario.path``, ``observed.path``) is read from now
+            (a results folder's copy, :func:`sim.runs.results.copy_inputs`); the config and its hash keep
+            the path it names.
 
     Raises:
         ConfigError: naming the file and key of the first bad value.
@@ -218,6 +222,13 @@ def specs_from_config(cfg: Any, base_dir: Path | None = None, source: str | None
     data = _plain(cfg)
     scenario_cfg = data.get("scenario") or {}
     source = source or scenario_source(scenario_cfg.get("id"))
+    relocated = relocated or {}
+    named = str(scenario_cfg["path"]) if scenario_cfg.get("path") else None  # the path the config names
+    observed = data.get("observed")
+    if scenario_cfg.get("path") and str(scenario_cfg["path"]) in relocated:
+        scenario_cfg = {**scenario_cfg, "path": relocated[str(scenario_cfg["path"])]}
+    if isinstance(observed, Mapping) and observed.get("path") and str(observed["path"]) in relocated:
+        observed = {**observed, "path": relocated[str(observed["path"])]}
     scenario = scenario_from_config(scenario_cfg, source=source, base_dir=base_dir)
     protocol_cfg = dict(data.get("protocol") or {})
     protocol_cfg.pop("defaults", None)
@@ -231,7 +242,7 @@ def specs_from_config(cfg: Any, base_dir: Path | None = None, source: str | None
         strategy_exponent=strategy_cfg.get("exponent"), rounds=data.get("rounds", 20),
         seed=check_seed(data.get("seed", 0)), record_rounds=bool(record.get("rounds", True)),
         record_events=bool(record.get("events", True)), config_hash=config_hash(data),
-        source=str(scenario_cfg["path"]) if scenario_cfg.get("path") else source, observed=data.get("observed"),
+        source=named or source, observed=observed,
     )
     if name == "all":
         settings = shared_settings({**protocol_cfg, "name": name})

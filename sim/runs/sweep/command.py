@@ -42,12 +42,15 @@ def sweep_spec(settings: Mapping[str, Any], source: str) -> SweepSpec:
 
 def run_sweep(cfg: Any, spec: SweepSpec, settings: Mapping[str, Any], source: str, folder: Path,
               config_dirs: Sequence[Path] = (), scenario_file: str | None = None,
-              draw: Draw | None = None) -> None:
+              draw: Draw | None = None, inputs: Mapping[str, str] | None = None) -> None:
     """Run the sweep ``spec`` of the composed config ``cfg`` into ``folder`` (or, with ``sweep.jobs`` > 1,
     this job's shards of it); resumes a folder that holds the same sweep.
 
     Raises:
         ConfigError: a bad design point (before any file is written), a folder holding another sweep.
+
+    ``inputs``: the user's files the sweep reads (group -> path), copied into the folder's ``inputs/`` with
+    their sha256 in the manifest (:func:`sim.runs.results.copy_inputs`).
         CommandFailed: runs raised (status 1: parameters, seeds and tracebacks in failures.parquet), or
             Ctrl-C (status 130: the same command resumes).
     """
@@ -59,7 +62,7 @@ def run_sweep(cfg: Any, spec: SweepSpec, settings: Mapping[str, Any], source: st
     if settings["jobs"] > 1:
         _run_job(cfg, context, settings)
     else:
-        _run_whole(cfg, context, settings, started, draw)
+        _run_whole(cfg, context, settings, started, draw, inputs)
 
 
 def _run_job(cfg: Any, context: SweepContext, settings: Mapping[str, Any]) -> None:
@@ -83,12 +86,12 @@ def report_bad_shards(removed: Sequence[tuple[Path, str]]) -> None:
 
 
 def _run_whole(cfg: Any, context: SweepContext, settings: Mapping[str, Any], started: float,
-               draw: Draw | None) -> None:
+               draw: Draw | None, inputs: Mapping[str, str] | None = None) -> None:
     """The whole sweep under the folder's lock: check the shards done before, run what is pending,
     aggregate (every run index exactly once), draw, complete."""
     from omegaconf import OmegaConf
 
-    from sim.runs.results import manifest, write_json
+    from sim.runs.results import copy_inputs, manifest, write_json
 
     folder, spec = context.folder, context.spec
     total_shards = len(shard_ranges(len(context.runs), spec.shard_size))
@@ -96,6 +99,9 @@ def _run_whole(cfg: Any, context: SweepContext, settings: Mapping[str, Any], sta
     about = dict(sweep=spec.to_dict(), runs_total=len(context.runs), config=recorded)
     with SweepLock(folder):
         prepare_folder(context)
+        copied = copy_inputs(folder, inputs)
+        if copied:
+            about["inputs"] = copied
         files.mark_incomplete(folder / "manifest.json", manifest(spec.seed, started, False, **about))
         files.write_text(folder / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
         report_bad_shards(check_shards(context))
