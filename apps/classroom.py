@@ -31,7 +31,6 @@ import solara.lab
 
 from sim.classroom import (NOBODY, PROTOCOLS, SEATED_PROTOCOLS, bundle_table, offer_bundle, offer_table,
                            scenarios, seat_view, wants_table)
-from sim.classroom import charts
 from sim.classroom.session import Session
 
 
@@ -191,18 +190,6 @@ def offer_panel(session: Session) -> None:
 
 
 # ---- tabs --------------------------------------------------------------------------------------------
-def _drawn(session: Session, name: str, draw) -> bytes | None:
-    """A chart of the game as it stands, drawn once: moving a slider or switching tabs redraws the
-    page, not the charts (each costs a few tenths of a second on a teacher's laptop)."""
-    model = session.model
-    key = (id(model), model.round, len(model.events_table()), model.waiting, model.running, name)
-    cache = session.__dict__.setdefault("charts", {})
-    if key not in cache:
-        cache.clear() if len(cache) > 12 else None
-        cache[key] = draw(model)
-    return cache[key]
-
-
 def negotiate_tab(session: Session, bump) -> None:
     with solara.Columns([5, 7]):
         with solara.Div(classes=["classroom-scroll"]):
@@ -210,13 +197,13 @@ def negotiate_tab(session: Session, bump) -> None:
                 offer_panel(session)
             seat_panel(session, bump)
         with solara.Div():
-            _chart(_drawn(session, "utility", lambda m: charts.utility_chart(m)), "utility-chart",
+            _chart(session.chart("utility"), "utility-chart",
                    "*What each offer gives each party appears here after the first round.*")
-            _chart(_drawn(session, "issues", lambda m: charts.issues_chart(m)), "issues-chart", "")
+            _chart(session.chart("issues"), "issues-chart", "")
 
 
 def issues_tab(session: Session) -> None:
-    _chart(_drawn(session, "all", lambda m: charts.all_issues_chart(m)), "all-issues-chart",
+    _chart(session.chart("all"), "all-issues-chart",
            "*Every issue's offers (or positions) by round appear here after the first round.*")
 
 

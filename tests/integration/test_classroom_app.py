@@ -250,10 +250,12 @@ def test_tuning_records_slider_changes_as_overrides():
 
 
 def test_an_error_while_drawing_is_a_message_in_the_page(monkeypatch):
-    def broken(model):
+    from sim.classroom import charts
+
+    def broken(model, **kwargs):
         raise ValueError("chart exploded")
 
-    monkeypatch.setattr(app.charts, "utility_chart", broken)
+    monkeypatch.setattr(charts, "utility_chart", broken)
     rc = render()
     assert any("chart exploded" in str(w.children) for w in rc.find(v.Alert).widgets)
     assert "Export report" in buttons(rc)  # the rest of the page is still there
@@ -271,3 +273,30 @@ def test_round_axes_show_whole_rounds_even_after_one_round():
     style_axes(ax)
     shown = [t for t in ax.get_xticks() if 0.5 <= t <= 1.5]
     assert shown == [1.0]
+
+
+def test_a_chart_redrawn_on_its_kept_figure_is_the_chart_drawn_afresh():
+    # the kept figure pastes its static pixels back and draws only the data: after several rounds it must
+    # show exactly what a new figure shows (no trace of the earlier data, nothing missing)
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from sim.classroom import charts
+
+    session = Session()
+    session.choose("play_as", "ukraine")
+    pixels = lambda png: np.asarray(Image.open(io.BytesIO(png)))  # noqa: E731
+    for _ in range(6):
+        if session.model.waiting == "respond":
+            session.respond(False)
+        elif session.model.waiting == "propose":
+            session.propose()
+        else:
+            session.step()
+        for name, draw in (("utility", charts.utility_chart), ("issues", charts.issues_chart)):
+            kept = session.chart(name)
+            assert session.chart(name) is kept  # the same state: not drawn again
+            if kept is not None:
+                assert np.array_equal(pixels(kept), pixels(draw(session.model))), name
