@@ -16,6 +16,7 @@ Chromium or the assets are missing, unless CLASSROOM_BROWSER_TEST=required (as i
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -264,3 +265,133 @@ def test_two_tabs_do_not_share_a_game(page, server):
     _wait_status(second, "Round 1 of 20.")
     assert second.get_by_text("Offer on the table: none yet").count() == 1
     second.close()
+
+
+# ---- every screen: a phone, a laptop, a projector ---------------------------------------------------------
+SCREENS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 768},
+           "projector": {"width": 1920, "height": 1080}}
+
+
+def _press(tab, locator, size: dict) -> None:
+    """Click a control the way a person would: Playwright scrolls it into view and refuses to click what
+    is hidden, disabled or covered; and it must lie within the screen's width (nothing off to the side)."""
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 1, box
+    locator.click()
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, screen):
+    """The lesson plan's controls, in a teacher's order, at 390x844, 1366x768 and 1920x1080: each is
+    visible, inside the screen and clickable (screenshots in tmp_path)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    size = SCREENS[screen]
+    shots = iter(range(1, 100))
+
+    def shoot(name: str) -> None:
+        tab.wait_for_timeout(300)
+        tab.screenshot(path=str(tmp_path / f"{screen}-{next(shots):02d}-{name}.png"))
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_page(viewport=size)
+        errors = []
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.goto(server["url"])
+        button = lambda name: tab.get_by_role("button", name=name, exact=True)  # noqa: E731
+        button("Step").wait_for(timeout=90_000)
+        _wait_status(tab, "Round 1 of 20.")
+        drawer = tab.locator(".v-navigation-drawer")
+        phone = screen == "phone"
+
+        def sidebar(open_: bool) -> None:
+            """On a phone the sidebar is a menu: open it with the app bar's button, close it by tapping beside it."""
+            if not phone:
+                return
+            if open_:
+                tab.locator(".v-app-bar .v-btn").first.click()
+                expect(drawer).to_have_class(re.compile("v-navigation-drawer--open"))
+            else:
+                tab.mouse.click(size["width"] - 10, size["height"] // 2)
+                expect(drawer).not_to_have_class(re.compile("v-navigation-drawer--open"))
+            tab.wait_for_timeout(300)
+
+        if phone:  # closed at first, so that it does not cover the page
+            expect(drawer).not_to_have_class(re.compile("v-navigation-drawer--open"))
+        shoot("opened")
+        if screen == "laptop":  # before the first chart, the table of what each party wants has the page's width
+            table, main = tab.locator("table.bundle-table"), tab.locator(".classroom-page")
+            assert table.bounding_box()["width"] > 0.9 * main.bounding_box()["width"]
+        if screen == "projector":  # projector mode is on by itself at 1920 px: larger type
+            expect(tab.get_by_role("switch", name="Projector mode (larger text and charts)")).to_be_checked()
+            assert tab.locator(".classroom-status").evaluate("e => getComputedStyle(e).fontSize") == "26px"
+        # the game's settings and the seat (sidebar)
+        sidebar(True)
+        for label in ("Scenario", "Protocol"):
+            assert tab.locator(".v-select").filter(has_text=label).is_visible()
+        assert tab.get_by_label("Seed (same seed, same game)").is_visible()
+        _choose(tab, "Play as", "Ukraine")
+        tab.get_by_text("Now you play Ukraine.").wait_for()
+        sidebar(False)
+        shoot("seat")
+        _press(tab, button("Reset"), size)
+        tab.get_by_text("New game started.").wait_for()
+        # ▶ Play stops at the student's turn; Reject, Step, Accept, Step, Reject
+        _press(tab, button("▶ Play"), size)
+        button("Reject").wait_for(timeout=30_000)
+        shoot("answer")
+        _press(tab, button("Reject"), size)
+        _wait_status(tab, "Round 2 of 20.")
+        _press(tab, button("Step"), size)
+        button("Accept").wait_for(timeout=30_000)
+        _press(tab, button("Accept"), size)
+        _wait_status(tab, "Round 3 of 20.")
+        _press(tab, button("Step"), size)
+        _press(tab, button("Reject"), size)
+        _wait_status(tab, "Round 4 of 20.")
+        # a proposal: a slider, then Propose
+        _press(tab, button("Step"), size)
+        propose = button("Propose this deal")
+        propose.wait_for(timeout=30_000)
+        slider = tab.locator(".classroom-scroll [role=slider]").first
+        slider.scroll_into_view_if_needed()
+        slider.focus()
+        tab.keyboard.press("ArrowLeft")
+        tab.get_by_text("75 — open door").first.wait_for()
+        shoot("propose")
+        _press(tab, propose, size)
+        tab.get_by_text("Round 4: you proposed a deal").wait_for(timeout=30_000)
+        for chart in ("img.utility-chart", "img.issues-chart"):
+            tab.locator(chart).scroll_into_view_if_needed()
+            assert tab.locator(chart).is_visible()
+            box = tab.locator(chart).bounding_box()
+            assert box["x"] + box["width"] <= size["width"] + 1, (chart, box)
+        if screen == "projector":  # the charts are drawn larger, still shown at their pixel size
+            natural, shown = tab.locator("img.utility-chart").evaluate(
+                "i => [i.naturalWidth, i.getBoundingClientRect().width]")
+            assert natural == 742 and abs(natural - shown) < 1
+        shoot("proposed")
+        # the other tabs
+        for name in ("Every issue by round", "Tune the actors", "What the numbers mean", "Negotiate"):
+            _press(tab, tab.get_by_role("tab", name=name), size)
+        tab.locator("img.utility-chart").wait_for()
+        # Export, its download, then Reset
+        sidebar(True)
+        _press(tab, button("Export report"), size)
+        tab.get_by_text("Report of the game in progress at round 5 written to").wait_for(timeout=90_000)
+        assert tab.get_by_text("Download the report").is_visible()
+        shoot("exported")
+        sidebar(False)
+        _press(tab, button("Reset"), size)
+        tab.get_by_text("New game started.").wait_for()
+        _wait_status(tab, "Round 1 of 20.")
+        shoot("reset")
+        assert tab.get_by_text("Traceback").count() == 0
+        assert not errors, errors
+        browser.close()
+    target = os.environ.get("CLASSROOM_SCREENSHOT_DIR")
+    if target:
+        for shot in tmp_path.glob(f"{screen}-*.png"):
+            shutil.copy(shot, Path(target) / shot.name)
