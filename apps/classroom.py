@@ -32,6 +32,9 @@ import solara.lab
 from sim.classroom import (NOBODY, PROTOCOLS, SEATED_PROTOCOLS, bundle_table, offer_bundle, offer_table,
                            scenarios, seat_view, wants_table)
 from sim.classroom.session import Session
+from sim.domain.config import LEVELS
+from sim.domain.errors import ConfigError
+from sim.report.wording import glossary_for, school_text
 
 
 # Solara warns on every page load over plain http on a LAN address (it falls back to a lax cookie, which
@@ -123,6 +126,11 @@ def _class_name() -> str:
     return os.environ.get("CLASSROOM_CLASS", "")
 
 
+def _level() -> str:
+    """The reading level a new tab starts with (``CLASSROOM_LEVEL=school``; each tab can change it)."""
+    return os.environ.get("CLASSROOM_LEVEL", "university") or "university"
+
+
 def _results() -> str:
     """Where class folders go (``results/classroom`` under the directory the app runs in)."""
     return os.environ.get("CLASSROOM_RESULTS", "results/classroom")
@@ -155,8 +163,14 @@ def _chart(png: bytes | None, key: str, empty: str) -> None:
                 classes=["classroom-chart"])
 
 
-def _ends(issue) -> None:
+def _words(session: Session, text: str) -> str:
+    """A text of the scenario at the session's reading level (school: without source notes)."""
+    return school_text(text) if session.level == "school" else text
+
+
+def _ends(issue, session: Session) -> None:
     low, high = issue.low or f"{issue.lower:g}", issue.high or f"{issue.upper:g}"
+    low, high = _words(session, low), _words(session, high)
     solara.HTML(tag="div", unsafe_innerHTML=f"<span>{issue.lower:g} = {html.escape(low)}</span>"
                                             f"<span style='text-align:right'>{issue.upper:g} = {html.escape(high)}</span>",
                 classes=["classroom-ends"])
@@ -220,7 +234,7 @@ def seat_panel(session: Session, bump) -> None:
             solara.SliderFloat("", value=float(bundle[k]), min=issue.lower, max=issue.upper,
                                step=max(issue.span / 100.0, 1e-9),
                                on_value=lambda v, k=k: act(lambda: session.set_draft(k, v)))
-            _ends(issue)
+            _ends(issue, session)
 
 
 def offer_panel(session: Session) -> None:
@@ -316,8 +330,22 @@ def tune_tab(session: Session, bump, actor_id: str, set_actor) -> None:
 
     solara.Button("Restore the scenario's values", on_click=restore)
     changed = tuning.overrides(name)
-    if changed:
+    if changed and session.level == "school":
+        solara.Markdown("Changes (apply on Reset): " + "; ".join(_change_in_words(scenario, c) for c in changed) + ".")
+    elif changed:
         solara.Markdown("Changes (apply on Reset): " + ", ".join(f"`{c}`" for c in changed))
+
+
+def _change_in_words(scenario, override: str) -> str:
+    """``scenario.actors.usa.salience.channels=0.3`` as "United States, how much it cares about
+    Communication channels: 0.3"."""
+    key, _, value = override.partition("=")
+    parts = key.split(".")[2:]  # actor id, then what
+    actor = scenario.actor(parts[0]).name or parts[0]
+    what = {"capability": "capability", "outside_option.optimism": "optimism about war"}.get(".".join(parts[1:]))
+    if what is None and parts[1] == "salience":
+        what = f"how much it cares about {scenario.issue(parts[2]).label or parts[2]}"
+    return f"{actor}, {what or ' '.join(parts[1:])}: {value}"
 
 
 def help_tab(session: Session) -> None:
@@ -332,8 +360,13 @@ def help_tab(session: Session) -> None:
         levels = ""
         if issue.discrete:
             levels = " Possible outcomes: " + "; ".join(f"{p:g} {n.replace('_', ' ')}" for n, p in issue.levels) + "."
-        lines.append(f"* **{html.escape(issue.label or issue.id)}** — {issue.lower:g}: {html.escape(issue.low or '')}; "
-                     f"{issue.upper:g}: {html.escape(issue.high or '')}; no deal: {issue.status_quo:g}.{levels}")
+        low, high = html.escape(_words(session, issue.low or "")), html.escape(_words(session, issue.high or ""))
+        lines.append(f"* **{html.escape(issue.label or issue.id)}** — {issue.lower:g}: {low}; "
+                     f"{issue.upper:g}: {high}; no deal: {issue.status_quo:g}.{levels}")
+    if session.level == "school":
+        words = glossary_for("\n".join(lines))
+        if words:
+            lines += ["", "**Words to know**", ""] + [f"* **{html.escape(t)}**: {html.escape(m)}" for t, m in words.items()]
     solara.Markdown("\n".join(lines))
     solara.Markdown("**What each party wants** (its ideal point on each scale):")
     _table(wants_table(model), "wants-table")
@@ -378,9 +411,11 @@ def sidebar(session: Session, bump, playing: bool, set_playing) -> None:
         if not _narrow():  # on a phone they sit at the top of the page
             with solara.Row(justify="space-between"):
                 controls(session, bump, playing, set_playing)
-    with solara.Card("Screen"):
+    with solara.Card("Screen and reading"):
         solara.Switch(label="Projector mode (larger text and charts)", value=_projector(),
                       on_value=lambda v: projector.set(bool(v)))
+        solara.Select("Reading level", value=session.level, values=list(LEVELS),
+                      on_value=lambda v: (session.choose("level", v), bump()))
     with solara.Card("Export"):
         where = f"class {session.class_name}" if session.class_name else "no class folder set"
         solara.Text(f"Writes the game's report ({where}).", style={"font-size": "13px"})
@@ -394,7 +429,15 @@ def sidebar(session: Session, bump, playing: bool, set_playing) -> None:
 @solara.component
 def Page():
     """One tab: its own session (settings and game)."""
-    session = solara.use_memo(lambda: Session(class_name=_class_name(), root=_results(), replicates=REPLICATES), [])
+    def new_session() -> Session:
+        try:
+            return Session(class_name=_class_name(), root=_results(), replicates=REPLICATES, level=_level())
+        except ConfigError as error:  # a bad CLASSROOM_LEVEL: say so on the page, read at university level
+            session = Session(class_name=_class_name(), root=_results(), replicates=REPLICATES)
+            session.error = f"CLASSROOM_LEVEL: {error}"
+            return session
+
+    session = solara.use_memo(new_session, [])
     revision = solara.use_reactive(0)
     playing, set_playing_state = solara.use_state(False)
     stop = solara.use_memo(threading.Event, [])  # set by Pause, Reset, a seat change: ends the Play loop

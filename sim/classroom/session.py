@@ -28,6 +28,7 @@ from sim.classroom import charts
 from sim.classroom.exports import class_folder, export
 from sim.classroom.model import DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS, ClassroomModel, Tuning
 from sim.classroom.tables import actor_name, what_happened, whose_turn
+from sim.domain.config import check_level
 from sim.domain.errors import ConfigError
 
 
@@ -50,12 +51,14 @@ class Session:
     (``<root>/<class_name>/``); ``replicates`` is the number of model-agent runs an export compares
     a played seat with."""
 
-    def __init__(self, class_name: str = "", root: Path | str = "results/classroom", replicates: int = 30):
+    def __init__(self, class_name: str = "", root: Path | str = "results/classroom", replicates: int = 30,
+                 level: str = "university"):
         self.lock = threading.RLock()  # the Play thread and the buttons both change the game
         self.tuning = Tuning()
         self.class_name = class_name
         self.root = Path(root)
         self.replicates = replicates
+        self.level = check_level(level, "classroom")  # reading level of the page's text: school | university
         self.chosen = Settings()
         self.applied = Settings()
         self.model = self._build(self.applied)
@@ -94,7 +97,7 @@ class Session:
 
     def status(self) -> str:
         """Whose turn it is / the game's end, in one sentence."""
-        return whose_turn(self.model)
+        return whose_turn(self.model, self.level)
 
     def last_round(self) -> str:
         return what_happened(self.model)
@@ -123,9 +126,12 @@ class Session:
 
     # ---- controls -------------------------------------------------------------------------------------
     def choose(self, key: str, value: Any) -> None:
-        """A sidebar choice. ``play_as`` applies now; the others wait for Reset."""
+        """A sidebar choice. ``play_as`` and ``level`` apply now; the others wait for Reset."""
         if key == "play_as":
             self._guard(lambda: self._seat(value))
+            return
+        if key == "level":
+            self._guard(lambda: setattr(self, "level", check_level(value, "classroom")))
             return
         if key not in LABELS:
             self.error = f"unknown setting {key!r}"

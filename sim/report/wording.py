@@ -5,17 +5,41 @@ from __future__ import annotations
 import re
 
 
-def cause_in_words(cause: str, names: dict[str, str] | None = None) -> str:
-    """A breakdown cause (``breakdown_cause``: ``deadline``, ``walkout:russia``,
+def cause_in_words(cause: str, names: dict[str, str] | None = None, level: str = "university",
+                   labels: dict[str, str] | None = None, fighters: frozenset[str] | set[str] = frozenset()) -> str:
+    """A breakdown cause (``breakdown_cause``: ``deadline``, ``walkout:russia``, ``outside_option:russia``,
     ``not_individually_rational:russia``, ``red_line:...``, ``package:...``) in plain words; causes
-    this function does not know are shown as they are."""
-    names = names or {}
+    this function does not know are shown as they are (at ``level="school"``: in words, without codes).
+
+    Args:
+        names: actor id -> name. labels: issue id -> name (school level). fighters: the actors whose
+            outside option is war ("expected to gain more by fighting", school level).
+    """
+    names, labels = names or {}, labels or {}
     kind, _, detail = str(cause or "").partition(":")
     who = ", ".join(names.get(part, part) for part in detail.split(",") if part) if detail else ""
+    if level == "school":
+        actor, _, issue = detail.partition(".")
+        name = names.get(actor, "a party")
+        instead = "by fighting" if set(detail.split(",")) & set(fighters) else "without a deal"
+        words = {
+            "": "no agreement",
+            "deadline": "time ran out before anyone agreed",
+            "walkout": f"{who or 'a party'} left the talks: it expected to gain more {instead} than from any "
+                       "deal still possible",
+            "outside_option": f"{name} expected to gain more {instead}",
+            "not_individually_rational": f"the deal on the table was worse than no deal for {who or 'a party'}",
+            "red_line": f"a red line of {name} was crossed"
+                        + (f" (on {labels.get(issue.partition('.')[0], 'an issue')})" if issue else ""),
+            "package": f"{name} wanted its most important issues settled first, together",
+            "commitment": "a party could not trust the others to keep the deal",
+        }
+        return words.get(kind, "no agreement")
     words = {
         "": "no agreement",
         "deadline": "the round limit was reached without an agreement",
         "walkout": f"{who or 'a party'} walked out: no deal still to be had beat its outside option",
+        "outside_option": f"{who or 'a party'}'s outside option was worth more than any deal",
         "not_individually_rational": f"the deal on the table was worse than no deal for {who or 'a party'}",
         "red_line": f"a red line was crossed ({detail.replace('_', ' ')})",
         "package": f"a package rule blocked a partial deal ({detail.replace('_', ' ')})",

@@ -172,7 +172,7 @@ def test_the_page_names_things_for_students():
     assert text.count("offer-table") == 1  # the offer is shown once
     assert {"Reset", "Step", "▶ Play", "Export report"} <= set(buttons(rc))
     labels = [w.label for w in rc.find(v.Select).widgets]
-    assert labels == ["Scenario", "Protocol", "Play as"]
+    assert labels == ["Scenario", "Protocol", "Play as", "Reading level"]
 
 
 def test_scenario_change_shows_a_notice_until_reset():
@@ -300,3 +300,63 @@ def test_a_chart_redrawn_on_its_kept_figure_is_the_chart_drawn_afresh():
             assert session.chart(name) is kept  # the same state: not drawn again
             if kept is not None:
                 assert np.array_equal(pixels(kept), pixels(draw(session.model))), name
+
+
+def page_words(rc) -> str:
+    """Every text the page shows a student (HTML, Markdown, labels, choices), tags and scripts removed;
+    not the choices of scenario and protocol (the teacher's settings, by file name)."""
+    import re
+
+    texts = []
+    kinds = (solara.widgets.HTML, v.VuetifyTemplate, v.Html, v.Select, v.Slider, v.Btn, v.Alert, v.Tab, v.TextField,
+             v.Switch)
+    for widget in [w for kind in kinds for w in rc.find(kind).widgets]:
+        if isinstance(widget, v.Select) and widget.label in ("Scenario", "Protocol"):
+            continue  # the teacher's settings: file names of scenarios (classroom/arms_control_first), protocols
+        for trait in ("unsafe_innerHTML", "template", "label", "children", "items", "v_model", "value"):
+            value = getattr(widget, trait, None)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            texts += [v_ for v_ in values if isinstance(v_, str)]
+    text = "\n".join(texts)
+    text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", text, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+def test_school_level_text_has_no_code_names_true_or_false():
+    """Reading level school, a game as Russia that ends without agreement (every offer rejected, own ideal
+    proposed), every tab, an actor slider moved: no actor or issue id, cause code or True/False reaches
+    the page."""
+    import re
+
+    rc = render()
+    select(rc, "Reading level").v_model = "school"
+    select(rc, "Scenario").v_model = "classroom/deadline_pressure"
+    click(rc, "Reset")
+    select(rc, "Play as").v_model = "Russia"
+    scenario = ClassroomModel(scenario="classroom/deadline_pressure").negotiation
+    shown = [page_words(rc)]
+    for _ in range(40):
+        labels = buttons(rc)
+        if "Reject" in labels:
+            click(rc, "Reject")
+        elif "Propose this deal" in labels:
+            click(rc, "Propose this deal")
+        elif "The game is over" in html_text(rc):
+            break
+        else:
+            click(rc, "Step")
+        shown.append(page_words(rc))
+    assert "The game is over" in html_text(rc) and "no agreement" in html_text(rc)
+    tabs = rc.find(v.Tabs).widget
+    for index in (1, 2, 3):
+        tabs.v_model = index
+        if index == 2:  # Tune the actors: a change, listed in words
+            rc.find(v.Slider, label="capability (its weight at the table): 1").widget.v_model = 0.6
+        shown.append(page_words(rc))
+    text = "\n".join(shown)
+    found = [a for a in scenario.actor_ids if re.search(rf"\b{a}\b", text)]
+    found += [i for i in scenario.issue_ids if "_" in i and i in text]
+    found += re.findall(r"\b[a-z_]+:[a-z_.,]+\b", text)  # cause codes: walkout:russia, outside_option:russia
+    found += re.findall(r"\bTrue\b|\bFalse\b|§|\[[DJK]\]|scenario\.actors", text)
+    assert found == [], sorted(set(found))
+    assert "Words to know" in text and "Russia" in text
