@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import threading
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -24,6 +25,7 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from sim.classroom.model import ClassroomModel
+from sim.domain.cache import BoundedCache
 from sim.classroom.tables import actor_name, utilities_by_round
 
 DPI = 100  # the page shows the PNG at its pixel size: font px = pt * DPI / 72
@@ -33,13 +35,17 @@ COMPRESS = 1  # zlib level of the PNG: a third of the default's encoding time, f
 
 
 class Canvas:
-    """One chart's figure for one game: its static parts drawn once and kept as pixels.
+    """One chart's figure: its static parts drawn once and kept as pixels.
 
-    :meth:`prepare` returns the figure for ``key`` (what fixes the static parts: the game, the chart,
-    its size), building it with ``make`` and drawing its background when ``key`` changed;
-    :meth:`png` pastes the background back, draws ``artists`` on top, encodes the PNG and removes them."""
+    :meth:`prepare` returns the figure for ``key`` (what fixes the static parts: the scenario's content,
+    the seat, the protocol's kind, the round limit, the chart and its size), building it with ``make``
+    and drawing its background when ``key`` changed; :meth:`png` pastes the background back, draws
+    ``artists`` on top, encodes the PNG and removes them. Hold :attr:`lock` from prepare to png: the
+    canvases are shared by every game with the same static parts (:func:`_canvas`), so thirty students
+    in one seat draw their backgrounds once."""
 
     def __init__(self) -> None:
+        self.lock = threading.RLock()
         self.key: tuple | None = None
         self.figure: Figure | None = None
         self.agg: FigureCanvasAgg | None = None
@@ -64,6 +70,23 @@ class Canvas:
         buffer = io.BytesIO()
         Image.fromarray(np.asarray(agg.buffer_rgba())).save(buffer, format="png", compress_level=COMPRESS)
         return buffer.getvalue()
+
+
+_CANVASES = BoundedCache("sim.classroom.charts.canvases", 64)
+
+
+def _canvas(key: tuple, canvas: Canvas | None) -> Canvas:
+    """``canvas``, or the canvas shared by every chart whose static parts ``key`` describes."""
+    return canvas if canvas is not None else _CANVASES.get_or_compute(key, Canvas)
+
+
+def _static_key(model: ClassroomModel, *parts) -> tuple:
+    """What the static parts of a game's chart depend on: the scenario's content, the seat and what it
+    gets from no deal, the protocol's kind and the round limit (and the chart's own ``parts``)."""
+    seat = model.seat
+    own = float(model.disagreement[seat]) if seat is not None else -1.0
+    return (model.negotiation.digest, model.play_as, own, bool(model.protocol.makes_offers), int(model.max_rounds),
+            *parts)
 
 
 def _figure(width: float, height: float, scale: float = 1.0, *, left: float = 52, right: float = 12,
@@ -138,13 +161,15 @@ def utility_chart(model: ClassroomModel, width: float = 5.3, height: float = 2.4
         _legend(figure, handles, 3)
         return figure
 
-    canvas = canvas or Canvas()
-    ax = canvas.prepare((id(model), "utility", width, height, scale), make).axes[0]
-    artists = []
-    for n, actor in enumerate(ids):
-        artists += ax.plot(table["round"], table[actor], marker="o",
-                           markersize=6 if actor == model.play_as else 4, **_actor_style(model, n, actor))
-    return canvas.png(artists)
+    key = _static_key(model, "utility", width, height, scale)
+    canvas = _canvas(key, canvas)
+    with canvas.lock:
+        ax = canvas.prepare(key, make).axes[0]
+        artists = []
+        for n, actor in enumerate(ids):
+            artists += ax.plot(table["round"], table[actor], marker="o",
+                               markersize=6 if actor == model.play_as else 4, **_actor_style(model, n, actor))
+        return canvas.png(artists)
 
 
 def top_issues(model: ClassroomModel, count: int = 2) -> list[int]:
@@ -211,8 +236,17 @@ def issues_chart(model: ClassroomModel, issues: list[int] | None = None, width: 
         _legend(figure, handles, min(len(handles), 4))
         return figure
 
-    canvas = canvas or Canvas()
-    figure = canvas.prepare((id(model), "issues", tuple(issues), width, row_height, columns, scale), make)
+    key = _static_key(model, "issues", tuple(issues), width, row_height, columns, scale)
+    canvas = _canvas(key, canvas)
+    with canvas.lock:
+        return canvas.png(_issue_data(canvas.prepare(key, make), model, issues, events if offers_protocol else rounds))
+
+
+def _issue_data(figure: Figure, model: ClassroomModel, issues: list[int], table) -> list:
+    """The data of :func:`issues_chart` on its figure: offers by round, or positions by round."""
+    scenario = model.negotiation
+    offers_protocol = model.protocol.makes_offers
+    events = rounds = table
     artists = []
     for ax, k in zip(figure.axes, issues):
         issue = scenario.issues[k]
@@ -228,7 +262,7 @@ def issues_chart(model: ClassroomModel, issues: list[int] | None = None, width: 
             for n, actor in enumerate(scenario.actor_ids):
                 line = part[part["actor"] == actor]
                 artists += ax.plot(line["round"], line["position"], **_actor_style(model, n, actor, thick=3))
-    return canvas.png(artists)
+    return artists
 
 
 def all_issues_chart(model: ClassroomModel, scale: float = 1.0, canvas: Canvas | None = None) -> bytes | None:

@@ -67,7 +67,6 @@ class Session:
         self.error = ""  # one line when an action failed
         self.exported: Path | None = None
         self._charts: dict[str, tuple[tuple, bytes | None]] = {}  # name -> (state of the game, PNG)
-        self._canvases: dict[str, charts.Canvas] = {}  # name -> the figure kept between draws
 
     # ---- building ---------------------------------------------------------------------------------------
     def _build(self, settings: Settings) -> ClassroomModel:
@@ -105,16 +104,15 @@ class Session:
     def chart(self, name: str, scale: float = 1.0) -> bytes | None:
         """The chart ``name`` (``utility``, ``issues`` or ``all``: :mod:`sim.classroom.charts`) of the game
         as it stands, as PNG (None before there is anything to draw). Drawn once per state of the game:
-        moving a slider or switching tabs redraws the page, not the charts; a new state redraws only the
-        data on the figure kept for the chart."""
+        moving a slider or switching tabs redraws the page, not the charts; a new state draws only the
+        data over the chart's static parts (kept, and shared by games alike: :class:`charts.Canvas`)."""
         draw = {"utility": charts.utility_chart, "issues": charts.issues_chart, "all": charts.all_issues_chart}[name]
         with self.lock:
             model = self.model
             state = (id(model), model.round, len(model.events_table()), model.waiting, model.running, scale)
             kept = self._charts.get(name)
             if kept is None or kept[0] != state:
-                canvas = self._canvases.setdefault(name, charts.Canvas())
-                kept = self._charts[name] = (state, draw(model, scale=scale, canvas=canvas))
+                kept = self._charts[name] = (state, draw(model, scale=scale))
             return kept[1]
 
     def seat_choices(self) -> dict[str, str]:
