@@ -275,8 +275,17 @@ SCREENS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "he
 def _press(tab, locator, size: dict) -> None:
     """Click a control the way a person would: Playwright scrolls it into view and refuses to click what
     is hidden, disabled or covered; and it must lie within the screen's width (nothing off to the side)."""
-    locator.scroll_into_view_if_needed()
-    box = locator.bounding_box()
+    from playwright.sync_api import Error
+
+    for attempt in range(3):  # the page may redraw the control between finding and scrolling to it
+        try:
+            locator.scroll_into_view_if_needed()
+            box = locator.bounding_box()
+            break
+        except Error:
+            if attempt == 2:
+                raise
+            tab.wait_for_timeout(300)
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 1, box
     locator.click()
 
@@ -356,6 +365,8 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
         propose = button("Propose this deal")
         propose.wait_for(timeout=30_000)
         slider = tab.locator(".classroom-scroll [role=slider]").first
+        slider.wait_for(state="attached")
+        tab.wait_for_timeout(300)  # the panel has settled
         slider.scroll_into_view_if_needed()
         slider.focus()
         tab.keyboard.press("ArrowLeft")
@@ -363,11 +374,12 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
         shoot("propose")
         _press(tab, propose, size)
         tab.get_by_text("Round 4: you proposed a deal").wait_for(timeout=30_000)
+        tab.wait_for_timeout(500)  # the charts of round 4 have replaced those of round 3
         for chart in ("img.utility-chart", "img.issues-chart"):
+            tab.locator(chart).wait_for()
             tab.locator(chart).scroll_into_view_if_needed()
-            assert tab.locator(chart).is_visible()
             box = tab.locator(chart).bounding_box()
-            assert box["x"] + box["width"] <= size["width"] + 1, (chart, box)
+            assert box is not None and box["x"] + box["width"] <= size["width"] + 1, (chart, box)
         if screen == "projector":  # the charts are drawn larger, still shown at their pixel size
             natural, shown = tab.locator("img.utility-chart").evaluate(
                 "i => [i.naturalWidth, i.getBoundingClientRect().width]")
@@ -381,7 +393,7 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
         sidebar(True)
         _press(tab, button("Export report"), size)
         tab.get_by_text("Report of the game in progress at round 5 written to").wait_for(timeout=90_000)
-        assert tab.get_by_text("Download the report").is_visible()
+        tab.get_by_text("Download the report").wait_for()
         shoot("exported")
         sidebar(False)
         _press(tab, button("Reset"), size)
