@@ -85,6 +85,8 @@ CSS = """
 .classroom-narrow .v-slide-group__content { flex: 1 1 100%; width: 100%; flex-wrap: wrap;
   transform: none !important; }
 .classroom-narrow .v-tab { height: 40px; min-width: 0; padding: 0 10px; font-size: 14px; }
+.classroom-narrow .v-tabs-slider-wrapper { display: none; }  /* placed for one line: underline the tab instead */
+.classroom-narrow .v-tab--active { border-bottom: 2px solid currentColor; }
 @media (max-width: 959px) {
   .v-navigation-drawer { min-width: 0 !important; max-width: 88vw !important; width: 88vw !important; }
 }
