@@ -9,6 +9,8 @@ Step while an answer is pending; Reject, Reject, Reject, then a proposal built w
 mid-game; a seat switch mid-game; a game played to its end with ▶ Play (paused and resumed on the
 way), exported and restarted with Reset. It also checks that the charts and Propose are visible without scrolling, that the charts are
 shown at their pixel size (15 px text), and that the server log has no traceback or cookie warning.
+The same controls at a phone's 390x844, a laptop's 1366x768 and a projector's 1920x1080 (each visible,
+inside the screen and clickable; screenshots in the test's tmp_path), and ten pages playing at once (slow).
 Screenshots: set CLASSROOM_SCREENSHOT_DIR=docs/figures to refresh the lesson plan's. Skipped where
 Chromium or the assets are missing, unless CLASSROOM_BROWSER_TEST=required (as in CI).
 """
@@ -407,3 +409,59 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
     if target:
         for shot in tmp_path.glob(f"{screen}-*.png"):
             shutil.copy(shot, Path(target) / shot.name)
+
+
+@pytest.mark.slow
+def test_ten_pages_play_at_once(server, tmp_path):
+    """A class's load: 10 pages in one browser (10 sessions on the server), half watching the model agents
+    under ▶ Play, half playing Ukraine (▶ Play, then Reject each offer they are asked about), all at once,
+    until each has played three rounds: no page error, no traceback, each tab its own game."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tabs, errors = [], []
+        for n in range(10):
+            tab = browser.new_page(viewport=VIEWPORT)
+            tab.on("pageerror", lambda e: errors.append(str(e)))
+            tab.goto(server["url"])
+            tabs.append(tab)
+        for n, tab in enumerate(tabs):
+            tab.get_by_role("button", name="Export report").wait_for(timeout=120_000)
+            if n % 2:
+                _choose(tab, "Play as", "Ukraine")
+        for tab in tabs:  # everyone presses ▶ Play at once
+            tab.get_by_role("button", name="▶ Play", exact=True).click()
+        done = set()
+        deadline = time.time() + 240
+        while len(done) < len(tabs) and time.time() < deadline:
+            for n, tab in enumerate(tabs):
+                if n in done:
+                    continue
+                status = _status(tab)
+                if "Round 4 of" in status or "The game is over" in status:
+                    done.add(n)
+                elif n % 2:
+                    if tab.get_by_role("button", name="Reject", exact=True).count():
+                        target = tab.get_by_role("button", name="Reject", exact=True)
+                    elif "Your turn to propose" in status:
+                        target = tab.get_by_role("button", name="Propose this deal")
+                    elif "Next to propose" in status:  # Play paused at the student's turn: Step on
+                        target = tab.get_by_role("button", name="Step", exact=True)
+                    else:
+                        continue
+                    try:  # the page may have moved on since it was read: read it again next time round
+                        target.click(timeout=5_000)
+                    except PlaywrightError:
+                        pass
+            tabs[0].wait_for_timeout(200)
+        assert len(done) == len(tabs), [(_status(t)) for t in tabs]
+        for n, tab in enumerate(tabs):
+            assert tab.get_by_text("Traceback").count() == 0
+            if n % 2:
+                assert "you" in tab.locator(".classroom-last").inner_text() or "You" in _status(tab)
+        tabs[0].screenshot(path=str(tmp_path / "load-first-tab.png"))
+        browser.close()
+    assert not errors, errors[:3]
+    assert "Traceback" not in server["log"].read_text()
