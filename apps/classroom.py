@@ -32,8 +32,10 @@ import solara.lab
 
 from sim.classroom import (NOBODY, PROTOCOLS, SEATED_PROTOCOLS, bundle_table, offer_bundle, offer_table,
                            scenarios, seat_view, wants_table)
-from sim.classroom import charts
 from sim.classroom.session import Session
+from sim.domain.config import LEVELS
+from sim.domain.errors import ConfigError
+from sim.report.wording import glossary_for, school_text
 
 
 # Solara warns on every page load over plain http on a LAN address (it falls back to a lax cookie, which
@@ -42,6 +44,9 @@ from sim.classroom.session import Session
 # has to be in place by then, so it is set here, not per page.
 warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
 
+NARROW = 960  # px: below this (phones, small tablets) the sidebar starts closed and the columns stack
+PROJECTOR = 1800  # px: from this width on (a 1920x1080 projector) projector mode starts on
+PROJECTOR_SCALE = 1.4  # projector mode: charts drawn 1.4 times larger, text ~1.35 times larger
 PLAY_INTERVAL = 0.8  # seconds between rounds under ▶ Play: slow enough to follow on a projector
 REPLICATES = 30  # model-agent runs an export compares a played seat with
 PROTOCOL_HELP = {
@@ -66,12 +71,67 @@ CSS = """
 .classroom-chart img { display: block; max-width: none; }
 .v-tabs { margin-top: -4px; }
 .v-tab { font-size: 15px; }
+.classroom-controls { display: flex; gap: 8px; flex-wrap: wrap; margin: 0 0 6px 0; }
+/* phones: one column, the page scrolls as a whole, charts shrink to the screen */
+.classroom-narrow .classroom-scroll { max-height: none; overflow-y: visible; padding-right: 0; }
+.classroom-narrow .classroom-chart img { max-width: 100%; height: auto; }
+.classroom-narrow .classroom-status { font-size: 16px; }
+.classroom-narrow .classroom-table { font-size: 14px; }
+.classroom-narrow .classroom-table th, .classroom-narrow .classroom-table td { padding: 3px 3px; }
+.classroom-narrow .classroom-table th:first-child, .classroom-narrow .classroom-table td:first-child { width: 30%; }
+/* phones: the four tabs wrap onto two lines instead of scrolling sideways out of sight */
+.classroom-narrow .v-slide-group__prev, .classroom-narrow .v-slide-group__next { display: none !important; }
+.classroom-narrow .v-tabs-bar { height: auto !important; }
+.classroom-narrow .v-slide-group__wrapper { overflow: visible !important; flex: 1 1 100%; width: 100%; }
+.classroom-narrow .v-slide-group__content { flex: 1 1 100%; width: 100%; flex-wrap: wrap;
+  transform: none !important; }
+.classroom-narrow .v-tab { height: 40px; min-width: 0; padding: 0 10px; font-size: 14px; }
+.classroom-narrow .v-tabs-slider-wrapper { display: none; }  /* placed for one line: underline the tab instead */
+.classroom-narrow .v-tab--active { border-bottom: 2px solid currentColor; }
+@media (max-width: 959px) {
+  .v-navigation-drawer { min-width: 0 !important; max-width: 88vw !important; width: 88vw !important; }
+}
+/* projector mode: larger type everywhere on the page (the charts are drawn larger) */
+.classroom-projector .classroom-table { font-size: 21px; }
+.classroom-projector .classroom-status { font-size: 26px; }
+.classroom-projector .classroom-last, .classroom-projector .classroom-issue { font-size: 21px; }
+.classroom-projector .classroom-ends { font-size: 18px; }
+.classroom-projector .v-tab { font-size: 20px; }
+.classroom-projector .v-btn:not(.v-btn--icon) { font-size: 18px; }
+.classroom-projector p, .classroom-projector li, .classroom-projector .classroom-title { font-size: 21px; }
+.classroom-projector .classroom-scroll { max-height: calc(100vh - 250px); }
 """
+
+
+screen = solara.reactive(0)  # the browser window's width in px (0 until the page reports it); per tab
+projector = solara.reactive(None)  # projector mode: None = by the window's width, else the teacher's choice
+
+
+@solara.component_vue("screen.vue")
+def ScreenWidth(width: int = 0, on_width=None):
+    """Reports the browser window's width (``screen.vue``)."""
+
+
+def _narrow() -> bool:
+    return 0 < screen.value < NARROW
+
+
+def _projector() -> bool:
+    return projector.value if projector.value is not None else screen.value >= PROJECTOR
+
+
+def _scale() -> float:
+    return PROJECTOR_SCALE if _projector() else 1.0
 
 
 def _class_name() -> str:
     """The class folder's name (``make classroom CLASS=monday-3rd``)."""
     return os.environ.get("CLASSROOM_CLASS", "")
+
+
+def _level() -> str:
+    """The reading level a new tab starts with (``CLASSROOM_LEVEL=school``; each tab can change it)."""
+    return os.environ.get("CLASSROOM_LEVEL", "university") or "university"
 
 
 def _results() -> str:
@@ -106,8 +166,14 @@ def _chart(png: bytes | None, key: str, empty: str) -> None:
                 classes=["classroom-chart"])
 
 
-def _ends(issue) -> None:
+def _words(session: Session, text: str) -> str:
+    """A text of the scenario at the session's reading level (school: without source notes)."""
+    return school_text(text) if session.level == "school" else text
+
+
+def _ends(issue, session: Session) -> None:
     low, high = issue.low or f"{issue.lower:g}", issue.high or f"{issue.upper:g}"
+    low, high = _words(session, low), _words(session, high)
     solara.HTML(tag="div", unsafe_innerHTML=f"<span>{issue.lower:g} = {html.escape(low)}</span>"
                                             f"<span style='text-align:right'>{issue.upper:g} = {html.escape(high)}</span>",
                 classes=["classroom-ends"])
@@ -171,7 +237,7 @@ def seat_panel(session: Session, bump) -> None:
             solara.SliderFloat("", value=float(bundle[k]), min=issue.lower, max=issue.upper,
                                step=max(issue.span / 100.0, 1e-9),
                                on_value=lambda v, k=k: act(lambda: session.set_draft(k, v)))
-            _ends(issue)
+            _ends(issue, session)
 
 
 def offer_panel(session: Session) -> None:
@@ -192,32 +258,38 @@ def offer_panel(session: Session) -> None:
 
 
 # ---- tabs --------------------------------------------------------------------------------------------
-def _drawn(session: Session, name: str, draw) -> bytes | None:
-    """A chart of the game as it stands, drawn once: moving a slider or switching tabs redraws the
-    page, not the charts (each costs a few tenths of a second on a teacher's laptop)."""
-    model = session.model
-    key = (id(model), model.round, len(model.events_table()), model.waiting, model.running, name)
-    cache = session.__dict__.setdefault("charts", {})
-    if key not in cache:
-        cache.clear() if len(cache) > 12 else None
-        cache[key] = draw(model)
-    return cache[key]
-
-
 def negotiate_tab(session: Session, bump) -> None:
-    with solara.Columns([5, 7]):
+    """The seat's panel beside the charts; stacked on a phone; the whole width before the first chart."""
+    scale = _scale()
+    utility, issues = session.chart("utility", scale), session.chart("issues", scale)
+
+    def panel() -> None:
         with solara.Div(classes=["classroom-scroll"]):
             if session.model.waiting != "propose":  # when proposing, the sliders need the room
                 offer_panel(session)
             seat_panel(session, bump)
-        with solara.Div():
-            _chart(_drawn(session, "utility", lambda m: charts.utility_chart(m)), "utility-chart",
-                   "*What each offer gives each party appears here after the first round.*")
-            _chart(_drawn(session, "issues", lambda m: charts.issues_chart(m)), "issues-chart", "")
+
+    def charts() -> None:
+        _chart(utility, "utility-chart", "*What each offer gives each party appears here after the first round.*")
+        _chart(issues, "issues-chart", "")
+
+    if _narrow():
+        with solara.Column():
+            panel()
+            charts()
+    elif utility is None and issues is None:
+        with solara.Column():
+            panel()
+            charts()
+    else:
+        with solara.Columns([5, 7]):
+            panel()
+            with solara.Div():
+                charts()
 
 
 def issues_tab(session: Session) -> None:
-    _chart(_drawn(session, "all", lambda m: charts.all_issues_chart(m)), "all-issues-chart",
+    _chart(session.chart("all", _scale()), "all-issues-chart",
            "*Every issue's offers (or positions) by round appear here after the first round.*")
 
 
@@ -261,8 +333,22 @@ def tune_tab(session: Session, bump, actor_id: str, set_actor) -> None:
 
     solara.Button("Restore the scenario's values", on_click=restore)
     changed = tuning.overrides(name)
-    if changed:
+    if changed and session.level == "school":
+        solara.Markdown("Changes (apply on Reset): " + "; ".join(_change_in_words(scenario, c) for c in changed) + ".")
+    elif changed:
         solara.Markdown("Changes (apply on Reset): " + ", ".join(f"`{c}`" for c in changed))
+
+
+def _change_in_words(scenario, override: str) -> str:
+    """``scenario.actors.usa.salience.channels=0.3`` as "United States, how much it cares about
+    Communication channels: 0.3"."""
+    key, _, value = override.partition("=")
+    parts = key.split(".")[2:]  # actor id, then what
+    actor = scenario.actor(parts[0]).name or parts[0]
+    what = {"capability": "capability", "outside_option.optimism": "optimism about war"}.get(".".join(parts[1:]))
+    if what is None and parts[1] == "salience":
+        what = f"how much it cares about {scenario.issue(parts[2]).label or parts[2]}"
+    return f"{actor}, {what or ' '.join(parts[1:])}: {value}"
 
 
 def help_tab(session: Session) -> None:
@@ -277,14 +363,30 @@ def help_tab(session: Session) -> None:
         levels = ""
         if issue.discrete:
             levels = " Possible outcomes: " + "; ".join(f"{p:g} {n.replace('_', ' ')}" for n, p in issue.levels) + "."
-        lines.append(f"* **{html.escape(issue.label or issue.id)}** — {issue.lower:g}: {html.escape(issue.low or '')}; "
-                     f"{issue.upper:g}: {html.escape(issue.high or '')}; no deal: {issue.status_quo:g}.{levels}")
+        low, high = html.escape(_words(session, issue.low or "")), html.escape(_words(session, issue.high or ""))
+        lines.append(f"* **{html.escape(issue.label or issue.id)}** — {issue.lower:g}: {low}; "
+                     f"{issue.upper:g}: {high}; no deal: {issue.status_quo:g}.{levels}")
+    if session.level == "school":
+        words = glossary_for("\n".join(lines))
+        if words:
+            lines += ["", "**Words to know**", ""] + [f"* **{html.escape(t)}**: {html.escape(m)}" for t, m in words.items()]
     solara.Markdown("\n".join(lines))
     solara.Markdown("**What each party wants** (its ideal point on each scale):")
     _table(wants_table(model), "wants-table")
 
 
 # ---- sidebar -------------------------------------------------------------------------------------------
+def controls(session: Session, bump, playing: bool, set_playing) -> None:
+    """Reset, Step and ▶ Play: in the sidebar, or at the top of the page on a phone."""
+    model = session.model
+    solara.Button("Reset", color="primary", on_click=lambda: (set_playing(False), session.reset(), bump()))
+    solara.Button("Step", color="primary", disabled=playing or model.finished,
+                  on_click=lambda: (session.step(), bump()))
+    solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary",
+                  disabled=(model.finished or bool(model.waiting)) and not playing,
+                  on_click=lambda: set_playing(not playing))
+
+
 def sidebar(session: Session, bump, playing: bool, set_playing, exporting: bool = False, start_export=None) -> None:
     model = session.model
     chosen = session.chosen
@@ -309,13 +411,14 @@ def sidebar(session: Session, bump, playing: bool, set_playing, exporting: bool 
         pending = session.pending()
         if pending:
             solara.Warning("Press Reset to start this game: " + ", ".join(pending) + ".", dense=True)
-        with solara.Row(justify="space-between"):
-            solara.Button("Reset", color="primary", on_click=lambda: (set_playing(False), session.reset(), bump()))
-            solara.Button("Step", color="primary", disabled=playing or model.finished,
-                          on_click=lambda: (session.step(), bump()))
-            solara.Button("❚❚ Pause" if playing else "▶ Play", color="primary",
-                          disabled=(model.finished or bool(model.waiting)) and not playing,
-                          on_click=lambda: set_playing(not playing))
+        if not _narrow():  # on a phone they sit at the top of the page
+            with solara.Row(justify="space-between"):
+                controls(session, bump, playing, set_playing)
+    with solara.Card("Screen and reading"):
+        solara.Switch(label="Projector mode (larger text and charts)", value=_projector(),
+                      on_value=lambda v: projector.set(bool(v)))
+        solara.Select("Reading level", value=session.level, values=list(LEVELS),
+                      on_value=lambda v: (session.choose("level", v), bump()))
     with solara.Card("Export"):
         where = f"class {session.class_name}" if session.class_name else "no class folder set"
         solara.Text(f"Writes the game's report ({where}).", style={"font-size": "13px"})
@@ -334,7 +437,11 @@ SESSIONS: "weakref.WeakSet[Session]" = weakref.WeakSet()  # the open tabs' sessi
 
 
 def _new_session() -> Session:
-    session = Session(class_name=_class_name(), root=_results(), replicates=REPLICATES)
+    try:
+        session = Session(class_name=_class_name(), root=_results(), replicates=REPLICATES, level=_level())
+    except ConfigError as error:  # a bad CLASSROOM_LEVEL: say so on the page, read at university level
+        session = Session(class_name=_class_name(), root=_results(), replicates=REPLICATES)
+        session.error = f"CLASSROOM_LEVEL: {error}"
     SESSIONS.add(session)
     return session
 
@@ -388,6 +495,7 @@ def Page():
 
     solara.Title("Crisis bargaining classroom")
     solara.Style(CSS)
+    ScreenWidth(width=screen.value, on_width=screen.set)
     with solara.AppBar():
         solara.AppBarTitle("Crisis bargaining classroom")
     with solara.Sidebar():
@@ -395,6 +503,17 @@ def Page():
             sidebar(session, bump, playing, set_playing, exporting, lambda: set_exporting(True))
         except Exception as error:  # noqa: BLE001 - a message in the page, never a page-wide traceback
             solara.Error(f"{type(error).__name__}: {error}")
+    page_classes = ["classroom-page"] + (["classroom-narrow"] if _narrow() else []) + \
+        (["classroom-projector"] if _projector() else [])
+    with solara.Div(classes=page_classes):
+        body(session, bump, playing, set_playing, tab, set_tab, actor_id, set_actor)
+
+
+def body(session: Session, bump, playing: bool, set_playing, tab: int, set_tab, actor_id: str, set_actor) -> None:
+    """The page beside the sidebar: the turn line, the last round, the tabs."""
+    if _narrow():
+        with solara.Div(classes=["classroom-controls"]):
+            controls(session, bump, playing, set_playing)
     try:
         with solara.Div():
             solara.HTML(tag="div", unsafe_innerHTML=html.escape(session.status()), classes=["classroom-status"])
@@ -421,4 +540,10 @@ def Page():
                                  "Press Reset.")
 
 
-__all__ = ["Page", "NOBODY"]
+@solara.component
+def Layout(children=[]):  # noqa: B006 - Solara's layout signature
+    """Solara's app layout, its sidebar closed on a phone (it would cover the page) and open elsewhere."""
+    return solara.AppLayout(children=children, sidebar_open=not (0 < screen.value < NARROW))
+
+
+__all__ = ["Page", "Layout", "NOBODY"]

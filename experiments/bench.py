@@ -8,6 +8,7 @@
     python -m experiments.bench sweep --quick  # the same on a tenth of the sizes (for trying things)
     python -m experiments.bench exchange   # exchange runs: jan2022_extended, and 50 actors x 20 issues
     python -m experiments.bench offers     # offers runs: the first run of a scenario, then the others
+    python -m experiments.bench classroom  # 30 classroom sessions: first render, time per click (p95)
 
 ``eu``: median wall time of one round for N = 10, 50, 200 actors and K = 1, 10 issues, for the
 vectorised kernel (``sim.engine.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +
@@ -35,7 +36,7 @@ def eu_oracle():
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("which", nargs="?", default="all",
-                        choices=list(BENCHMARKS))
+                        choices=[*BENCHMARKS, "classroom"])
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats (median is reported)")
     parser.add_argument("--oracle-budget", type=float, default=20.0,
                         help="seconds the oracle may take per cell before extrapolating from one issue")
@@ -43,6 +44,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="sweep: the same measurements on a tenth of the sizes (the targets need the "
                              "full ones)")
     args = parser.parse_args(argv)
+    if args.which == "classroom":  # sim.classroom sits above sim.runs: not one of run_benchmarks'
+        from sim.classroom.bench import bench_classroom, classroom_table
+
+        print(classroom_table(bench_classroom()))
+        return
     run_benchmarks(args.which, args.repeats, args.oracle_budget, args.quick, eu_oracle)
 
 

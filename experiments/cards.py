@@ -2,11 +2,14 @@
 
     python -m experiments.cards scenario=jan2022
     python -m experiments.cards scenario=classroom/jan2022 hydra.run.dir=cards_out
+    python -m experiments.cards scenario=classroom/jan2022 level=school   # for 16-year-olds
 
 Writes <run dir>/cards/<actor>.md and <actor>.html (the student's card: one A4 page, plain words) and
 <actor>-sources.md/.html (the teacher's appendix: every number's basis and the web addresses the
 domain brief cites, from configs/sources/jan2022-brief.yaml) for every actor, plus
-cards/index.html linking them, and prints the folder. The run dir is Hydra's (results/<experiment>/<timestamp>/ by default).
+cards/all-cards.html (every card, one A4 page each: one print job) and cards/index.html linking them,
+and prints the folder. level=school writes the students' cards in short sentences, without weights,
+source notes or code names, with the treaty terms they use explained (default: level=university). The run dir is Hydra's (results/<experiment>/<timestamp>/ by default).
 Every number and its basis come from configs/scenario/<name>.yaml and its trailing comments (see
 sim/report/cards/). A number changed on the command line keeps no basis: its YAML comment no longer
 describes it. Bad input: one line on stderr, exit status 2.
@@ -32,7 +35,7 @@ register_configs()
 def main(cfg: DictConfig) -> None:
     folder = Path(HydraConfig.get().runtime.output_dir) / "cards"
     name = HydraConfig.get().runtime.choices.get("scenario")
-    write_scenario_cards(cfg.scenario, name, folder, user_file("scenario"))
+    write_scenario_cards(cfg.scenario, name, folder, user_file("scenario"), level=cfg.level)
     print(f"cards: {folder}")
 
 

@@ -26,9 +26,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from sim.classroom import charts
 from sim.classroom.exports import class_folder, export
 from sim.classroom.model import DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS, ClassroomModel, Tuning
 from sim.classroom.tables import actor_name, what_happened, whose_turn
+from sim.domain.config import check_level
 from sim.domain.errors import ConfigError
 
 
@@ -83,12 +85,14 @@ class Session:
     (``<root>/<class_name>/``); ``replicates`` is the number of model-agent runs an export compares
     a played seat with."""
 
-    def __init__(self, class_name: str = "", root: Path | str = "results/classroom", replicates: int = 30):
+    def __init__(self, class_name: str = "", root: Path | str = "results/classroom", replicates: int = 30,
+                 level: str = "university"):
         self.lock = threading.RLock()  # the Play thread and the buttons both change the game
         self.tuning = Tuning()
         self.class_name = class_name
         self.root = Path(root)
         self.replicates = replicates
+        self.level = check_level(level, "classroom")  # reading level of the page's text: school | university
         self.chosen = Settings()
         self.applied = Settings()
         self.games = 0  # games built in this tab: a game's number tells its exports apart from another's
@@ -100,6 +104,7 @@ class Session:
         self.id = secrets.token_hex(3)  # in every export's folder name: two tabs never write one folder
         self.exporting = False  # an export is being written (the app greys the button)
         self._exported_state: tuple | None = None  # the game state self.exported holds
+        self._charts: dict[str, tuple[tuple, bytes | None]] = {}  # name -> (state of the game, PNG)
 
     # ---- building ---------------------------------------------------------------------------------------
     def _build(self, settings: Settings) -> ClassroomModel:
@@ -132,10 +137,24 @@ class Session:
 
     def status(self) -> str:
         """Whose turn it is / the game's end, in one sentence."""
-        return whose_turn(self.model)
+        return whose_turn(self.model, self.level)
 
     def last_round(self) -> str:
         return what_happened(self.model)
+
+    def chart(self, name: str, scale: float = 1.0) -> bytes | None:
+        """The chart ``name`` (``utility``, ``issues`` or ``all``: :mod:`sim.classroom.charts`) of the game
+        as it stands, as PNG (None before there is anything to draw). Drawn once per state of the game:
+        moving a slider or switching tabs redraws the page, not the charts; a new state draws only the
+        data over the chart's static parts (kept, and shared by games alike: :class:`charts.Canvas`)."""
+        draw = {"utility": charts.utility_chart, "issues": charts.issues_chart, "all": charts.all_issues_chart}[name]
+        with self.lock:
+            model = self.model
+            state = (id(model), model.round, len(model.events_table()), model.waiting, model.running, scale)
+            kept = self._charts.get(name)
+            if kept is None or kept[0] != state:
+                kept = self._charts[name] = (state, draw(model, scale=scale))
+            return kept[1]
 
     def seat_choices(self) -> dict[str, str]:
         """Play-as choices: shown text -> actor id (``nobody`` first)."""
@@ -146,9 +165,12 @@ class Session:
 
     # ---- controls -------------------------------------------------------------------------------------
     def choose(self, key: str, value: Any) -> None:
-        """A sidebar choice. ``play_as`` applies now; the others wait for Reset."""
+        """A sidebar choice. ``play_as`` and ``level`` apply now; the others wait for Reset."""
         if key == "play_as":
             self._guard(lambda: self._seat(value))
+            return
+        if key == "level":
+            self._guard(lambda: setattr(self, "level", check_level(value, "classroom")))
             return
         if key not in LABELS:
             self.error = f"unknown setting {key!r}"
@@ -272,5 +294,5 @@ class Session:
     def close(self) -> None:
         """The tab closed: let go of the game (its model, drawn charts) so that its memory is freed."""
         with self.lock:
-            self.__dict__.pop("charts", None)
+            self._charts = {}
             self.model = None  # type: ignore[assignment]

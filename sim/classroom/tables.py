@@ -12,6 +12,7 @@ import pandas as pd
 from sim.classroom.model import NOBODY, ClassroomModel
 from sim.engine.model import BargainingModel
 from sim.engine.metrics import ending_reason
+from sim.kernels.utility import war_preferred
 from sim.report.wording import cause_in_words
 
 
@@ -65,14 +66,25 @@ def what_happened(model: BargainingModel) -> str:
     return text
 
 
-def whose_turn(model: ClassroomModel) -> str:
-    """One sentence: what the game waits for now."""
+def whose_turn(model: ClassroomModel, level: str = "university") -> str:
+    """One sentence: what the game waits for now (``level="school"``: the end of a game in words only,
+    without codes or war values)."""
     if not model.running:
         result = model.outcome()
-        names = {a.id: a.name for a in model.negotiation.actors}
+        scenario = model.negotiation
+        names = {a.id: a.name for a in scenario.actors}
         if result.agreement:
             return f"The game is over after round {model.round}: agreement. Press Reset to play again."
         t = model.round if result.round_index is None else result.round_index
+        if level == "school":
+            fighters = {a.id for a in scenario.actors if a.outside_option.kind == "war"}
+            labels = {issue.id: issue.label or issue.id for issue in scenario.issues}
+            starts = [actor_name(model, scenario.actor_ids[i]) for i in np.flatnonzero(war_preferred(scenario, t))]
+            reason = (f"{' and '.join(starts)} {'starts' if len(starts) == 1 else 'start'} a war" if starts
+                      else "nobody starts a war" if fighters else "")
+            return (f"The game is over after round {model.round}: no agreement. "
+                    f"{_sentence(cause_in_words(result.breakdown_cause, names, 'school', labels, fighters))}"
+                    + (f" {_sentence(reason)}" if reason else "") + " Press Reset to play again.")
         reason = ending_reason(model.negotiation, False, t)
         return (f"The game is over after round {model.round}: no agreement — "
                 f"{cause_in_words(result.breakdown_cause, names)}" + (f"; {reason}" if reason else "")
@@ -91,6 +103,10 @@ def whose_turn(model: ClassroomModel) -> str:
             return f"{round_text} Next to propose: {name}. Press Step (or ▶ Play)."
         return f"{round_text} The next proposer is drawn at random. Press Step (or ▶ Play)."
     return f"{round_text} Press Step (or ▶ Play): every party adjusts its positions."
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def offer_table(model: BargainingModel) -> pd.DataFrame:

@@ -189,6 +189,18 @@ class FiguresConfig:
 
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
+LEVELS = ("school", "university")  # reading levels of what students read (role cards, the classroom app)
+
+
+def check_level(level: Any, source: str = "command line") -> str:
+    """``level``, checked: school (short sentences, no code names, a glossary) or university.
+
+    Raises:
+        ConfigError: naming ``source``, the key and what is allowed.
+    """
+    if level not in LEVELS:
+        raise ConfigError(source, "level", f"{level!r} is not a reading level; allowed: {', '.join(LEVELS)}")
+    return str(level)
 
 
 @dataclass
@@ -279,6 +291,7 @@ class Config:
     experiment: str = "run"
     record: RecordConfig = field(default_factory=RecordConfig)
     figures: FiguresConfig = field(default_factory=FiguresConfig)
+    level: str = "university"  # reading level of texts for students (cards): school | university
     sweep: Optional[SweepConfig] = None
     observed: Optional[ObservedConfig] = None  # scoring against the record (configs/observed/)
     calibrate: Optional[CalibrateConfig] = None  # python -m experiments.calibrate calibrate=<name>

@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+import re
 
-def cause_in_words(cause: str, names: dict[str, str] | None = None) -> str:
-    """A breakdown cause (``breakdown_cause``: ``deadline``, ``walkout:russia``,
+
+def cause_in_words(cause: str, names: dict[str, str] | None = None, level: str = "university",
+                   labels: dict[str, str] | None = None, fighters: frozenset[str] | set[str] = frozenset()) -> str:
+    """A breakdown cause (``breakdown_cause``: ``deadline``, ``walkout:russia``, ``outside_option:russia``,
     ``not_individually_rational:russia``, ``red_line:...``, ``package:...``) in plain words; causes
-    this function does not know are shown as they are."""
-    names = names or {}
+    this function does not know are shown as they are (at ``level="school"``: in words, without codes).
+
+    Args:
+        names: actor id -> name. labels: issue id -> name (school level). fighters: the actors whose
+            outside option is war ("expected to gain more by fighting", school level).
+    """
+    names, labels = names or {}, labels or {}
     kind, _, detail = str(cause or "").partition(":")
     who = ", ".join(names.get(part, part) for part in detail.split(",") if part) if detail else ""
+    if level == "school":
+        actor, _, issue = detail.partition(".")
+        name = names.get(actor, "a party")
+        instead = "by fighting" if set(detail.split(",")) & set(fighters) else "without a deal"
+        words = {
+            "": "no agreement",
+            "deadline": "time ran out before anyone agreed",
+            "walkout": f"{who or 'a party'} left the talks: it expected to gain more {instead} than from any "
+                       "deal still possible",
+            "outside_option": f"{name} expected to gain more {instead}",
+            "not_individually_rational": f"the deal on the table was worse than no deal for {who or 'a party'}",
+            "red_line": f"a red line of {name} was crossed"
+                        + (f" (on {labels.get(issue.partition('.')[0], 'an issue')})" if issue else ""),
+            "package": f"{name} wanted its most important issues settled first, together",
+            "commitment": "a party could not trust the others to keep the deal",
+        }
+        return words.get(kind, "no agreement")
     words = {
         "": "no agreement",
         "deadline": "the round limit was reached without an agreement",
         "walkout": f"{who or 'a party'} walked out: no deal still to be had beat its outside option",
+        "outside_option": f"{who or 'a party'}'s outside option was worth more than any deal",
         "not_individually_rational": f"the deal on the table was worse than no deal for {who or 'a party'}",
         "red_line": f"a red line was crossed ({detail.replace('_', ' ')})",
         "package": f"a package rule blocked a partial deal ({detail.replace('_', ' ')})",
@@ -64,3 +90,43 @@ def deal_gap_in_words(gap, names: dict[str, str] | None = None, labels: dict[str
     if others:
         text += "; next: " + "; ".join(one(r) for r in others)
     return text
+
+
+#: The treaty terms that stay in students' texts at school level, each explained in one short sentence
+#: (a role card lists those it uses under "Words to know").
+GLOSSARY = {
+    "Bucharest formula": "NATO's promise at its 2008 Bucharest summit that Ukraine and Georgia will one day "
+                         "become members.",
+    "MAP": "Membership Action Plan: NATO's programme that prepares a country to join.",
+    "9M729": "a Russian cruise missile; the United States said it broke the INF Treaty.",
+    "INF": "intermediate-range missiles (500 to 5,500 km), banned by a 1987 U.S.-Soviet treaty that ended in 2019.",
+    "quasi-veto": "a power to block decisions in practice, though not in name.",
+    "Aegis Ashore": "U.S. missile-defence bases in Romania (Deveselu) and Poland (Redzikowo).",
+    "Vienna Document": "a European agreement on announcing military exercises and letting others watch them.",
+    "New START": "the U.S.-Russia treaty that limits long-range nuclear weapons.",
+    "Minsk II": "the 2015 ceasefire plan for eastern Ukraine.",
+    "DPR/LPR": "the two Russian-backed \"people's republics\" in Donetsk and Luhansk, in eastern Ukraine.",
+    "NRC": "the NATO-Russia Council, where NATO and Russia meet.",
+    "nuclear sharing": "NATO countries that host U.S. nuclear weapons and train to use them.",
+    "non-strategic": "nuclear weapons of shorter range, for use on a battlefield.",
+    "brigade": "a military unit of a few thousand soldiers.",
+    "MFA": "Ministry of Foreign Affairs.",
+}
+
+_SOURCE_NOTE = re.compile(r"\s*\((?=[^()]*(?:draft|Art\.|reply|sources?\b|non-paper|\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|"
+                          r"Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b))[^()]*\)")
+
+
+def school_text(text: str) -> str:
+    """A text for school students: without the notes saying where a number comes from ("(RU drafts;
+    17 Feb)", "sources:"), and True/False as yes/no."""
+    text = _SOURCE_NOTE.sub("", text)
+    text = re.sub(r"^\s*sources:\s*", "", text)
+    text = re.sub(r"\bTrue\b", "yes", re.sub(r"\bFalse\b", "no", text))
+    return re.sub(r"\s{2,}", " ", text).strip()
+
+
+def glossary_for(text: str) -> dict[str, str]:
+    """The :data:`GLOSSARY` terms that ``text`` uses (whole words), in the glossary's order."""
+    return {term: meaning for term, meaning in GLOSSARY.items()
+            if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text)}

@@ -22,7 +22,7 @@ from sim.domain.config import CONFIG_DIR
 from sim.domain.errors import ConfigError
 
 #: Keys of a composed config that are not the runs' (Hydra's own, a sweep's, presentation).
-NOT_FOR_RUNS = ("hydra", "sweep", "figures")
+NOT_FOR_RUNS = ("hydra", "sweep", "figures", "level")
 
 
 def load_with_defaults(path: Path) -> Any:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.runs.result import RunResult
 
 #: Config keys that never change what a run computes (left out of :func:`config_hash`).
-PRESENTATION_KEYS = ("seed", "hydra", "experiment", "record", "figures")
+PRESENTATION_KEYS = ("seed", "hydra", "experiment", "record", "figures", "level")
 
 
 def config_hash(cfg: Any) -> str:

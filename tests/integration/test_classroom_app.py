@@ -172,7 +172,7 @@ def test_the_page_names_things_for_students():
     assert text.count("offer-table") == 1  # the offer is shown once
     assert {"Reset", "Step", "▶ Play", "Export report"} <= set(buttons(rc))
     labels = [w.label for w in rc.find(v.Select).widgets]
-    assert labels == ["Scenario", "Protocol", "Play as"]
+    assert labels == ["Scenario", "Protocol", "Play as", "Reading level"]
 
 
 def test_scenario_change_shows_a_notice_until_reset():
@@ -250,10 +250,12 @@ def test_tuning_records_slider_changes_as_overrides():
 
 
 def test_an_error_while_drawing_is_a_message_in_the_page(monkeypatch):
-    def broken(model):
+    from sim.classroom import charts
+
+    def broken(model, **kwargs):
         raise ValueError("chart exploded")
 
-    monkeypatch.setattr(app.charts, "utility_chart", broken)
+    monkeypatch.setattr(charts, "utility_chart", broken)
     rc = render()
     assert any("chart exploded" in str(w.children) for w in rc.find(v.Alert).widgets)
     assert "Export report" in buttons(rc)  # the rest of the page is still there
@@ -285,10 +287,10 @@ def test_closing_a_tab_frees_its_game():
     (session,) = set(app.SESSIONS) - before
     click(rc, "Step")
     game = weakref.ref(session.model)
-    assert session.__dict__.get("charts")  # the Negotiate tab's charts, drawn
+    assert session._charts  # the Negotiate tab's charts, drawn
     rc.close()
     gc.collect()
-    assert game() is None and session.model is None and "charts" not in session.__dict__
+    assert game() is None and session.model is None and not session._charts
     assert session.play_tick() is False  # a Play loop still running stops
 
 
@@ -311,3 +313,95 @@ def test_export_is_busy_while_it_runs_and_a_second_click_writes_nothing(tmp_path
     assert not rc.find(v.Btn, children=["Export report"]).widget.disabled
     assert len(list((tmp_path / "3ème-B").iterdir())) == 1
     assert "written to" in html_text(rc)
+
+
+def test_a_chart_redrawn_on_its_kept_figure_is_the_chart_drawn_afresh():
+    # the kept figure (shared by games alike) pastes its static pixels back and draws only the data: after
+    # several rounds, with another game drawn on it in between, it must show exactly what a new figure
+    # shows (no trace of the other data, nothing missing)
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from sim.classroom import charts
+
+    session, other = Session(), Session()
+    session.choose("play_as", "ukraine")
+    other.choose("play_as", "ukraine")
+    pixels = lambda png: np.asarray(Image.open(io.BytesIO(png)))  # noqa: E731
+    for _ in range(6):
+        if session.model.waiting == "respond":
+            session.respond(False)
+        elif session.model.waiting == "propose":
+            session.propose()
+        else:
+            session.step()
+        other.step() if not other.model.waiting else other.respond(True)
+        other.chart("utility"), other.chart("issues")
+        for name, draw in (("utility", charts.utility_chart), ("issues", charts.issues_chart)):
+            kept = session.chart(name)
+            assert session.chart(name) is kept  # the same state: not drawn again
+            if kept is not None:
+                fresh = draw(session.model, canvas=charts.Canvas())  # a new figure, drawn whole
+                assert np.array_equal(pixels(kept), pixels(fresh)), name
+
+
+def page_words(rc) -> str:
+    """Every text the page shows a student (HTML, Markdown, labels, choices), tags and scripts removed;
+    not the choices of scenario and protocol (the teacher's settings, by file name)."""
+    import re
+
+    texts = []
+    kinds = (solara.widgets.HTML, v.VuetifyTemplate, v.Html, v.Select, v.Slider, v.Btn, v.Alert, v.Tab, v.TextField,
+             v.Switch)
+    for widget in [w for kind in kinds for w in rc.find(kind).widgets]:
+        if isinstance(widget, v.Select) and widget.label in ("Scenario", "Protocol"):
+            continue  # the teacher's settings: file names of scenarios (classroom/arms_control_first), protocols
+        for trait in ("unsafe_innerHTML", "template", "label", "children", "items", "v_model", "value"):
+            value = getattr(widget, trait, None)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            texts += [v_ for v_ in values if isinstance(v_, str)]
+    text = "\n".join(texts)
+    text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", text, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", text)
+
+
+def test_school_level_text_has_no_code_names_true_or_false():
+    """Reading level school, a game as Russia that ends without agreement (every offer rejected, own ideal
+    proposed), every tab, an actor slider moved: no actor or issue id, cause code or True/False reaches
+    the page."""
+    import re
+
+    rc = render()
+    select(rc, "Reading level").v_model = "school"
+    select(rc, "Scenario").v_model = "classroom/deadline_pressure"
+    click(rc, "Reset")
+    select(rc, "Play as").v_model = "Russia"
+    scenario = ClassroomModel(scenario="classroom/deadline_pressure").negotiation
+    shown = [page_words(rc)]
+    for _ in range(40):
+        labels = buttons(rc)
+        if "Reject" in labels:
+            click(rc, "Reject")
+        elif "Propose this deal" in labels:
+            click(rc, "Propose this deal")
+        elif "The game is over" in html_text(rc):
+            break
+        else:
+            click(rc, "Step")
+        shown.append(page_words(rc))
+    assert "The game is over" in html_text(rc) and "no agreement" in html_text(rc)
+    tabs = rc.find(v.Tabs).widget
+    for index in (1, 2, 3):
+        tabs.v_model = index
+        if index == 2:  # Tune the actors: a change, listed in words
+            rc.find(v.Slider, label="capability (its weight at the table): 1").widget.v_model = 0.6
+        shown.append(page_words(rc))
+    text = "\n".join(shown)
+    found = [a for a in scenario.actor_ids if re.search(rf"\b{a}\b", text)]
+    found += [i for i in scenario.issue_ids if "_" in i and i in text]
+    found += re.findall(r"\b[a-z_]+:[a-z_.,]+\b", text)  # cause codes: walkout:russia, outside_option:russia
+    found += re.findall(r"\bTrue\b|\bFalse\b|§|\[[DJK]\]|scenario\.actors", text)
+    assert found == [], sorted(set(found))
+    assert "Words to know" in text and "Russia" in text

@@ -9,6 +9,8 @@ Step while an answer is pending; Reject, Reject, Reject, then a proposal built w
 mid-game; a seat switch mid-game; a game played to its end with ▶ Play (paused and resumed on the
 way), exported and restarted with Reset. It also checks that the charts and Propose are visible without scrolling, that the charts are
 shown at their pixel size (15 px text), and that the server log has no traceback or cookie warning.
+The same controls at a phone's 390x844, a laptop's 1366x768 and a projector's 1920x1080 (each visible,
+inside the screen and clickable; screenshots in the test's tmp_path), and ten pages playing at once (slow).
 Screenshots: set CLASSROOM_SCREENSHOT_DIR=docs/figures to refresh the lesson plan's. Skipped where
 Chromium or the assets are missing, unless CLASSROOM_BROWSER_TEST=required (as in CI).
 """
@@ -16,6 +18,7 @@ Chromium or the assets are missing, unless CLASSROOM_BROWSER_TEST=required (as i
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -263,3 +266,201 @@ def test_two_tabs_do_not_share_a_game(page, server):
     _wait_status(second, "Round 1 of 20.")
     assert second.get_by_text("Offer on the table: none yet").count() == 1
     second.close()
+
+
+# ---- every screen: a phone, a laptop, a projector ---------------------------------------------------------
+SCREENS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 768},
+           "projector": {"width": 1920, "height": 1080}}
+
+
+def _press(tab, locator, size: dict) -> None:
+    """Click a control the way a person would: Playwright scrolls it into view and refuses to click what
+    is hidden, disabled or covered; and it must lie within the screen's width (nothing off to the side)."""
+    from playwright.sync_api import Error
+
+    for attempt in range(3):  # the page may redraw the control between finding and scrolling to it
+        try:
+            locator.scroll_into_view_if_needed()
+            box = locator.bounding_box()
+            break
+        except Error:
+            if attempt == 2:
+                raise
+            tab.wait_for_timeout(300)
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 1, box
+    locator.click()
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, screen):
+    """The lesson plan's controls, in a teacher's order, at 390x844, 1366x768 and 1920x1080: each is
+    visible, inside the screen and clickable (screenshots in tmp_path)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    size = SCREENS[screen]
+    shots = iter(range(1, 100))
+
+    def shoot(name: str) -> None:
+        tab.wait_for_timeout(300)
+        tab.screenshot(path=str(tmp_path / f"{screen}-{next(shots):02d}-{name}.png"))
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_page(viewport=size)
+        errors = []
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.goto(server["url"])
+        button = lambda name: tab.get_by_role("button", name=name, exact=True)  # noqa: E731
+        button("Step").wait_for(timeout=90_000)
+        _wait_status(tab, "Round 1 of 20.")
+        drawer = tab.locator(".v-navigation-drawer")
+        phone = screen == "phone"
+
+        def sidebar(open_: bool) -> None:
+            """On a phone the sidebar is a menu: open it with the app bar's button, close it by tapping beside it."""
+            if not phone:
+                return
+            if open_:
+                tab.locator(".v-app-bar .v-btn").first.click()
+                expect(drawer).to_have_class(re.compile("v-navigation-drawer--open"))
+            else:
+                tab.mouse.click(size["width"] - 10, size["height"] // 2)
+                expect(drawer).not_to_have_class(re.compile("v-navigation-drawer--open"))
+            tab.wait_for_timeout(300)
+
+        if phone:  # closed at first, so that it does not cover the page
+            expect(drawer).not_to_have_class(re.compile("v-navigation-drawer--open"))
+        shoot("opened")
+        if screen == "laptop":  # before the first chart, the table of what each party wants has the page's width
+            table, main = tab.locator("table.bundle-table"), tab.locator(".classroom-page")
+            assert table.bounding_box()["width"] > 0.9 * main.bounding_box()["width"]
+        if screen == "projector":  # projector mode is on by itself at 1920 px: larger type
+            expect(tab.get_by_role("switch", name="Projector mode (larger text and charts)")).to_be_checked()
+            assert tab.locator(".classroom-status").evaluate("e => getComputedStyle(e).fontSize") == "26px"
+        # the game's settings and the seat (sidebar)
+        sidebar(True)
+        for label in ("Scenario", "Protocol"):
+            assert tab.locator(".v-select").filter(has_text=label).is_visible()
+        assert tab.get_by_label("Seed (same seed, same game)").is_visible()
+        _choose(tab, "Play as", "Ukraine")
+        tab.get_by_text("Now you play Ukraine.").wait_for()
+        sidebar(False)
+        shoot("seat")
+        _press(tab, button("Reset"), size)
+        tab.get_by_text("New game started.").wait_for()
+        # ▶ Play stops at the student's turn; Reject, Step, Accept, Step, Reject
+        _press(tab, button("▶ Play"), size)
+        button("Reject").wait_for(timeout=30_000)
+        shoot("answer")
+        _press(tab, button("Reject"), size)
+        _wait_status(tab, "Round 2 of 20.")
+        _press(tab, button("Step"), size)
+        button("Accept").wait_for(timeout=30_000)
+        _press(tab, button("Accept"), size)
+        _wait_status(tab, "Round 3 of 20.")
+        _press(tab, button("Step"), size)
+        _press(tab, button("Reject"), size)
+        _wait_status(tab, "Round 4 of 20.")
+        # a proposal: a slider, then Propose
+        _press(tab, button("Step"), size)
+        propose = button("Propose this deal")
+        propose.wait_for(timeout=30_000)
+        slider = tab.locator(".classroom-scroll [role=slider]").first
+        slider.wait_for(state="attached")
+        tab.wait_for_timeout(300)  # the panel has settled
+        slider.scroll_into_view_if_needed()
+        slider.focus()
+        tab.keyboard.press("ArrowLeft")
+        tab.get_by_text("75 — open door").first.wait_for()
+        shoot("propose")
+        _press(tab, propose, size)
+        tab.get_by_text("Round 4: you proposed a deal").wait_for(timeout=30_000)
+        tab.wait_for_timeout(500)  # the charts of round 4 have replaced those of round 3
+        for chart in ("img.utility-chart", "img.issues-chart"):
+            tab.locator(chart).wait_for()
+            tab.locator(chart).scroll_into_view_if_needed()
+            box = tab.locator(chart).bounding_box()
+            assert box is not None and box["x"] + box["width"] <= size["width"] + 1, (chart, box)
+        if screen == "projector":  # the charts are drawn larger, still shown at their pixel size
+            natural, shown = tab.locator("img.utility-chart").evaluate(
+                "i => [i.naturalWidth, i.getBoundingClientRect().width]")
+            assert natural == 742 and abs(natural - shown) < 1
+        shoot("proposed")
+        # the other tabs
+        for name in ("Every issue by round", "Tune the actors", "What the numbers mean", "Negotiate"):
+            _press(tab, tab.get_by_role("tab", name=name), size)
+        tab.locator("img.utility-chart").wait_for()
+        # Export, its download, then Reset
+        sidebar(True)
+        _press(tab, button("Export report"), size)
+        tab.get_by_text("Report of the game in progress at round 5 written to").wait_for(timeout=90_000)
+        tab.get_by_text("Download the report").wait_for()
+        shoot("exported")
+        sidebar(False)
+        _press(tab, button("Reset"), size)
+        tab.get_by_text("New game started.").wait_for()
+        _wait_status(tab, "Round 1 of 20.")
+        shoot("reset")
+        assert tab.get_by_text("Traceback").count() == 0
+        assert not errors, errors
+        browser.close()
+    target = os.environ.get("CLASSROOM_SCREENSHOT_DIR")
+    if target:
+        for shot in tmp_path.glob(f"{screen}-*.png"):
+            shutil.copy(shot, Path(target) / shot.name)
+
+
+@pytest.mark.slow
+def test_ten_pages_play_at_once(server, tmp_path):
+    """A class's load: 10 pages in one browser (10 sessions on the server), half watching the model agents
+    under ▶ Play, half playing Ukraine (▶ Play, then Reject each offer they are asked about), all at once,
+    until each has played three rounds: no page error, no traceback, each tab its own game."""
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tabs, errors = [], []
+        for n in range(10):
+            tab = browser.new_page(viewport=VIEWPORT)
+            tab.on("pageerror", lambda e: errors.append(str(e)))
+            tab.goto(server["url"])
+            tabs.append(tab)
+        for n, tab in enumerate(tabs):
+            tab.get_by_role("button", name="Export report").wait_for(timeout=120_000)
+            if n % 2:
+                _choose(tab, "Play as", "Ukraine")
+        for tab in tabs:  # everyone presses ▶ Play at once
+            tab.get_by_role("button", name="▶ Play", exact=True).click()
+        done = set()
+        deadline = time.time() + 240
+        while len(done) < len(tabs) and time.time() < deadline:
+            for n, tab in enumerate(tabs):
+                if n in done:
+                    continue
+                status = _status(tab)
+                if "Round 4 of" in status or "The game is over" in status:
+                    done.add(n)
+                elif n % 2:
+                    if tab.get_by_role("button", name="Reject", exact=True).count():
+                        target = tab.get_by_role("button", name="Reject", exact=True)
+                    elif "Your turn to propose" in status:
+                        target = tab.get_by_role("button", name="Propose this deal")
+                    elif "Next to propose" in status:  # Play paused at the student's turn: Step on
+                        target = tab.get_by_role("button", name="Step", exact=True)
+                    else:
+                        continue
+                    try:  # the page may have moved on since it was read: read it again next time round
+                        target.click(timeout=5_000)
+                    except PlaywrightError:
+                        pass
+            tabs[0].wait_for_timeout(200)
+        assert len(done) == len(tabs), [(_status(t)) for t in tabs]
+        for n, tab in enumerate(tabs):
+            assert tab.get_by_text("Traceback").count() == 0
+            if n % 2:
+                assert "you" in tab.locator(".classroom-last").inner_text() or "You" in _status(tab)
+        tabs[0].screenshot(path=str(tmp_path / "load-first-tab.png"))
+        browser.close()
+    assert not errors, errors[:3]
+    assert "Traceback" not in server["log"].read_text()

@@ -6,11 +6,11 @@ import html
 import re
 
 _CSS = """
-@page { size: A4; margin: 11mm 12mm; }
+@page { size: A4; margin: 10mm 12mm; }
 * { box-sizing: border-box; }
-body { font-family: Georgia, "Times New Roman", serif; font-size: 9.5pt; line-height: 1.25;
+body { font-family: Georgia, "Times New Roman", serif; font-size: 9pt; line-height: 1.2;
        color: #111; background: #fff; margin: 0; }
-main.card { max-width: 190mm; margin: 0 auto; padding: 4mm 2mm; }
+main.card { max-width: 190mm; margin: 0 auto; padding: 2mm 2mm; }
 h1 { font-size: 16pt; margin: 0 0 4pt; border-bottom: 2pt solid #111; padding-bottom: 2pt; }
 h2 { font-size: 11.5pt; margin: 7pt 0 3pt; border-bottom: 0.75pt solid #777; break-after: avoid;
      page-break-after: avoid; }
@@ -18,14 +18,17 @@ h3 { font-size: 10pt; margin: 6pt 0 2pt; break-after: avoid; page-break-after: a
 p { margin: 2pt 0; }
 ul { margin: 2pt 0 3pt; padding-left: 14pt; }
 li { margin: 1pt 0; break-inside: avoid; page-break-inside: avoid; }
-table { border-collapse: collapse; width: 100%; margin: 3pt 0; font-size: 8.5pt; }
-th, td { border: 0.5pt solid #999; padding: 1.5pt 3pt; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; width: 100%; margin: 3pt 0; font-size: 8pt; line-height: 1.15; }
+th, td { border: 0.5pt solid #999; padding: 1pt 3pt; text-align: left; vertical-align: top; }
 th { background: #eee; }
 td:nth-child(n+2) { white-space: nowrap; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 a { color: #114; word-break: break-all; }
 code { font-family: "Courier New", monospace; font-size: 9pt; }
 @media print { a { color: #000; text-decoration: none; } th { background: #ddd; } }
+main.card + main.card { break-before: page; page-break-before: always; }
+h2.words-to-know + ul { columns: 2; column-gap: 7mm; font-size: 8pt; }
+h2.words-to-know + ul li { break-inside: avoid; }
 """
 
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
@@ -33,7 +36,7 @@ _URL = re.compile(r"(?<![\"'>=])\b(https?://[^\s<>\"')\]]+[^\s<>\"').,;:\]])")
 
 
 def _inline(text: str) -> str:
-    """Inline Markdown subset -> HTML: `code`, **bold**, [text](url) and bare http(s) URLs."""
+    """Inline Markdown subset -> HTML: `code`, **bold**, *italic*, [text](url) and bare http(s) URLs."""
     parts = re.split(r"(`[^`]+`)", text)
     out = []
     for part in parts:
@@ -52,6 +55,7 @@ def _inline(text: str) -> str:
                                        f"{html.escape(m.group(1))}</a>"), part)
         part = html.escape(part, quote=False)
         part = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", part)
+        part = re.sub(r"(?<![\w*])\*(?!\s)([^*]+?)(?<!\s)\*(?![\w*])", r"<em>\1</em>", part)
         part = re.sub(r"\x00(\d+)\x00", lambda m: links[int(m.group(1))], part)
         out.append(part)
     return "".join(out)
@@ -79,7 +83,9 @@ def markdown_to_html(markdown_text: str) -> str:
         elif heading := re.match(r"^(#{1,6})\s+(.*)$", stripped):
             fragment.end_block()
             level = len(heading.group(1))
-            fragment.out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
+            slug = re.sub(r"[^a-z0-9]+", "-", heading.group(2).lower()).strip("-")  # a section, for the CSS
+            attribute = f' class="{slug}"' if level > 1 else ""
+            fragment.out.append(f"<h{level}{attribute}>{_inline(heading.group(2))}</h{level}>")
         elif (stripped.startswith("|") and i + 1 < len(lines)
               and re.match(r"^\s*\|?\s*:?-{3,}", lines[i + 1])):
             fragment.end_block()
@@ -165,3 +171,14 @@ def card_html(markdown_text: str, title: str) -> str:
         f'<main class="card">\n{markdown_to_html(markdown_text)}\n</main>\n</body>\n</html>\n'
     )
 
+
+
+def cards_html(markdown_texts: list[str], title: str) -> str:
+    """Every card in one self-contained HTML page that prints one card per A4 page ("print all cards")."""
+    cards = "\n".join(f'<main class="card">\n{markdown_to_html(text)}\n</main>' for text in markdown_texts)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n{cards}\n</body>\n</html>\n"
+    )
