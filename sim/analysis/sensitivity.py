@@ -211,7 +211,7 @@ def flag_sobol(indices: pd.DataFrame, runs: pd.DataFrame, spec: SweepSpec, outpu
         needed = int(math.ceil(spec.samples * (widest / 0.1) ** 2))
         needed = 2 ** int(math.ceil(math.log2(needed)))  # Saltelli sampling wants a power of two
         notes.append(f"intervals up to ±{widest:.2f} with N = {spec.samples}; about N = {needed} "
-                     f"({needed * (len(spec.parameters) + 2):,} runs) would bring them to ±0.1")
+                     f"({needed * (len(spec.parameters) + 2) * spec.replicates:,} runs) would bring them to ±0.1")
     return flagged, notes
 
 
