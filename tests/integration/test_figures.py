@@ -313,6 +313,7 @@ def test_replot_at_a_column_width_writes_pdfs_with_truetype_fonts_and_no_text_un
     assert {"sobol_bundle_missiles.pdf", "sobol_utility_east.pdf"} <= names
 
 
+@pytest.mark.slow  # about 35 s on a busy machine: every figure is laid out several times
 def test_every_sweep_and_run_figure_fits_a_column(small_sweep, index_sweeps, compared, monkeypatch, tmp_path):
     """The figures as built, before saving: their Text artists at their final size."""
     from sim.report.run_report import write_figures

@@ -258,6 +258,14 @@ def keep_inside(figure: Figure, tries: int = 4) -> None:
                 if shorter < longest:
                     text.set_text(wrap(" ".join(words.split()), shorter))
                     changed = True
+            label = ax.yaxis.label  # turned: as long as the panel is high at most
+            words = label.get_text()
+            if words and label.get_visible():
+                box, high = label.get_window_extent(renderer), ax.get_window_extent(renderer).height
+                longest = max(len(line) for line in words.splitlines())
+                if box.height > high + 0.5 and longest > 8:
+                    label.set_text(wrap(" ".join(words.split()), max(8, int(longest * high / box.height) - 1)))
+                    changed = True
         if not changed:
             return
 

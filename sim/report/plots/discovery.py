@@ -97,7 +97,7 @@ def box_pairs_figure(x: pd.DataFrame, flags: np.ndarray, limits: pd.DataFrame, *
     params = list(limits["parameter"])
     k = len(params)
     target = current_layout().width
-    size = (2.35 if k > 2 else 3.2) if target is None else (target - 0.9) / k
+    size = (2.35 if k > 2 else 3.2) if target is None else (target - 1.0) / k
     room = 28 if target is None else chars(size - 0.1)
     figure = Figure(figsize=(size * k + 1.0, size * k + 0.9 + (0 if target is None else 0.8)), layout="constrained")
     axes = np.atleast_2d(figure.subplots(k, k, squeeze=False))

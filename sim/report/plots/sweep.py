@@ -49,7 +49,7 @@ def heatmap_figure(grid: pd.DataFrame, x: str, y: str, title: str | None = None,
     scale = labels.scale(issue) if issue else None  # an issue's outcome: coloured on the issue's own scale
     target = current_layout().width
     cell = 0.95 if target is None else max(0.2, (target - 1.9) / max(table.shape[1], 1))
-    figure = Figure(figsize=(cell * table.shape[1] + (3.6 if target is None else 1.9),
+    figure = Figure(figsize=(cell * table.shape[1] + 3.6 if target is None else target,
                              min(cell, 0.62) * table.shape[0] + (2.2 if target is None else 1.5)), layout="constrained")
     ax = figure.subplots()
     ax.grid(False)
@@ -112,12 +112,13 @@ def distributions_figure(runs: pd.DataFrame, by: str, outputs: list[str], *, lab
             share = np.array([f.mean() if len(f) else np.nan for f in flags])
             n = np.array([len(f) for f in flags])
             low, high = binomial_interval(share * n, n)
-            ax.errorbar(positions, share, yerr=[share - low, high - share], fmt="o", capsize=4, color="tab:blue")
+            errors = [np.clip(share - low, 0, None), np.clip(high - share, 0, None)]  # 1e-17 below the share at 1
+            ax.errorbar(positions, share, yerr=errors, fmt="o", capsize=4, color="tab:blue")
             for p, value, count in zip(positions, share, n):
                 ax.annotate(f"{value:.2f}" + (f" (n={count})" if target is None else ""), (p, value),
                             xytext=(6, 0), textcoords="offset points", va="center", fontsize=7)
             ax.set_ylim(-0.03, 1.03)
-            ax.set_ylabel(wrap("share of runs (95% Wilson interval)", chars(0.8 * figure.get_figheight() / rows)))
+            ax.set_ylabel(wrap("share of runs (95% Wilson interval)", chars(0.7 * (figure.get_figheight() - 0.6) / rows)))
         else:
             data = [runs.loc[runs[by] == g, output].astype(float).dropna().to_numpy() for g in groups]
             ax.boxplot(data, positions=positions, showmeans=True, widths=0.5,
