@@ -3,23 +3,37 @@
 from __future__ import annotations
 
 
-def cause_in_words(cause: str, names: dict[str, str] | None = None) -> str:
+def cause_in_words(cause: str, names: dict[str, str] | None = None, issues: dict[str, str] | None = None) -> str:
     """A breakdown cause (``breakdown_cause``: ``deadline``, ``walkout:russia``,
-    ``not_individually_rational:russia``, ``red_line:...``, ``package:...``) in plain words; causes
-    this function does not know are shown as they are."""
-    names = names or {}
-    kind, _, detail = str(cause or "").partition(":")
+    ``not_individually_rational:russia``, ``red_line:usa.enlargement``, ``package:russia``, and an offers
+    walk-out's reasons in brackets, ``walkout:russia (package:russia)``) in plain words, actors by name
+    (``names``) and issues by label (``issues``: issue id -> a short name); causes this function does not
+    know are shown as they are."""
+    main, _, why = str(cause or "").partition(" (")
+    words = _cause(main, names or {}, issues or {})
+    if why.endswith(")"):
+        words += " (" + "; ".join(_cause(reason.strip(), names or {}, issues or {}) for reason in why[:-1].split(", ")) + ")"
+    return words
+
+
+def _cause(cause: str, names: dict[str, str], issues: dict[str, str]) -> str:
+    kind, _, detail = cause.partition(":")
     who = ", ".join(names.get(part, part) for part in detail.split(",") if part) if detail else ""
+    actor, _, issue = detail.partition(".")
+    owner = names.get(actor, actor)
+    owner += "'" if owner.endswith("s") else "'s"
     words = {
         "": "no agreement",
         "deadline": "the round limit was reached without an agreement",
         "walkout": f"{who or 'a party'} walked out: no deal still to be had beat its outside option",
         "not_individually_rational": f"the deal on the table was worse than no deal for {who or 'a party'}",
-        "red_line": f"a red line was crossed ({detail.replace('_', ' ')})",
-        "package": f"a package rule blocked a partial deal ({detail.replace('_', ' ')})",
+        "red_line": (f"{owner} red line on {issues.get(issue, issue.replace('_', ' '))} was crossed" if issue
+                     else f"a red line was crossed ({detail.replace('_', ' ')})"),
+        "package": (f"{owner} package rule blocked a partial deal" if detail and "." not in detail
+                    else f"a package rule blocked a partial deal ({detail.replace('_', ' ')})"),
         "commitment": f"a commitment problem: {detail.replace('_', ' ')}",
     }
-    return words.get(kind, str(cause).replace("_", " "))
+    return words.get(kind, cause.replace("_", " "))
 
 
 def rule_in_words(rule: str, names: dict[str, str] | None = None, labels: dict[str, str] | None = None) -> str:

@@ -245,7 +245,8 @@ def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame, *, labels:
                        facecolors=protocol_colours(index) if agreed else "none",
                        edgecolors=protocol_colours(index), linewidths=1.5, zorder=4,
                        label=(f"{outcome['protocol']}: " + ("agreement" if agreed else
-                                                                   cause_in_words(outcome["breakdown_cause"], labels.actors))
+                                                                   cause_in_words(outcome["breakdown_cause"], labels.actors,
+                                                                                  {i: labels.issue(i) for i in labels.issues}))
                               if row == 0 else None))
         if ends:
             ax.text(-0.01, y, wrap(str(info["low"]), int(38 * width / 11)), ha="right", va="center", fontsize=7)
