@@ -4,6 +4,7 @@
                                           [min_coverage=0.5] [parameters=[KEY,...]] [out=FOLDER]
                                           [overwrite=true] [peel_alpha=0.05] [paste_alpha=0.05]
                                           [mass_min=0.05] [figures.format=png|pdf|svg] [figures.dpi=INT]
+                                          [figures.width=single|double|INCHES] [figures.details=true]
 
 Runs PRIM (the EMA Workbench's) on the sweep's runs table: the swept parameters against the runs of
 interest, a yes/no column (agreement) or a numeric column compared with a number (>, >=, <, <=, ==, !=;

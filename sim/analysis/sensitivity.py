@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -42,11 +44,109 @@ def summary_table(runs: pd.DataFrame, by: list[str], outputs: list[str]) -> pd.D
     return pd.DataFrame(rows)
 
 
+def point_means(runs: pd.DataFrame, output: str) -> pd.Series:
+    """The mean of ``output`` over each design point's replicates, in point order: what Sobol and Morris
+    analyse (one value per point; with seed noise, the mean of R replicates carries 1/R of its variance)."""
+    return runs.sort_values("point").groupby("point")[output].apply(lambda v: v.astype(float).mean())
+
+
+def settings_draw(config: Mapping[str, Any] | None, spec: SweepSpec) -> bool:
+    """Whether the sweep's runs may draw random numbers, so that a run's seed may change its output: the
+    protocol says so (``Protocol.may_draw``) at its configured settings or at either end of a swept
+    protocol setting, or the sweep varies the perturbation (noise drawn per run).
+
+    Args:
+        config: the sweep folder's resolved config (its ``protocol`` node names the protocol and its settings).
+    """
+    from sim.engine.protocols.registry import PROTOCOLS, build_params
+
+    if any(p.key == "perturbation" for p in spec.parameters):
+        return True
+    node = dict((config or {}).get("protocol") or {})
+    name = node.pop("name", None)
+    if name not in PROTOCOLS:
+        return True  # not known: the seed may matter
+    swept = [p for p in spec.parameters if p.key.startswith("protocol.")]
+    variants = [node] + [{**node, p.key.split(".", 1)[1]: value} for p in swept
+                         for value in ([p.low, p.high] if p.values is None else list(p.values))]
+    try:
+        return any(PROTOCOLS[name].may_draw(build_params(name, variant)) for variant in variants)
+    except Exception:  # noqa: BLE001 - settings this version cannot read: assume the seed may matter
+        return True
+
+
+@dataclass(frozen=True)
+class SeedNoise:
+    """How much of an output's variance over a sweep is seed noise (:func:`seed_noise`).
+
+    Attributes:
+        replicates: runs per design point (their mean is analysed).
+        draws: the settings may draw random numbers (:func:`settings_draw`).
+        run_share: within-point variance over the total variance of single runs (NaN with one replicate).
+        analysed_share: the share of the variance of the point means that is seed noise, within-point
+            variance / R over the variance of the means (NaN with one replicate; at most 1).
+        needed: replicates that would bring ``analysed_share`` to 0.2 (0 when it is there already or
+            there is no signal to measure).
+    """
+
+    replicates: int
+    draws: bool
+    run_share: float
+    analysed_share: float
+    needed: int
+
+    def notes(self) -> list[str]:
+        """Warnings, one line each: noise dominates, or it cannot be measured."""
+        if self.replicates == 1 and self.draws:
+            return ["the protocol draws random numbers and each design point has one run: seed noise cannot "
+                    "be told from the parameters' effects and inflates every total index; run "
+                    "sweep.replicates=8 or more (the indices then use each point's mean)"]
+        if self.replicates > 1 and self.analysed_share >= 0.5:
+            more = (f"about sweep.replicates={self.needed} would bring it to 20%" if self.needed
+                    else "the parameters explain no variance beyond it")
+            return [f"seed noise dominates: {self.analysed_share:.0%} of the variance of the point means "
+                    f"({self.run_share:.0%} of single runs') is noise, so the indices measure noise; {more}"]
+        return []
+
+    def line(self) -> str:
+        """The noise share in words, for the summary."""
+        if self.replicates == 1:
+            return ("seed noise not measured (one run per point; the settings "
+                    + ("draw random numbers)" if self.draws else "draw no random numbers)"))
+        return (f"seed noise: {self.run_share:.0%} of single runs' variance, {self.analysed_share:.0%} of the "
+                f"variance of the point means ({self.replicates} replicates averaged per point)")
+
+
+def seed_noise(runs: pd.DataFrame, spec: SweepSpec, output: str, draws: bool = True) -> SeedNoise:
+    """The share of ``output``'s variance that is seed noise: the mean over design points of the variance
+    between a point's replicates (which differ only in their seeds), over the variance of all runs; and
+    what is left of it in the point means the indices are computed from (1/R of it).
+
+    Args:
+        draws: the runs' settings may draw random numbers (:func:`settings_draw`); only reported.
+    """
+    values = runs.assign(_y=runs[output].astype(float))
+    replicates = int(values.groupby("point")["_y"].size().min()) if len(values) else 0
+    if replicates < 2:
+        return SeedNoise(max(replicates, 1), draws, float("nan"), float("nan"), 0)
+    total = float(values["_y"].var(ddof=1))
+    within = float(values.groupby("point")["_y"].var(ddof=1).mean())
+    means = float(point_means(values, "_y").var(ddof=1))
+    if not total > 0:
+        return SeedNoise(replicates, draws, 0.0, 0.0, 0)
+    noise = within / replicates
+    analysed = min(noise / means, 1.0) if means > 0 else 1.0
+    signal = means - noise
+    needed = 0 if analysed <= 0.2 or signal <= 0 else int(math.ceil(4 * within / signal))
+    return SeedNoise(replicates, draws, min(within / total, 1.0), analysed, needed)
+
+
 def sobol_indices(runs: pd.DataFrame, spec: SweepSpec, output: str) -> pd.DataFrame:
-    """First-order and total Sobol indices with 95% confidence (SALib, Saltelli design, no 2nd order)."""
+    """First-order and total Sobol indices with 95% confidence (SALib, Saltelli design, no 2nd order), of
+    each design point's mean over its replicates (:func:`point_means`)."""
     from SALib.analyze import sobol
 
-    ordered = runs.sort_values("point").groupby("point")[output].apply(lambda v: v.astype(float).mean())
+    ordered = point_means(runs, output)
     result = sobol.analyze(salib_problem(spec), ordered.to_numpy(), calc_second_order=False,
                            seed=spec.seed, print_to_console=False)
     return pd.DataFrame({"parameter": [p.column for p in spec.parameters], "S1": result["S1"],
@@ -54,15 +154,26 @@ def sobol_indices(runs: pd.DataFrame, spec: SweepSpec, output: str) -> pd.DataFr
 
 
 def morris_indices(runs: pd.DataFrame, spec: SweepSpec, output: str) -> pd.DataFrame:
-    """Morris elementary effects: mu*, sigma and mu*'s 95% confidence (SALib)."""
+    """Morris elementary effects: mu*, sigma and mu*'s 95% confidence (SALib), of each design point's mean
+    over its replicates (:func:`point_means`)."""
     from SALib.analyze import morris
 
     points = runs.sort_values("point").groupby("point")
     x = points[[p.column for p in spec.parameters]].first().to_numpy(dtype=float)
-    y = points[output].apply(lambda v: v.astype(float).mean()).to_numpy()
+    y = point_means(runs, output).to_numpy()
     result = morris.analyze(salib_problem(spec), x, y, num_levels=4, seed=spec.seed, print_to_console=False)
     return pd.DataFrame({"parameter": [p.column for p in spec.parameters], "mu_star": result["mu_star"],
                          "sigma": result["sigma"], "mu_star_conf": result["mu_star_conf"]})
+
+
+def flag_morris(indices: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Mark Morris indices whose 95% interval of mu* is wider than mu* itself (column ``flag``); the note
+    says how many."""
+    flags = ["interval wider than the index" if row["mu_star_conf"] > abs(row["mu_star"]) else ""
+             for _, row in indices.iterrows()]
+    wide = sum(bool(f) for f in flags)
+    notes = [f"the intervals of {wide} of {len(flags)} indices are wider than the indices"] if wide else []
+    return indices.assign(flag=flags), notes
 
 
 def flag_sobol(indices: pd.DataFrame, runs: pd.DataFrame, spec: SweepSpec, output: str) -> tuple[pd.DataFrame, list[str]]:
@@ -88,6 +199,9 @@ def flag_sobol(indices: pd.DataFrame, runs: pd.DataFrame, spec: SweepSpec, outpu
         flags.append("; ".join(problems))
     flagged = indices.assign(flag=flags)
     notes = []
+    wide = sum("interval wider" in f for f in flags)
+    if wide:
+        notes.append(f"the intervals of {wide} of {len(flags)} parameters are wider than their indices")
     values = runs[output].astype(float)
     common = values.round(9).value_counts(normalize=True).iloc[0] if len(values) else 1.0
     if common > 0.95:
@@ -97,7 +211,7 @@ def flag_sobol(indices: pd.DataFrame, runs: pd.DataFrame, spec: SweepSpec, outpu
         needed = int(math.ceil(spec.samples * (widest / 0.1) ** 2))
         needed = 2 ** int(math.ceil(math.log2(needed)))  # Saltelli sampling wants a power of two
         notes.append(f"intervals up to ±{widest:.2f} with N = {spec.samples}; about N = {needed} "
-                     f"({needed * (len(spec.parameters) + 2):,} runs) would bring them to ±0.1")
+                     f"({needed * (len(spec.parameters) + 2) * spec.replicates:,} runs) would bring them to ±0.1")
     return flagged, notes
 
 

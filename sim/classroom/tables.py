@@ -76,9 +76,9 @@ def whose_turn(model: ClassroomModel, level: str = "university") -> str:
         if result.agreement:
             return f"The game is over after round {model.round}: agreement. Press Reset to play again."
         t = model.round if result.round_index is None else result.round_index
+        labels = {issue.id: issue.label or issue.id for issue in scenario.issues}
         if level == "school":
             fighters = {a.id for a in scenario.actors if a.outside_option.kind == "war"}
-            labels = {issue.id: issue.label or issue.id for issue in scenario.issues}
             starts = [actor_name(model, scenario.actor_ids[i]) for i in np.flatnonzero(war_preferred(scenario, t))]
             reason = (f"{' and '.join(starts)} {'starts' if len(starts) == 1 else 'start'} a war" if starts
                       else "nobody starts a war" if fighters else "")
@@ -87,7 +87,7 @@ def whose_turn(model: ClassroomModel, level: str = "university") -> str:
                     + (f" {_sentence(reason)}" if reason else "") + " Press Reset to play again.")
         reason = ending_reason(model.negotiation, False, t)
         return (f"The game is over after round {model.round}: no agreement — "
-                f"{cause_in_words(result.breakdown_cause, names)}" + (f"; {reason}" if reason else "")
+                f"{cause_in_words(result.breakdown_cause, names, issues=labels)}" + (f"; {reason}" if reason else "")
                 + ". Press Reset to play again.")
     round_text = f"Round {model.round + 1} of {model.max_rounds}."
     if model.waiting == "respond":

@@ -186,9 +186,15 @@ class FiguresConfig:
 
     format: str = "png"  # png | pdf | svg
     dpi: int = 150  # raster resolution (png); pdf and svg are vector
+    width: Optional[str] = None  # single (3.5 in) | double (7.2 in) | inches: drawn at that final width, text >= 7 pt
+    details: bool = False  # draw scenario, protocol, n and seeds in the figure (slides); always in figures/captions.md
 
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
+#: ``figures.width`` by name (a journal's single column, its full width), in inches; else a number of inches.
+FIGURE_WIDTHS = {"single": 3.5, "double": 7.2}
+FIGURE_WIDTH_RANGE = (2.0, 20.0)
+
 LEVELS = ("school", "university")  # reading levels of what students read (role cards, the classroom app)
 
 
@@ -301,6 +307,7 @@ class Config:
 def figure_settings(cfg: Any = None) -> tuple[str, int]:
     """(format, dpi) from a config's ``figures`` node, checked (:func:`check_figure_settings`)."""
     node = (cfg.get("figures") if cfg is not None else None) or {}
+    check_figure_layout(node.get("width"), node.get("details", False))  # a bad width ends here too, before any run
     return check_figure_settings(node.get("format", "png"), node.get("dpi", 150))
 
 
@@ -317,6 +324,38 @@ def check_figure_settings(fmt: Any = "png", dpi: Any = 150, source: str = "comma
     if not isinstance(dpi, int) or not 30 <= dpi <= 1200:
         raise ConfigError(source, "figures.dpi", f"{dpi!r}; allowed: a whole number from 30 to 1200")
     return fmt, dpi
+
+
+def figure_layout(cfg: Any = None, source: str = "command line") -> tuple[float | None, bool]:
+    """(width in inches or None, details) from a config's ``figures`` node, checked (:func:`check_figure_layout`)."""
+    node = (cfg.get("figures") if cfg is not None else None) or {}
+    return check_figure_layout(node.get("width"), node.get("details", False), source)
+
+
+def check_figure_layout(width: Any = None, details: Any = False, source: str = "command line") -> tuple[float | None, bool]:
+    """(width, details), checked: ``figures.width`` single (3.5 in), double (7.2 in) or inches from 2 to 20
+    (None: each figure's own size); ``figures.details`` true or false.
+
+    Raises:
+        ConfigError: naming ``source``, the key and what is allowed.
+    """
+    low, high = FIGURE_WIDTH_RANGE
+    inches: float | None = None
+    if width is not None and str(width).strip().lower() not in ("", "none", "null", "auto"):
+        text = str(width).strip().lower()
+        try:
+            inches = FIGURE_WIDTHS[text] if text in FIGURE_WIDTHS else float(text.removesuffix("in"))
+        except ValueError:
+            inches = float("nan")
+        if not low <= inches <= high:
+            raise ConfigError(source, "figures.width", f"{width!r}; allowed: single ({FIGURE_WIDTHS['single']} in), "
+                                                       f"double ({FIGURE_WIDTHS['double']} in) or inches from "
+                                                       f"{low:g} to {high:g}")
+    if isinstance(details, str) and details.lower() in ("true", "false"):
+        details = details.lower() == "true"
+    if not isinstance(details, bool):
+        raise ConfigError(source, "figures.details", f"{details!r}; allowed: true, false")
+    return inches, details
 
 
 def register_configs() -> None:

@@ -58,14 +58,15 @@ def sweep_command(cfg: Any, settings: Mapping[str, Any], source: str, output_dir
         ConfigError: bad input, before any file is written where it can be.
         CommandFailed: runs raised (status 1) or Ctrl-C (130).
     """
-    from sim.domain.config import figure_settings
+    from sim.domain.config import figure_layout, figure_settings
     from sim.runs.configs import user_config_dirs
     from sim.report.sweep_report import plot_options, plot_sweep
     from sim.runs.sweep.command import run_sweep, sweep_spec
 
     spec = sweep_spec(settings, source)
     fmt, dpi = figure_settings(cfg)
-    options = {"figures.format": fmt, "figures.dpi": dpi}
+    width, details = figure_layout(cfg)
+    options = {"figures.format": fmt, "figures.dpi": dpi, "figures.width": width, "figures.details": details}
     plot_options(spec, options, source)  # plot choices fail before any run
     folder = Path(settings["out"] or output_dir)
     run_sweep(cfg, spec, settings, source, folder, user_config_dirs(config_sources), scenario_file,
@@ -88,7 +89,14 @@ def calibrate_command(cfg: Any, settings: Mapping[str, Any], source: str, output
 def calibration_figures(job: CalibrationJob, tables: CalibrationTables) -> list[Path]:
     """figures/posterior_marginals, figures/posterior_pairs and, with predictive runs,
     figures/predictive_check (the simulated positions against the observed record)."""
+    from sim.domain.config import figure_layout
     from sim.report import plots
+
+    with plots.layout(*figure_layout(job.cfg)):
+        return _calibration_figures(job, tables, plots)
+
+
+def _calibration_figures(job: CalibrationJob, tables: CalibrationTables, plots: Any) -> list[Path]:
     from sim.runs import scoring
 
     folder, spec, posterior = job.folder / "figures", job.spec, tables.posterior

@@ -18,14 +18,14 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.analysis.discovery import Discovery, discover, outcome_flags, parse_outcome, print_table, searchable
-from sim.domain.config import check_figure_settings
+from sim.domain.config import check_figure_layout, check_figure_settings
 from sim.domain.errors import ConfigError, WriteError
 from sim.runs.files import write_csv, write_parquet
 
 IDS = ("run_index", "point", "replicate", "seed")  # bookkeeping columns, never an outcome
 #: The options of a discovery (``KEY=VALUE`` on the command line).
 DISCOVER_OPTIONS = ("outcome", "boxes", "min_coverage", "parameters", "out", "overwrite", "peel_alpha",
-                    "paste_alpha", "mass_min", "figures.format", "figures.dpi")
+                    "paste_alpha", "mass_min", "figures.format", "figures.dpi", "figures.width", "figures.details")
 PRIM_OPTIONS = ("boxes", "min_coverage", "peel_alpha", "paste_alpha", "mass_min")  # recorded in the manifest
 
 
@@ -51,11 +51,13 @@ def check_options(folder: Path, spec, options: Mapping[str, Any]) -> dict[str, A
             raise ConfigError("command line", "parameters", f"{name!r} is not a swept parameter of {folder}; "
                                                             f"allowed: {', '.join(p.key for p in spec.parameters)}")
     fmt, dpi = check_figure_settings(options.get("figures.format", "png"), options.get("figures.dpi", 150))
+    width, details = check_figure_layout(options.get("figures.width"), options.get("figures.details", False))
     overwrite = options.get("overwrite", False)
     if not isinstance(overwrite, bool):
         raise ConfigError("command line", "overwrite", f"{overwrite!r}; allowed: true or false")
     return {
-        "outcome": outcome, "boxes": boxes, "format": fmt, "dpi": dpi, "overwrite": overwrite,
+        "outcome": outcome, "boxes": boxes, "format": fmt, "dpi": dpi, "width": width, "details": details,
+        "overwrite": overwrite,
         "parameters": list(dict.fromkeys(by_name[str(n)].column for n in chosen)),
         "min_coverage": _number(options, "min_coverage", 0.5, 0.0, 1.0, "a share in (0, 1]"),
         "peel_alpha": _number(options, "peel_alpha", 0.05, 0.0, 0.5, "a share in (0, 0.5]"),
@@ -187,6 +189,14 @@ def _words(folder: Path, spec, runs: pd.DataFrame, parameters: list[str], outcom
 def _write_figures(tmp: Path, result: Discovery, trajectory: pd.DataFrame, x: pd.DataFrame, flags,
                    words: Mapping[str, Any], chosen: Mapping[str, Any]) -> None:
     """figures/peeling_trajectory and figures/box_<n>_pairs."""
+    from sim.report import plots
+
+    with plots.layout(chosen["width"], chosen["details"]):
+        _draw_figures(tmp, result, trajectory, x, flags, words, chosen)
+
+
+def _draw_figures(tmp: Path, result: Discovery, trajectory: pd.DataFrame, x: pd.DataFrame, flags,
+                  words: Mapping[str, Any], chosen: Mapping[str, Any]) -> None:
     from sim.report import plots
 
     what, caption = words["what"], words["caption"]

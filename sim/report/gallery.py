@@ -49,8 +49,9 @@ ENTRIES = [
                                       "interval, outcomes on an issue as box plots."),
     ]),
     ("salience_sobol", "sweep", ["sweep=salience_sensitivity", "sweep.samples=8"], [
-        ("sobol_bundle_enlargement", "Sobol indices with their intervals; ⚠ marks indices not to be trusted "
-                                      "and the caption says why and what sample size would do."),
+        ("sobol_bundle_enlargement", "Sobol indices with their intervals; ⚠ marks indices not to be trusted, "
+                                      "and the figure's section of figures/captions.md says why and what sample "
+                                      "size would do."),
     ]),
     ("salience_morris", "sweep", ["sweep=salience_sensitivity", "sweep.design=morris", "sweep.samples=4"], [
         ("morris_bundle_enlargement", "Morris screening: importance μ* against σ, parameters numbered and "
@@ -77,7 +78,10 @@ def build_gallery(out: Path, work: Path) -> Path:
              "What the shipped scenarios and sweeps draw, and the command behind each figure (from the "
              "repository root; results go to `results/` unless `hydra.run.dir=` or `sweep.out=` says "
              "otherwise). Every figure can also be written as PDF or SVG with `figures.format=pdf` "
-             "(`figures.dpi=` for PNG); a finished sweep is re-plotted with "
+             "(`figures.dpi=` for PNG), at a journal's column or page width with `figures.width=single` or "
+             "`double` ([figures for a paper](how-to/sweeps.md#figures-for-a-paper)); the run details "
+             "(scenario, protocol, n, seeds) are in `figures/captions.md` beside the figures, and in them with "
+             "`figures.details=true`. A finished sweep is re-plotted with "
              "[`python -m experiments.plot`](how-to/sweeps.md#re-plot-a-finished-sweep). This page and "
              "its figures are rebuilt by `python -m experiments.gallery`; a test checks that they match.",
              ""]

@@ -8,14 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.domain.config import figure_settings
+from sim.domain.config import figure_layout, figure_settings
 from sim.runs import results as folders
 from sim.runs.result import RunResult
 
 
 def write_run(result: RunResult, folder: Path, cfg: Any = None, figures: bool = True, **manifest_extra: Any) -> Path:
     """Write a run's folder (:func:`sim.runs.results.write_run`) with its figures in ``figures/``."""
-    draw = (lambda where: write_figures(result, where / "figures", *figure_settings(cfg))) if figures else None
+    draw = ((lambda where: write_figures(result, where / "figures", *figure_settings(cfg), *figure_layout(cfg)))
+            if figures else None)
     return folders.write_run(result, folder, cfg, draw, **manifest_extra)
 
 
@@ -28,10 +29,19 @@ def run_caption(result: RunResult) -> str:
     return caption(result.scenario.name or result.scenario.id, ", ".join(result.protocols), None, seed)
 
 
-def write_figures(result: RunResult, folder: Path, fmt: str = "png", dpi: int = 150) -> list[Path]:
+def write_figures(result: RunResult, folder: Path, fmt: str = "png", dpi: int = 150, width: float | None = None,
+                  details: bool = False) -> list[Path]:
     """positions (protocols that move positions), offers (protocols whose rounds are offers),
     utility_space (every actor), comparison (protocol=all), deal_gap (the declared inputs' deal gap),
-    as ``fmt`` files; returns their paths."""
+    as ``fmt`` files laid out for ``width`` (run details drawn only with ``details``; always in
+    captions.md); returns their paths."""
+    from sim.report import plots
+
+    with plots.layout(width, details):
+        return _write_figures(result, folder, fmt, dpi)
+
+
+def _write_figures(result: RunResult, folder: Path, fmt: str, dpi: int) -> list[Path]:
     from sim.analysis.sensitivity import utility_space
     from sim.kernels.deal_gap import gap_table, scenario_deal_gap
     from sim.report import plots
@@ -59,7 +69,7 @@ def write_figures(result: RunResult, folder: Path, fmt: str = "png", dpi: int = 
     written.append(plots.save(plots.utility_space_figure(space, offers, labels=labels, caption=run_caption(result)),
                               folder / "utility_space", dpi, fmt))
     if result.parts:
-        written.append(plots.save(plots.comparison_figure(result.runs, result.issues, caption=run_caption(result)),
+        written.append(plots.save(plots.comparison_figure(result.runs, result.issues, labels=labels, caption=run_caption(result)),
                                   folder / "comparison", dpi, fmt))
     gap = scenario_deal_gap(scenario, parts[-1].model.protocol.deal_consent())
     names = {a.id: a.name for a in scenario.actors}

@@ -19,22 +19,23 @@ import pandas as pd
 import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
-from sim.analysis.sensitivity import agreement_grid, flag_sobol, morris_indices, sobol_indices, summary_table
-from sim.domain.config import check_figure_settings
+from sim.analysis.sensitivity import (agreement_grid, flag_morris, flag_sobol, morris_indices, seed_noise,
+                                      settings_draw, sobol_indices, summary_table)
+from sim.domain.config import check_figure_layout, check_figure_settings
 from sim.domain.errors import ConfigError
 from sim.report import plots
 from sim.runs import files
 from sim.runs.design import Parameter, SweepSpec, spec_from_config
 
 #: The choices a re-plot takes (``KEY=VALUE`` on the command line).
-PLOT_OPTIONS = ("plot.heatmap", "plot.output", "figures.format", "figures.dpi")
+PLOT_OPTIONS = ("plot.heatmap", "plot.output", "figures.format", "figures.dpi", "figures.width", "figures.details")
 
 
 def plot_options(spec: SweepSpec, options: Mapping[str, Any], source: str = "command line") -> dict[str, Any]:
     """Check re-plot choices against the sweep: heatmap parameters, output, format, dpi.
 
     Returns:
-        dict with heatmap (two columns or ()), output, format, dpi.
+        dict with heatmap (two columns or ()), output, format, dpi, width (inches or None), details.
     Raises:
         ConfigError: naming the key and what is allowed.
     """
@@ -57,7 +58,9 @@ def plot_options(spec: SweepSpec, options: Mapping[str, Any], source: str = "com
         raise ConfigError(source, "plot.output", f"{output!r}; allowed: agreement, {', '.join(spec.outputs)}")
     fmt, dpi = check_figure_settings(options.get("figures.format", "png"), options.get("figures.dpi", 150),
                                      source)
-    return {"heatmap": tuple(columns[str(h)].column for h in heatmap), "output": output, "format": fmt, "dpi": dpi}
+    width, details = check_figure_layout(options.get("figures.width"), options.get("figures.details", False), source)
+    return {"heatmap": tuple(columns[str(h)].column for h in heatmap), "output": output, "format": fmt, "dpi": dpi,
+            "width": width, "details": details}
 
 
 def load_config(folder: Path) -> dict[str, Any]:
@@ -111,8 +114,10 @@ def plot_sweep(folder: str | Path, options: Mapping[str, Any] | None = None) -> 
     sweep.written.append(_write_summary(folder, spec, runs))
     _heatmap(sweep)
     _distributions(sweep)
-    for output in [o for o in spec.outputs if o in runs]:
-        _indices(sweep, output)
+    draws = settings_draw(config, spec)
+    sensitivity = [line for output in [o for o in spec.outputs if o in runs] for line in _indices(sweep, output, draws)]
+    if sensitivity:  # the noise share and the warnings of the indices, in the summary too
+        _write_summary(folder, spec, runs, [f"## {spec.design.capitalize()} indices", "", *sensitivity])
     return sweep.written
 
 
@@ -124,16 +129,16 @@ def _read_runs(folder: Path, spec: SweepSpec, output: str) -> pd.DataFrame:
     return pd.read_parquet(folder / "runs.parquet", columns=columns)
 
 
-def _write_summary(folder: Path, spec: SweepSpec, runs: pd.DataFrame) -> Path:
+def _write_summary(folder: Path, spec: SweepSpec, runs: pd.DataFrame, extra: list[str] = ()) -> Path:
     """summary.csv and summary.md: the outputs by scenario and protocol, then by the categorical
-    parameters."""
+    parameters; ``extra`` lines (Markdown) end summary.md."""
     categorical = [p.column for p in spec.parameters if p.values is not None]
     by = ([c for c in ("scenario", "protocol") if c in runs]
           + [c for c in categorical if c not in ("scenario", "protocol")])
     summary = summary_table(runs, by, [o for o in spec.outputs if o in runs])
     files.write_csv(summary, folder / "summary.csv")
-    files.write_text(folder / "summary.md", summary.to_markdown(index=False, floatfmt=".3f")
-                     if _has_tabulate() else summary.to_string(index=False))
+    table = summary.to_markdown(index=False, floatfmt=".3f") if _has_tabulate() else summary.to_string(index=False)
+    files.write_text(folder / "summary.md", "\n".join([table, *([""] + list(extra) if extra else [])]) + "\n")
     return folder / "summary.csv"
 
 
@@ -162,7 +167,9 @@ class _Plotting:
         """Draw and save one figure; one that cannot be drawn is a warning, not the end of the others. One
         that cannot be written (a full disk, no permission) ends the command: its OSError names the file."""
         try:
-            self.written.append(plots.save(make(), self.folder / "figures" / name, self.chosen["dpi"],
+            with plots.layout(self.chosen["width"], self.chosen["details"]):
+                figure = make()
+            self.written.append(plots.save(figure, self.folder / "figures" / name, self.chosen["dpi"],
                                            self.chosen["format"]))
         except OSError as error:
             if error.errno is not None:
@@ -205,30 +212,33 @@ def _distributions(sweep: _Plotting) -> None:
             caption=sweep.caption))
 
 
-def _indices(sweep: _Plotting, output: str) -> None:
-    """Sobol or Morris indices of one output (a sobol or morris design): a table and a figure, with
-    warnings where they are not to be trusted."""
+def _indices(sweep: _Plotting, output: str, draws: bool) -> list[str]:
+    """Sobol or Morris indices of one output (a sobol or morris design) of each point's mean over its
+    replicates: a table and a figure, with the share of seed noise and warnings where they are not to be
+    trusted (stderr, one line each); returns the lines for the summary."""
     spec, runs, folder = sweep.spec, sweep.runs, sweep.folder
     if spec.design not in ("sobol", "morris"):
-        return
+        return []
     if runs[output].astype(float).std() == 0:
         print(f"note: {output} is constant over the design; no {spec.design} indices for it", file=sys.stderr)
-        return
+        return [f"- {output}: constant over the design; no indices"]
+    noise = seed_noise(runs, spec, output, draws)
     if spec.design == "morris":
-        indices = morris_indices(runs, spec, output)
-        files.write_csv(indices, folder / f"morris_{output}.csv")
-        sweep.attempt(f"morris_{output}", lambda: plots.morris_figure(
-            sweep.by_key(indices), output, labels=sweep.labels, caption=sweep.caption))
-        return
-    indices, notes = flag_sobol(sobol_indices(runs, spec, output), runs, spec, output)
-    files.write_csv(indices, folder / f"sobol_{output}.csv")
+        indices, notes = flag_morris(morris_indices(runs, spec, output))
+    else:
+        indices, notes = flag_sobol(sobol_indices(runs, spec, output), runs, spec, output)
+    notes = noise.notes() + notes
+    files.write_csv(indices, folder / f"{spec.design}_{output}.csv")
+    print(f"note: {spec.design} {output}: {noise.line()}", file=sys.stderr)
     for _, row in indices[indices["flag"] != ""].iterrows():
         key = sweep.by_column[row["parameter"]].key
-        print(f"warning: sobol {output}: {key}: {row['flag']}", file=sys.stderr)
+        print(f"warning: {spec.design} {output}: {key}: {row['flag']}", file=sys.stderr)
     for note in notes:
-        print(f"warning: sobol {output}: {note}", file=sys.stderr)
-    sweep.attempt(f"sobol_{output}", lambda: plots.sobol_figure(
-        sweep.by_key(indices), output, labels=sweep.labels, caption="\n".join([sweep.caption, *notes])))
+        print(f"warning: {spec.design} {output}: {note}", file=sys.stderr)
+    figure = plots.sobol_figure if spec.design == "sobol" else plots.morris_figure
+    sweep.attempt(f"{spec.design}_{output}", lambda: figure(
+        sweep.by_key(indices), output, labels=sweep.labels, caption="\n".join([sweep.caption, noise.line(), *notes])))
+    return [f"- {output}: {noise.line()}", *(f"  - warning: {note}" for note in notes)]
 
 
 def _has_tabulate() -> bool:

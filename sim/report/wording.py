@@ -6,46 +6,67 @@ import re
 
 
 def cause_in_words(cause: str, names: dict[str, str] | None = None, level: str = "university",
-                   labels: dict[str, str] | None = None, fighters: frozenset[str] | set[str] = frozenset()) -> str:
+                   labels: dict[str, str] | None = None, fighters: frozenset[str] | set[str] = frozenset(),
+                   issues: dict[str, str] | None = None) -> str:
     """A breakdown cause (``breakdown_cause``: ``deadline``, ``walkout:russia``, ``outside_option:russia``,
-    ``not_individually_rational:russia``, ``red_line:...``, ``package:...``) in plain words; causes
-    this function does not know are shown as they are (at ``level="school"``: in words, without codes).
+    ``not_individually_rational:russia``, ``red_line:usa.enlargement``, ``package:russia``, and an offers
+    walk-out's reasons in brackets, ``walkout:russia (package:russia)``) in plain words, actors by name
+    (``names``) and issues by label (``labels``, or ``issues``: issue id -> a short name); causes this
+    function does not know are shown as they are (at ``level="school"``: in words, without codes).
 
     Args:
-        names: actor id -> name. labels: issue id -> name (school level). fighters: the actors whose
-            outside option is war ("expected to gain more by fighting", school level).
+        fighters: the actors whose outside option is war ("expected to gain more by fighting", school level).
     """
-    names, labels = names or {}, labels or {}
-    kind, _, detail = str(cause or "").partition(":")
-    who = ", ".join(names.get(part, part) for part in detail.split(",") if part) if detail else ""
+    names, labels = names or {}, labels or issues or {}
+    main, _, why = str(cause or "").partition(" (")
     if level == "school":
-        actor, _, issue = detail.partition(".")
-        name = names.get(actor, "a party")
-        instead = "by fighting" if set(detail.split(",")) & set(fighters) else "without a deal"
-        words = {
-            "": "no agreement",
-            "deadline": "time ran out before anyone agreed",
-            "walkout": f"{who or 'a party'} left the talks: it expected to gain more {instead} than from any "
-                       "deal still possible",
-            "outside_option": f"{name} expected to gain more {instead}",
-            "not_individually_rational": f"the deal on the table was worse than no deal for {who or 'a party'}",
-            "red_line": f"a red line of {name} was crossed"
-                        + (f" (on {labels.get(issue.partition('.')[0], 'an issue')})" if issue else ""),
-            "package": f"{name} wanted its most important issues settled first, together",
-            "commitment": "a party could not trust the others to keep the deal",
-        }
-        return words.get(kind, "no agreement")
+        return _school_cause(main, names, labels, fighters)
+    words = _cause(main, names, labels)
+    if why.endswith(")"):
+        words += " (" + "; ".join(_cause(reason.strip(), names, labels) for reason in why[:-1].split(", ")) + ")"
+    return words
+
+
+def _school_cause(cause: str, names: dict[str, str], labels: dict[str, str], fighters) -> str:
+    kind, _, detail = cause.partition(":")
+    who = ", ".join(names.get(part, part) for part in detail.split(",") if part) if detail else ""
+    actor, _, issue = detail.partition(".")
+    name = names.get(actor, "a party")
+    instead = "by fighting" if set(detail.split(",")) & set(fighters) else "without a deal"
+    words = {
+        "": "no agreement",
+        "deadline": "time ran out before anyone agreed",
+        "walkout": f"{who or 'a party'} left the talks: it expected to gain more {instead} than from any "
+                   "deal still possible",
+        "outside_option": f"{name} expected to gain more {instead}",
+        "not_individually_rational": f"the deal on the table was worse than no deal for {who or 'a party'}",
+        "red_line": f"a red line of {name} was crossed"
+                    + (f" (on {labels.get(issue.partition('.')[0], 'an issue')})" if issue else ""),
+        "package": f"{name} wanted its most important issues settled first, together",
+        "commitment": "a party could not trust the others to keep the deal",
+    }
+    return words.get(kind, "no agreement")
+
+
+def _cause(cause: str, names: dict[str, str], issues: dict[str, str]) -> str:
+    kind, _, detail = cause.partition(":")
+    who = ", ".join(names.get(part, part) for part in detail.split(",") if part) if detail else ""
+    actor, _, issue = detail.partition(".")
+    owner = names.get(actor, actor)
+    owner += "'" if owner.endswith("s") else "'s"
     words = {
         "": "no agreement",
         "deadline": "the round limit was reached without an agreement",
         "walkout": f"{who or 'a party'} walked out: no deal still to be had beat its outside option",
         "outside_option": f"{who or 'a party'}'s outside option was worth more than any deal",
         "not_individually_rational": f"the deal on the table was worse than no deal for {who or 'a party'}",
-        "red_line": f"a red line was crossed ({detail.replace('_', ' ')})",
-        "package": f"a package rule blocked a partial deal ({detail.replace('_', ' ')})",
+        "red_line": (f"{owner} red line on {issues.get(issue, issue.replace('_', ' '))} was crossed" if issue
+                     else f"a red line was crossed ({detail.replace('_', ' ')})"),
+        "package": (f"{owner} package rule blocked a partial deal" if detail and "." not in detail
+                    else f"a package rule blocked a partial deal ({detail.replace('_', ' ')})"),
         "commitment": f"a commitment problem: {detail.replace('_', ' ')}",
     }
-    return words.get(kind, str(cause).replace("_", " "))
+    return words.get(kind, cause.replace("_", " "))
 
 
 def rule_in_words(rule: str, names: dict[str, str] | None = None, labels: dict[str, str] | None = None) -> str:

@@ -19,7 +19,8 @@ For each protocol, :data:`CONTRACTS` states what it promises and under which set
 * **the draws() flag**: ``Protocol.draws(params)`` True means every run draws (a block of seeds is then
   not first checked for being one run repeated, :mod:`sim.runs.batch`); a run that leaves both of the
   model's generators in their seeded state gives the same row whatever the seed (what the batch path
-  relies on to repeat it); the settings the contract calls deterministic never draw.
+  relies on to repeat it); the settings the contract calls deterministic never draw. ``may_draw(params)``
+  is True wherever a run may draw, and a run under settings it calls False never draws.
 * **blocks**: ``sim.runs.batch.run_block`` over several seeds gives, bitwise, the rows of each seed
   run alone.
 
@@ -267,6 +268,10 @@ def test_the_draws_flag_and_untouched_generators(protocol, case, name):
             assert drew, "draws() says every run draws, but this one did not"
         if not case.draws:
             assert not drew and not cls.draws(run.params)
+        else:  # a sensitivity analysis must know that the seed may matter (sim.analysis.sensitivity.seed_noise)
+            assert cls.may_draw(run.params)
+        if not cls.may_draw(run.params):
+            assert not drew, "may_draw() says no run draws, but this one did"
         if not drew:  # then the seed cannot matter: sim.runs.batch repeats the row for other seeds
             assert same_rows([{**run.with_seed(seed).row(model), "seed": 0}],
                              [{**one_run(run, other), "seed": 0} for other in (seed + 10,)])

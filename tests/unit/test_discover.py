@@ -149,4 +149,4 @@ def test_the_figures_name_their_axes_and_mark_the_box():
     peeling = plots.peeling_figure(result.trajectories(), base_rate=result.base_rate, outcome="agreement")
     ax = peeling.axes[0]
     assert ax.get_xlabel().startswith("coverage") and ax.get_ylabel().startswith("density")
-    assert "chosen box" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "chosen box" in [t.get_text() for legend in peeling.legends for t in legend.get_texts()]  # below the panels

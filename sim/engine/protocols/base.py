@@ -150,6 +150,13 @@ class Protocol(ABC):
         first checked for being one run repeated: :mod:`sim.runs.batch`). Default: not known."""
         return False
 
+    @classmethod
+    def may_draw(cls, params: Any) -> bool:
+        """Whether a run under these settings may draw random numbers, so that its seed may change its row
+        (a sensitivity analysis then averages replicates and measures the seed noise:
+        :func:`sim.analysis.sensitivity.seed_noise`). Default: True (not known)."""
+        return True
+
     def advance_runs(self, generators: Sequence[np.random.Generator]) -> Any:
         """Advance one run per generator of this (unstepped) model's specification together, to the
         end; ``restore(state, r)`` then puts this model in run r's final state. Only where

@@ -102,6 +102,10 @@ class EUProtocol(Protocol):
         """The standard variant draws every pair's conflict every round; shocks redraw saliences."""
         return params.variant == "standard" or params.shock_probability > 0
 
+    @classmethod
+    def may_draw(cls, params: EUParams) -> bool:
+        return cls.draws(params)
+
     def advance_runs(self, generators: Sequence[np.random.Generator]) -> RunsState:
         """Runs of this model's specification, one per generator, advanced round by round together on
         a leading runs axis (:meth:`_round`, the round :meth:`step` plays with one run). Each run stops

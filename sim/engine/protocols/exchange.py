@@ -156,6 +156,11 @@ class ExchangeProtocol(Protocol):
         return float(max(rounds, 1) * scenario.n_actors ** 2 * scenario.n_issues ** 2)
 
     @classmethod
+    def may_draw(cls, params: ExchangeParams) -> bool:
+        """Exchange draws no random number (ties break by list order)."""
+        return False
+
+    @classmethod
     def validate(cls, params: ExchangeParams) -> None:
         cls.check_range("min_gain", params.min_gain, 0.0, 1e9)
         cls.check_range("max_per_round", params.max_per_round, 0, 10**9)

@@ -54,6 +54,12 @@ class OffersProtocol(Protocol):
         return float(max(rounds, 1) * scenario.n_actors * scenario.n_issues * 200)
 
     @classmethod
+    def may_draw(cls, params: OffersParams) -> bool:
+        """Belief errors (drawn once per run, unless every strategy is the equilibrium one) and random
+        proposers (order=recognition) draw; nothing else does."""
+        return params.belief_noise > 0 or params.order == "recognition"
+
+    @classmethod
     def validate(cls, params: OffersParams) -> None:
         cls.check_choice("order", params.order, ORDERS)
         cls.check_choice("consent", params.consent, CONSENT_RULES)

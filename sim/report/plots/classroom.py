@@ -8,14 +8,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sim.report.plots.common import integer_rounds, styled
+from sim.report.plots.common import integer_rounds, size, styled
 from sim.report.plots.labels import PLAIN, Labels
 
 
 @styled
 def replicate_figure(values: np.ndarray, human: float, disagreement: float, seat: str) -> Figure:
     """The model agent's utility in a seat over replicates (histogram) against a person's result."""
-    figure = Figure(figsize=(6.5, 3.2), layout="constrained")
+    figure = Figure(figsize=size(6.5, 3.2), layout="constrained")
     ax = figure.subplots()
     low, high = min(values.min(), human, disagreement), max(values.max(), human, disagreement)
     pad = max(0.02, 0.05 * (high - low))
@@ -33,7 +33,7 @@ def replicate_figure(values: np.ndarray, human: float, disagreement: float, seat
 @styled
 def utilities_figure(table: pd.DataFrame, title: str = "Utility by round", *, labels: Labels = PLAIN) -> Figure:
     """Each party's utility by round (columns: round, then one per actor)."""
-    figure = Figure(figsize=(6.5, 3.4), layout="constrained")
+    figure = Figure(figsize=size(6.5, 3.4), layout="constrained")
     ax = figure.subplots()
     actors = [c for c in table.columns if c != "round"]
     for actor in actors:

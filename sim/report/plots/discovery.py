@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
-from sim.report.plots.common import styled, wrap
+from sim.report.plots.common import add_caption, chars, current_layout, figure_legend, styled, wrap
 
 
 @styled
@@ -28,8 +28,16 @@ def peeling_figure(trajectories: pd.DataFrame, *, base_rate: float, outcome: str
         outcome: the outcome in words, for the title.
     """
     numbers = list(pd.unique(trajectories["box"]))
-    figure = Figure(figsize=(4.6 * len(numbers) + 1.2, 4.2), layout="constrained")
-    axes = np.atleast_1d(figure.subplots(1, len(numbers), squeeze=False)).ravel()
+    target = current_layout().width
+    columns = len(numbers) if target is None else max(1, min(len(numbers), int((target - 0.8) // 2.4)))
+    rows = -(-len(numbers) // columns)
+    panel = 4.6 if target is None else (target - 0.8) / columns
+    figure = Figure(figsize=(panel * columns + (1.2 if target is None else 0.8), (4.2 if target is None else
+                             min(panel, 3.2) + 0.4) * rows + (0 if target is None else 1.0)), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
+    for ax in axes[len(numbers):]:
+        ax.set_visible(False)
+    axes = axes[:len(numbers)]
     most = max(int(trajectories["res_dim"].max()), 1)
     cmap = matplotlib.colormaps["viridis"].resampled(most + 1)
     for ax, number in zip(axes, numbers):
@@ -48,13 +56,18 @@ def peeling_figure(trajectories: pd.DataFrame, *, base_rate: float, outcome: str
             ax.axhline(base_rate, color="0.4", linestyle=":", linewidth=1, label=f"base rate {base_rate:.2f}")
         ax.set_xlim(-0.02, 1.04)
         ax.set_ylim(-0.02, 1.04)
-        ax.set_xlabel("coverage (share of the runs of interest inside the box)")
-        ax.set_ylabel("density (share of the runs inside the box of interest)")
-        ax.set_title(f"Box {number}" + ("" if number == numbers[0] else " (runs outside the boxes before it)"))
-        ax.legend(loc="lower left")
+        room = 50 if target is None else chars(panel - 0.5)
+        ax.set_xlabel(wrap("coverage (share of the runs of interest inside the box)", room))
+        ax.set_ylabel(wrap("density (share of the runs inside the box of interest)", room))
+        ax.set_title(wrap(f"Box {number}" + ("" if number == numbers[0] else " (runs outside the boxes before it)"),
+                          chars(panel - 0.3, 8)))
+    handles = {}
+    for ax in axes:  # one legend below the panels: it covers no run
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    figure_legend(figure, list(handles.values()), list(handles.keys()), 2)
     figure.colorbar(points, ax=axes.tolist(), ticks=range(most + 1), label="parameters restricted")
-    figure.suptitle("\n".join(wrap(line, 110) for line in [f"PRIM peeling trajectory: runs with {outcome}",
-                                                             *caption.splitlines()] if line))
+    add_caption(figure, caption, title=f"PRIM peeling trajectory: runs with {outcome}")
     return figure
 
 
@@ -83,8 +96,10 @@ def box_pairs_figure(x: pd.DataFrame, flags: np.ndarray, limits: pd.DataFrame, *
     categories = categories or {}
     params = list(limits["parameter"])
     k = len(params)
-    size = 2.35 if k > 2 else 3.2
-    figure = Figure(figsize=(size * k + 1.0, size * k + 0.9), layout="constrained")
+    target = current_layout().width
+    size = (2.35 if k > 2 else 3.2) if target is None else (target - 1.0) / k
+    room = 28 if target is None else chars(size - 0.1)
+    figure = Figure(figsize=(size * k + 1.0, size * k + 0.9 + (0 if target is None else 0.8)), layout="constrained")
     axes = np.atleast_2d(figure.subplots(k, k, squeeze=False))
     flags = np.asarray(flags, dtype=bool)
     codes, coords, ticks, spans = _box_axes(x, limits, categories)
@@ -100,16 +115,15 @@ def box_pairs_figure(x: pd.DataFrame, flags: np.ndarray, limits: pd.DataFrame, *
             else:
                 _pair_panel(ax, coords[col_param], coords[row_param], spans[col_param], spans[row_param],
                             flags)
-                ax.set_ylabel(wrap(names.get(row_param, row_param), 28) if j == 0 else "")
+                ax.set_ylabel(wrap(names.get(row_param, row_param), room) if j == 0 else "")
             for axis, param in ((ax.xaxis, col_param),) + (((ax.yaxis, row_param),) if i != j else ()):
                 if ticks[param] is not None:
                     axis.set_ticks(range(len(ticks[param])), ticks[param])
-            ax.set_xlabel(wrap(names.get(col_param, col_param), 28) if i == k - 1 else "")
-    figure.legend([Line2D([], [], marker="o", color="tab:orange", linestyle=""),
-                   Line2D([], [], marker="o", color="0.7", linestyle=""), Patch(fill=False, edgecolor="tab:blue")],
-                  [f"run with {outcome}", f"run without {outcome}", "box limits"], loc="outside lower center", ncol=3)
-    figure.suptitle("\n".join(wrap(line, 110) for line in [title or f"Runs with {outcome} and the PRIM box",
-                                                             *caption.splitlines()] if line))
+            ax.set_xlabel(wrap(names.get(col_param, col_param), room) if i == k - 1 else "")
+    figure_legend(figure, [Line2D([], [], marker="o", color="tab:orange", linestyle=""),
+                           Line2D([], [], marker="o", color="0.7", linestyle=""), Patch(fill=False, edgecolor="tab:blue")],
+                  [f"run with {outcome}", f"run without {outcome}", "box limits"], 3)
+    add_caption(figure, caption, title=title or f"Runs with {outcome} and the PRIM box")
     return figure
 
 

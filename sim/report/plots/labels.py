@@ -54,6 +54,7 @@ class Labels:
     issues: Mapping[str, str] = field(default_factory=dict)
     levels: Mapping[str, Mapping[float, str]] = field(default_factory=dict)
     scenarios: Mapping[str, str] = field(default_factory=dict)  # scenario id -> name (sweeps over scenarios)
+    scales: Mapping[str, tuple[float, float, str]] = field(default_factory=dict)  # issue id -> (lower, upper, unit)
 
     @classmethod
     def from_scenario(cls, scenario: Any) -> "Labels":
@@ -61,7 +62,8 @@ class Labels:
         return cls(actors={a.id: a.name or a.id for a in scenario.actors},
                    issues={i.id: i.label for i in scenario.issues},
                    levels={i.id: {p: name.replace("_", " ") for name, p in i.levels} for i in scenario.issues
-                           if i.levels})
+                           if i.levels},
+                   scales={i.id: (float(i.lower), float(i.upper), i.unit or "") for i in scenario.issues})
 
     @classmethod
     def from_config(cls, scenario: Mapping[str, Any] | None) -> "Labels":
@@ -71,7 +73,8 @@ class Labels:
         return cls(actors={k: (v or {}).get("name") or k for k, v in (scenario.get("actors") or {}).items()},
                    issues={k: (v or {}).get("label") or k for k, v in issues.items()},
                    levels={k: {float(p): n.replace("_", " ") for n, p in (v.get("levels") or {}).items()}
-                           for k, v in issues.items() if (v or {}).get("levels")})
+                           for k, v in issues.items() if (v or {}).get("levels")},
+                   scales={k: _scale(v or {}) for k, v in issues.items()})
 
     def actor(self, actor_id: str) -> str:
         return self.actors.get(actor_id, str(actor_id).replace("_", " "))
@@ -79,6 +82,32 @@ class Labels:
     def issue(self, issue_id: str, short: bool = True) -> str:
         label = self.issues.get(issue_id, issue_id.replace("_", " "))
         return _short(label) if short else label
+
+    def scale(self, issue_id: str) -> tuple[float, float, str]:
+        """An issue's scale (lower, upper, unit); 0-100 without a unit when not known."""
+        return self.scales.get(issue_id, (0.0, 100.0, ""))
+
+    def issue_of(self, column: str) -> str | None:
+        """The issue an output column is on (``outcome_<issue>``, ``bundle_<issue>``), else None."""
+        for prefix in ("outcome_", "bundle_"):
+            if column.startswith(prefix):
+                return column[len(prefix):]
+        return None
+
+    def position_label(self, issue_id: str, what: str = "position") -> str:
+        """An axis name for values on an issue's scale: "position (kg)", or with its range when it has no unit."""
+        lower, upper, unit = self.scale(issue_id)
+        return f"{what} ({unit})" if unit else f"{what} ({lower:g}-{upper:g} scale)"
+
+    def phrase(self, column: str) -> str:
+        """An output as the object of a title ("Sobol indices of ..."): "the outcome on NATO enlargement",
+        "the bundle on the table on NATO enlargement", "the utility of Russia", "agreement"."""
+        for prefix, words in (("outcome_", "the outcome on {}"), ("bundle_", "the bundle on the table on {}"),
+                              ("utility_", "the utility of {}"), ("disagreement_", "the no-deal utility of {}")):
+            if column.startswith(prefix):
+                rest = column[len(prefix):]
+                return words.format(self.issue(rest) if prefix in ("outcome_", "bundle_") else self.actor(rest))
+        return self.output(column)
 
     def parameter(self, key: str) -> str:
         """A swept config key (``scenario.actors.russia.outside_option.optimism``) in words
@@ -115,6 +144,16 @@ class Labels:
         if isinstance(value, (int, float, np.integer, np.floating)):
             return f"{value:.3g}"
         return self.scenarios.get(str(value), str(value))
+
+
+def _scale(issue: Mapping[str, Any]) -> tuple[float, float, str]:
+    """(lower, upper, unit) of a scenario config's issue node (``scale: [lower, upper]``; 0-100 by default)."""
+    scale = issue.get("scale") or (0.0, 100.0)
+    try:
+        lower, upper = float(scale[0]), float(scale[1])
+    except (TypeError, ValueError, IndexError):
+        lower, upper = 0.0, 100.0
+    return lower, upper, str(issue.get("unit") or "")
 
 
 PLAIN = Labels()

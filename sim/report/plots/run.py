@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.report.plots.common import (add_caption, integer_rounds, issue_panels, legend_below, scale_axis,
-                                     styled, wrap)
+from sim.report.plots.common import (add_caption, chars, current_layout, figure_legend, fit, integer_rounds,
+                                     issue_panels, legend_below, scale_axis, styled, wrap)
 from sim.report.plots.labels import PLAIN, Labels
+from sim.report.wording import cause_in_words
 
 REFERENCE_STYLES = {
     "status_quo": dict(color="0.35", linestyle=":", linewidth=1.6, label="status quo"),
@@ -52,13 +53,26 @@ def positions_figure(rounds: pd.DataFrame, issues: pd.DataFrame, columns: int | 
             if value is not None and np.isfinite(value):
                 ax.axhline(value, **style)
         scale_axis(ax, info, labels.levels.get(issue))
-        ax.set_title(wrap(str(info["label"]), 48))
+        ax.set_title(wrap(str(info["label"]), _title_chars(figure, axes)), loc=_title_side())
         integer_rounds(ax)
         unit = f" ({info['unit']})" if info.get("unit") else ""
         ax.set_ylabel(f"position{unit}")
     legend_below(figure, axes[0], 8)
     add_caption(figure, caption)
     return figure
+
+
+def _title_side() -> str:
+    """Panel titles start at the panel's left edge at a chosen width (the room to the figure's edge is the
+    panel's width), else they are centred over it."""
+    return "center" if current_layout().width is None else "left"
+
+
+def _title_chars(figure: Figure, axes: np.ndarray) -> int:
+    """A panel title's wrap width: 48 characters, or what a panel of a chosen width takes."""
+    if current_layout().width is None:
+        return 48
+    return chars(0.55 * figure.get_figwidth() / axes[0].get_gridspec().ncols, 8)
 
 
 _POINT_MARKERS = {"disagreement": ("s", "0.2", "no deal (disagreement)"), "nash": ("*", "black", "Nash solution"),
@@ -85,9 +99,12 @@ def utility_space_figure(space: pd.DataFrame, path: pd.DataFrame | None = None,
     if len(actors) > 5:
         return _parallel_utilities(space, actors, labels, caption)
     pairs = [(a, b) for i, a in enumerate(actors) for b in actors[i + 1:]]
-    columns = min(3, len(pairs))
+    columns = fit(len(pairs), 2.3)
     rows = math.ceil(len(pairs) / columns)
-    figure = Figure(figsize=(4.1 * columns, 3.7 * rows + 0.9), layout="constrained")
+    target = current_layout().width
+    side = 3.7 if target is None else min(target / columns, 3.7)
+    figure = Figure(figsize=(4.1 * columns if target is None else target, side * rows + 0.9 + (0.8 if target else 0)),
+                    layout="constrained")
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
     for ax in axes[len(pairs):]:
         ax.set_visible(False)
@@ -125,7 +142,9 @@ def utility_space_figure(space: pd.DataFrame, path: pd.DataFrame | None = None,
 
 def _parallel_utilities(space: pd.DataFrame, actors: tuple[str, ...], labels: Labels, caption: str) -> Figure:
     """Parallel coordinates: each actor a vertical utility axis; a line per point of interest."""
-    figure = Figure(figsize=(max(6.5, 0.9 * len(actors) + 2), 4.6), layout="constrained")
+    target = current_layout().width
+    figure = Figure(figsize=(max(6.5, 0.9 * len(actors) + 2), 4.6) if target is None else (target, 0.6 * target + 2.4),
+                    layout="constrained")
     ax = figure.subplots()
     x = np.arange(len(actors))
     columns = [f"u_{a}" for a in actors]
@@ -176,16 +195,17 @@ def offers_figure(events: pd.DataFrame, issues: pd.DataFrame, columns: int | Non
                            color=colour, label=f"{name} (agreed)")
         ax.axhline(info["status_quo"], **REFERENCE_STYLES["status_quo"])
         scale_axis(ax, info, labels.levels.get(issue))
-        ax.set_title(wrap(str(info["label"]), 48))
+        ax.set_title(wrap(str(info["label"]), _title_chars(figure, axes)), loc=_title_side())
         integer_rounds(ax)
-        ax.set_ylabel("offered value")
+        ax.set_ylabel(f"offered value ({info['unit']})" if info.get("unit") else "offered value")
     legend_below(figure, axes[0], 6)
     add_caption(figure, caption)
     return figure
 
 
 @styled
-def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame, *, caption: str = "") -> Figure:
+def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame, *, labels: Labels = PLAIN,
+                      caption: str = "") -> Figure:
     """Outcome bundle per issue for each protocol beside the compromise, median and Nash solutions
     and the status quo; the issue's end texts label the ends of each scale.
 
@@ -195,7 +215,11 @@ def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame, *, caption
             median, nash).
     """
     count = len(issues)
-    figure = Figure(figsize=(11, 0.95 * count + 1.8), layout="constrained")
+    target = current_layout().width
+    width = target or 11.0
+    ends = width >= 6  # the end texts of each scale beside it: only where there is room
+    figure = Figure(figsize=(width, (0.95 if ends else 0.75) * count + 1.8 + (0 if target is None else 1.2)),
+                    layout="constrained")
     ax = figure.subplots()
     ax.grid(False)
     markers = {"status_quo": ("|", "0.3", "status quo"), "compromise": ("^", "tab:green", "compromise (c·s mean)"),
@@ -220,17 +244,24 @@ def comparison_figure(comparison: pd.DataFrame, issues: pd.DataFrame, *, caption
             ax.scatter(scale(value), y + 0.18 * (index - 1), marker="o", s=55,
                        facecolors=protocol_colours(index) if agreed else "none",
                        edgecolors=protocol_colours(index), linewidths=1.5, zorder=4,
-                       label=(f"{outcome['protocol']} ({'agreement' if agreed else outcome['breakdown_cause']})"
+                       label=(f"{outcome['protocol']}: " + ("agreement" if agreed else
+                                                                   cause_in_words(outcome["breakdown_cause"], labels.actors,
+                                                                                  issues={i: labels.issue(i) for i in labels.issues}))
                               if row == 0 else None))
-        ax.text(-0.01, y, wrap(str(info["low"]), 38), ha="right", va="center", fontsize=7)
-        ax.text(1.01, y, wrap(str(info["high"]), 38), ha="left", va="center", fontsize=7)
-        ax.text(0.5, y + 0.38, str(info["label"]), ha="center", va="bottom", fontsize=8, weight="bold")
+        if ends:
+            ax.text(-0.01, y, wrap(str(info["low"]), int(38 * width / 11)), ha="right", va="center", fontsize=7)
+            ax.text(1.01, y, wrap(str(info["high"]), int(38 * width / 11)), ha="left", va="center", fontsize=7)
+        unit = f" {info['unit']}" if info.get("unit") else ""
+        scale = f" ({float(info['lower']):g}-{float(info['upper']):g}{unit})"
+        label, room = str(info["label"]), chars(width - 0.4, 8) - len(scale)  # the scale stays whole
+        ax.text(0.5, y + 0.38, (label if len(label) <= room else label[:max(room - 1, 8)].rstrip() + "…") + scale,
+                ha="center", va="bottom", fontsize=8, weight="bold")
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(-0.7, count - 0.2)
     ax.set_yticks([])
     ax.spines[["left", "top", "right"]].set_visible(False)
     ax.set_xticks([0, 0.5, 1], ["low end of scale", "middle", "high end of scale"])
-    figure.legend(loc="outside lower center", ncol=4)
-    ax.set_title("Outcome per issue by protocol (filled: agreement; hollow: no agreement)")
+    figure_legend(figure, *ax.get_legend_handles_labels(), 4)
+    ax.set_title(wrap("Outcome per issue by protocol (filled: agreement; hollow: no agreement)", chars(width - 0.3, 8)))
     add_caption(figure, caption)
     return figure
