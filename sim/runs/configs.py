@@ -98,8 +98,9 @@ def load_group(group: str, name_or_path: str | Path, *, config_dirs: Sequence[Pa
     source = source or str(path)
     if overrides:
         return _load(group, path, checked, source, overrides)
-    # Cached by content: the file and its folder (a scenario inherits only from files beside it). Loading
-    # and checking a scenario against its schema takes 0.1-0.2 s, and every design point loads its own.
+    # Cached by content: the file and the files it inherits from (a scenario inherits only from files beside
+    # it). Loading and checking a scenario against its schema takes 0.1-0.2 s, and every design point loads
+    # its own.
     key = (group, str(path), checked, _content_digest(path))
     return _GROUPS.get_or_compute(key, lambda: _load(group, path, checked, source, None))
 
@@ -108,11 +109,35 @@ _GROUPS = BoundedCache("sim.runs.configs.load_group", 256, copy=copy.deepcopy)  
 
 
 def _content_digest(path: Path) -> str:
-    """The file's content and that of the YAML files beside it (its possible parents)."""
-    digest = hashlib.sha256(path.read_bytes() + b"\0")
-    for file in sorted(path.parent.glob("*.yaml")):
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    """The file's content and that of the files it inherits from (its ``defaults`` beside it, theirs, ...).
+    Only those: hashing every YAML file of the folder, as before, made a sweep over the 353 scenarios of one
+    folder read the whole folder for every point."""
+    digest = hashlib.sha256()
+    pending, seen = [path], set()
+    while pending:
+        file = pending.pop(0)
+        if file in seen or not file.is_file():
+            continue  # a missing parent: load_with_defaults names it
+        seen.add(file)
+        data = file.read_bytes()
+        digest.update(file.name.encode() + b"\0" + data + b"\0")
+        pending.extend(file.parent / f"{name}.yaml" for name in _defaults_of(data))
     return digest.hexdigest()
+
+
+def _defaults_of(data: bytes) -> list[str]:
+    """The names in a YAML file's top-level ``defaults`` list (``_self_`` left out); [] when it has none or
+    does not parse (loading it then says why)."""
+    if b"defaults" not in data:
+        return []
+    import yaml
+
+    try:
+        node = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return []
+    entries = node.get("defaults") if isinstance(node, dict) else None
+    return [str(e) for e in entries if isinstance(e, str) and e != "_self_"] if isinstance(entries, list) else []
 
 
 def _load(group: str, path: Path, checked: bool, source: str,

@@ -1,0 +1,113 @@
+"""The workloads researchers run, each timed side by side with the code path it replaced, in one process
+(``python -m experiments.bench workloads``; docs/performance.md, "Workloads").
+
+- **calibration**: ``calibrate=jan2022_resolve``'s simulation function (:class:`sim.runs.calibration.Simulator`)
+  on fresh particles (every particle a new scenario, as in a calibration), its runs computing no reference
+  solution (the default) against the full rows (``references="all"``, the previous path); the two give the
+  same summary statistics, checked here.
+- **scenario folder**: the content key of a scenario in a folder of 353 (:func:`sim.runs.configs._content_digest`,
+  the file and its parents) against the previous key, which hashed every YAML file of the folder for every
+  point of a sweep over them.
+
+Timings alternate previous / new, and each cell is the median of ``repeats``; CPU time of this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.runs.bench.timing import markdown_table, verdict
+
+
+def previous_folder_digest(path: Path) -> str:
+    """The content key of ``load_group`` before: the file and every YAML file beside it."""
+    digest = hashlib.sha256(path.read_bytes() + b"\0")
+    for file in sorted(path.parent.glob("*.yaml")):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _cpu(function) -> float:
+    start = time.process_time()
+    function()
+    return time.process_time() - start
+
+
+def bench_calibration(particles: int = 30, repeats: int = 3) -> dict[str, Any]:
+    """Simulations per CPU second of jan2022_resolve's simulation function, without and with references."""
+    from sim.runs import calibration
+    from sim.runs.configs import base_config, compose_config
+
+    cfg = compose_config(["calibrate=jan2022_resolve"])
+    from omegaconf import OmegaConf
+
+    spec = calibration.spec_from_config(OmegaConf.to_container(cfg.calibrate, resolve=True), "calibrate")
+    base = base_config(cfg, also=("calibrate",))
+    simulators = {name: calibration.Simulator(calibration.sweep_context(spec, base, Path("."), references=refs), spec)
+                  for name, refs in (("new", ()), ("previous", "all"))}
+    rng = np.random.default_rng(2022)
+
+    def draw() -> list[dict[str, float]]:  # fresh particles: every one a new scenario, as in a calibration
+        return [{p.column: float(np.exp(rng.uniform(np.log(p.low), np.log(p.high))) if p.kind == "loguniform"
+                                 else rng.uniform(p.low, p.high)) for p in spec.parameters} for _ in range(particles)]
+
+    for simulator in simulators.values():
+        simulator(draw()[0])  # imports and per-process set-up out of the timings
+    times: dict[str, list[float]] = {"previous": [], "new": []}
+    for _ in range(repeats):
+        batch = draw()
+        outputs = {}
+        for name in ("previous", "new"):
+            outputs[name] = []
+            times[name].append(_cpu(lambda: outputs[name].extend(simulators[name](p) for p in batch)))
+        if outputs["previous"] != outputs["new"]:
+            raise AssertionError("the calibration's summary statistics differ without the references")
+    runs = particles * spec.replicates
+    return {name: runs / statistics.median(t) for name, t in times.items()} | {"runs": runs}
+
+
+def bench_scenario_folder(files: int = 353, asked: int = 60, repeats: int = 3) -> dict[str, Any]:
+    """Seconds per point of the scenario content key in a folder of ``files`` scenarios, previous and new
+    (``asked`` of them keyed, as a sweep's points key theirs)."""
+    from sim.runs import configs
+
+    text = configs.group_file("scenario", "jan2022").read_text()
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for index in range(files):
+            path = Path(folder) / f"s{index:03d}.yaml"
+            path.write_text(text.replace("id: jan2022", f"id: s{index:03d}", 1))
+            paths.append(path)
+        chosen = paths[:: max(1, files // asked)][:asked]
+        times: dict[str, list[float]] = {"previous": [], "new": []}
+        for _ in range(repeats):
+            times["previous"].append(_cpu(lambda: [previous_folder_digest(p) for p in chosen]))
+            times["new"].append(_cpu(lambda: [configs._content_digest(p) for p in chosen]))
+    return {name: statistics.median(t) / len(chosen) for name, t in times.items()} | {"files": files}
+
+
+def bench_workloads(quick: bool = False) -> str:
+    """The workloads' table: previous and new path, ratio, target met or missed."""
+    import sys
+
+    calibration = bench_calibration(10 if quick else 30)
+    print(f"calibration: {calibration}", file=sys.stderr)
+    folder = bench_scenario_folder(asked=10 if quick else 60)
+    print(f"scenario folder: {folder}", file=sys.stderr)
+    rows = [
+        ["calibration `jan2022_resolve`, simulation function (runs per CPU s)",
+         f"{calibration['previous']:.1f}", f"{calibration['new']:.1f}",
+         f"{calibration['new'] / calibration['previous']:.2f}x", ">= 2x (the command in half the time)",
+         verdict(calibration["new"] >= 2 * calibration["previous"])],
+        [f"scenario content key in a folder of {folder['files']} (ms of CPU per point)",
+         f"{folder['previous'] * 1000:.2f}", f"{folder['new'] * 1000:.3f}",
+         f"{folder['previous'] / folder['new']:.0f}x", "(part of: 353-scenario batch >= 2x)", "-"],
+    ]
+    return markdown_table(["workload", "previous path", "this code", "ratio", "target", "verdict"], rows)
