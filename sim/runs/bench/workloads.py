@@ -5,6 +5,8 @@
   on fresh particles (every particle a new scenario, as in a calibration), its runs computing no reference
   solution (the default) against the full rows (``references="all"``, the previous path); the two give the
   same summary statistics, checked here.
+- **scenario load**: a 25-actor scenario file loaded and checked against its schema
+  (:func:`sim.runs.configs.typed`) against OmegaConf's merge into the schema (:func:`sim.runs.configs.load_merged`).
 - **scenario folder**: the content key of a scenario in a folder of 353 (:func:`sim.runs.configs._content_digest`,
   the file and its parents) against the previous key, which hashed every YAML file of the folder for every
   point of a sweep over them.
@@ -93,6 +95,46 @@ def bench_scenario_folder(files: int = 353, asked: int = 60, repeats: int = 3) -
     return {name: statistics.median(t) / len(chosen) for name, t in times.items()} | {"files": files}
 
 
+def scenario_yaml(actors: int = 25, issues: int = 11, seed: int = 1) -> str:
+    """A scenario file of ``actors`` x ``issues`` as a user writes one: positions, saliences, capabilities,
+    an outside option and red lines for some (numbers from :func:`sim.runs.bench.timing.random_problem`)."""
+    import yaml
+
+    from sim.runs.bench.timing import random_problem
+
+    positions, saliences, capabilities = random_problem(actors, issues, seed)
+    ids = [f"i{k}" for k in range(issues)]
+    data = {"id": f"random_{actors}x{issues}", "name": "random", "issues": {
+        i: {"label": i, "status_quo": 50, "low": "none", "high": "all"} for i in ids}, "actors": {}}
+    for a in range(actors):
+        actor = {"name": f"actor {a}", "capability": round(float(capabilities[a]), 3),
+                 "position": {i: round(float(positions[a, k]), 1) for k, i in enumerate(ids)},
+                 "salience": {i: round(float(saliences[a, k]), 2) for k, i in enumerate(ids)}}
+        if a % 5 == 0:
+            actor["red_lines"] = {ids[0]: {"min": 10}}
+            actor["outside_option"] = {"kind": "reservation", "value": 0.3}
+        data["actors"][f"a{a:02d}"] = actor
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def bench_scenario_load(repeats: int = 5) -> dict[str, Any]:
+    """CPU seconds to load and check a 25-actor, 11-issue scenario file: merged into its schema by OmegaConf
+    (previous) and by :func:`sim.runs.configs.typed` (new); the two give the same containers, checked here."""
+    from sim.runs import configs
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "random.yaml"
+        path.write_text(scenario_yaml())
+        new = configs._load("scenario", path, True, str(path), None)
+        if new != configs.load_merged("scenario", path, True, str(path), None):
+            raise AssertionError("the scenario's containers differ from OmegaConf's")
+        times: dict[str, list[float]] = {"previous": [], "new": []}
+        for _ in range(repeats):
+            times["previous"].append(_cpu(lambda: configs.load_merged("scenario", path, True, str(path), None)))
+            times["new"].append(_cpu(lambda: configs._load("scenario", path, True, str(path), None)))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
 def bench_workloads(quick: bool = False) -> str:
     """The workloads' table: previous and new path, ratio, target met or missed."""
     import sys
@@ -101,6 +143,8 @@ def bench_workloads(quick: bool = False) -> str:
     print(f"calibration: {calibration}", file=sys.stderr)
     folder = bench_scenario_folder(asked=10 if quick else 60)
     print(f"scenario folder: {folder}", file=sys.stderr)
+    load = bench_scenario_load()
+    print(f"scenario load: {load}", file=sys.stderr)
     rows = [
         ["calibration `jan2022_resolve`, simulation function (runs per CPU s)",
          f"{calibration['previous']:.1f}", f"{calibration['new']:.1f}",
@@ -109,5 +153,7 @@ def bench_workloads(quick: bool = False) -> str:
         [f"scenario content key in a folder of {folder['files']} (ms of CPU per point)",
          f"{folder['previous'] * 1000:.2f}", f"{folder['new'] * 1000:.3f}",
          f"{folder['previous'] / folder['new']:.0f}x", "(part of: 353-scenario batch >= 2x)", "-"],
+        ["a 25-actor, 11-issue scenario file loaded and checked (ms of CPU)", f"{load['previous'] * 1000:.1f}",
+         f"{load['new'] * 1000:.1f}", f"{load['previous'] / load['new']:.0f}x", "< 15 ms", verdict(load["new"] < 0.015)],
     ]
     return markdown_table(["workload", "previous path", "this code", "ratio", "target", "verdict"], rows)
