@@ -31,3 +31,8 @@ def test_the_previous_folder_key_reads_every_file(tmp_path):
     before = workloads.previous_folder_digest(tmp_path / "s0.yaml")
     (tmp_path / "s2.yaml").write_text("id: changed\n")
     assert workloads.previous_folder_digest(tmp_path / "s0.yaml") != before  # the cost this workload measures
+
+
+def test_the_scenario_batch_gives_the_same_rows_both_ways():
+    batch = workloads.bench_scenario_batch(files=20, asked=2, replicates=2)  # raises if the rows differ
+    assert batch["asked"] == 2 and batch["previous"] > 0 and batch["new"] > 0

@@ -7,6 +7,8 @@
   same summary statistics, checked here.
 - **scenario load**: a 25-actor scenario file loaded and checked against its schema
   (:func:`sim.runs.configs.typed`) against OmegaConf's merge into the schema (:func:`sim.runs.configs.load_merged`).
+- **scenario batch**: an ``eu`` batch over one-issue scenarios of 25 actors in one folder of 353 (as the DEU
+  issues would be), each loaded, checked and run three times with its rows: both of the above together.
 - **scenario folder**: the content key of a scenario in a folder of 353 (:func:`sim.runs.configs._content_digest`,
   the file and its parents) against the previous key, which hashed every YAML file of the folder for every
   point of a sweep over them.
@@ -135,6 +137,50 @@ def bench_scenario_load(repeats: int = 5) -> dict[str, Any]:
     return {name: statistics.median(t) for name, t in times.items()}
 
 
+def bench_scenario_batch(files: int = 353, asked: int = 40, replicates: int = 3) -> dict[str, Any]:
+    """Seconds of CPU per scenario of an ``eu`` batch over one-issue scenarios of 25 actors, all in one folder
+    of ``files`` (as the DEU issues would be): each scenario loaded from its file and checked, then run
+    ``replicates`` times as a block with its full outcome rows. Previous: the folder-wide content key and
+    OmegaConf's merge into the schema; new: this code. ``asked`` scenarios of the folder are timed, both paths
+    on the same ones, alternately, with every cache emptied before each path; the rows must be equal."""
+    from unittest import mock
+
+    from sim.domain.cache import clear_all
+    from sim.domain.scenario import scenario_from_config
+    from sim.runs import configs
+    from sim.runs.batch import run_block
+    from sim.runs.spec import RunSpec
+
+    def batch(paths: list[Path]) -> list[dict[str, Any]]:
+        rows = []
+        for path in paths:
+            scenario = scenario_from_config(configs.load_group("scenario", path), source=str(path))
+            spec = RunSpec(scenario, "eu", rounds=20, seed=0, record_rounds=False, record_events=False)
+            rows.extend(run_block(spec, list(range(replicates))))
+        return rows
+
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for index in range(files):
+            path = Path(folder) / f"issue{index:03d}.yaml"
+            path.write_text(scenario_yaml(25, 1, seed=index).replace("random_25x1", f"issue{index:03d}"))
+            paths.append(path)
+        chosen = paths[:: max(1, files // asked)][:asked]
+        out: dict[str, Any] = {}
+        rows: dict[str, list] = {}
+        for name in ("previous", "new"):
+            clear_all()
+            if name == "previous":
+                with mock.patch.object(configs, "_content_digest", previous_folder_digest), \
+                        mock.patch.object(configs, "_load", configs.load_merged):
+                    out[name] = _cpu(lambda: rows.setdefault(name, batch(chosen))) / len(chosen)
+            else:
+                out[name] = _cpu(lambda: rows.setdefault(name, batch(chosen))) / len(chosen)
+        if rows["previous"] != rows["new"]:
+            raise AssertionError("the batch's rows differ")
+    return out | {"files": files, "asked": len(chosen)}
+
+
 def bench_workloads(quick: bool = False) -> str:
     """The workloads' table: previous and new path, ratio, target met or missed."""
     import sys
@@ -145,6 +191,8 @@ def bench_workloads(quick: bool = False) -> str:
     print(f"scenario folder: {folder}", file=sys.stderr)
     load = bench_scenario_load()
     print(f"scenario load: {load}", file=sys.stderr)
+    batch = bench_scenario_batch(asked=8 if quick else 40)
+    print(f"scenario batch: {batch}", file=sys.stderr)
     rows = [
         ["calibration `jan2022_resolve`, simulation function (runs per CPU s)",
          f"{calibration['previous']:.1f}", f"{calibration['new']:.1f}",
@@ -155,5 +203,8 @@ def bench_workloads(quick: bool = False) -> str:
          f"{folder['previous'] / folder['new']:.0f}x", "(part of: 353-scenario batch >= 2x)", "-"],
         ["a 25-actor, 11-issue scenario file loaded and checked (ms of CPU)", f"{load['previous'] * 1000:.1f}",
          f"{load['new'] * 1000:.1f}", f"{load['previous'] / load['new']:.0f}x", "< 15 ms", verdict(load["new"] < 0.015)],
+        [f"`eu` batch of one-issue, 25-actor scenarios in a folder of {batch['files']} ({batch['asked']} timed; "
+         "load, 3 runs, rows: ms of CPU per scenario)", f"{batch['previous'] * 1000:.0f}", f"{batch['new'] * 1000:.0f}",
+         f"{batch['previous'] / batch['new']:.2f}x", ">= 2x", verdict(batch["previous"] >= 2 * batch["new"])],
     ]
     return markdown_table(["workload", "previous path", "this code", "ratio", "target", "verdict"], rows)
