@@ -85,7 +85,8 @@ REFERENCES: dict[str, dict[str, Any]] = {
 }
 
 
-def check_references(references: Any, source: str = "run specification") -> tuple[str, ...] | None:
+def check_references(references: Any, source: str = "run specification",
+                     key: str = "references") -> tuple[str, ...] | None:
     """``references`` as a sorted tuple of :data:`REFERENCES` names (None, or "all": every one).
 
     Raises:
@@ -98,7 +99,7 @@ def check_references(references: Any, source: str = "run specification") -> tupl
     names = (references,) if isinstance(references, str) else tuple(references)
     for name in names:
         if name not in REFERENCES:
-            raise ConfigError(source, "references", f"unknown reference {name!r}; allowed: "
+            raise ConfigError(source, key, f"unknown reference {name!r}; allowed: "
                                                     f"{', '.join(REFERENCES)} (or all)")
     return tuple(sorted(set(names)))
 

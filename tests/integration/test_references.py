@@ -95,3 +95,35 @@ def test_a_calibration_distance_is_the_same_without_the_references(monkeypatch):
     after = [bare(p) for p in particles]
     assert after == before
     assert np.isfinite([a["distance"] for a in after]).all()
+
+
+def test_a_sweep_that_asks_for_no_references_writes_the_same_table_with_them_empty(tmp_path):
+    from tests.support.sweeps import SPEC, sweep
+
+    full = sweep(tmp_path / "full")
+    bare = sweep(tmp_path / "bare", references=["deal_gap"])
+    assert list(bare.columns) == list(full.columns)
+    kept = [c for c in full.columns if c not in SKIPPED and c not in ("spec_hash", "elapsed")]
+    pd.testing.assert_frame_equal(bare[kept], full[kept], check_exact=True)
+    pd.testing.assert_series_equal(bare["deal_gap"], full["deal_gap"], check_exact=True)
+    assert bare["distance_to_nash"].isna().all() and bare["pareto_efficient"].isna().all()
+
+
+@pytest.mark.parametrize("changes,key", [({"references": ["kalai"]}, "sweep.references"),
+                                         ({"references": "nash"}, "sweep.references"), ({"references": {"a": 1}}, "sweep.references"),
+                                         ({"references": [], "outputs": ["deal_gap"]}, "sweep.outputs")])
+def test_a_sweeps_references_are_checked(changes, key):
+    from sim.runs.design import spec_from_config
+    from tests.support.sweeps import SPEC
+
+    with pytest.raises(ConfigError, match=key):
+        spec_from_config({**SPEC, **changes})
+
+
+def test_a_sweeps_design_hash_is_unchanged_unless_it_names_references():
+    from sim.runs.design import spec_from_config
+    from sim.runs.sweep import design_hash
+    from tests.support.sweeps import SPEC
+
+    assert "references" not in spec_from_config(SPEC).to_dict()
+    assert design_hash(spec_from_config({**SPEC, "references": []}), {}) != design_hash(spec_from_config(SPEC), {})

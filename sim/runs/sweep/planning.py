@@ -147,7 +147,7 @@ def plan(folder: Path, spec: SweepSpec, base: Mapping[str, Any], config_dirs: Se
     spec = cross_protocols(spec, base, source)
     return SweepContext(folder=Path(folder), spec=spec, base=dict(base), runs=run_table(spec),
                         digest=design_hash(spec, base), config_dirs=tuple(str(d) for d in config_dirs),
-                        source=source, scenario_file=scenario_file)
+                        source=source, scenario_file=scenario_file, references=spec.references)
 
 
 def check_points(context: SweepContext) -> int:
