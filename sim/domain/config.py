@@ -223,6 +223,7 @@ class SweepConfig:
     parameters: Dict[str, Any] = field(default_factory=dict)  # config key -> {values} | {low, high[, steps]}
     outputs: List[str] = field(default_factory=lambda: ["agreement"])
     heatmap: List[str] = field(default_factory=list)  # two parameter keys for the agreement heatmap
+    references: Optional[List[str]] = None  # reference columns its rows compute (nash, pareto, range, deal_gap); null: all
     workers: int = 1  # processes on this machine
     out: Optional[str] = None  # results folder (default: Hydra's run dir); re-run to resume
     jobs: int = 1  # cluster split: this job runs shards with index % jobs == job, no aggregation

@@ -73,7 +73,39 @@ def ending_reason(scenario: "Scenario", agreement: bool, round_index: int = 0, d
     return ("war: " if starts.any() else "no war: ") + "; ".join(clause(int(i)) for i in order)
 
 
-def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -> dict[str, Any]:
+#: The reference columns of an outcome row, by what computes them (sim/kernels/solutions.py,
+#: sim/kernels/deal_gap.py), each with the value a row that skips it holds: NaN in a number's column, None in
+#: a text's or a flag's. A run specification says which it needs (``RunSpec.references``); a calibration's
+#: distance needs none (docs/performance.md, "Compute only what is asked for").
+REFERENCES: dict[str, dict[str, Any]] = {
+    "nash": {"distance_to_nash": np.nan, "nash_no_gain": None},
+    "pareto": {"pareto_efficient": None, "distance_to_pareto": np.nan},
+    "range": {"bargaining_range": np.nan, "bargaining_range_empty": None},
+    "deal_gap": {"deal_gap": np.nan, "deal_gap_rules": None},
+}
+
+
+def check_references(references: Any, source: str = "run specification",
+                     key: str = "references") -> tuple[str, ...] | None:
+    """``references`` as a sorted tuple of :data:`REFERENCES` names (None, or "all": every one).
+
+    Raises:
+        ConfigError: an unknown name.
+    """
+    if references is None or references == "all":
+        return None
+    from sim.domain.errors import ConfigError
+
+    names = (references,) if isinstance(references, str) else tuple(references)
+    for name in names:
+        if name not in REFERENCES:
+            raise ConfigError(source, key, f"unknown reference {name!r}; allowed: "
+                                                    f"{', '.join(REFERENCES)} (or all)")
+    return tuple(sorted(set(names)))
+
+
+def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "",
+            references: tuple[str, ...] | None = None) -> dict[str, Any]:
     """One flat row describing a finished run (MODEL.md §6).
 
     Columns: scenario, protocol, protocol parameters, seed, config_hash, agreement, ending, ending_reason,
@@ -92,7 +124,12 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
     bundle on the table either way: the agreement, the eu/exchange forecast, or the last offer. ``red_lines_crossed`` lists
     every declared red line (binding or not) that the bundle on the table crosses: the agreement, or
     what was on the table when talks broke down.
+
+    ``references``: the groups of :data:`REFERENCES` to compute (None: all). The columns of a skipped group
+    are in the row all the same, in the same place, holding NaN or None: rows of one specification have
+    the same columns whatever they skip, and a skipped reference is never computed (nor its cache filled).
     """
+    wanted = set(REFERENCES) if references is None else set(references)
     scenario = model.negotiation
     result = model.outcome()
     table = np.asarray(result.bundle, dtype=float)
@@ -106,9 +143,6 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
         bundle = np.full(scenario.n_issues, np.nan) if end == "war" else scenario.status_quo.copy()
         values = d_now.copy()
     d = model.disagreement
-    nash = nash_solution(scenario, d)
-    check = pareto_check(scenario, bundle) if end != "war" else None
-    share = bargaining_range(scenario, d)
     row: dict[str, Any] = {
         **model.describe(),
         "seed": seed,
@@ -127,18 +161,26 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "") -
     row.update({f"disagreement_{actor}": float(v) for actor, v in zip(scenario.actor_ids, d)})
     row.update({f"war_value_{actor}": float(v) for actor, v in zip(scenario.actor_ids, war_values(scenario, t))
                 if not np.isnan(v)})
-    row.update({
-        "nash_product": nash_product(values, d_now, scenario.capabilities) if result.agreement else 0.0,
-        "distance_to_nash": np.nan if nash is None or end == "war" else bundle_distance(bundle, nash, scenario.spans),
-        "nash_no_gain": ",".join(no_gain_actors(scenario, d)),
-        "pareto_efficient": False if check is None else bool(check.efficient),
-        "distance_to_pareto": np.nan if check is None else float(check.distance),
-        "bargaining_range": share,
-        "bargaining_range_empty": bargaining_range_empty(scenario, d),
-    })
-    # the declared inputs' gap (round 0); a row needs only the least relaxation, not the alternatives
-    gap = scenario_deal_gap(scenario, model.protocol.deal_consent(), alternatives=0)
-    row.update({"deal_gap": gap.gap, "deal_gap_rules": gap.rules})
+    row["nash_product"] = nash_product(values, d_now, scenario.capabilities) if result.agreement else 0.0
+    row.update(REFERENCES["nash"])
+    row.update(REFERENCES["pareto"])
+    row.update(REFERENCES["range"])
+    row.update(REFERENCES["deal_gap"])
+    if "nash" in wanted:
+        nash = nash_solution(scenario, d)
+        row["distance_to_nash"] = np.nan if nash is None or end == "war" else bundle_distance(bundle, nash, scenario.spans)
+        row["nash_no_gain"] = ",".join(no_gain_actors(scenario, d))
+    if "pareto" in wanted:
+        check = pareto_check(scenario, bundle) if end != "war" else None
+        row["pareto_efficient"] = False if check is None else bool(check.efficient)
+        row["distance_to_pareto"] = np.nan if check is None else float(check.distance)
+    if "range" in wanted:
+        row["bargaining_range"] = bargaining_range(scenario, d)
+        row["bargaining_range_empty"] = bargaining_range_empty(scenario, d)
+    if "deal_gap" in wanted:
+        # the declared inputs' gap (round 0); a row needs only the least relaxation, not the alternatives
+        gap = scenario_deal_gap(scenario, model.protocol.deal_consent(), alternatives=0)
+        row.update({"deal_gap": gap.gap, "deal_gap_rules": gap.rules})
     return row
 
 

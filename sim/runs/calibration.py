@@ -9,7 +9,7 @@ record; the kept draws of the last generation approximate the posterior. Here:
   (``configs/calibrate/<name>.yaml``);
 * one simulation is one sweep run (:func:`sim.runs.sweep.execute_run`: the same model building, seeding and
   score columns as a sweep); its distance is :func:`sim.runs.scoring.combined_distance` (trajectory MAE in
-  0-100 points, outcome class, end round);
+  0-100 points, outcome class, end round), and its rows compute no reference solution (:func:`sweep_context`);
 * a particle is simulated ``replicates`` times; each run's seed is a child of the master seed keyed by the
   particle's parameter values and the replicate (:func:`simulation_seed`), stored with its summary
   statistics in the history; the distance is the mean over the replicates;
@@ -152,15 +152,21 @@ def spec_from_config(node: Mapping[str, Any], source: str) -> CalibrationSpec:
         description=str(data.get("description") or ""))
 
 
-def sweep_context(spec: CalibrationSpec, base: Mapping[str, Any], folder: Path) -> Any:
-    """The calibration as a sweep context: its parameters as continuous sweep parameters, no design."""
+def sweep_context(spec: CalibrationSpec, base: Mapping[str, Any], folder: Path, references: Any = ()) -> Any:
+    """The calibration as a sweep context: its parameters as continuous sweep parameters, no design.
+
+    ``references``: the reference columns its runs compute (``RunSpec.references``). None by default: the
+    distance reads only the score columns, and every particle is a new scenario, so a reference solution
+    (the Nash point, the deal gap, ...) would be computed afresh for each and thrown away. ``"all"``: the
+    full rows (the previous path, which ``python -m experiments.bench workloads`` times against)."""
+    from sim.engine.metrics import check_references
     from sim.runs.design import Parameter, SweepSpec
     from sim.runs.sweep import SweepContext, design_hash
 
     sweep = SweepSpec(name=spec.name, parameters=tuple(Parameter(p.key, low=p.low, high=p.high)
                                                       for p in spec.parameters), seed=spec.seed)
     return SweepContext(folder=Path(folder), spec=sweep, base=dict(base), runs=pd.DataFrame(),
-                        digest=design_hash(sweep, base))
+                        digest=design_hash(sweep, base), references=check_references(references))
 
 
 def check_parameters(spec: CalibrationSpec, base: Mapping[str, Any], source: str) -> None:

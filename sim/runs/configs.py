@@ -98,8 +98,9 @@ def load_group(group: str, name_or_path: str | Path, *, config_dirs: Sequence[Pa
     source = source or str(path)
     if overrides:
         return _load(group, path, checked, source, overrides)
-    # Cached by content: the file and its folder (a scenario inherits only from files beside it). Loading
-    # and checking a scenario against its schema takes 0.1-0.2 s, and every design point loads its own.
+    # Cached by content: the file and the files it inherits from (a scenario inherits only from files beside
+    # it). Every design point loads its own; a scenario takes a few ms (:func:`typed`; OmegaConf's merge into
+    # the schema took 0.1-0.2 s).
     key = (group, str(path), checked, _content_digest(path))
     return _GROUPS.get_or_compute(key, lambda: _load(group, path, checked, source, None))
 
@@ -108,20 +109,59 @@ _GROUPS = BoundedCache("sim.runs.configs.load_group", 256, copy=copy.deepcopy)  
 
 
 def _content_digest(path: Path) -> str:
-    """The file's content and that of the YAML files beside it (its possible parents)."""
-    digest = hashlib.sha256(path.read_bytes() + b"\0")
-    for file in sorted(path.parent.glob("*.yaml")):
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    """The file's content and that of the files it inherits from (its ``defaults`` beside it, theirs, ...).
+    Only those: hashing every YAML file of the folder, as before, made a sweep over the 353 scenarios of one
+    folder read the whole folder for every point."""
+    digest = hashlib.sha256()
+    pending, seen = [path], set()
+    while pending:
+        file = pending.pop(0)
+        if file in seen or not file.is_file():
+            continue  # a missing parent: load_with_defaults names it
+        seen.add(file)
+        data = file.read_bytes()
+        digest.update(file.name.encode() + b"\0" + data + b"\0")
+        pending.extend(file.parent / f"{name}.yaml" for name in _defaults_of(data))
     return digest.hexdigest()
+
+
+def _defaults_of(data: bytes) -> list[str]:
+    """The names in a YAML file's top-level ``defaults`` list (``_self_`` left out); [] when it has none or
+    does not parse (loading it then says why)."""
+    if b"defaults" not in data:
+        return []
+    import yaml
+
+    try:
+        node = yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return []
+    entries = node.get("defaults") if isinstance(node, dict) else None
+    return [str(e) for e in entries if isinstance(e, str) and e != "_self_"] if isinstance(entries, list) else []
 
 
 def _load(group: str, path: Path, checked: bool, source: str,
           overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    if group == "scenario" and checked and not overrides:
+        from sim.domain.config import ScenarioConfig
+
+        try:  # the same containers without OmegaConf's merge (0.1-0.5 s a scenario); anything unusual: its path
+            return typed(ScenarioConfig, plain_with_defaults(path))
+        except Exception:  # noqa: BLE001 - _Unusual, or a file that does not parse: OmegaConf's own error below
+            pass
+    return load_merged(group, path, checked, source, overrides)
+
+
+def load_merged(group: str, path: Path, checked: bool, source: str,
+                overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A group's file merged into its schema by OmegaConf, as Hydra composes ``<group>=<name>`` (the
+    reference :func:`typed` is checked against, and the path of every file it does not decide)."""
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     from sim.domain.config import ScenarioConfig
     from sim.domain.protocol_params import PARAMS
+
 
     node = load_with_defaults(path) if group == "scenario" else OmegaConf.load(path)
     node.pop("defaults", None)
@@ -222,3 +262,170 @@ def user_config_dirs(config_sources: Iterable[Any]) -> list[Path]:
     user's file as the command line did."""
     return [Path(s.path) for s in config_sources
             if s.schema == "file" and Path(s.path).resolve() != CONFIG_DIR.resolve()]
+
+
+# --------------------------------------------------------------------------------------------------
+# A scenario file into its schema without OmegaConf (the fast path of _load)
+# --------------------------------------------------------------------------------------------------
+
+
+class _Unusual(Exception):
+    """Something :func:`typed` does not decide itself (a conversion, an interpolation, a mistake): OmegaConf's
+    merge then does, with its error messages."""
+
+
+def plain_with_defaults(path: Path) -> dict[str, Any]:
+    """:func:`load_with_defaults` as plain containers, parsed with OmegaConf's YAML loader and merged as
+    OmegaConf merges untyped nodes (mappings key by key, anything else replaced)."""
+    import yaml
+
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.load(handle, Loader=_yaml_loader())
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise _Unusual
+    parents = data.pop("defaults", None)
+    if not parents:
+        return data
+    merged: dict[str, Any] = {}
+    own_merged = False
+    for entry in parents:
+        if entry == "_self_":
+            merged, own_merged = _merge(merged, data), True
+        else:
+            parent = path.parent / f"{entry}.yaml" if isinstance(entry, str) else None
+            if parent is None or not parent.exists():
+                raise _Unusual
+            merged = _merge(merged, plain_with_defaults(parent))
+    return merged if own_merged else _merge(merged, data)
+
+
+_LOADER: list[Any] = []
+
+
+def _yaml_loader() -> Any:
+    """OmegaConf's YAML loader (its float and no-timestamp resolvers, its constructors) on libyaml's parser
+    where there is one: the same values, parsed several times faster. A duplicate key raises (OmegaConf's
+    loader then names it)."""
+    if not _LOADER:
+        import yaml
+        from omegaconf._utils import get_yaml_loader
+
+        omega = get_yaml_loader()
+
+        class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+            def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+                keys = [k.value for k, _ in node.value if k.tag == yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG]
+                if len(keys) != len(set(keys)):
+                    raise _Unusual
+                return super().construct_mapping(node, deep=deep)
+
+        Loader.yaml_implicit_resolvers = {k: list(v) for k, v in omega.yaml_implicit_resolvers.items()}
+        Loader.yaml_constructors = dict(omega.yaml_constructors)
+        _LOADER.append(Loader)
+    return _LOADER[0]
+
+
+def _merge(base: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in other.items():
+        out[key] = _merge(out[key], value) if isinstance(out.get(key), dict) and isinstance(value, dict) \
+            else copy.deepcopy(value)
+    return out
+
+
+def typed(schema: Any, data: Any) -> Any:
+    """``OmegaConf.to_container(OmegaConf.merge(OmegaConf.structured(schema), data))`` for the plain data a
+    valid file gives: the schema's defaults filled in, its fields in its order, a whole number in a float's
+    place made a float. Raises :class:`_Unusual` for anything else (unknown keys, wrong types, a missing
+    required value, interpolations), which the caller leaves to OmegaConf."""
+    import dataclasses
+    import typing
+
+    from omegaconf import MISSING
+
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise _Unusual
+    hints = _hints(schema)
+    names = [f.name for f in dataclasses.fields(schema)]
+    if set(data) - set(names):
+        raise _Unusual
+    out = {}
+    for f in dataclasses.fields(schema):
+        if f.name in data:
+            out[f.name] = _value(hints[f.name], data[f.name])
+        elif f.default is not dataclasses.MISSING:
+            if f.default == MISSING:
+                raise _Unusual
+            out[f.name] = _value(hints[f.name], f.default)
+        else:
+            out[f.name] = _value(hints[f.name], f.default_factory())
+    return out
+
+
+def _hints(schema: Any) -> dict[str, Any]:
+    import typing
+
+    if schema not in _HINTS:
+        _HINTS[schema] = typing.get_type_hints(schema)
+    return _HINTS[schema]
+
+
+_HINTS: dict[Any, dict[str, Any]] = {}
+
+
+def _value(hint: Any, value: Any) -> Any:
+    import dataclasses
+    import typing
+
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Union:  # Optional[X]
+        if value is None:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _value(inner, value)
+    if value is None:
+        raise _Unusual  # None where the schema wants a value: OmegaConf says so
+    if dataclasses.is_dataclass(hint):
+        return typed(hint, dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value)
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise _Unusual
+        return {k: _value(args[1], v) for k, v in value.items()}
+    if origin is list:
+        if not isinstance(value, list):
+            raise _Unusual
+        return [_value(args[0], v) for v in value]
+    if hint is Any:
+        return _plain_any(value)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _Unusual
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Unusual
+        return value
+    if hint is bool or hint is str:
+        if type(value) is not hint or (hint is str and "${" in value):
+            raise _Unusual
+        return value
+    raise _Unusual
+
+
+def _plain_any(value: Any) -> Any:
+    """An untyped value as OmegaConf hands it back: containers copied, interpolations left to OmegaConf."""
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise _Unusual
+        return {k: _plain_any(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_any(v) for v in value]
+    if isinstance(value, str) and "${" in value:
+        raise _Unusual
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise _Unusual

@@ -72,6 +72,7 @@ class SweepSpec:
     heatmap: tuple[str, ...] = ()
     description: str = ""
     protocols: tuple[str, ...] = ()  # protocol=all: every point is run under each of these (column "protocol")
+    references: tuple[str, ...] | None = None  # the reference columns its rows compute (RunSpec.references); None: all
 
     @property
     def columns(self) -> list[str]:
@@ -80,6 +81,8 @@ class SweepSpec:
 
     def to_dict(self) -> dict[str, Any]:
         extra = {"protocols": list(self.protocols)} if self.protocols else {}
+        if self.references is not None:  # rows without some references are other rows (None: the hash as before)
+            extra["references"] = list(self.references)
         return {**extra, 
             "name": self.name, "design": self.design, "samples": self.samples,
             "replicates": self.replicates, "seed": self.seed, "shard_size": self.shard_size,
@@ -127,7 +130,9 @@ def spec_from_config(node: Mapping[str, Any], source: str = "configs/sweep") -> 
         if column not in columns and column not in [p.key for p in parameters]:
             raise ConfigError(source, "sweep.heatmap", f"{column!r} is not a swept parameter; allowed: "
                                                        f"{', '.join(p.key for p in parameters)}")
+    references = _references(data.get("references"), tuple(data.get("outputs") or ("agreement",)), source)
     return SweepSpec(
+        references=references,
         name=str(data.get("name") or "sweep"), parameters=tuple(parameters), design=design,
         samples=samples, replicates=replicates, seed=int(data.get("seed", 0)), shard_size=shard_size,
         outputs=tuple(data.get("outputs") or ("agreement",)),
@@ -135,6 +140,23 @@ def spec_from_config(node: Mapping[str, Any], source: str = "configs/sweep") -> 
         description=str(data.get("description") or ""),
         protocols=tuple(str(p) for p in data.get("protocols") or ()),
     )
+
+
+def _references(given: Any, outputs: tuple[str, ...], source: str) -> tuple[str, ...] | None:
+    """``sweep.references`` checked: known names, and no output (``sweep.outputs``) among the columns it skips."""
+    from sim.engine.metrics import REFERENCES, check_references
+
+    if given is not None and given != "all" and not isinstance(given, (list, tuple)):
+        raise ConfigError(source, "sweep.references", f"{given!r}; give a list of: {', '.join(REFERENCES)} (or null: all)")
+    references = check_references(given, source, "sweep.references")
+    if references is None:
+        return None
+    for output in outputs:
+        for name, columns in REFERENCES.items():
+            if output in columns and name not in references:
+                raise ConfigError(source, "sweep.outputs", f"{output!r} is a column of the reference {name!r}, which "
+                                                           f"sweep.references leaves out; add {name!r} there")
+    return references
 
 
 def _parameter(key: Any, entry: Any, design: str, source: str) -> Parameter:

@@ -125,6 +125,10 @@ class RunSpec:
     config_hash: str = ""  # of the config it came from ("" for the Python API)
     source: str = ""  # the file the scenario came from, for error messages
     observed: Any = field(default=None, compare=False)  # the record rows are scored against (score_* columns)
+    #: The reference columns its rows compute (sim.engine.metrics.REFERENCES: nash, pareto, range, deal_gap);
+    #: None: all of them. The others are in every row all the same, holding NaN or None (a calibration's
+    #: distance needs none: sim/runs/calibration.py).
+    references: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         from sim.domain.checks import check_exponent, check_rounds, check_strategy
@@ -144,6 +148,9 @@ class RunSpec:
         else:
             check_exponent(self.strategy_exponent, f"configs/strategy/{self.strategy}.yaml", "strategy.exponent")
         check_protocol_needs(self.scenario, self.protocol, source)
+        from sim.engine.metrics import check_references
+
+        object.__setattr__(self, "references", check_references(self.references))
         self.scoring  # a bad observed record or observed.rounds ends here, not in every run
 
     @cached_property
@@ -158,10 +165,11 @@ class RunSpec:
     def hash(self) -> str:
         """Content hash (16 hex digits) of what the run computes: scenario content, protocol and its
         parameters, strategy, round limit. Not the seed or what is recorded."""
-        text = json.dumps({"scenario": self.scenario.digest, "protocol": self.protocol,
-                           "params": asdict(self.params), "strategy": self.strategy,
-                           "exponent": self.strategy_exponent, "rounds": self.rounds},
-                          sort_keys=True, default=str)
+        data = {"scenario": self.scenario.digest, "protocol": self.protocol, "params": asdict(self.params),
+                "strategy": self.strategy, "exponent": self.strategy_exponent, "rounds": self.rounds}
+        if self.references is not None:  # rows that skip references are other rows (all: the hash as before)
+            data["references"] = list(self.references)
+        text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def with_seed(self, seed: int | None) -> "RunSpec":
@@ -171,6 +179,21 @@ class RunSpec:
 
         twin = copy.copy(self)
         object.__setattr__(twin, "seed", check_seed(seed))
+        return twin
+
+    def with_references(self, references: Any) -> "RunSpec":
+        """This spec with its rows computing only ``references`` (names of
+        :data:`sim.engine.metrics.REFERENCES`; None or "all": every one). Checked; nothing else is."""
+        import copy
+
+        from sim.engine.metrics import check_references
+
+        references = check_references(references)
+        if references == self.references:
+            return self
+        twin = copy.copy(self)
+        object.__setattr__(twin, "references", references)
+        twin.__dict__.pop("hash", None)  # the hash covers what the rows hold
         return twin
 
     def model_arguments(self) -> dict[str, Any]:
@@ -192,7 +215,8 @@ class RunSpec:
         from sim.engine.metrics import outcome
         from sim.runs.scoring import score_columns
 
-        row = {**outcome(model, seed=self.seed, config_hash=self.config_hash), "spec_hash": self.hash}
+        row = {**outcome(model, seed=self.seed, config_hash=self.config_hash, references=self.references),
+               "spec_hash": self.hash}
         row.update(score_columns(model, row, self.scoring))  # score_* vs the observed record (sim/runs/scoring.py)
         return row
 

@@ -1,7 +1,8 @@
 """Benchmarks (a script, not a timed test): the tables of docs/performance.md (``python -m experiments.bench``).
 
 :mod:`~sim.runs.bench.protocols` times single runs and one ``eu`` round, :mod:`~sim.runs.bench.sweeps`
-the sweeps against other ways of running them, with :mod:`~sim.runs.bench.timing`'s tools.
+the sweeps against other ways of running them, :mod:`~sim.runs.bench.workloads` the workloads researchers run
+against the code paths they replaced, with :mod:`~sim.runs.bench.timing`'s tools.
 :func:`run_benchmarks` prints the chosen ones as Markdown.
 """
 
@@ -13,7 +14,7 @@ import time
 from typing import Any, Callable
 
 #: What ``python -m experiments.bench WHICH`` can run.
-BENCHMARKS = ("all", "eu", "protocols", "sweep", "exchange", "offers")
+BENCHMARKS = ("all", "eu", "protocols", "sweep", "exchange", "offers", "workloads")
 
 
 def run_benchmarks(which: str = "all", repeats: int = 7, oracle_budget: float = 20.0, quick: bool = False,
@@ -52,6 +53,11 @@ def run_benchmarks(which: str = "all", repeats: int = 7, oracle_budget: float = 
         print("\n## Offers runs (exact proposer; answers shared across runs by content)\n")
         offers_rows = protocols.bench_offers(repeats)
         print(protocols.offers_table(offers_rows))
+    if which in ("all", "workloads"):
+        from sim.runs.bench.workloads import bench_workloads
+
+        print("\n# Workloads (`workloads`): each against the code path it replaced, in one process\n")
+        print(bench_workloads(quick))
     if which in ("all", "sweep"):
         print("\n# Sweeps (`sweep`)\n")
         print(bench_sweeps(quick, exchange_rows, offers_rows))

@@ -97,6 +97,7 @@ class SweepContext:
     config_dirs: tuple[str, ...] = ()  # the user's config dirs (Hydra's search path), searched first
     source: str = "configs/sweep"  # the sweep's file, for error messages
     scenario_file: str | None = None  # the user's own scenario file (scenario=<path>), for error messages
+    references: tuple[str, ...] | None = None  # the reference columns its rows compute (RunSpec.references)
 
     def shard_path(self, index: int) -> Path:
         return self.folder / "shards" / f"shard-{index:06d}.parquet"
@@ -114,13 +115,13 @@ def point_spec(context: SweepContext, values: Mapping[str, Any]) -> "RunSpec":
     from sim.runs.spec import specs_from_config
 
     key = (context.digest or design_hash(context.spec, context.base),
-           tuple(sorted((k, repr(plain(v))) for k, v in values.items())))
+           tuple(sorted((k, repr(plain(v))) for k, v in values.items())), context.references)
 
     def build() -> "RunSpec":
         config = point_config(context.base, context.spec, values, context.config_dirs, context.source)
         swept = "scenario" in [p.key for p in context.spec.parameters]
         (spec,) = specs_from_config(config, source=None if swept else context.scenario_file)  # (protocol=all
-        return spec  # is crossed into the design: SweepSpec.protocols)
+        return spec.with_references(context.references)  # is crossed into the design: SweepSpec.protocols)
 
     return _POINT_SPECS.get_or_compute(key, build)
 
@@ -146,7 +147,7 @@ def plan(folder: Path, spec: SweepSpec, base: Mapping[str, Any], config_dirs: Se
     spec = cross_protocols(spec, base, source)
     return SweepContext(folder=Path(folder), spec=spec, base=dict(base), runs=run_table(spec),
                         digest=design_hash(spec, base), config_dirs=tuple(str(d) for d in config_dirs),
-                        source=source, scenario_file=scenario_file)
+                        source=source, scenario_file=scenario_file, references=spec.references)
 
 
 def check_points(context: SweepContext) -> int:

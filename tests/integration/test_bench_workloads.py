@@ -1,0 +1,38 @@
+"""python -m experiments.bench workloads: each workload runs both paths, checks they agree, and reports both."""
+
+from __future__ import annotations
+
+from sim.runs.bench import workloads
+
+
+def test_the_calibration_workload_times_both_paths_on_the_same_statistics():
+    result = workloads.bench_calibration(particles=2, repeats=1)  # raises if the statistics differ
+    assert result["runs"] == 6 and result["previous"] > 0 and result["new"] > 0
+
+
+def test_the_scenario_workloads_time_both_paths():
+    load = workloads.bench_scenario_load(repeats=1)  # raises if the containers differ from OmegaConf's
+    assert load["previous"] > 0 and load["new"] > 0
+    folder = workloads.bench_scenario_folder(files=30, asked=3, repeats=1)
+    assert folder["files"] == 30 and folder["previous"] > 0 and folder["new"] > 0
+
+
+def test_the_generated_scenario_has_25_actors():
+    from sim.domain.scenario import scenario_from_config
+    import yaml
+
+    scenario = scenario_from_config(yaml.safe_load(workloads.scenario_yaml()))
+    assert scenario.n_actors == 25 and scenario.n_issues == 11
+
+
+def test_the_previous_folder_key_reads_every_file(tmp_path):
+    for index in range(3):
+        (tmp_path / f"s{index}.yaml").write_text(f"id: s{index}\n")
+    before = workloads.previous_folder_digest(tmp_path / "s0.yaml")
+    (tmp_path / "s2.yaml").write_text("id: changed\n")
+    assert workloads.previous_folder_digest(tmp_path / "s0.yaml") != before  # the cost this workload measures
+
+
+def test_the_scenario_batch_gives_the_same_rows_both_ways():
+    batch = workloads.bench_scenario_batch(files=20, asked=2, replicates=2)  # raises if the rows differ
+    assert batch["asked"] == 2 and batch["previous"] > 0 and batch["new"] > 0
