@@ -26,18 +26,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's sim/ and apps/
+from tests.support.classroom import play_to_end  # noqa: E402
 
 SEATS = ("ukraine", "russia", "usa", "nato")
-
-
-def play(session, accept: bool) -> None:
-    while session.model.running:
-        if session.model.waiting == "respond":
-            session.respond(accept)
-        elif session.model.waiting == "propose":
-            session.propose()
-        else:
-            session.step()
 
 
 def main() -> None:
@@ -62,7 +53,7 @@ def main() -> None:
             session.choose("seed", str(100 + n))
             session.reset()
         session.choose("play_as", SEATS[n % len(SEATS)])
-        play(session, accept=n % 4 < 2)
+        play_to_end(session, accept=n % 4 < 2)
         if case == "ready":  # what minutes of play give the background thread: its runs are done
             from omegaconf import OmegaConf
 

@@ -17,20 +17,11 @@ import pandas as pd
 import pytest
 
 from tests.support import experiment
+from tests.support.classroom import play_to_end
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.slow]  # experiments.debrief; the exports ask git; ~80 s on 2 cores
 
 REPLICATES = 3
-
-
-def _play(session, accept: bool) -> None:
-    while session.model.running:
-        if session.model.waiting == "respond":
-            session.respond(accept)
-        elif session.model.waiting == "propose":
-            session.propose()
-        else:
-            session.step()
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +38,7 @@ def klass(tmp_path_factory) -> dict:
             session.tuning.set(session.chosen.scenario, *tune)
         session.reset()
         session.choose("play_as", seat)
-        _play(session, accept)
+        play_to_end(session, accept)
         return session
 
     played = {}
@@ -82,7 +73,7 @@ def test_the_class_debrief_pools_the_games_students_played_and_lists_the_rest(kl
     runs = _runs(klass["played"])
     assert (runs["ending"] == "war").any() and runs["agreement"].any()  # the cases this test is about
     count = len(runs)
-    assert f"9 exported games from" in text and f", {count} pooled" in text
+    assert "9 exported games from" in text and f", {count} pooled" in text
     assert (f"<td>the class (finished games)</td>\n      <td>{count}</td>\n      "
             f"<td>{runs['agreement'].mean():.0%}</td>") in text
     apart = text.split("Listed apart")[1].split("</table>")[0]

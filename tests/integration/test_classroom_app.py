@@ -13,6 +13,7 @@ solara = pytest.importorskip("solara")
 from sim.classroom import NOBODY, ClassroomModel, Tuning  # noqa: E402
 from apps import classroom as app  # noqa: E402
 from sim.classroom.session import Session  # noqa: E402
+from tests.support.classroom import play_turn  # noqa: E402
 
 
 @solara.component
@@ -331,12 +332,7 @@ def test_a_chart_redrawn_on_its_kept_figure_is_the_chart_drawn_afresh():
     other.choose("play_as", "ukraine")
     pixels = lambda png: np.asarray(Image.open(io.BytesIO(png)))  # noqa: E731
     for _ in range(6):
-        if session.model.waiting == "respond":
-            session.respond(False)
-        elif session.model.waiting == "propose":
-            session.propose()
-        else:
-            session.step()
+        play_turn(session, accept=False)
         other.step() if not other.model.waiting else other.respond(True)
         other.chart("utility"), other.chart("issues")
         for name, draw in (("utility", charts.utility_chart), ("issues", charts.issues_chart)):

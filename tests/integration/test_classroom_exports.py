@@ -15,22 +15,13 @@ from sim.classroom.exports import check_class_name, class_folder
 from sim.classroom.session import Session
 from sim.domain.errors import ConfigError
 from sim.report.commands import reproduce_command
+from tests.support.classroom import play_to_end
 
 pytestmark = pytest.mark.subprocess  # the exports' manifests ask git for the commit
 
 SEATS = ["nobody", "ukraine", "russia", "usa", "nato"]
 
 
-def _play(session: Session) -> None:
-    """Play the session's game to its end through its controls: accept every offer, propose the ideal."""
-    while session.model.running:
-        if session.model.waiting == "respond":
-            session.respond(True)
-        elif session.model.waiting == "propose":
-            session.propose()
-        else:
-            session.step()
-        assert session.error == ""
 
 
 @pytest.mark.slow  # 15 games played, exported at once and re-run: about a minute on 2 cores
@@ -41,7 +32,7 @@ def test_fifteen_sessions_exporting_in_the_same_second_write_fifteen_whole_games
         session.choose("seed", str(n + 1))
         session.reset()
         session.choose("play_as", SEATS[n % len(SEATS)])
-        _play(session)
+        play_to_end(session)
         sessions.append(session)
     start = threading.Barrier(len(sessions))
     paths: dict[int, object] = {}
