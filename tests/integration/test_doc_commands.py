@@ -52,10 +52,12 @@ RUN: dict[str, list[str]] = {
     "python -m experiments.run scenario=my/case.yaml observed=my/observed.yaml 'observed.rounds={2:\"2022-02-24\"}'":
         QUICK,
     "python -m experiments.cards scenario=classroom/jan2022": [],
+    "python -m experiments.cards scenario=classroom/jan2022 level=school": [],
     "python -m experiments.sweep 'sweep=~/work/my_sweep.yaml' sweep.out=results/sweeps/mine": SMALL_SWEEP,
     "python -m experiments.sweep sweep=smoke 'sweep.heatmap=[protocol,scenario]'": SMALL_SWEEP,
     "python -m experiments.sweep sweep=russia_resolve sweep.workers=2 sweep.out=results/sweeps/rr": SMALL_SWEEP,
     "python -m experiments.plot results/sweeps/rr": [],
+    "python -m experiments.plot results/sweeps/rr figures.format=pdf figures.width=single": [],
     "python -m experiments.plot results/sweeps/rr 'plot.heatmap=[scenario.actors.russia.outside_option.cost,"
     "scenario.actors.russia.outside_option.optimism]'": [],
     "python -m experiments.reproduce results/sweeps/rr --sample 20": [],
@@ -86,12 +88,17 @@ SKIP: dict[str, str] = {
         "a calibration (~3 min); a small one with own files: tests/integration/test_own_files.py",
     "python -m experiments.calibrate calibrate=jan2022_walkout calibrate.out=results/calibrate/jan2022_walkout":
         "a calibration (minutes); tests/integration/test_calibration*.py",
+    "python -m experiments.sweep sweep=belief_noise_sobol sweep.out=results/sweeps/bns":
+        "a Sobol sweep of 512 offers runs (minutes); the noise share and the averaged indices: "
+        "tests/integration/test_sensitivity_noise.py",
+    "python -m experiments.sweep sweep=belief_noise_sobol sweep.replicates=1 sweep.out=results/sweeps/bns1":
+        "the same Sobol sweep with one replicate (minutes); tests/integration/test_sensitivity_noise.py",
     "python -m experiments.benchmark deu": "the DEU benchmark (minutes)",
     "python -m experiments.benchmark deu benchmark.capability=equal": "the DEU benchmark (minutes)",
     "python -m experiments.benchmark deu benchmark.proposals=10": "the DEU benchmark; tests/integration/test_benchmark*.py",
     "python -m experiments.debrief --class results/classroom/monday-3rd": "needs a class's games exported by the app "
                                                                           "(make classroom)",
-    "python -m experiments.debrief 'results/classroom/monday-3rd/<time>_<seat>' --replicates 50":
+    "python -m experiments.debrief 'results/classroom/monday-3rd/<time>_<seat>_<tab>' --replicates 50":
         "needs a game a person played in the app",
 }
 
