@@ -162,6 +162,9 @@ def _references(given: Any, outputs: tuple[str, ...], source: str) -> tuple[str,
 def _parameter(key: Any, entry: Any, design: str, source: str) -> Parameter:
     """One entry of a sweep's ``parameters``: a list of values (or one value), or a range low-high."""
     where = f"sweep.parameters.{key}"
+    if key == "seed":  # each run's seed is spawned from sweep.seed (a column of every row), never swept
+        raise ConfigError(source, where, "a run's seed is not a parameter: runs get seeds spawned from sweep.seed; "
+                                         "set sweep.replicates for more seeds per point, or sweep.seed for another set")
     if not isinstance(entry, Mapping):
         entry = {"values": list(entry) if isinstance(entry, (list, tuple)) else [entry]}
     extra = set(entry) - {"values", "low", "high", "steps"}

@@ -117,6 +117,12 @@ def test_overrides_are_checked(tmp_path, overrides, words):
     assert words in line, line
 
 
+def test_a_sweep_over_the_seed_is_one_line(tmp_path):
+    # it was a traceback ("cannot insert seed, already exists"): seeds are spawned from sweep.seed
+    line = one_line(command("sweep", "sweep=smoke", "+sweep.parameters.seed=[1,2]", f"sweep.out={tmp_path / 'out'}"))
+    assert "sweep.parameters.seed" in line and "sweep.replicates" in line, line
+
+
 def test_protocol_parameters_from_python_are_checked_like_the_command_line():
     import sim
     from sim.domain.errors import ConfigError
