@@ -10,6 +10,7 @@
     python -m experiments.bench offers     # offers runs: the first run of a scenario, then the others
     python -m experiments.bench classroom  # 30 classroom sessions: first render, time per click (p95)
     python -m experiments.bench workloads  # calibration, a folder of scenarios: against the previous path
+    python -m experiments.bench dealgap    # jan2022's deal gap, cold and from the scenario's cache
 
 ``eu``: median wall time of one round for N = 10, 50, 200 actors and K = 1, 10 issues, for the
 vectorised kernel (``sim.engine.protocols.eu.eu_round``), for a full ``BargainingModel.step()`` (kernel +

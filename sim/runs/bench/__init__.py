@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable
 
 #: What ``python -m experiments.bench WHICH`` can run.
-BENCHMARKS = ("all", "eu", "protocols", "sweep", "exchange", "offers", "workloads")
+BENCHMARKS = ("all", "eu", "protocols", "sweep", "exchange", "offers", "workloads", "dealgap")
 
 
 def run_benchmarks(which: str = "all", repeats: int = 7, oracle_budget: float = 20.0, quick: bool = False,
@@ -58,6 +58,11 @@ def run_benchmarks(which: str = "all", repeats: int = 7, oracle_budget: float = 
 
         print("\n# Workloads (`workloads`): each against the code path it replaced, in one process\n")
         print(bench_workloads(quick))
+    if which in ("all", "dealgap"):
+        from sim.runs.bench.dealgap import bench_deal_gap
+
+        print("\n## The deal gap (`dealgap`): cold in a fresh process, then from the scenario's cache\n")
+        print(bench_deal_gap(repeats))
     if which in ("all", "sweep"):
         print("\n# Sweeps (`sweep`)\n")
         print(bench_sweeps(quick, exchange_rows, offers_rows))
