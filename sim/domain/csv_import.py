@@ -69,18 +69,35 @@ def csv_data(
         ConfigError: naming the file, the row and the column of the first bad cell.
     """
     path = Path(path)
+    files = _csv_files(path)
+    status_quo = dict(status_quo or {})
+    lower, upper = scale_bounds(scale, "command line", "scenario.scale")
+    rows, sq_rows, issue_order = _read_rows(path, files)
+    _check_rows(path, rows, status_quo, issue_order, lower, upper)
+    return {"id": scenario_id or _slug(path.stem), "name": scenario_id or path.stem,
+            "issues": _issues_config(rows, sq_rows, status_quo, issue_order, lower, upper),
+            "actors": _actors_config(path, rows)}
+
+
+#: One actor's row on one issue: issue id, actor id, name, capability, position, salience.
+_Row = tuple[str, str, str, float, float, float]
+
+
+def _csv_files(path: Path) -> list[Path]:
+    """The CSV files a scenario path names: the file itself, or every ``*.csv`` of a directory."""
     if path.is_dir():
         files = sorted(path.glob("*.csv"))
         if not files:
             raise ConfigError(str(path), "scenario.path", "directory holds no *.csv files")
-    elif path.is_file():
-        files = [path]
-    else:
-        raise ConfigError(str(path), "scenario.path", "no such file or directory")
-    status_quo = dict(status_quo or {})
-    lower, upper = scale_bounds(scale, "command line", "scenario.scale")
+        return files
+    if path.is_file():
+        return [path]
+    raise ConfigError(str(path), "scenario.path", "no such file or directory")
 
-    rows: list[tuple[str, str, str, float, float, float]] = []  # issue, actor id, name, c, x, s
+
+def _read_rows(path: Path, files: list[Path]) -> tuple[list[_Row], dict[str, float], list[str]]:
+    """Every actor row, the status-quo rows by issue and the issues in file order."""
+    rows: list[_Row] = []
     sq_rows: dict[str, float] = {}
     issue_order: list[str] = []
     for file in files:
@@ -113,6 +130,12 @@ def csv_data(
             rows.append((issue_id, _slug(name), name, capability, position, salience))
     if not rows:
         raise ConfigError(str(path), "rows", "no actor rows found")
+    return rows, sq_rows, issue_order
+
+
+def _check_rows(path: Path, rows: list[_Row], status_quo: Mapping[str, float], issue_order: list[str],
+                lower: float, upper: float) -> None:
+    """Status-quo overrides name issues of the file; saliences on [0, 1]; positions on the scale."""
     for issue_id in status_quo:
         if issue_id not in issue_order:
             raise ConfigError("command line", f"scenario.status_quo.{issue_id}",
@@ -125,6 +148,11 @@ def csv_data(
             raise ConfigError(str(path), f"Position (actor {name!r}, issue {issue_id!r})",
                               f"{position:g} is outside the scale [{lower:g}, {upper:g}]; set "
                               "scenario.scale=[lower,upper]")
+
+
+def _issues_config(rows: list[_Row], sq_rows: dict[str, float], status_quo: Mapping[str, float],
+                   issue_order: list[str], lower: float, upper: float) -> dict[str, Any]:
+    """Each issue's label, status quo (given, a status-quo row, or the placeholder median) and scale."""
     issues_cfg: dict[str, Any] = {}
     for issue_id in issue_order:
         if issue_id in status_quo:
@@ -138,6 +166,11 @@ def csv_data(
         issues_cfg[issue_id] = {"label": issue_id.replace("_", " "), "status_quo": sq,
                                 "scale": [lower, upper],
                                 "note": "" if issue_id in status_quo or issue_id in sq_rows else NO_STATUS_QUO}
+    return issues_cfg
+
+
+def _actors_config(path: Path, rows: list[_Row]) -> dict[str, Any]:
+    """Each actor's name, capability (one per actor) and position and salience per issue."""
     actors_cfg: dict[str, Any] = {}
     for issue_id, actor_id, name, capability, position, salience in rows:
         entry = actors_cfg.setdefault(actor_id, {"name": name, "capability": capability,
@@ -151,6 +184,4 @@ def csv_data(
             # DEU files repeat capability per issue; it must agree (capability is per actor).
             raise ConfigError(str(path), f"Capability (actor {name!r})",
                               f"differs between issues ({entry['capability']:g} vs {capability:g})")
-    data = {"id": scenario_id or _slug(path.stem), "name": scenario_id or path.stem,
-            "issues": issues_cfg, "actors": actors_cfg}
-    return data
+    return actors_cfg
