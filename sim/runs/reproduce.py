@@ -114,9 +114,16 @@ def _progress(items: list, label: str) -> Iterable:
 
 
 def reproduce_sweep(folder: Path, sample: int | None) -> list[TableCheck]:
-    """A sweep folder's runs (``sample`` of them at random, or all) re-run from its design, run by run."""
+    """A sweep folder's runs (``sample`` of them at random, or all) re-run from its design, run by run (its
+    own input files from the folder's copies)."""
+    from dataclasses import replace
+
     spec = spec_from_config(json.loads((folder / "design.json").read_text())["spec"], str(folder))
+    relocated, lines = input_copies(folder)
+    for line in lines:
+        print(line, flush=True)
     context = plan(folder, spec, base_config(load_config(folder / "config.yaml")))
+    context = replace(context, relocated=tuple(sorted(relocated.items())))
     saved = pd.read_parquet(folder / "runs.parquet")
     indices = run_index_check(folder, saved, len(context.runs))
     if sample is not None and sample < len(saved):

@@ -221,7 +221,7 @@ def test_a_mistake_in_the_users_own_file_names_that_file(tmp_path, name):
     assert not (tmp_path / "out" / "runs.parquet").exists()
 
 
-def test_a_sweep_file_names_a_csv_beside_it_and_the_sweep_keeps_a_copy(tmp_path):
+def test_a_sweep_file_names_a_csv_beside_it_and_the_sweep_keeps_a_copy_that_reproduce_reads(tmp_path):
     folder = tmp_path / "étude de cas"
     folder.mkdir()
     (folder / "cas.csv").write_text(CSV)
@@ -235,5 +235,7 @@ def test_a_sweep_file_names_a_csv_beside_it_and_the_sweep_keeps_a_copy(tmp_path)
     assert saved_config(out)["scenario"]["path"] == str(folder / "cas.csv")
     entry = json.loads((out / "manifest.json").read_text())["inputs"]["scenario"]
     assert (out / entry["copy"]).read_text() == CSV and len(entry["sha256"]) == 64
+    (folder / "cas.csv").rename(tmp_path / "moved.csv")  # the original is gone: reproduce reads the copy
     again = command("reproduce", str(out), cwd="/")
     assert again.returncode == 0 and again.stdout.strip().endswith("reproduced: identical"), again.stdout + again.stderr
+    assert f"scenario: from the folder's copy {entry['copy']} (sha256 as recorded)" in again.stdout

@@ -98,6 +98,8 @@ class SweepContext:
     source: str = "configs/sweep"  # the sweep's file, for error messages
     scenario_file: str | None = None  # the user's own scenario file (scenario=<path>), for error messages
     references: tuple[str, ...] | None = None  # the reference columns its rows compute (RunSpec.references)
+    #: (path the config names, where it is read from now): a results folder's input copies, for reproduce
+    relocated: tuple[tuple[str, str], ...] = ()
 
     def shard_path(self, index: int) -> Path:
         return self.folder / "shards" / f"shard-{index:06d}.parquet"
@@ -115,12 +117,14 @@ def point_spec(context: SweepContext, values: Mapping[str, Any]) -> "RunSpec":
     from sim.runs.spec import specs_from_config
 
     key = (context.digest or design_hash(context.spec, context.base),
-           tuple(sorted((k, repr(plain(v))) for k, v in values.items())), context.references)
+           tuple(sorted((k, repr(plain(v))) for k, v in values.items())), context.references,
+           context.relocated)
 
     def build() -> "RunSpec":
         config = point_config(context.base, context.spec, values, context.config_dirs, context.source)
         swept = "scenario" in [p.key for p in context.spec.parameters]
-        (spec,) = specs_from_config(config, source=None if swept else context.scenario_file)  # (protocol=all
+        (spec,) = specs_from_config(config, source=None if swept else context.scenario_file,  # (protocol=all
+                                    relocated=dict(context.relocated))
         return spec.with_references(context.references)  # is crossed into the design: SweepSpec.protocols)
 
     return _POINT_SPECS.get_or_compute(key, build)
