@@ -92,6 +92,7 @@ class OffersProtocol(Protocol):
         self.reasons: tuple[str, ...] = ()  # why the walk-out: the mechanisms (see _why_leave)
         self._expected: dict[tuple, float] = {}  # best_expected answers of this run, by question
         self._acceptable_last: dict[int, bool] = {}  # proposer -> did its last offer find an acceptable bundle
+        self._programs: dict[tuple, Program] = {}  # actor's program by walked-out actors and caps (_program)
         self.last_offer: np.ndarray | None = None
         self.current_proposer = 0
         self.seat_bundle: np.ndarray | None = None
@@ -285,9 +286,20 @@ class OffersProtocol(Protocol):
 
     # ---- the proposer's optimisation ---------------------------------------------------------------------
     def _program(self, p: int, floors: np.ndarray, t: int) -> Program:
+        """Actor p's program at these floors: a twin (:meth:`Program.with_floors`) of the one it had with the
+        same walked-out actors and renegotiation caps, so its rows are built once."""
+        scenario = self.model.negotiation
+        caps = renegotiation_caps(scenario, t)
+        key = (p, id(scenario), self.active.tobytes(), caps.tobytes())
+        base = self._programs.get(key)
+        if base is not None:
+            return base.with_floors(floors)
         own = np.zeros(self.n, dtype=bool)
         own[p] = True
-        return Program(self.model.negotiation, self._beliefs_at(p, t), self.consent.for_proposer(p, self.active), floors, rule_actors=own)
+        program = Program(scenario, self.beliefs[p].with_cap(caps), self.consent.for_proposer(p, self.active), floors,
+                          rule_actors=own)
+        self._programs[key] = program
+        return program
 
     def _best_offer(self, p: int, floors: np.ndarray, t: int) -> np.ndarray:
         """The proposer's exact optimum (MODEL.md §4.2): max its own value subject to every needed

@@ -9,6 +9,11 @@
   (:func:`sim.runs.configs.typed`) against OmegaConf's merge into the schema (:func:`sim.runs.configs.load_merged`).
 - **scenario batch**: an ``eu`` batch over one-issue scenarios of 25 actors in one folder of 353 (as the DEU
   issues would be), each loaded, checked and run three times with its rows: both of the above together.
+- **random offers**: ``sweep=mechanisms``'s runs (``offers`` on ``jan2022``, recognition order, belief noise 0.1,
+  the 7 mechanism settings), every point's first replicates run as the sweep runs them
+  (:func:`sim.runs.batch.run_block`), with the previous order of the proposer's questions and every program
+  built afresh (``OffersProtocol.skip_doomed = False``, ``sim.kernels.programs.solvers.REBUILD = True``) and
+  with this code's; the rows must be equal.
 - **scenario folder**: the content key of a scenario in a folder of 353 (:func:`sim.runs.configs._content_digest`,
   the file and its parents) against the previous key, which hashed every YAML file of the folder for every
   point of a sweep over them.
@@ -181,6 +186,39 @@ def bench_scenario_batch(files: int = 353, asked: int = 40, replicates: int = 3)
     return out | {"files": files, "asked": len(chosen)}
 
 
+def bench_offers_mechanisms(per_point: int = 20, repeats: int = 3) -> dict[str, Any]:
+    """Runs per CPU second of ``sweep=mechanisms`` at one worker: the first ``per_point`` replicates of each of its
+    7 points, run block by block as the sweep runs them, on the previous path and on this code, alternately,
+    every cache emptied before each timing (so each path pays its scenarios' first solves). The two paths' rows
+    must be equal (NaN where NaN)."""
+    import pandas as pd
+
+    from sim.domain.cache import clear_all
+    from sim.engine.protocols.offers import OffersProtocol
+    from sim.kernels.programs import solvers
+    from sim.runs.batch import run_block
+    from sim.runs.bench.sweeps import compose_sweep, point_groups
+
+    with tempfile.TemporaryDirectory() as folder:
+        groups = list(point_groups(compose_sweep(["sweep=mechanisms"])(folder), per_point))
+    run_block(groups[0][0], groups[0][1][:1])  # imports and per-process set-up out of the timings
+    runs = sum(len(seeds) for _, seeds in groups)
+    times: dict[str, list[float]] = {"previous": [], "new": []}
+    rows: dict[str, list] = {}
+    try:
+        for _ in range(repeats):
+            for name in ("previous", "new"):
+                OffersProtocol.skip_doomed, solvers.REBUILD = name == "new", name == "previous"
+                clear_all()
+                rows[name] = []
+                times[name].append(_cpu(lambda: [rows[name].extend(run_block(spec, seeds)) for spec, seeds in groups]))
+    finally:
+        OffersProtocol.skip_doomed, solvers.REBUILD = True, False
+    if not pd.DataFrame(rows["previous"]).equals(pd.DataFrame(rows["new"])):
+        raise AssertionError("the mechanisms runs' rows differ between the previous path and this code")
+    return {name: runs / statistics.median(t) for name, t in times.items()} | {"runs": runs}
+
+
 def bench_workloads(quick: bool = False) -> str:
     """The workloads' table: previous and new path, ratio, target met or missed."""
     import sys
@@ -193,6 +231,8 @@ def bench_workloads(quick: bool = False) -> str:
     print(f"scenario load: {load}", file=sys.stderr)
     batch = bench_scenario_batch(asked=8 if quick else 40)
     print(f"scenario batch: {batch}", file=sys.stderr)
+    offers = bench_offers_mechanisms(3 if quick else 20, 1 if quick else 3)
+    print(f"random offers: {offers}", file=sys.stderr)
     rows = [
         ["calibration `jan2022_resolve`, simulation function (runs per CPU s)",
          f"{calibration['previous']:.1f}", f"{calibration['new']:.1f}",
@@ -206,5 +246,8 @@ def bench_workloads(quick: bool = False) -> str:
         [f"`eu` batch of one-issue, 25-actor scenarios in a folder of {batch['files']} ({batch['asked']} timed; "
          "load, 3 runs, rows: ms of CPU per scenario)", f"{batch['previous'] * 1000:.0f}", f"{batch['new'] * 1000:.0f}",
          f"{batch['previous'] / batch['new']:.2f}x", ">= 2x", verdict(batch["previous"] >= 2 * batch["new"])],
+        [f"random offers `sweep=mechanisms`, 1 worker ({offers['runs']} runs: 7 points; runs per CPU s)",
+         f"{offers['previous']:.1f}", f"{offers['new']:.1f}", f"{offers['new'] / offers['previous']:.2f}x", ">= 3x",
+         verdict(offers["new"] >= 3 * offers["previous"])],
     ]
     return markdown_table(["workload", "previous path", "this code", "ratio", "target", "verdict"], rows)
