@@ -29,7 +29,9 @@ NASH_SCALE = 1e4
 def maximise(program: "Program", goal: Goal, shortfall: bool) -> Solution | None:
     """The best bundle over every level combination (lexicographic: least shortfall first, then the
     best objective), or None when no bundle meets every constraint."""
-    combinations = level_combinations(program)
+    if "levels" not in program.structures:  # the rules and consent decide them, not the floors
+        program.structures["levels"] = level_combinations(program)
+    combinations = program.structures["levels"]
     if len(combinations) > 1 and goal.nash is None and np.all(program.values.rho == 1.0):
         return solve_warm(program, goal, shortfall, combinations)
     best: tuple | None = None
