@@ -219,6 +219,111 @@ def bench_offers_mechanisms(per_point: int = 20, repeats: int = 3) -> dict[str, 
     return {name: runs / statistics.median(t) for name, t in times.items()} | {"runs": runs}
 
 
+def offers_highs_share(per_point: int = 20) -> dict[str, dict[str, float]]:
+    """Where the mechanisms workload's CPU goes, per path: runs per CPU second, HiGHS runs (``Highs.run`` calls)
+    and the share of the CPU inside them, every cache emptied first (docs/performance.md, "Random offers")."""
+    from unittest import mock
+
+    import highspy
+
+    from sim.domain.cache import clear_all
+    from sim.engine.protocols.offers import OffersProtocol
+    from sim.kernels.programs import solvers
+    from sim.runs.batch import run_block
+    from sim.runs.bench.sweeps import compose_sweep, point_groups
+
+    with tempfile.TemporaryDirectory() as folder:
+        groups = list(point_groups(compose_sweep(["sweep=mechanisms"])(folder), per_point))
+    run_block(groups[0][0], groups[0][1][:1])
+    solve = highspy.Highs.run
+    counted = {"calls": 0, "cpu": 0.0}
+
+    def run(self):
+        start = time.process_time()
+        try:
+            return solve(self)
+        finally:
+            counted["calls"] += 1
+            counted["cpu"] += time.process_time() - start
+
+    out = {}
+    with mock.patch.object(highspy.Highs, "run", run):
+        for name in ("previous", "new"):
+            with mock.patch.object(OffersProtocol, "skip_doomed", name == "new"), \
+                    mock.patch.object(solvers, "REBUILD", name == "previous"):
+                clear_all()
+                counted.update(calls=0, cpu=0.0)
+                seconds = _cpu(lambda: [run_block(spec, seeds) for spec, seeds in groups])
+            runs = sum(len(seeds) for _, seeds in groups)
+            out[name] = {"runs_per_s": runs / seconds, "highs_runs_per_run": counted["calls"] / runs,
+                         "highs_share": counted["cpu"] / seconds}
+    return out
+
+
+def offers_path_dependence(per_point: int = 3) -> dict[str, float]:
+    """Why the level combinations are solved warm, in order, each time: the proposer's and walk-out programs of
+    the mechanisms workload's first ``per_point`` runs per point, answered as :func:`sim.kernels.programs.solvers.
+    solve_warm` answers them, and again with every level combination solved from a fresh model (what pruning
+    combinations or sharing one model across runs would amount to). Returns how many answers differ at all and
+    the largest difference in a bundle."""
+    import numpy as np
+
+    from sim.kernels.programs import builder, highs, solvers
+    from sim.runs.batch import run_block
+    from sim.runs.bench.sweeps import compose_sweep, point_groups
+
+    with tempfile.TemporaryDirectory() as folder:
+        groups = list(point_groups(compose_sweep(["sweep=mechanisms"])(folder), per_point))
+    asked = []
+    warm = solvers.solve_warm
+
+    def recording(program, goal, shortfall, combinations):
+        answer = warm(program, goal, shortfall, combinations)
+        asked.append((program, goal, shortfall, combinations, answer))
+        return answer
+
+    from unittest import mock
+
+    with mock.patch.object(solvers, "solve_warm", recording):
+        for spec, seeds in groups:
+            run_block(spec, seeds)
+
+    def fresh(program, goal, shortfall, combinations):
+        best = None
+        for fixed in combinations:
+            b, parts = builder.build(program, goal, shortfall, {}, fixed)
+            costs = builder.cost(goal, len(b.lower), parts)
+            slack_value = 0.0
+            if shortfall:
+                first = np.zeros(len(costs))
+                first[parts.slack] = 1.0
+                x = highs.solve(b, first)
+                if x is None:
+                    continue
+                slack_value = float(x[parts.slack])
+                b.upper[parts.slack] = slack_value + 1e-9
+            x = highs.solve(b, costs)
+            if x is None:
+                continue
+            if solvers._better(slack_value, -float(costs @ x), best):
+                best = (x, slack_value, -float(costs @ x), parts)
+        if best is None:
+            return None
+        bundle = solvers.clean(program, np.array([best[0][col] for col in best[3].z]), best[3])
+        return bundle
+
+    differ, largest = 0, 0.0
+    for program, goal, shortfall, combinations, answer in asked:
+        bundle = fresh(program, goal, shortfall, combinations)
+        if (answer is None) != (bundle is None):
+            differ += 1
+            largest = float("inf")
+        elif answer is not None and not np.array_equal(answer.bundle, bundle):
+            differ += 1
+            largest = max(largest, float(np.max(np.abs(answer.bundle - bundle))))
+    return {"programs": len(asked), "differ": differ, "largest_bundle_difference": largest}
+
+
 def bench_workloads(quick: bool = False) -> str:
     """The workloads' table: previous and new path, ratio, target met or missed."""
     import sys
