@@ -91,7 +91,7 @@ class OffersProtocol(Protocol):
         self.walkout_round: int | None = None  # the round in which a walk-out ended the game
         self.reasons: tuple[str, ...] = ()  # why the walk-out: the mechanisms (see _why_leave)
         self._expected: dict[tuple, float] = {}  # best_expected answers of this run, by question
-        self._acceptable_last: dict[int, bool] = {}  # proposer -> did its last offer find an acceptable bundle
+        self._acceptable_last: dict[int, bool] = {}  # proposer -> did its last offer find one acceptable
         self._programs: dict[tuple, Program] = {}  # actor's program by walked-out actors and caps (_program)
         self.last_offer: np.ndarray | None = None
         self.current_proposer = 0
@@ -296,8 +296,8 @@ class OffersProtocol(Protocol):
             return base.with_floors(floors)
         own = np.zeros(self.n, dtype=bool)
         own[p] = True
-        program = Program(scenario, self.beliefs[p].with_cap(caps), self.consent.for_proposer(p, self.active), floors,
-                          rule_actors=own)
+        program = Program(scenario, self.beliefs[p].with_cap(caps), self.consent.for_proposer(p, self.active),
+                          floors, rule_actors=own)
         self._programs[key] = program
         return program
 

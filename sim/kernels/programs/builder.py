@@ -50,7 +50,8 @@ class Parts:
     slack: int | None  # the common shortfall of the floors
     ray: int | None  # the ray's reach
     hypograph: dict[int, int]  # actor -> h_i <= log(V_i - d_i)
-    floor_rows: list[tuple[int, int, float, bool]] = field(default_factory=list)  # (row, actor, constant, bought)
+    #: the floor rows: (row, actor, constant of its value, relaxed by a consent binary)
+    floor_rows: list[tuple[int, int, float, bool]] = field(default_factory=list)
 
 
 @dataclass

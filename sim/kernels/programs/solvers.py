@@ -87,12 +87,13 @@ def solve_warm(program: "Program", goal: Goal, shortfall: bool, combinations: li
     return Solution(bundle=bundle, values=program.values(bundle), shortfall=slack_value)
 
 
-#: Build each program afresh instead of reusing a twin's rows (:func:`built_at_floors`): the previous path, kept
-#: for the benchmark (``python -m experiments.bench workloads``).
+#: Build each program afresh instead of reusing a twin's rows (:func:`built_at_floors`): the previous path,
+#: kept for the benchmark (``python -m experiments.bench workloads``).
 REBUILD = False
 
 
-def built_at_floors(program: "Program", goal: Goal, shortfall: bool, fixed: dict) -> tuple["Builder", Parts] | None:
+def built_at_floors(program: "Program", goal: Goal, shortfall: bool,
+                    fixed: dict) -> tuple["Builder", Parts] | None:
     """:func:`build` of a linear program (ρ = 1, no cuts) at ``fixed`` levels, reusing the rows and columns
     built for a :meth:`~sim.kernels.programs.program.Program.with_floors` twin at other floors (the same
     scenario, values, consent and rules): only the floor rows' bounds are set anew, as :func:`build` sets

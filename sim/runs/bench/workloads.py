@@ -9,8 +9,8 @@
   (:func:`sim.runs.configs.typed`) against OmegaConf's merge into the schema (:func:`sim.runs.configs.load_merged`).
 - **scenario batch**: an ``eu`` batch over one-issue scenarios of 25 actors in one folder of 353 (as the DEU
   issues would be), each loaded, checked and run three times with its rows: both of the above together.
-- **random offers**: ``sweep=mechanisms``'s runs (``offers`` on ``jan2022``, recognition order, belief noise 0.1,
-  the 7 mechanism settings), every point's first replicates run as the sweep runs them
+- **random offers**: ``sweep=mechanisms``'s runs (``offers`` on ``jan2022``, recognition order, belief noise
+  0.1, the 7 mechanism settings), every point's first replicates run as the sweep runs them
   (:func:`sim.runs.batch.run_block`), with the previous order of the proposer's questions and every program
   built afresh (``OffersProtocol.skip_doomed = False``, ``sim.kernels.programs.solvers.REBUILD = True``) and
   with this code's; the rows must be equal.
@@ -187,10 +187,10 @@ def bench_scenario_batch(files: int = 353, asked: int = 40, replicates: int = 3)
 
 
 def bench_offers_mechanisms(per_point: int = 20, repeats: int = 3) -> dict[str, Any]:
-    """Runs per CPU second of ``sweep=mechanisms`` at one worker: the first ``per_point`` replicates of each of its
-    7 points, run block by block as the sweep runs them, on the previous path and on this code, alternately,
-    every cache emptied before each timing (so each path pays its scenarios' first solves). The two paths' rows
-    must be equal (NaN where NaN)."""
+    """Runs per CPU second of ``sweep=mechanisms`` at one worker: the first ``per_point`` replicates of each
+    of its 7 points, run block by block as the sweep runs them, on the previous path and on this code,
+    alternately, every cache emptied before each timing (so each path pays its scenarios' first solves). The
+    two paths' rows must be equal (NaN where NaN)."""
     import pandas as pd
 
     from sim.domain.cache import clear_all
@@ -211,7 +211,8 @@ def bench_offers_mechanisms(per_point: int = 20, repeats: int = 3) -> dict[str, 
                 OffersProtocol.skip_doomed, solvers.REBUILD = name == "new", name == "previous"
                 clear_all()
                 rows[name] = []
-                times[name].append(_cpu(lambda: [rows[name].extend(run_block(spec, seeds)) for spec, seeds in groups]))
+                times[name].append(_cpu(lambda: [rows[name].extend(run_block(spec, seeds))
+                                                 for spec, seeds in groups]))
     finally:
         OffersProtocol.skip_doomed, solvers.REBUILD = True, False
     if not pd.DataFrame(rows["previous"]).equals(pd.DataFrame(rows["new"])):
@@ -220,8 +221,9 @@ def bench_offers_mechanisms(per_point: int = 20, repeats: int = 3) -> dict[str, 
 
 
 def offers_highs_share(per_point: int = 20) -> dict[str, dict[str, float]]:
-    """Where the mechanisms workload's CPU goes, per path: runs per CPU second, HiGHS runs (``Highs.run`` calls)
-    and the share of the CPU inside them, every cache emptied first (docs/performance.md, "Random offers")."""
+    """Where the mechanisms workload's CPU goes, per path: runs per CPU second, HiGHS runs (``Highs.run``
+    calls) and the share of the CPU inside them, every cache emptied first (docs/performance.md, "Random
+    offers")."""
     from unittest import mock
 
     import highspy
@@ -261,11 +263,11 @@ def offers_highs_share(per_point: int = 20) -> dict[str, dict[str, float]]:
 
 
 def offers_path_dependence(per_point: int = 3) -> dict[str, float]:
-    """Why the level combinations are solved warm, in order, each time: the proposer's and walk-out programs of
-    the mechanisms workload's first ``per_point`` runs per point, answered as :func:`sim.kernels.programs.solvers.
-    solve_warm` answers them, and again with every level combination solved from a fresh model (what pruning
-    combinations or sharing one model across runs would amount to). Returns how many answers differ at all and
-    the largest difference in a bundle."""
+    """Why the level combinations are solved warm, in order, each time: the proposer's and walk-out programs
+    of the mechanisms workload's first ``per_point`` runs per point, answered as
+    :func:`sim.kernels.programs.solvers.solve_warm` answers them, and again with every level combination
+    solved from a fresh model (what pruning combinations or sharing one model across runs would amount to).
+    Returns how many answers differ at all and the largest difference in a bundle."""
     import numpy as np
 
     from sim.kernels.programs import builder, highs, solvers
@@ -352,7 +354,8 @@ def bench_workloads(quick: bool = False) -> str:
          "load, 3 runs, rows: ms of CPU per scenario)", f"{batch['previous'] * 1000:.0f}", f"{batch['new'] * 1000:.0f}",
          f"{batch['previous'] / batch['new']:.2f}x", ">= 2x", verdict(batch["previous"] >= 2 * batch["new"])],
         [f"random offers `sweep=mechanisms`, 1 worker ({offers['runs']} runs: 7 points; runs per CPU s)",
-         f"{offers['previous']:.1f}", f"{offers['new']:.1f}", f"{offers['new'] / offers['previous']:.2f}x", ">= 3x",
+         f"{offers['previous']:.1f}", f"{offers['new']:.1f}", f"{offers['new'] / offers['previous']:.2f}x",
+         ">= 3x",
          verdict(offers["new"] >= 3 * offers["previous"])],
     ]
     return markdown_table(["workload", "previous path", "this code", "ratio", "target", "verdict"], rows)
