@@ -310,7 +310,8 @@ class OffersProtocol(Protocol):
         objective[p] = 1.0
         tie = np.where(self.active & (objective == 0), PARETO_TIE_BREAK, 0.0)
         program = self._program(p, floors, t)
-        if self.skip_doomed and not self._acceptable_last.get(p, False):
+        if (self.skip_doomed and not self._acceptable_last.get(p, False)
+                and np.all(program.values.rho == 1.0)):
             solution = self._short_of_acceptable(p, program, objective, tie)
         else:
             solution = program.maximise(objective, tie)
@@ -333,7 +334,8 @@ class OffersProtocol(Protocol):
         when it exceeds :data:`DOOMED_MARGIN` (every level combination needs at least that common slack on
         the floors, so none is feasible without it), and then the first question is not asked; otherwise
         it is asked as before. Each question is a fresh HiGHS model, so the order does not change either
-        answer (docs/performance.md, "Offers")."""
+        answer (docs/performance.md, "Random offers"). Only with linear utilities (ρ = 1): with ρ > 1 each
+        question refines its own tangent cuts, and the questions are asked in the previous order."""
         relaxed = program.maximise(objective, tie, shortfall=True)
         if relaxed is not None and relaxed.shortfall > DOOMED_MARGIN:
             self._acceptable_last[p] = False

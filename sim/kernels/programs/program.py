@@ -42,7 +42,7 @@ class Program:
         self.follows_rules = (np.ones(scenario.n_actors, bool) if ignore_rules is None
                               else ~np.asarray(ignore_rules, bool))
         #: built rows and columns by goal, shared with the :meth:`with_floors` twins (floors change only the
-        #: floor rows' bounds: :func:`sim.kernels.programs.solvers.built`)
+        #: floor rows' bounds: :func:`sim.kernels.programs.solvers.built_at_floors`)
         self.structures: dict = {}
 
     def with_floors(self, floors: np.ndarray) -> "Program":
