@@ -36,3 +36,18 @@ def test_the_previous_folder_key_reads_every_file(tmp_path):
 def test_the_scenario_batch_gives_the_same_rows_both_ways():
     batch = workloads.bench_scenario_batch(files=20, asked=2, replicates=2)  # raises if the rows differ
     assert batch["asked"] == 2 and batch["previous"] > 0 and batch["new"] > 0
+
+
+def test_the_random_offers_workload_times_both_paths():
+    from sim.engine.protocols.offers import OffersProtocol
+    from sim.kernels.programs import solvers
+
+    result = workloads.bench_offers_mechanisms(per_point=1, repeats=1)  # raises if the rows differ
+    assert result["runs"] == 7 and result["previous"] > 0 and result["new"] > 0
+    assert OffersProtocol.skip_doomed and not solvers.REBUILD  # this code's path restored afterwards
+
+
+def test_the_offers_diagnostics_count_highs_runs():
+    share = workloads.offers_highs_share(per_point=1)
+    assert share["previous"]["highs_runs_per_run"] > share["new"]["highs_runs_per_run"] > 0  # the skip skips
+    assert 0 < share["new"]["highs_share"] < 1

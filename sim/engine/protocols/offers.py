@@ -24,7 +24,7 @@ import numpy as np
 
 from sim.engine.agents import acceptances
 from sim.domain.errors import ConfigError
-from sim.kernels.programs import Consent, Program, ValueModel, value_model
+from sim.kernels.programs import Consent, Program, Solution, ValueModel, value_model
 from sim.engine.protocols.base import ModelView, Protocol, ProtocolOutcome, agreement_failures
 from sim.engine.protocols.consent import BY_VOTE, RULES as CONSENT_RULES, ConsentRule
 from sim.domain.protocol_params import OffersParams
@@ -36,6 +36,10 @@ if TYPE_CHECKING:  # pragma: no cover
 ORDERS = ("round_robin", "recognition", "setter")
 TOLERANCE = 1e-9
 PARETO_TIE_BREAK = 1e-6  # weight of the others' values in the proposer's objective: picks an efficient optimum
+#: A least shortfall above this proves that no bundle meets every floor (far above HiGHS's feasibility
+#: tolerances, 1e-7 for linear and 1e-6 for mixed-integer programs, and the 1e-9 steps of the lexicographic
+#: choice among level combinations).
+DOOMED_MARGIN = 1e-4
 
 
 class OffersProtocol(Protocol):
@@ -46,6 +50,9 @@ class OffersProtocol(Protocol):
     supports_budget: ClassVar[bool] = True
     makes_offers: ClassVar[bool] = True
     seats: ClassVar[bool] = True
+    #: Ask for the least-short bundle first when the proposer's last offer found nothing acceptable
+    #: (:meth:`_short_of_acceptable`); False: the previous order (acceptable first), kept for the benchmark.
+    skip_doomed: ClassVar[bool] = True
 
     @classmethod
     def expected_cost(cls, scenario: "Scenario", rounds: int) -> float:
@@ -84,6 +91,8 @@ class OffersProtocol(Protocol):
         self.walkout_round: int | None = None  # the round in which a walk-out ended the game
         self.reasons: tuple[str, ...] = ()  # why the walk-out: the mechanisms (see _why_leave)
         self._expected: dict[tuple, float] = {}  # best_expected answers of this run, by question
+        self._acceptable_last: dict[int, bool] = {}  # proposer -> did its last offer find one acceptable
+        self._programs: dict[tuple, Program] = {}  # actor's program by walked-out actors and caps (_program)
         self.last_offer: np.ndarray | None = None
         self.current_proposer = 0
         self.seat_bundle: np.ndarray | None = None
@@ -277,9 +286,20 @@ class OffersProtocol(Protocol):
 
     # ---- the proposer's optimisation ---------------------------------------------------------------------
     def _program(self, p: int, floors: np.ndarray, t: int) -> Program:
+        """Actor p's program at these floors: a twin (:meth:`Program.with_floors`) of the one it had with the
+        same walked-out actors and renegotiation caps, so its rows are built once."""
+        scenario = self.model.negotiation
+        caps = renegotiation_caps(scenario, t)
+        key = (p, id(scenario), self.active.tobytes(), caps.tobytes())
+        base = self._programs.get(key)
+        if base is not None:
+            return base.with_floors(floors)
         own = np.zeros(self.n, dtype=bool)
         own[p] = True
-        return Program(self.model.negotiation, self._beliefs_at(p, t), self.consent.for_proposer(p, self.active), floors, rule_actors=own)
+        program = Program(scenario, self.beliefs[p].with_cap(caps), self.consent.for_proposer(p, self.active),
+                          floors, rule_actors=own)
+        self._programs[key] = program
+        return program
 
     def _best_offer(self, p: int, floors: np.ndarray, t: int) -> np.ndarray:
         """The proposer's exact optimum (MODEL.md §4.2): max its own value subject to every needed
@@ -290,7 +310,13 @@ class OffersProtocol(Protocol):
         objective[p] = 1.0
         tie = np.where(self.active & (objective == 0), PARETO_TIE_BREAK, 0.0)
         program = self._program(p, floors, t)
-        solution = program.maximise(objective, tie) or program.maximise(objective, tie, shortfall=True)
+        if (self.skip_doomed and not self._acceptable_last.get(p, False)
+                and np.all(program.values.rho == 1.0)):
+            solution = self._short_of_acceptable(p, program, objective, tie)
+        else:
+            solution = program.maximise(objective, tie)
+            self._acceptable_last[p] = solution is not None
+            solution = solution or program.maximise(objective, tie, shortfall=True)
         if solution is None:  # the others' rules exclude everything it wants: state its demand
             own = np.zeros(self.n, dtype=bool)
             own[p] = True
@@ -299,6 +325,24 @@ class OffersProtocol(Protocol):
         if solution is None:
             return self.model.negotiation.snap(self.model.negotiation.positions[p])
         return solution.bundle
+
+    def _short_of_acceptable(self, p: int, program: Program, objective: np.ndarray,
+                             tie: np.ndarray) -> Solution | None:
+        """The proposer's offer when its last one found nothing acceptable (or it has not offered yet:
+        most first offers find nothing): the same answer as asking for an acceptable bundle first, but the
+        bundle that falls least short is asked first. Its shortfall proves the first question's answer
+        when it exceeds :data:`DOOMED_MARGIN` (every level combination needs at least that common slack on
+        the floors, so none is feasible without it), and then the first question is not asked; otherwise
+        it is asked as before. Each question is a fresh HiGHS model, so the order does not change either
+        answer (docs/performance.md, "Random offers"). Only with linear utilities (ρ = 1): with ρ > 1 each
+        question refines its own tangent cuts, and the questions are asked in the previous order."""
+        relaxed = program.maximise(objective, tie, shortfall=True)
+        if relaxed is not None and relaxed.shortfall > DOOMED_MARGIN:
+            self._acceptable_last[p] = False
+            return relaxed
+        solution = program.maximise(objective, tie)
+        self._acceptable_last[p] = solution is not None
+        return solution or relaxed
 
     def best_expected(self, i: int, t: int, scenario: Scenario | None = None) -> float:
         """The most actor i can still expect from a deal, as it believes: its best value over bundles

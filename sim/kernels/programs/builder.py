@@ -10,6 +10,7 @@ in a fixed order (the solver's path, and so its answer among equal optima, depen
 
 from __future__ import annotations
 
+import copy
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -49,6 +50,8 @@ class Parts:
     slack: int | None  # the common shortfall of the floors
     ray: int | None  # the ray's reach
     hypograph: dict[int, int]  # actor -> h_i <= log(V_i - d_i)
+    #: the floor rows: (row, actor, constant of its value, relaxed by a consent binary)
+    floor_rows: list[tuple[int, int, float, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Builder:
     data: list = field(default_factory=list)
     row_lo: list = field(default_factory=list)
     row_hi: list = field(default_factory=list)
+    _columns: tuple | None = field(default=None, repr=False, compare=False)
 
     def var(self, lo: float, hi: float, integer: bool = False) -> int:
         self.lower.append(lo)
@@ -83,6 +87,18 @@ class Builder:
         cols = np.fromiter(itertools.chain.from_iterable(self.cols), dtype=np.int32, count=size)
         return indptr, cols, data
 
+    def at_floors(self, floors: np.ndarray, parts: "Parts") -> "Builder":
+        """The same program at other floors (only the floor rows' lower bounds differ): a copy sharing the
+        columns and rows, with each floor row's bound computed as :func:`_floor_rows` computes it."""
+        twin = copy.copy(self)
+        twin.row_lo = list(self.row_lo)
+        for row, i, const, bought in parts.floor_rows:
+            rhs = float(floors[i]) - const
+            if bought:
+                rhs -= BIG_VALUE
+            twin.row_lo[row] = rhs
+        return twin
+
     def matrix(self):
         """The rows as a sparse matrix (CSR)."""
         indptr, cols, data = self._triplets()
@@ -90,7 +106,13 @@ class Builder:
 
     def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The rows column-wise, as HiGHS takes them: (column starts, row indices, coefficients),
-        each column's entries in row order (what scipy's CSR-to-CSC conversion gives)."""
+        each column's entries in row order (what scipy's CSR-to-CSC conversion gives). Kept once made (a
+        built program's rows do not change; :meth:`at_floors` copies share them)."""
+        if self._columns is None:
+            self._columns = self._column_arrays()
+        return self._columns
+
+    def _column_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         indptr, cols, data = self._triplets()
         rows = np.repeat(np.arange(len(self.cols), dtype=np.int32), np.diff(indptr))
         order = np.argsort(cols, kind="stable")
@@ -134,9 +156,10 @@ def build(program: "Program", goal: Goal, shortfall: bool, cuts: dict,
     actors = set(np.flatnonzero(required | hard_rules)) | set(y) | set(np.flatnonzero(goal.weight != 0))
     actors |= set(np.flatnonzero(goal.tie != 0))
     expressions = {i: value_expression(b, program, z, i, cuts) for i in sorted(actors)}
-    _floor_rows(b, program, goal, expressions, required, y, slack, ray)
+    floor_rows = _floor_rows(b, program, goal, expressions, required, y, slack, ray)
     hypograph = _nash_rows(b, goal, expressions, cuts)
-    return b, Parts(z=z, levels=levels, expressions=expressions, slack=slack, ray=ray, hypograph=hypograph)
+    return b, Parts(z=z, levels=levels, expressions=expressions, slack=slack, ray=ray, hypograph=hypograph,
+                    floor_rows=floor_rows)
 
 
 def _hard_bounds(program: "Program", hard_rules: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -255,9 +278,10 @@ def _relaxable_rules(b: Builder, program: "Program", z: list, y: dict, levels: d
 
 
 def _floor_rows(b: Builder, program: "Program", goal: Goal, expressions: dict, required: np.ndarray,
-                y: dict, slack: int | None, ray: int | None) -> None:
+                y: dict, slack: int | None, ray: int | None) -> list[tuple[int, int, float, bool]]:
     """V_i >= floor_i for every actor whose consent is needed (or may be bought: relaxed unless y_i),
-    less the common slack, plus the ray's reach."""
+    less the common slack, plus the ray's reach. Returns where they are: (row, actor, constant, bought)."""
+    floor_rows: list[tuple[int, int, float, bool]] = []
     for i in sorted(expressions):
         floor = program.floors[i]
         if not np.isfinite(floor) or not (required[i] or i in y):
@@ -275,7 +299,9 @@ def _floor_rows(b: Builder, program: "Program", goal: Goal, expressions: dict, r
             cols.append(y[i])
             coefs.append(-BIG_VALUE)
             rhs -= BIG_VALUE
+        floor_rows.append((len(b.row_lo), int(i), const, i in y))
         b.row(cols, coefs, rhs, np.inf)
+    return floor_rows
 
 
 def _nash_rows(b: Builder, goal: Goal, expressions: dict, cuts: dict) -> dict[int, int]:

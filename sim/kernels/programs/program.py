@@ -41,9 +41,12 @@ class Program:
                             else np.asarray(rule_actors, bool))
         self.follows_rules = (np.ones(scenario.n_actors, bool) if ignore_rules is None
                               else ~np.asarray(ignore_rules, bool))
+        #: built rows and columns by goal, shared with the :meth:`with_floors` twins (floors change only the
+        #: floor rows' bounds: :func:`sim.kernels.programs.solvers.built_at_floors`)
+        self.structures: dict = {}
 
     def with_floors(self, floors: np.ndarray) -> "Program":
-        """The same program at other floors."""
+        """The same program at other floors (sharing what was built of it: :attr:`structures`)."""
         twin = copy.copy(self)
         twin.floors = np.asarray(floors, dtype=float)
         return twin

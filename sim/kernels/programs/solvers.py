@@ -29,7 +29,9 @@ NASH_SCALE = 1e4
 def maximise(program: "Program", goal: Goal, shortfall: bool) -> Solution | None:
     """The best bundle over every level combination (lexicographic: least shortfall first, then the
     best objective), or None when no bundle meets every constraint."""
-    combinations = level_combinations(program)
+    if "levels" not in program.structures:  # the rules and consent decide them, not the floors
+        program.structures["levels"] = level_combinations(program)
+    combinations = program.structures["levels"]
     if len(combinations) > 1 and goal.nash is None and np.all(program.values.rho == 1.0):
         return solve_warm(program, goal, shortfall, combinations)
     best: tuple | None = None
@@ -45,7 +47,7 @@ def maximise(program: "Program", goal: Goal, shortfall: bool) -> Solution | None
 def solve_warm(program: "Program", goal: Goal, shortfall: bool, combinations: list[dict]) -> Solution | None:
     """Linear programs that differ only in the levels fixed: one model, bounds changed, re-solved
     warm from the previous basis."""
-    built = build(program, goal, shortfall, {}, combinations[0])
+    built = built_at_floors(program, goal, shortfall, combinations[0])
     if built is None:
         return None
     b, parts = built
@@ -83,6 +85,31 @@ def solve_warm(program: "Program", goal: Goal, shortfall: bool, combinations: li
     x, slack_value, _ = best
     bundle = clean(program, np.array([x[col] for col in parts.z]), parts)
     return Solution(bundle=bundle, values=program.values(bundle), shortfall=slack_value)
+
+
+#: Build each program afresh instead of reusing a twin's rows (:func:`built_at_floors`): the previous path,
+#: kept for the benchmark (``python -m experiments.bench workloads``).
+REBUILD = False
+
+
+def built_at_floors(program: "Program", goal: Goal, shortfall: bool,
+                    fixed: dict) -> tuple["Builder", Parts] | None:
+    """:func:`build` of a linear program (ρ = 1, no cuts) at ``fixed`` levels, reusing the rows and columns
+    built for a :meth:`~sim.kernels.programs.program.Program.with_floors` twin at other floors (the same
+    scenario, values, consent and rules): only the floor rows' bounds are set anew, as :func:`build` sets
+    them, so HiGHS is passed the same arrays."""
+    if REBUILD or goal.ray is not None or goal.nash is not None:
+        return build(program, goal, shortfall, {}, fixed)
+    key = (goal.weight.tobytes(), goal.tie.tobytes(), goal.own.tobytes(), shortfall, tuple(fixed.items()),
+           np.isfinite(program.floors).tobytes())
+    if key not in program.structures:
+        program.structures[key] = build(program, goal, shortfall, {}, fixed)
+        return program.structures[key]
+    built = program.structures[key]
+    if built is None:  # infeasible on its face: the rules and levels, not the floors, decide that
+        return None
+    b, parts = built
+    return b.at_floors(program.floors, parts), parts
 
 
 def solve(program: "Program", goal: Goal, shortfall: bool,

@@ -9,6 +9,11 @@
   (:func:`sim.runs.configs.typed`) against OmegaConf's merge into the schema (:func:`sim.runs.configs.load_merged`).
 - **scenario batch**: an ``eu`` batch over one-issue scenarios of 25 actors in one folder of 353 (as the DEU
   issues would be), each loaded, checked and run three times with its rows: both of the above together.
+- **random offers**: ``sweep=mechanisms``'s runs (``offers`` on ``jan2022``, recognition order, belief noise
+  0.1, the 7 mechanism settings), every point's first replicates run as the sweep runs them
+  (:func:`sim.runs.batch.run_block`), with the previous order of the proposer's questions and every program
+  built afresh (``OffersProtocol.skip_doomed = False``, ``sim.kernels.programs.solvers.REBUILD = True``) and
+  with this code's; the rows must be equal.
 - **scenario folder**: the content key of a scenario in a folder of 353 (:func:`sim.runs.configs._content_digest`,
   the file and its parents) against the previous key, which hashed every YAML file of the folder for every
   point of a sweep over them.
@@ -181,6 +186,146 @@ def bench_scenario_batch(files: int = 353, asked: int = 40, replicates: int = 3)
     return out | {"files": files, "asked": len(chosen)}
 
 
+def bench_offers_mechanisms(per_point: int = 20, repeats: int = 3) -> dict[str, Any]:
+    """Runs per CPU second of ``sweep=mechanisms`` at one worker: the first ``per_point`` replicates of each
+    of its 7 points, run block by block as the sweep runs them, on the previous path and on this code,
+    alternately, every cache emptied before each timing (so each path pays its scenarios' first solves). The
+    two paths' rows must be equal (NaN where NaN)."""
+    import pandas as pd
+
+    from sim.domain.cache import clear_all
+    from sim.engine.protocols.offers import OffersProtocol
+    from sim.kernels.programs import solvers
+    from sim.runs.batch import run_block
+    from sim.runs.bench.sweeps import compose_sweep, point_groups
+
+    with tempfile.TemporaryDirectory() as folder:
+        groups = list(point_groups(compose_sweep(["sweep=mechanisms"])(folder), per_point))
+    run_block(groups[0][0], groups[0][1][:1])  # imports and per-process set-up out of the timings
+    runs = sum(len(seeds) for _, seeds in groups)
+    times: dict[str, list[float]] = {"previous": [], "new": []}
+    rows: dict[str, list] = {}
+    try:
+        for _ in range(repeats):
+            for name in ("previous", "new"):
+                OffersProtocol.skip_doomed, solvers.REBUILD = name == "new", name == "previous"
+                clear_all()
+                rows[name] = []
+                times[name].append(_cpu(lambda: [rows[name].extend(run_block(spec, seeds))
+                                                 for spec, seeds in groups]))
+    finally:
+        OffersProtocol.skip_doomed, solvers.REBUILD = True, False
+    if not pd.DataFrame(rows["previous"]).equals(pd.DataFrame(rows["new"])):
+        raise AssertionError("the mechanisms runs' rows differ between the previous path and this code")
+    return {name: runs / statistics.median(t) for name, t in times.items()} | {"runs": runs}
+
+
+def offers_highs_share(per_point: int = 20) -> dict[str, dict[str, float]]:
+    """Where the mechanisms workload's CPU goes, per path: runs per CPU second, HiGHS runs (``Highs.run``
+    calls) and the share of the CPU inside them, every cache emptied first (docs/performance.md, "Random
+    offers")."""
+    from unittest import mock
+
+    import highspy
+
+    from sim.domain.cache import clear_all
+    from sim.engine.protocols.offers import OffersProtocol
+    from sim.kernels.programs import solvers
+    from sim.runs.batch import run_block
+    from sim.runs.bench.sweeps import compose_sweep, point_groups
+
+    with tempfile.TemporaryDirectory() as folder:
+        groups = list(point_groups(compose_sweep(["sweep=mechanisms"])(folder), per_point))
+    run_block(groups[0][0], groups[0][1][:1])
+    solve = highspy.Highs.run
+    counted = {"calls": 0, "cpu": 0.0}
+
+    def run(self):
+        start = time.process_time()
+        try:
+            return solve(self)
+        finally:
+            counted["calls"] += 1
+            counted["cpu"] += time.process_time() - start
+
+    out = {}
+    with mock.patch.object(highspy.Highs, "run", run):
+        for name in ("previous", "new"):
+            with mock.patch.object(OffersProtocol, "skip_doomed", name == "new"), \
+                    mock.patch.object(solvers, "REBUILD", name == "previous"):
+                clear_all()
+                counted.update(calls=0, cpu=0.0)
+                seconds = _cpu(lambda: [run_block(spec, seeds) for spec, seeds in groups])
+            runs = sum(len(seeds) for _, seeds in groups)
+            out[name] = {"runs_per_s": runs / seconds, "highs_runs_per_run": counted["calls"] / runs,
+                         "highs_share": counted["cpu"] / seconds}
+    return out
+
+
+def offers_path_dependence(per_point: int = 3) -> dict[str, float]:
+    """Why the level combinations are solved warm, in order, each time: the proposer's and walk-out programs
+    of the mechanisms workload's first ``per_point`` runs per point, answered as
+    :func:`sim.kernels.programs.solvers.solve_warm` answers them, and again with every level combination
+    solved from a fresh model (what pruning combinations or sharing one model across runs would amount to).
+    Returns how many answers differ at all and the largest difference in a bundle."""
+    import numpy as np
+
+    from sim.kernels.programs import builder, highs, solvers
+    from sim.runs.batch import run_block
+    from sim.runs.bench.sweeps import compose_sweep, point_groups
+
+    with tempfile.TemporaryDirectory() as folder:
+        groups = list(point_groups(compose_sweep(["sweep=mechanisms"])(folder), per_point))
+    asked = []
+    warm = solvers.solve_warm
+
+    def recording(program, goal, shortfall, combinations):
+        answer = warm(program, goal, shortfall, combinations)
+        asked.append((program, goal, shortfall, combinations, answer))
+        return answer
+
+    from unittest import mock
+
+    with mock.patch.object(solvers, "solve_warm", recording):
+        for spec, seeds in groups:
+            run_block(spec, seeds)
+
+    def fresh(program, goal, shortfall, combinations):
+        best = None
+        for fixed in combinations:
+            b, parts = builder.build(program, goal, shortfall, {}, fixed)
+            costs = builder.cost(goal, len(b.lower), parts)
+            slack_value = 0.0
+            if shortfall:
+                first = np.zeros(len(costs))
+                first[parts.slack] = 1.0
+                x = highs.solve(b, first)
+                if x is None:
+                    continue
+                slack_value = float(x[parts.slack])
+                b.upper[parts.slack] = slack_value + 1e-9
+            x = highs.solve(b, costs)
+            if x is None:
+                continue
+            if solvers._better(slack_value, -float(costs @ x), best):
+                best = (x, slack_value, -float(costs @ x), parts)
+        if best is None:
+            return None
+        bundle = solvers.clean(program, np.array([best[0][col] for col in best[3].z]), best[3])
+        return bundle
+
+    differ, largest = 0, 0.0
+    for program, goal, shortfall, combinations, answer in asked:
+        bundle = fresh(program, goal, shortfall, combinations)
+        if (answer is None) != (bundle is None):
+            differ += 1
+            largest = float("inf")
+        elif answer is not None and not np.array_equal(answer.bundle, bundle):
+            differ += 1
+            largest = max(largest, float(np.max(np.abs(answer.bundle - bundle))))
+    return {"programs": len(asked), "differ": differ, "largest_bundle_difference": largest}
+
+
 def bench_workloads(quick: bool = False) -> str:
     """The workloads' table: previous and new path, ratio, target met or missed."""
     import sys
@@ -193,6 +338,8 @@ def bench_workloads(quick: bool = False) -> str:
     print(f"scenario load: {load}", file=sys.stderr)
     batch = bench_scenario_batch(asked=8 if quick else 40)
     print(f"scenario batch: {batch}", file=sys.stderr)
+    offers = bench_offers_mechanisms(3 if quick else 20, 1 if quick else 3)
+    print(f"random offers: {offers}", file=sys.stderr)
     rows = [
         ["calibration `jan2022_resolve`, simulation function (runs per CPU s)",
          f"{calibration['previous']:.1f}", f"{calibration['new']:.1f}",
@@ -206,5 +353,9 @@ def bench_workloads(quick: bool = False) -> str:
         [f"`eu` batch of one-issue, 25-actor scenarios in a folder of {batch['files']} ({batch['asked']} timed; "
          "load, 3 runs, rows: ms of CPU per scenario)", f"{batch['previous'] * 1000:.0f}", f"{batch['new'] * 1000:.0f}",
          f"{batch['previous'] / batch['new']:.2f}x", ">= 2x", verdict(batch["previous"] >= 2 * batch["new"])],
+        [f"random offers `sweep=mechanisms`, 1 worker ({offers['runs']} runs: 7 points; runs per CPU s)",
+         f"{offers['previous']:.1f}", f"{offers['new']:.1f}", f"{offers['new'] / offers['previous']:.2f}x",
+         ">= 3x",
+         verdict(offers["new"] >= 3 * offers["previous"])],
     ]
     return markdown_table(["workload", "previous path", "this code", "ratio", "target", "verdict"], rows)
