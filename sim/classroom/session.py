@@ -282,7 +282,8 @@ class Session:
             self.exporting = True
             try:
                 folder = class_folder(self.class_name, self.root)
-                self.exported = export(self.model, folder, replicates=self.replicates, session=self.id)
+                self.exported = export(self.model, folder, replicates=self.replicates, session=self.id,
+                                       level=self.level)
                 self._exported_state = state
             finally:
                 self.exporting = False
