@@ -10,7 +10,8 @@ mid-game; a seat switch mid-game; a game played to its end with ▶ Play (paused
 way), exported and restarted with Reset. It also checks that the charts and Propose are visible without scrolling, that the charts are
 shown at their pixel size (15 px text), and that the server log has no traceback or cookie warning.
 The same controls at a phone's 390x844, a laptop's 1366x768 and a projector's 1920x1080 (each visible,
-inside the screen and clickable; screenshots in the test's tmp_path), and ten pages playing at once (slow).
+inside the screen and clickable; screenshots in the test's tmp_path), and ten pages playing and exporting at
+once into a class folder of their own, which the class debrief pools (slow).
 Screenshots: set CLASSROOM_SCREENSHOT_DIR=docs/figures to refresh the lesson plan's. Skipped where
 Chromium or the assets are missing, unless CLASSROOM_BROWSER_TEST=required (as in CI).
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import REPO as ROOT
+from tests.support import experiment
 
 pytestmark = [pytest.mark.browser, pytest.mark.subprocess]  # a Solara server, and Chromium
 
@@ -55,6 +57,17 @@ def _missing() -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    yield from _serve(tmp_path_factory, CLASS)
+
+
+@pytest.fixture(scope="module")
+def load_server(tmp_path_factory):
+    """A server of its own for the load test: its class folder holds only the load test's exports."""
+    yield from _serve(tmp_path_factory, "load-class")
+
+
+def _serve(tmp_path_factory, class_name: str):
+    """apps.serve on a free port of 127.0.0.1, as ``make classroom CLASS=<class_name>`` starts it."""
     reason = _missing()
     if reason:
         if os.environ.get("CLASSROOM_BROWSER_TEST") == "required":
@@ -65,7 +78,7 @@ def server(tmp_path_factory):
         port = probe.getsockname()[1]
     results = tmp_path_factory.mktemp("classroom-results")
     log_path = tmp_path_factory.mktemp("classroom-log") / "server.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSROOM_CLASS": CLASS, "CLASSROOM_RESULTS": str(results),
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSROOM_CLASS": class_name, "CLASSROOM_RESULTS": str(results),
            "SOLARA_THEME_SHOW_BANNER": "false"}
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "apps.serve", "--host", "127.0.0.1",  # as make classroom
@@ -84,7 +97,7 @@ def server(tmp_path_factory):
             process.kill()
             pytest.fail(f"solara run did not serve {url}: {log_path.read_text()[-2000:]}")
         time.sleep(0.5)
-    yield {"url": url, "results": results, "log": log_path}
+    yield {"url": url, "results": results, "log": log_path, "class": results / class_name}
     process.terminate()
     process.wait(timeout=20)
 
@@ -411,10 +424,14 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
 
 
 @pytest.mark.slow
-def test_ten_pages_play_at_once(server, tmp_path):
+def test_ten_pages_play_and_export_at_once(load_server, tmp_path):
     """A class's load: 10 pages in one browser (10 sessions on the server), half watching the model agents
     under ▶ Play, half playing Ukraine (▶ Play, then Reject each offer they are asked about), all at once,
-    until each has played three rounds: no page error, no traceback, each tab its own game."""
+    until each has played three rounds; then all press Export report at once. No page error, no
+    traceback, each tab its own game in its own folder of the class folder, and the class debrief
+    (``experiments.debrief --class``, and :func:`sim.analysis.pooling.pool` under it) finds exactly those
+    10 games: the 5 played seats pooled, the 5 watch-only games listed apart."""
+    server = load_server
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -460,7 +477,38 @@ def test_ten_pages_play_at_once(server, tmp_path):
             assert tab.get_by_text("Traceback").count() == 0
             if n % 2:
                 assert "you" in tab.locator(".classroom-last").inner_text() or "You" in _status(tab)
+            if tab.get_by_role("button", name="❚❚ Pause").count():  # a watcher's Play still running
+                tab.get_by_role("button", name="❚❚ Pause").click()
+                tab.get_by_role("button", name="▶ Play").wait_for()
         tabs[0].screenshot(path=str(tmp_path / "load-first-tab.png"))
+        for tab in tabs:  # everyone presses Export at once
+            tab.get_by_role("button", name="Export report").click()
+        written = []
+        for tab in tabs:
+            message = tab.get_by_text(re.compile(r"Report of the (finished game|game in progress at round \d+) "
+                                                 r"written to")).first
+            message.wait_for(timeout=120_000)
+            written.append(Path(re.search(r"written to (\S+)report\.html", message.inner_text()).group(1)))
+        tabs[-1].screenshot(path=str(tmp_path / "load-exported.png"))
         browser.close()
     assert not errors, errors[:3]
     assert "Traceback" not in server["log"].read_text()
+    folders = {folder.resolve() for folder in written}
+    assert len(folders) == 10 and all(folder.parent == server["class"].resolve() for folder in folders)
+    assert {f.resolve() for f in server["class"].iterdir() if f.is_dir()} == folders  # nothing else, nothing less
+    from sim.analysis.pooling import pool
+
+    pooled = pool(server["class"])
+    assert len(pooled) == 1  # one scenario
+    games = pooled[0]
+    assert sorted(games.games["folder"]) == sorted(f.name for f in folders if "_ukraine_" in f.name)
+    assert sorted(games.apart["folder"]) == sorted(f.name for f in folders if "_nobody_" in f.name)
+    assert set(games.apart["why"]) == {"watch-only game (nobody in a seat: a demo)"}
+    every = pool(server["class"], include_all=True)[0]
+    assert sorted(every.games["folder"]) == sorted(f.name for f in folders) and every.apart.empty
+    made = experiment("debrief", "--class", str(server["class"]))
+    assert made.returncode == 0, made.stderr
+    text = (server["class"] / "class-debrief.html").read_text()
+    assert "10 exported games from" in text
+    for folder in folders:
+        assert folder.name in text
