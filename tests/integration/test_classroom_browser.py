@@ -40,6 +40,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 768}
 CLASS = "e2e-class"
+WARMUP = "Classroom warm-up: two actors, two issues, crossed saliences"  # the menu's titles
+JAN2022 = "Classroom: Russia vs U.S./NATO/Ukraine, Jan 2022 (4 parties, 11 issues)"
 
 
 def _missing() -> str:
@@ -171,13 +173,20 @@ def test_a_lesson_with_every_control(page, server, tmp_path):
     _wait_status(tab, "Round 1 of 20.")
     _no_traceback(tab)
     # a scenario change waits for Reset, and says so
-    _choose(tab, "Scenario", "classroom/warmup_two_by_two")
-    tab.get_by_text("Press Reset to start this game: scenario classroom/warmup_two_by_two.").wait_for()
+    # (the menus show titles: the scenario's name, the protocol in words; the file names stay behind them)
+    _choose(tab, "Scenario", WARMUP)
+    tab.get_by_text(f'Press Reset to start this game: scenario "{WARMUP}".').wait_for()
     assert "United States" in _status(tab)  # still the January 2022 game
     button("Reset").click()
     tab.get_by_text("Press Reset to start this game").wait_for(state="detached")
     _wait_status(tab, "Next to propose: East")
-    _choose(tab, "Scenario", "classroom/jan2022")
+    _choose(tab, "Protocol", "Exchange (trading issues)")
+    tab.get_by_text('Press Reset to start this game: protocol "Exchange (trading issues)".').wait_for()
+    button("Reset").click()
+    tab.get_by_text("Play as: needs the offers protocol (this game: exchange).").wait_for()
+    tab.get_by_text("Press Reset to start this game").wait_for(state="detached")
+    _choose(tab, "Protocol", "Offers and answers (play a seat)")
+    _choose(tab, "Scenario", JAN2022)
     tab.get_by_text("Press Reset to start this game").wait_for()
     button("Reset").click()
     _wait_status(tab, "Next to propose: United States")
@@ -241,7 +250,7 @@ def test_a_lesson_with_every_control(page, server, tmp_path):
     _wait_status(tab, "Round 1 of 20.")
     # a whole game with ▶ Play, exported at the end and restarted
     _choose(tab, "Play as", "nobody (watch the model agents)")
-    _choose(tab, "Scenario", "classroom/deadline_pressure")
+    _choose(tab, "Scenario", "Classroom: deadline pressure - a short deadline and a costlier war for Russia")
     tab.get_by_text("Press Reset to start this game").wait_for()
     button("Reset").click()
     _wait_status(tab, "Round 1 of 8.")
@@ -284,6 +293,24 @@ def test_two_tabs_do_not_share_a_game(page, server):
 # ---- every screen: a phone, a laptop, a projector ---------------------------------------------------------
 SCREENS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 768},
            "projector": {"width": 1920, "height": 1080}}
+
+
+BROKEN_WORDS = """() => {  // words of the tables drawn on more than one line (a break inside the word)
+  const broken = [];
+  for (const cell of document.querySelectorAll('.classroom-table td, .classroom-table th')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/[^\\s\\/-]+/g)) {  // a line may break at a space, a slash, a hyphen
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (lines.size > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return broken;
+}"""
 
 
 def _press(tab, locator, size: dict) -> None:
@@ -347,9 +374,18 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
         if screen == "laptop":  # before the first chart, the table of what each party wants has the page's width
             table, main = tab.locator("table.bundle-table"), tab.locator(".classroom-page")
             assert table.bounding_box()["width"] > 0.9 * main.bounding_box()["width"]
-        if screen == "projector":  # projector mode is on by itself at 1920 px: larger type
+        menu = tab.locator(".v-navigation-drawer .v-select__selection").first  # the Scenario menu's title
+        size_of = lambda locator: locator.evaluate("e => getComputedStyle(e).fontSize")  # noqa: E731
+        if screen == "projector":  # projector mode is on by itself at 1920 px: larger type, the sidebar's too
             expect(tab.get_by_role("switch", name="Projector mode (larger text and charts)")).to_be_checked()
-            assert tab.locator(".classroom-status").evaluate("e => getComputedStyle(e).fontSize") == "26px"
+            assert size_of(tab.locator(".classroom-status")) == "26px"
+            assert size_of(menu) == "21px" and size_of(tab.locator(".v-navigation-drawer .v-card__title").first) == "28px"
+        elif screen == "laptop":
+            assert size_of(menu) == "16px"
+        if not phone:  # the scenario's long title wraps in its menu instead of widening the sidebar
+            assert "Classroom: Russia vs U.S./NATO/Ukraine" in menu.inner_text()
+            assert drawer.bounding_box()["width"] <= 401, drawer.bounding_box()
+        assert tab.evaluate(BROKEN_WORDS) == []  # no word broken inside ("membershi p plan")
         # the game's settings and the seat (sidebar)
         sidebar(True)
         for label in ("Scenario", "Protocol"):
@@ -385,6 +421,8 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
         slider.focus()
         tab.keyboard.press("ArrowLeft")
         tab.get_by_text("75 — open door").first.wait_for()
+        bubble = tab.locator(".classroom-scroll .v-slider__thumb-label").first  # the value, not the step's number
+        assert bubble.inner_text().strip() == "75", bubble.inner_text()
         shoot("propose")
         _press(tab, propose, size)
         tab.get_by_text("Round 4: you proposed a deal").wait_for(timeout=30_000)
@@ -398,6 +436,7 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
             natural, shown = tab.locator("img.utility-chart").evaluate(
                 "i => [i.naturalWidth, i.getBoundingClientRect().width]")
             assert natural == 742 and abs(natural - shown) < 1
+        assert tab.evaluate(BROKEN_WORDS) == []
         shoot("proposed")
         # the other tabs
         for name in ("Every issue by round", "Tune the actors", "What the numbers mean", "Negotiate"):
