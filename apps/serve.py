@@ -5,7 +5,9 @@
 Before it hands over to ``solara run apps/classroom.py --production`` (in this process), it
 
 * checks the class name (``CLASSROOM_CLASS``, ``make classroom CLASS=...``): a name that is not one safe
-  folder name ends here in one line, exit status 2, instead of every Export failing later;
+  folder name ends here in one line, exit status 2, instead of every Export failing later; and the
+  reading level new tabs start at (``CLASSROOM_LEVEL``, ``make classroom LEVEL=school``): school or
+  university, else one line and exit status 2;
 * serves Solara's front-end files read-only: Solara's asset route (``/_solara/cdn/<path>``) answers
   from the unpacked files (``SOLARA_ASSETS_PROXY_CACHE_DIR``, ``make assets``) or says 404. Solara's
   own handler deletes a directory of that cache when one is requested and fetches missing files from
@@ -74,10 +76,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args(argv)
     from sim.classroom.exports import check_class_name
+    from sim.domain.config import check_level
     from sim.domain.errors import ConfigError
 
     try:
         check_class_name(os.environ.get("CLASSROOM_CLASS", ""))
+        check_level(os.environ.get("CLASSROOM_LEVEL", "") or "university", "LEVEL")
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,6 +45,35 @@ def test_a_class_name_that_is_not_a_folder_stops_the_server_in_one_line():
                               text=True, timeout=120, env={**os.environ, "CLASSROOM_CLASS": name})
         assert done.returncode == 2 and done.stderr.startswith("error: CLASS: class:"), done.stderr
         assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.subprocess
+def test_a_reading_level_that_does_not_exist_stops_the_server_in_one_line():
+    done = subprocess.run([sys.executable, "-m", "apps.serve", "--port", "1"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "CLASSROOM_CLASS": "x", "CLASSROOM_LEVEL": "college"})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == ["error: LEVEL: level: 'college' is not a reading level; allowed: school, "
+                                        "university"]
+
+
+@pytest.mark.skipif(not shutil.which("make"), reason="make not installed")
+def test_make_classroom_passes_level_to_the_app_and_make_help_names_it():
+    """``make classroom LEVEL=school`` starts the server with CLASSROOM_LEVEL=school (as CLASS is passed);
+    university by default, or the CLASSROOM_LEVEL of the environment (the older way)."""
+    def command(*args: str, **env: str) -> str:
+        done = subprocess.run(["make", "-n", "classroom", *args], cwd=ROOT, capture_output=True, text=True,
+                              timeout=60, env={**os.environ, **env})
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    environment = {k: v for k, v in os.environ.items() if k != "CLASSROOM_LEVEL"}
+    assert 'CLASSROOM_LEVEL="school"' in command("LEVEL=school") and "-m apps.serve" in command("LEVEL=school")
+    default = subprocess.run(["make", "-n", "classroom"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                             env=environment).stdout
+    assert 'CLASSROOM_LEVEL="university"' in default
+    assert 'CLASSROOM_LEVEL="school"' in command(CLASSROOM_LEVEL="school")
+    helped = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+    assert "LEVEL=school" in helped and "university (default) or school" in helped
 
 
 @pytest.mark.browser
