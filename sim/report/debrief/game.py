@@ -10,24 +10,9 @@ import pandas as pd
 
 from sim.report import plots
 from sim.report.debrief.page import embed, page, table_html
-from sim.report.debrief.reading import Reading
+from sim.report.debrief.reading import Reading, cause_text
 from sim.report.debrief.replicates import model_replicates
 from sim.runs.configs import load_config
-
-
-def cause_text(row) -> str:
-    """A run's result in words: agreement, "in progress at round N", or the breakdown cause, and whether
-    the breakdown means war and why (``ending_reason``)."""
-    from sim.report.wording import cause_in_words
-
-    if str(row.get("game", "finished")) == "in progress":
-        return str(row["breakdown_cause"])
-    if bool(row["agreement"]):
-        return "agreement"
-    cause = str(row["breakdown_cause"])
-    reason = row.get("ending_reason")
-    reason = f"; {reason}" if isinstance(reason, str) and reason else ""
-    return f"no agreement: {cause_in_words(cause)} ({cause}){reason}"
 
 
 def seat_comparison(folder: Path, runs: pd.DataFrame, replicates: int, reading: Reading | None = None) -> str:

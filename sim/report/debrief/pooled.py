@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.report.debrief.game import cause_text
 from sim.report.debrief.page import embed, page, table_html
-from sim.report.debrief.reading import Reading
+from sim.report.debrief.reading import Reading, cause_text
 from sim.report.debrief.replicates import model_replicates
 from sim.runs.configs import load_config
 

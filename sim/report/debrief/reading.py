@@ -26,6 +26,19 @@ _CAUSE = re.compile(r"\b(walkout|outside_option|not_individually_rational|red_li
                     r":([a-z0-9_]+(?:[.,][a-z0-9_]+)*)")
 
 
+def cause_text(row) -> str:
+    """A run's result in words: agreement, "in progress at round N", or the breakdown cause, and whether
+    the breakdown means war and why (``ending_reason``)."""
+    if str(row.get("game", "finished")) == "in progress":
+        return str(row["breakdown_cause"])
+    if bool(row["agreement"]):
+        return "agreement"
+    cause = str(row["breakdown_cause"])
+    reason = row.get("ending_reason")
+    reason = f"; {reason}" if isinstance(reason, str) and reason else ""
+    return f"no agreement: {cause_in_words(cause)} ({cause}){reason}"
+
+
 @dataclass(frozen=True)
 class Reading:
     """The words of one scenario's debrief at ``level``: actor names, issue labels, the actors whose
@@ -61,9 +74,7 @@ class Reading:
         return PROTOCOL_NAMES.get(str(protocol), str(protocol)) if self.school else str(protocol)
 
     def cause(self, row) -> str:
-        """A game's result in words (:func:`~sim.report.debrief.game.cause_text` at university level)."""
-        from sim.report.debrief.game import cause_text
-
+        """A game's result in words (:func:`cause_text` at university level)."""
         if not self.school or str(row.get("game", "finished")) == "in progress":
             return cause_text(row)
         if bool(row["agreement"]):
