@@ -8,6 +8,7 @@ ASSETS := .cache/solara-cdn
 HOST   ?= 127.0.0.1
 PORT   ?= 8765
 CLASS  ?=
+LEVEL  ?= $(or $(CLASSROOM_LEVEL),university)
 # Small matrices everywhere: OpenBLAS threads only spin (experiments/__init__.py says why).
 export OPENBLAS_NUM_THREADS ?= 1
 
@@ -17,8 +18,9 @@ help:
 	@echo "make run    set up .venv and run the main job (results/ ... figures)"
 	@echo "make test   set up .venv and run the test suite"
 	@echo "make bench  run the benchmarks (experiments/bench.py)"
-	@echo "make classroom [HOST=0.0.0.0] [PORT=8765] [CLASS=monday-3rd]  serve the classroom app"
-	@echo "               (HOST=0.0.0.0: the class's LAN; CLASS: exports go to results/classroom/<CLASS>/)"
+	@echo "make classroom [HOST=0.0.0.0] [PORT=8765] [CLASS=monday-3rd] [LEVEL=school]  serve the classroom app"
+	@echo "               (HOST=0.0.0.0: the class's LAN; CLASS: exports go to results/classroom/<CLASS>/;"
+	@echo "                LEVEL: the reading level new tabs start at, university (default) or school)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || { python=$$(tools/find-python) && echo "creating $(VENV) with $$python" && "$$python" -m venv $(VENV); }
@@ -41,9 +43,9 @@ test: $(STAMP) $(ASSETS)/.stamp
 	SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(PY) -m pytest
 
 # PYTHONPATH: this checkout's sim/ (solara's script would otherwise import the installed one).
-# apps/serve.py checks CLASS, serves the assets read-only and runs `solara run apps/classroom.py`.
+# apps/serve.py checks CLASS and LEVEL, serves the assets read-only and runs `solara run apps/classroom.py`.
 classroom: $(STAMP) $(ASSETS)/.stamp
-	PYTHONPATH=$(CURDIR) CLASSROOM_CLASS="$(CLASS)" SOLARA_THEME_SHOW_BANNER=false \
+	PYTHONPATH=$(CURDIR) CLASSROOM_CLASS="$(CLASS)" CLASSROOM_LEVEL="$(LEVEL)" SOLARA_THEME_SHOW_BANNER=false \
 		SOLARA_ASSETS_PROXY_CACHE_DIR=$(abspath $(ASSETS)) $(PY) -m apps.serve --host $(HOST) --port $(PORT)
 
 bench: $(STAMP)

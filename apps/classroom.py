@@ -27,11 +27,12 @@ import warnings
 import weakref
 from pathlib import Path
 
+import numpy as np
 import solara
 import solara.lab
 
-from sim.classroom import (NOBODY, PROTOCOLS, SEATED_PROTOCOLS, bundle_table, offer_bundle, offer_table,
-                           scenarios, seat_view, wants_table)
+from sim.classroom import (NOBODY, PROTOCOL_TITLES, PROTOCOLS, SEATED_PROTOCOLS, bundle_table, offer_bundle,
+                           offer_table, scenario_titles, seat_view, wants_table)
 from sim.classroom.session import Session
 from sim.domain.config import LEVELS
 from sim.domain.errors import ConfigError
@@ -55,8 +56,8 @@ PROTOCOL_HELP = {
     "exchange": "exchange: parties trade concessions pairwise (model agents only)",
 }
 CSS = """
-.classroom-table { border-collapse: collapse; font-size: 15px; margin: 4px 0; width: 100%; table-layout: fixed;
-  overflow-wrap: break-word; }
+.classroom-table { border-collapse: collapse; font-size: 15px; margin: 4px 0; width: 100%; table-layout: auto;
+  overflow-wrap: normal; word-break: normal; }  /* columns as wide as their longest word: no break inside a word */
 .classroom-table th:first-child, .classroom-table td:first-child { width: 38%; }
 .classroom-table th, .classroom-table td { border-bottom: 1px solid #ddd; padding: 3px 6px; text-align: left;
   vertical-align: top; }
@@ -88,6 +89,10 @@ CSS = """
 .classroom-narrow .v-tab { height: 40px; min-width: 0; padding: 0 10px; font-size: 14px; }
 .classroom-narrow .v-tabs-slider-wrapper { display: none; }  /* placed for one line: underline the tab instead */
 .classroom-narrow .v-tab--active { border-bottom: 2px solid currentColor; }
+/* the sidebar keeps its width (Solara's drawer is as wide as its widest line, up to 600 px): long menu
+   entries (the scenarios' titles) wrap in the menu field instead of widening it */
+.v-navigation-drawer .v-select__selection { white-space: normal; line-height: 1.3; }
+.v-navigation-drawer .v-select__selections { min-width: 0; }
 @media (max-width: 959px) {
   .v-navigation-drawer { min-width: 0 !important; max-width: 88vw !important; width: 88vw !important; }
 }
@@ -100,6 +105,17 @@ CSS = """
 .classroom-projector .v-btn:not(.v-btn--icon) { font-size: 18px; }
 .classroom-projector p, .classroom-projector li, .classroom-projector .classroom-title { font-size: 21px; }
 .classroom-projector .classroom-scroll { max-height: calc(100vh - 250px); }
+/* projector mode: the sidebar's text larger too (its cards, labels, menus, switches and notes) */
+.classroom-side-projector .v-card__title { font-size: 28px; }
+.classroom-side-projector .v-label, .classroom-side-projector .v-select__selection,
+.classroom-side-projector input, .classroom-side-projector .v-list-item__title { font-size: 21px !important; }
+.classroom-side-projector .v-select__selection, .classroom-side-projector input { line-height: 1.3; max-height: none; }
+.classroom-side-projector .v-text-field input { padding: 6px 0; }
+.classroom-side-projector .v-btn:not(.v-btn--icon) { font-size: 18px; }
+.classroom-side-projector .v-input__slider .v-input__slot { flex-wrap: wrap; }  /* the label above its slider */
+.classroom-side-projector .v-input__slider .v-label { flex: 1 1 100%; margin: 0 0 4px 0; }
+.classroom-side-projector span, .classroom-side-projector div.solara-text,
+.classroom-side-projector .v-alert__content { font-size: 18px !important; line-height: 1.35; }
 """
 
 
@@ -150,8 +166,8 @@ def _table(frame, key: str, numbers: tuple[str, ...] = ()) -> None:
             value = row[column]
             if column in numbers:
                 cells.append(f"<td class='num'>{float(value):.2f}</td>")
-            else:
-                cells.append(f"<td>{html.escape(str(value))}</td>")
+            else:  # a line may break after a slash ("activity/cooperation"), never inside a word
+                cells.append(f"<td>{html.escape(str(value)).replace('/', '/<wbr>')}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     solara.HTML(tag="div", unsafe_innerHTML=f"<table class='classroom-table {key}'><thead><tr>{head}</tr></thead>"
                                             f"<tbody>{''.join(body)}</tbody></table>")
@@ -225,9 +241,16 @@ def seat_panel(session: Session, bump) -> None:
             solara.HTML(tag="div", unsafe_innerHTML=f"<b>{title}</b>: {points[index]:g} — <i>{html.escape(names[index])}</i>"
                                                     f" <span style='color:#555'>(you want {wanted:g})</span>",
                         classes=["classroom-issue"])
-            # one step per level; the level's name is in the line above (tick labels would overlap)
-            solara.SliderInt("", value=index, min=0, max=len(points) - 1, step=1,
-                             on_value=lambda i, k=k, points=points: act(lambda: session.set_draft(k, points[int(i)])))
+            # one step per level; the level's name is in the line above (tick labels would overlap). Levels
+            # equally apart: the slider runs over their values, so that its bubble (on a phone) shows the value
+            gaps = np.diff(points)
+            if len(points) > 1 and np.allclose(gaps, gaps[0]) and gaps[0] > 0:
+                solara.SliderFloat("", value=points[index], min=points[0], max=points[-1], step=float(gaps[0]),
+                                   on_value=lambda v, k=k, points=points: act(lambda: session.set_draft(
+                                       k, min(points, key=lambda p: abs(p - float(v))))))
+            else:  # the bubble would show the level's number (0, 1, 2...), not its value: no bubble
+                solara.SliderInt("", value=index, min=0, max=len(points) - 1, step=1, thumb_label=False,
+                                 on_value=lambda i, k=k, points=points: act(lambda: session.set_draft(k, points[int(i)])))
             solara.HTML(tag="div", unsafe_innerHTML="<span>" + " · ".join(
                 f"{p:g} {html.escape(n)}" for p, n in zip(points, names)) + "</span>", classes=["classroom-ends"])
         else:
@@ -391,10 +414,14 @@ def sidebar(session: Session, bump, playing: bool, set_playing, exporting: bool 
     model = session.model
     chosen = session.chosen
     with solara.Card("Game"):
-        solara.Select("Scenario", value=chosen.scenario, values=scenarios(),
-                      on_value=lambda v: (session.choose("scenario", v), bump()))
-        solara.Select("Protocol", value=chosen.protocol, values=list(PROTOCOLS),
-                      on_value=lambda v: (session.choose("protocol", v), bump()))
+        # the menus show titles; the session keeps the file names (scenario=..., protocol=... of the command line)
+        titles = scenario_titles()
+        by_title = {title: name for name, title in titles.items()}
+        solara.Select("Scenario", value=titles.get(chosen.scenario, chosen.scenario), values=list(titles.values()),
+                      on_value=lambda v: (session.choose("scenario", by_title.get(v, v)), bump()))
+        protocols = {PROTOCOL_TITLES[name]: name for name in PROTOCOLS}
+        solara.Select("Protocol", value=PROTOCOL_TITLES.get(chosen.protocol, chosen.protocol), values=list(protocols),
+                      on_value=lambda v: (session.choose("protocol", protocols.get(v, v)), bump()))
         solara.Text(PROTOCOL_HELP.get(chosen.protocol, ""), style={"font-size": "13px", "color": "#555"})
         solara.InputText("Seed (same seed, same game)", value=chosen.seed,
                          on_value=lambda v: (session.choose("seed", v), bump()))
@@ -499,10 +526,11 @@ def Page():
     with solara.AppBar():
         solara.AppBarTitle("Crisis bargaining classroom")
     with solara.Sidebar():
-        try:
-            sidebar(session, bump, playing, set_playing, exporting, lambda: set_exporting(True))
-        except Exception as error:  # noqa: BLE001 - a message in the page, never a page-wide traceback
-            solara.Error(f"{type(error).__name__}: {error}")
+        with solara.Div(classes=["classroom-side"] + (["classroom-side-projector"] if _projector() else [])):
+            try:
+                sidebar(session, bump, playing, set_playing, exporting, lambda: set_exporting(True))
+            except Exception as error:  # noqa: BLE001 - a message in the page, never a page-wide traceback
+                solara.Error(f"{type(error).__name__}: {error}")
     page_classes = ["classroom-page"] + (["classroom-narrow"] if _narrow() else []) + \
         (["classroom-projector"] if _projector() else [])
     with solara.Div(classes=page_classes):

@@ -5,11 +5,17 @@
 Before it hands over to ``solara run apps/classroom.py --production`` (in this process), it
 
 * checks the class name (``CLASSROOM_CLASS``, ``make classroom CLASS=...``): a name that is not one safe
-  folder name ends here in one line, exit status 2, instead of every Export failing later;
+  folder name ends here in one line, exit status 2, instead of every Export failing later; and the
+  reading level new tabs start at (``CLASSROOM_LEVEL``, ``make classroom LEVEL=school``): school or
+  university, else one line and exit status 2;
 * serves Solara's front-end files read-only: Solara's asset route (``/_solara/cdn/<path>``) answers
   from the unpacked files (``SOLARA_ASSETS_PROXY_CACHE_DIR``, ``make assets``) or says 404. Solara's
   own handler deletes a directory of that cache when one is requested and fetches missing files from
   the internet: one request from any device on the class network broke every new tab;
+* frees a tab whose connection dropped without closing (a phone asleep, a laptop closed, a browser
+  killed) after ``--cull-timeout`` (default :data:`CULL_TIMEOUT`; ``SOLARA_KERNEL_CULL_TIMEOUT`` sets
+  the default too): Solara keeps such a session, its game and charts, for 24 hours by default, and a
+  day of classes on one server would pile them up. A tab closed normally is freed at once;
 * loads what the first Export needs (debrief, figures, the model agents' runs), and starts computing
   the default game's model agents' runs, so that the first student to export does not wait for them.
 """
@@ -22,6 +28,7 @@ import sys
 from pathlib import Path
 
 APP = Path(__file__).with_name("classroom.py")
+CULL_TIMEOUT = "5m"  # a student whose phone slept for less gets the game back on waking
 PRELOAD = ("sim.report.debrief", "sim.report.plots", "sim.report.run_report", "sim.report.wording",
            "sim.runs.runner", "sim.runs.design", "sim.analysis.pooling", "scipy.stats.qmc", "matplotlib.figure",
            "matplotlib.backends.backend_agg")
@@ -68,16 +75,45 @@ def preload(replicates: int = 30) -> None:
     warm_replicates(ClassroomModel(play_as=game.negotiation.actor_ids[0]), replicates)
 
 
+def cull_after(timeout: str) -> float:
+    """Solara frees a session whose page disconnected without closing after ``timeout`` ("90s", "5m",
+    "1h"; Solara's own setting ``kernel.cull_timeout``). Set before the server starts; returns seconds.
+
+    Raises:
+        ConfigError: ``timeout`` is not a positive duration.
+    """
+    from sim.domain.errors import ConfigError
+    from solara.util import parse_timedelta
+
+    try:
+        seconds = parse_timedelta(str(timeout).strip())
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise ConfigError("command line", "--cull-timeout", f"{timeout!r}; a positive duration such as 90s, 5m or 1h")
+    os.environ["SOLARA_KERNEL_CULL_TIMEOUT"] = str(timeout).strip()
+    import solara.server.settings as settings
+
+    settings.kernel.cull_timeout = str(timeout).strip()
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--cull-timeout", default=os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT") or CULL_TIMEOUT,
+                        help=f"free a session whose page disconnected without closing after this long "
+                             f"(default {CULL_TIMEOUT}; e.g. 90s, 10m)")
     args = parser.parse_args(argv)
     from sim.classroom.exports import check_class_name
+    from sim.domain.config import check_level
     from sim.domain.errors import ConfigError
 
     try:
         check_class_name(os.environ.get("CLASSROOM_CLASS", ""))
+        check_level(os.environ.get("CLASSROOM_LEVEL", "") or "university", "LEVEL")
+        cull_after(args.cull_timeout)
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

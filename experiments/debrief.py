@@ -2,6 +2,7 @@
 
     python -m experiments.debrief results/run/2026-11-27_18-41-54
     python -m experiments.debrief --class results/classroom/monday-3rd     # the whole class, pooled
+    python -m experiments.debrief --class results/classroom/monday-3rd level=school   # for 16-year-olds
 
 What the reports hold: :mod:`sim.report.debrief`. Exit status 2 if the folder is not a results folder (or holds
 no exported games).
@@ -29,9 +30,14 @@ def main(argv: list[str] | None = None) -> None:
                              "distinct game setting (default: the runs the exports saved)")
     parser.add_argument("--all-games", action="store_true",
                         help="--class: pool watch-only games and games with changed actors too")
+    parser.add_argument("--level", default="university",
+                        help="reading level: university (default) or school (short sentences, names, no codes); "
+                             "level=school works too")
+    argv = [f"--level={a[6:]}" if a.startswith("level=") else a for a in (sys.argv[1:] if argv is None else argv)]
     args = parser.parse_args(argv)
     try:
-        print(write_debrief(args.folder, args.class_folder, args.out, args.replicates, args.all_games))
+        print(write_debrief(args.folder, args.class_folder, args.out, args.replicates, args.all_games,
+                            args.level))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -22,13 +22,14 @@ The names below are re-exported here: ``from sim.classroom import ClassroomModel
 from __future__ import annotations
 
 from sim.classroom.exports import class_folder, export
-from sim.classroom.model import (DEFAULT_ROUNDS, DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS,
-                                 ClassroomModel, Tuning, compose, overrides, scenarios)
+from sim.classroom.model import (DEFAULT_ROUNDS, DEFAULT_SCENARIO, NOBODY, PROTOCOL_TITLES, PROTOCOLS,
+                                 SEATED_PROTOCOLS, ClassroomModel, Tuning, compose, overrides, scenario_titles,
+                                 scenarios, title_of)
 from sim.classroom.tables import (actor_name, bundle_table, last_offer, offer_bundle, offer_table, pending_bundle,
                                   seat_view, utilities_by_round, value_text, wants_table, what_happened,
                                   whose_turn)
 
-__all__ = ["DEFAULT_ROUNDS", "DEFAULT_SCENARIO", "NOBODY", "PROTOCOLS", "SEATED_PROTOCOLS", "ClassroomModel",
+__all__ = ["DEFAULT_ROUNDS", "DEFAULT_SCENARIO", "NOBODY", "PROTOCOL_TITLES", "PROTOCOLS", "SEATED_PROTOCOLS", "ClassroomModel",
            "Tuning", "actor_name", "bundle_table", "class_folder", "compose", "export", "last_offer",
-           "offer_bundle", "offer_table", "overrides", "pending_bundle", "scenarios", "seat_view",
+           "offer_bundle", "offer_table", "overrides", "pending_bundle", "scenario_titles", "scenarios", "seat_view", "title_of",
            "utilities_by_round", "value_text", "wants_table", "what_happened", "whose_turn"]

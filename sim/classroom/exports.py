@@ -62,7 +62,7 @@ def claim_game_folder(root: Path, name: str) -> Path:
 
 
 def export(model: ClassroomModel, root: Path | str = "results/classroom", replicates: int = 30,
-           session: str = "") -> Path:
+           session: str = "", level: str = "university") -> Path:
     """Write the session's results folder and its debrief (``report.html``); returns the report path.
 
     The folder (``<root>/<timestamp>_<seat>_<session>``, claimed by :func:`claim_game_folder`; ``session``
@@ -73,7 +73,7 @@ def export(model: ClassroomModel, root: Path | str = "results/classroom", replic
     written as it stands and marked ``in progress`` (``game`` in manifest.json and runs.parquet); it
     is not compared with the model agent. manifest.json also says which ``session`` wrote it (the class
     debrief keeps one export per game state) and ``changed_actors``, the Tune-the-actors overrides (such
-    games are listed apart in the class debrief).
+    games are listed apart in the class debrief). ``level``: the debrief's reading level (the tab's).
     """
     from sim.report.debrief import model_replicates, report
 
@@ -90,4 +90,4 @@ def export(model: ClassroomModel, root: Path | str = "results/classroom", replic
               session=session, changed_actors=[c for c in model.command if c.startswith("scenario.")])
     if model.finished and model.play_as != NOBODY and replicates > 0:
         write_parquet(model_replicates(folder, result.runs, replicates), folder / "replicates.parquet")
-    return write_text(folder / "report.html", report(folder, replicates=replicates))
+    return write_text(folder / "report.html", report(folder, replicates=replicates, level=level))

@@ -12,6 +12,7 @@ student can play one seat of, built from the same composed config the command li
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from sim.domain.errors import ConfigError
 from sim.engine.metrics import reference_table
 from sim.engine.model import BargainingModel
 from sim.engine.protocols import PROTOCOLS as REGISTRY
+from sim.report.wording import PROTOCOL_NAMES
 from sim.runs.spec import specs_from_config
 
 NOBODY = "nobody"  # play_as value: every seat is a model agent
@@ -30,6 +32,7 @@ PROTOCOLS = ("offers", "eu", "exchange")  # what the app offers, first = default
 SEATED_PROTOCOLS = tuple(name for name in PROTOCOLS if REGISTRY[name].seats)  # a person can take a seat
 DEFAULT_SCENARIO = "classroom/jan2022"
 DEFAULT_ROUNDS = 20
+PROTOCOL_TITLES = {name: PROTOCOL_NAMES.get(name, name) for name in PROTOCOLS}  # the Protocol menu's words
 
 
 def scenarios() -> list[str]:
@@ -39,6 +42,29 @@ def scenarios() -> list[str]:
     classroom.remove(DEFAULT_SCENARIO)
     research = sorted(p.stem for p in root.glob("*.yaml") if p.stem != "from_csv")
     return [DEFAULT_SCENARIO, *classroom, *research]
+
+
+@functools.lru_cache(maxsize=1)
+def scenario_titles() -> dict[str, str]:
+    """The Scenario menu's words: scenario name (:func:`scenarios`, in that order) -> its title (the
+    YAML's ``name``; the file name when it has none or when two files share a title)."""
+    import yaml
+
+    titles = {}
+    for name in scenarios():
+        with open(CONFIG_DIR / "scenario" / f"{name}.yaml", encoding="utf-8") as file:
+            data = yaml.safe_load(file) or {}
+        titles[name] = str(data.get("name") or name).strip()
+    seen: dict[str, int] = {}
+    for title in titles.values():
+        seen[title] = seen.get(title, 0) + 1
+    return {name: title if seen[title] == 1 else f"{title} ({name})" for name, title in titles.items()}
+
+
+def title_of(key: str, value: Any) -> str:
+    """A setting as the menus show it: a scenario or protocol by its title, anything else as it is."""
+    table = {"scenario": scenario_titles(), "protocol": PROTOCOL_TITLES}.get(key, {})
+    return table.get(str(value), str(value))
 
 
 @dataclass

@@ -28,7 +28,8 @@ import numpy as np
 
 from sim.classroom import charts
 from sim.classroom.exports import class_folder, export
-from sim.classroom.model import DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS, ClassroomModel, Tuning
+from sim.classroom.model import (DEFAULT_SCENARIO, NOBODY, PROTOCOLS, SEATED_PROTOCOLS, ClassroomModel, Tuning,
+                                 title_of)
 from sim.classroom.tables import actor_name, what_happened, whose_turn
 from sim.domain.config import check_level
 from sim.domain.errors import ConfigError
@@ -43,6 +44,11 @@ class Settings:
     seed: str = "1"
     rounds: int = 0  # 0 = the scenario's own round limit
     play_as: str = NOBODY
+
+
+def _quoted(key: str, value: Any) -> str:
+    """A pending setting in words: a scenario or protocol by its title, in quotes."""
+    return f"\"{title_of(key, value)}\"" if key in ("scenario", "protocol") else str(value)
 
 
 LABELS = {"scenario": "scenario", "protocol": "protocol", "seed": "seed", "rounds": "round limit"}
@@ -128,7 +134,7 @@ class Session:
     # ---- what the page shows ------------------------------------------------------------------------
     def pending(self) -> list[str]:
         """Chosen settings that the current game does not have yet (they apply on Reset)."""
-        changes = [f"{LABELS[key]} {getattr(self.chosen, key)}" for key in LABELS
+        changes = [f"{LABELS[key]} {_quoted(key, getattr(self.chosen, key))}" for key in LABELS
                    if str(getattr(self.chosen, key)) != str(getattr(self.applied, key))]
         if self.tuning.overrides(self.chosen.scenario) != self.applied_tuning and \
                 self.chosen.scenario == self.applied.scenario:
@@ -282,7 +288,8 @@ class Session:
             self.exporting = True
             try:
                 folder = class_folder(self.class_name, self.root)
-                self.exported = export(self.model, folder, replicates=self.replicates, session=self.id)
+                self.exported = export(self.model, folder, replicates=self.replicates, session=self.id,
+                                       level=self.level)
                 self._exported_state = state
             finally:
                 self.exporting = False

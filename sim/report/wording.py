@@ -134,6 +134,25 @@ GLOSSARY = {
     "MFA": "Ministry of Foreign Affairs.",
 }
 
+#: The terms a school-level debrief keeps, explained (with :data:`GLOSSARY`'s treaty terms).
+DEBRIEF_GLOSSARY = {
+    "utility": "how good a result is for a party: 0 = every issue as far from what it wants as possible, "
+               "1 = every issue exactly as it wants.",
+    "model agent": "the computer, playing a seat by the model's rules.",
+    "compromise": "a middle point: each party's wish, counted by how strong the party is and how much it cares.",
+    "Nash": "the Nash solution: the deal where the parties' gains over no deal, multiplied together, are "
+            "largest. It is one way to split the gains fairly.",
+    "belief errors": "the parties do not know each other's wishes exactly; each guesses with small errors.",
+}
+
+#: The protocols' names in words (the app's Protocol menu, and the debrief at school level).
+PROTOCOL_NAMES = {
+    "offers": "Offers and answers (play a seat)",
+    "eu": "Expected utility (positions move by challenges)",
+    "exchange": "Exchange (trading issues)",
+    "all": "All three, side by side",
+}
+
 _SOURCE_NOTE = re.compile(r"\s*\((?=[^()]*(?:draft|Art\.|reply|sources?\b|non-paper|\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|"
                           r"Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b))[^()]*\)")
 
@@ -147,7 +166,7 @@ def school_text(text: str) -> str:
     return re.sub(r"\s{2,}", " ", text).strip()
 
 
-def glossary_for(text: str) -> dict[str, str]:
-    """The :data:`GLOSSARY` terms that ``text`` uses (whole words), in the glossary's order."""
-    return {term: meaning for term, meaning in GLOSSARY.items()
+def glossary_for(text: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The :data:`GLOSSARY` terms (and ``extra``'s) that ``text`` uses (whole words), in the glossary's order."""
+    return {term: meaning for term, meaning in {**GLOSSARY, **(extra or {})}.items()
             if re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text)}

@@ -141,3 +141,38 @@ def test_closest_to_what_happened_is_a_game_without_a_deal(klass):
     far = deals.assign(d=distance).sort_values(["d", "rounds", "folder"], ascending=[False, True, True])["folder"].iloc[0]
     assert re.findall(r"<tr>\s*<td>([^<]+)</td>", furthest)[0] == far
     assert json.loads((klass["demo"] / "manifest.json").read_text())["play_as"] == "nobody"
+
+
+def test_school_level_debriefs_show_no_id_cause_code_or_true_false(klass, tmp_path):
+    """`experiments.debrief ... level=school`, of the class and of one game (a walk-out in Russia's seat,
+    and a game that ended in war), and the app's export of a school tab: no actor or issue id, cause code,
+    True/False, section reference, file or folder name reaches the text; the terms that stay are
+    explained. The same checker finds those in the university debriefs, which stay as they were."""
+    from sim.classroom.session import Session
+    from sim.runs.runner import load_scenario
+    from tests.support.classroom import code_names, visible_text
+
+    scenario = load_scenario("classroom/jan2022")
+    school, university = tmp_path / "class-school.html", tmp_path / "class-university.html"
+    assert experiment("debrief", "--class", str(klass["root"]), "level=school", "--out", str(school)).returncode == 0
+    assert experiment("debrief", "--class", str(klass["root"]), "--out", str(university)).returncode == 0
+    causes = _runs(klass["played"] + [klass["tuned"]])["breakdown_cause"]
+    assert causes.str.contains(":").any() or (_runs(klass["played"])["ending"] == "war").any()
+    texts = {"class": visible_text(school.read_text())}
+    assert code_names(visible_text(university.read_text()), scenario) != []  # the checker sees them there
+    for key in ("tuned", "first"):  # a seat played by a person; its model agent's runs were saved
+        out = tmp_path / f"{key}.html"
+        made = experiment("debrief", str(klass[key]), "--level", "school", "--out", str(out))
+        assert made.returncode == 0, made.stderr
+        texts[key] = visible_text(out.read_text())
+        assert code_names(visible_text((klass[key] / "report.html").read_text()), scenario) != []
+    tab = Session(class_name="school-tab", root=tmp_path / "results", replicates=0, level="school")
+    tab.choose("play_as", "russia")
+    tab.step()
+    texts["app export"] = visible_text(tab.export().read_text())
+    for key, text in texts.items():
+        assert code_names(text, scenario) == [], key
+        assert "Words to know" in text and re.search(r"Nash\s*:", text), key
+    assert "Russia" in texts["class"] and "yes" in texts["first"]  # names, and yes/no instead of True/False
+    bad = experiment("debrief", str(klass["first"]), "level=college")
+    assert bad.returncode == 2 and "'college' is not a reading level; allowed: school, university" in bad.stderr

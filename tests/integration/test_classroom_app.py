@@ -54,7 +54,8 @@ def test_reset_applies_the_chosen_settings_and_keeps_the_seat():
     session.step()
     session.choose("scenario", "classroom/deadline_pressure")
     session.choose("seed", "7")
-    assert session.pending() == ["scenario classroom/deadline_pressure", "seed 7"]
+    assert session.pending() == ['scenario "Classroom: deadline pressure - a short deadline and a costlier war for '
+                                 'Russia"', "seed 7"]
     assert session.model.scenario_name == "classroom/jan2022"  # not before Reset
     session.reset()
     model = session.model
@@ -178,10 +179,9 @@ def test_the_page_names_things_for_students():
 
 def test_scenario_change_shows_a_notice_until_reset():
     rc = render()
-    select(rc, "Scenario").v_model = "classroom/warmup_two_by_two"
+    select(rc, "Scenario").v_model = WARMUP
     notice = rc.find(v.Alert).widgets
-    assert notice and "Press Reset to start this game: scenario classroom/warmup_two_by_two." in str(
-        [w.children for w in notice])
+    assert notice and f'Press Reset to start this game: scenario "{WARMUP}".' in str([w.children for w in notice])
     click(rc, "Reset")
     assert not rc.find(v.Alert).widgets
     assert select(rc, "Play as").v_model == "nobody (watch the model agents)"
@@ -217,11 +217,16 @@ def test_a_discrete_issue_slider_moves_between_its_labelled_levels():
         click(rc, "Reject")
     click(rc, "Step")
     enlargement = seat_sliders(rc)[0]
-    assert (enlargement.min, enlargement.max, enlargement.v_model) == (0, 4, 4)  # five levels; Ukraine wants 95
+    # five levels 25 apart; Ukraine wants 95 (nearest level 100). The slider runs over the levels' values, so
+    # that its bubble shows the value (75), not the level's number (3)
+    assert (enlargement.min, enlargement.max, enlargement.step, enlargement.v_model) == (0, 100, 25, 100)
+    assert enlargement.thumb_label
     assert "0 permanent ban · 25 neutrality with guarantees · 50 moratorium · 75 open door · 100 membership plan" \
         in html_text(rc)
-    enlargement.v_model = 1
+    enlargement.v_model = 25
     assert "25 — <i>neutrality with guarantees</i>" in html_text(rc)
+    seat_sliders(rc)[0].v_model = 60  # between levels: the nearest level
+    assert "50 — <i>moratorium</i>" in html_text(rc)
     click(rc, "Propose this deal")
     assert "Round 4: you proposed a deal" in html_text(rc)
 
@@ -343,17 +348,39 @@ def test_a_chart_redrawn_on_its_kept_figure_is_the_chart_drawn_afresh():
                 assert np.array_equal(pixels(kept), pixels(fresh)), name
 
 
+WARMUP = "Classroom warm-up: two actors, two issues, crossed saliences"  # classroom/warmup_two_by_two
+
+
+def test_the_menus_show_titles_and_reset_starts_the_file_behind_the_title():
+    """The Scenario and Protocol menus list the scenarios' titles (their YAML's name) and the protocols in
+    words, never a file name; the title chosen starts its file's game on Reset."""
+    from sim.classroom import scenario_titles
+
+    before = set(app.SESSIONS)
+    rc = render()
+    (session,) = set(app.SESSIONS) - before
+    titles = scenario_titles()
+    items = select(rc, "Scenario").items
+    assert items == list(titles.values()) and len(set(items)) == len(items) > 5
+    assert select(rc, "Scenario").v_model == "Classroom: Russia vs U.S./NATO/Ukraine, Jan 2022 (4 parties, 11 issues)"
+    assert not [item for item in items + select(rc, "Protocol").items if "/" in item and " " not in item
+                or item in ("offers", "eu", "exchange") or "_" in item]
+    select(rc, "Scenario").v_model = WARMUP
+    select(rc, "Protocol").v_model = "Exchange (trading issues)"
+    click(rc, "Reset")
+    assert not rc.find(v.Alert).widgets
+    assert session.model.scenario_name == "classroom/warmup_two_by_two" and session.model.protocol.name == "exchange"
+    assert select(rc, "Scenario").v_model == WARMUP and select(rc, "Protocol").v_model == "Exchange (trading issues)"
+
+
 def page_words(rc) -> str:
-    """Every text the page shows a student (HTML, Markdown, labels, choices), tags and scripts removed;
-    not the choices of scenario and protocol (the teacher's settings, by file name)."""
+    """Every text the page shows a student (HTML, Markdown, labels, choices), tags and scripts removed."""
     import re
 
     texts = []
     kinds = (solara.widgets.HTML, v.VuetifyTemplate, v.Html, v.Select, v.Slider, v.Btn, v.Alert, v.Tab, v.TextField,
              v.Switch)
     for widget in [w for kind in kinds for w in rc.find(kind).widgets]:
-        if isinstance(widget, v.Select) and widget.label in ("Scenario", "Protocol"):
-            continue  # the teacher's settings: file names of scenarios (classroom/arms_control_first), protocols
         for trait in ("unsafe_innerHTML", "template", "label", "children", "items", "v_model", "value"):
             value = getattr(widget, trait, None)
             values = value if isinstance(value, (list, tuple)) else [value]
@@ -371,7 +398,7 @@ def test_school_level_text_has_no_code_names_true_or_false():
 
     rc = render()
     select(rc, "Reading level").v_model = "school"
-    select(rc, "Scenario").v_model = "classroom/deadline_pressure"
+    select(rc, "Scenario").v_model = "Classroom: deadline pressure - a short deadline and a costlier war for Russia"
     click(rc, "Reset")
     select(rc, "Play as").v_model = "Russia"
     scenario = ClassroomModel(scenario="classroom/deadline_pressure").negotiation

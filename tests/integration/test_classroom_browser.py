@@ -10,7 +10,8 @@ mid-game; a seat switch mid-game; a game played to its end with ▶ Play (paused
 way), exported and restarted with Reset. It also checks that the charts and Propose are visible without scrolling, that the charts are
 shown at their pixel size (15 px text), and that the server log has no traceback or cookie warning.
 The same controls at a phone's 390x844, a laptop's 1366x768 and a projector's 1920x1080 (each visible,
-inside the screen and clickable; screenshots in the test's tmp_path), and ten pages playing at once (slow).
+inside the screen and clickable; screenshots in the test's tmp_path), and ten pages playing and exporting at
+once into a class folder of their own, which the class debrief pools (slow).
 Screenshots: set CLASSROOM_SCREENSHOT_DIR=docs/figures to refresh the lesson plan's. Skipped where
 Chromium or the assets are missing, unless CLASSROOM_BROWSER_TEST=required (as in CI).
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import REPO as ROOT
+from tests.support import experiment
 
 pytestmark = [pytest.mark.browser, pytest.mark.subprocess]  # a Solara server, and Chromium
 
@@ -38,6 +40,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 768}
 CLASS = "e2e-class"
+WARMUP = "Classroom warm-up: two actors, two issues, crossed saliences"  # the menu's titles
+JAN2022 = "Classroom: Russia vs U.S./NATO/Ukraine, Jan 2022 (4 parties, 11 issues)"
 
 
 def _missing() -> str:
@@ -55,6 +59,17 @@ def _missing() -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    yield from _serve(tmp_path_factory, CLASS)
+
+
+@pytest.fixture(scope="module")
+def load_server(tmp_path_factory):
+    """A server of its own for the load test: its class folder holds only the load test's exports."""
+    yield from _serve(tmp_path_factory, "load-class")
+
+
+def _serve(tmp_path_factory, class_name: str):
+    """apps.serve on a free port of 127.0.0.1, as ``make classroom CLASS=<class_name>`` starts it."""
     reason = _missing()
     if reason:
         if os.environ.get("CLASSROOM_BROWSER_TEST") == "required":
@@ -65,7 +80,7 @@ def server(tmp_path_factory):
         port = probe.getsockname()[1]
     results = tmp_path_factory.mktemp("classroom-results")
     log_path = tmp_path_factory.mktemp("classroom-log") / "server.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSROOM_CLASS": CLASS, "CLASSROOM_RESULTS": str(results),
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSROOM_CLASS": class_name, "CLASSROOM_RESULTS": str(results),
            "SOLARA_THEME_SHOW_BANNER": "false"}
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "apps.serve", "--host", "127.0.0.1",  # as make classroom
@@ -84,7 +99,7 @@ def server(tmp_path_factory):
             process.kill()
             pytest.fail(f"solara run did not serve {url}: {log_path.read_text()[-2000:]}")
         time.sleep(0.5)
-    yield {"url": url, "results": results, "log": log_path}
+    yield {"url": url, "results": results, "log": log_path, "class": results / class_name}
     process.terminate()
     process.wait(timeout=20)
 
@@ -158,13 +173,20 @@ def test_a_lesson_with_every_control(page, server, tmp_path):
     _wait_status(tab, "Round 1 of 20.")
     _no_traceback(tab)
     # a scenario change waits for Reset, and says so
-    _choose(tab, "Scenario", "classroom/warmup_two_by_two")
-    tab.get_by_text("Press Reset to start this game: scenario classroom/warmup_two_by_two.").wait_for()
+    # (the menus show titles: the scenario's name, the protocol in words; the file names stay behind them)
+    _choose(tab, "Scenario", WARMUP)
+    tab.get_by_text(f'Press Reset to start this game: scenario "{WARMUP}".').wait_for()
     assert "United States" in _status(tab)  # still the January 2022 game
     button("Reset").click()
     tab.get_by_text("Press Reset to start this game").wait_for(state="detached")
     _wait_status(tab, "Next to propose: East")
-    _choose(tab, "Scenario", "classroom/jan2022")
+    _choose(tab, "Protocol", "Exchange (trading issues)")
+    tab.get_by_text('Press Reset to start this game: protocol "Exchange (trading issues)".').wait_for()
+    button("Reset").click()
+    tab.get_by_text("Play as: needs the offers protocol (this game: exchange).").wait_for()
+    tab.get_by_text("Press Reset to start this game").wait_for(state="detached")
+    _choose(tab, "Protocol", "Offers and answers (play a seat)")
+    _choose(tab, "Scenario", JAN2022)
     tab.get_by_text("Press Reset to start this game").wait_for()
     button("Reset").click()
     _wait_status(tab, "Next to propose: United States")
@@ -228,7 +250,7 @@ def test_a_lesson_with_every_control(page, server, tmp_path):
     _wait_status(tab, "Round 1 of 20.")
     # a whole game with ▶ Play, exported at the end and restarted
     _choose(tab, "Play as", "nobody (watch the model agents)")
-    _choose(tab, "Scenario", "classroom/deadline_pressure")
+    _choose(tab, "Scenario", "Classroom: deadline pressure - a short deadline and a costlier war for Russia")
     tab.get_by_text("Press Reset to start this game").wait_for()
     button("Reset").click()
     _wait_status(tab, "Round 1 of 8.")
@@ -271,6 +293,24 @@ def test_two_tabs_do_not_share_a_game(page, server):
 # ---- every screen: a phone, a laptop, a projector ---------------------------------------------------------
 SCREENS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 768},
            "projector": {"width": 1920, "height": 1080}}
+
+
+BROKEN_WORDS = """() => {  // words of the tables drawn on more than one line (a break inside the word)
+  const broken = [];
+  for (const cell of document.querySelectorAll('.classroom-table td, .classroom-table th')) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.data.matchAll(/[^\\s\\/-]+/g)) {  // a line may break at a space, a slash, a hyphen
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const lines = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (lines.size > 1) broken.push(m[0]);
+      }
+    }
+  }
+  return broken;
+}"""
 
 
 def _press(tab, locator, size: dict) -> None:
@@ -334,9 +374,18 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
         if screen == "laptop":  # before the first chart, the table of what each party wants has the page's width
             table, main = tab.locator("table.bundle-table"), tab.locator(".classroom-page")
             assert table.bounding_box()["width"] > 0.9 * main.bounding_box()["width"]
-        if screen == "projector":  # projector mode is on by itself at 1920 px: larger type
+        menu = tab.locator(".v-navigation-drawer .v-select__selection").first  # the Scenario menu's title
+        size_of = lambda locator: locator.evaluate("e => getComputedStyle(e).fontSize")  # noqa: E731
+        if screen == "projector":  # projector mode is on by itself at 1920 px: larger type, the sidebar's too
             expect(tab.get_by_role("switch", name="Projector mode (larger text and charts)")).to_be_checked()
-            assert tab.locator(".classroom-status").evaluate("e => getComputedStyle(e).fontSize") == "26px"
+            assert size_of(tab.locator(".classroom-status")) == "26px"
+            assert size_of(menu) == "21px" and size_of(tab.locator(".v-navigation-drawer .v-card__title").first) == "28px"
+        elif screen == "laptop":
+            assert size_of(menu) == "16px"
+        if not phone:  # the scenario's long title wraps in its menu instead of widening the sidebar
+            assert "Classroom: Russia vs U.S./NATO/Ukraine" in menu.inner_text()
+            assert drawer.bounding_box()["width"] <= 401, drawer.bounding_box()
+        assert tab.evaluate(BROKEN_WORDS) == []  # no word broken inside ("membershi p plan")
         # the game's settings and the seat (sidebar)
         sidebar(True)
         for label in ("Scenario", "Protocol"):
@@ -372,6 +421,8 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
         slider.focus()
         tab.keyboard.press("ArrowLeft")
         tab.get_by_text("75 — open door").first.wait_for()
+        bubble = tab.locator(".classroom-scroll .v-slider__thumb-label").first  # the value, not the step's number
+        assert bubble.inner_text().strip() == "75", bubble.inner_text()
         shoot("propose")
         _press(tab, propose, size)
         tab.get_by_text("Round 4: you proposed a deal").wait_for(timeout=30_000)
@@ -385,6 +436,7 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
             natural, shown = tab.locator("img.utility-chart").evaluate(
                 "i => [i.naturalWidth, i.getBoundingClientRect().width]")
             assert natural == 742 and abs(natural - shown) < 1
+        assert tab.evaluate(BROKEN_WORDS) == []
         shoot("proposed")
         # the other tabs
         for name in ("Every issue by round", "Tune the actors", "What the numbers mean", "Negotiate"):
@@ -411,10 +463,14 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
 
 
 @pytest.mark.slow
-def test_ten_pages_play_at_once(server, tmp_path):
+def test_ten_pages_play_and_export_at_once(load_server, tmp_path):
     """A class's load: 10 pages in one browser (10 sessions on the server), half watching the model agents
     under ▶ Play, half playing Ukraine (▶ Play, then Reject each offer they are asked about), all at once,
-    until each has played three rounds: no page error, no traceback, each tab its own game."""
+    until each has played three rounds; then all press Export report at once. No page error, no
+    traceback, each tab its own game in its own folder of the class folder, and the class debrief
+    (``experiments.debrief --class``, and :func:`sim.analysis.pooling.pool` under it) finds exactly those
+    10 games: the 5 played seats pooled, the 5 watch-only games listed apart."""
+    server = load_server
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -460,7 +516,38 @@ def test_ten_pages_play_at_once(server, tmp_path):
             assert tab.get_by_text("Traceback").count() == 0
             if n % 2:
                 assert "you" in tab.locator(".classroom-last").inner_text() or "You" in _status(tab)
+            if tab.get_by_role("button", name="❚❚ Pause").count():  # a watcher's Play still running
+                tab.get_by_role("button", name="❚❚ Pause").click()
+                tab.get_by_role("button", name="▶ Play").wait_for()
         tabs[0].screenshot(path=str(tmp_path / "load-first-tab.png"))
+        for tab in tabs:  # everyone presses Export at once
+            tab.get_by_role("button", name="Export report").click()
+        written = []
+        for tab in tabs:
+            message = tab.get_by_text(re.compile(r"Report of the (finished game|game in progress at round \d+) "
+                                                 r"written to")).first
+            message.wait_for(timeout=120_000)
+            written.append(Path(re.search(r"written to (\S+)report\.html", message.inner_text()).group(1)))
+        tabs[-1].screenshot(path=str(tmp_path / "load-exported.png"))
         browser.close()
     assert not errors, errors[:3]
     assert "Traceback" not in server["log"].read_text()
+    folders = {folder.resolve() for folder in written}
+    assert len(folders) == 10 and all(folder.parent == server["class"].resolve() for folder in folders)
+    assert {f.resolve() for f in server["class"].iterdir() if f.is_dir()} == folders  # nothing else, nothing less
+    from sim.analysis.pooling import pool
+
+    pooled = pool(server["class"])
+    assert len(pooled) == 1  # one scenario
+    games = pooled[0]
+    assert sorted(games.games["folder"]) == sorted(f.name for f in folders if "_ukraine_" in f.name)
+    assert sorted(games.apart["folder"]) == sorted(f.name for f in folders if "_nobody_" in f.name)
+    assert set(games.apart["why"]) == {"watch-only game (nobody in a seat: a demo)"}
+    every = pool(server["class"], include_all=True)[0]
+    assert sorted(every.games["folder"]) == sorted(f.name for f in folders) and every.apart.empty
+    made = experiment("debrief", "--class", str(server["class"]))
+    assert made.returncode == 0, made.stderr
+    text = (server["class"] / "class-debrief.html").read_text()
+    assert "10 exported games from" in text
+    for folder in folders:
+        assert folder.name in text

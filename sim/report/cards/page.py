@@ -61,6 +61,9 @@ def _inline(text: str) -> str:
     return "".join(out)
 
 
+inline_html = _inline  # the debrief renders the scenario's notes with it (sim/report/debrief/reading.py)
+
+
 def _table_cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip().strip("|").split("|")]
 

@@ -16,18 +16,20 @@ solutions and 2022, the agreement rates, and the games closest to and furthest f
 Either report opens without network access and prints on A4: no scripts, no external files.
 
 Modules: :mod:`~sim.report.debrief.game` (one folder: :func:`report`), :mod:`~sim.report.debrief.pooled`
-(a class: :func:`class_report`), :mod:`~sim.report.debrief.replicates` (the model agents' runs a seat
+(a class: :func:`class_report`), :mod:`~sim.report.debrief.reading` (the words at a reading level,
+``level=school|university``), :mod:`~sim.report.debrief.replicates` (the model agents' runs a seat
 is compared with), :mod:`~sim.report.debrief.page` (the HTML page), :mod:`~sim.report.debrief.write`
 (the command's :func:`write_debrief`).
 """
 
 from __future__ import annotations
 
-from sim.report.debrief.game import cause_text, report, seat_comparison
+from sim.report.debrief.game import report, seat_comparison
 from sim.report.debrief.page import STYLE, embed, page, table_html
 from sim.report.debrief.pooled import class_report
+from sim.report.debrief.reading import Reading, cause_text
 from sim.report.debrief.replicates import REPLICATE_NOISE, model_replicates, replicate_settings
 from sim.report.debrief.write import write_debrief
 
-__all__ = ["REPLICATE_NOISE", "STYLE", "cause_text", "class_report", "embed", "model_replicates", "page",
+__all__ = ["REPLICATE_NOISE", "Reading", "STYLE", "cause_text", "class_report", "embed", "model_replicates", "page",
            "replicate_settings", "report", "seat_comparison", "table_html", "write_debrief"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.report.debrief.game import cause_text
 from sim.report.debrief.page import embed, page, table_html
+from sim.report.debrief.reading import Reading, cause_text
 from sim.report.debrief.replicates import model_replicates
 from sim.runs.configs import load_config
 
@@ -56,7 +56,7 @@ def _class_outcomes_figure(games, moved: pd.DataFrame):
     return figure
 
 
-def _class_seats_figure(games, seats: pd.DataFrame):
+def _class_seats_figure(games, seats: pd.DataFrame, reading: Reading):
     """Per seat: the class's utilities (dots) beside the model agent's in that seat (grey box)."""
     from matplotlib.figure import Figure
 
@@ -74,7 +74,7 @@ def _class_seats_figure(games, seats: pd.DataFrame):
                    label="class" if row == 0 else None)
         d = float(done.loc[done["play_as"] == seat, f"disagreement_{seat}"].iloc[0])
         ax.scatter([d], [y], marker="|", s=300, color="black", zorder=4, label="no deal" if row == 0 else None)
-    ax.set_yticks(range(len(seats)), list(seats["seat"])[::-1], fontsize=9)
+    ax.set_yticks(range(len(seats)), [reading.actor(seat) for seat in seats["seat"]][::-1], fontsize=9)
     ax.set_xlim(-0.02, 1.02)
     ax.set_xlabel("utility of the seat (1 = all it wants)", fontsize=9)
     ax.set_title("The seats' utilities: the class (dots), the model agent (grey box)", fontsize=10)
@@ -82,34 +82,49 @@ def _class_seats_figure(games, seats: pd.DataFrame):
     return figure
 
 
-def _game_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"game": frame["folder"], "seat": frame["play_as"],
+def _game_rows(frame: pd.DataFrame, reading: Reading) -> pd.DataFrame:
+    rows = pd.DataFrame({"game": frame["folder"], "seat": frame["play_as"],
                          "ending": frame["ending"] if "ending" in frame else np.where(frame["agreement"], "agreement", ""),
-                         "result": [cause_text(row) for _, row in frame.iterrows()],
+                         "result": [reading.cause(row) if reading.school else cause_text(row) for _, row in frame.iterrows()],
                          "rounds": frame["rounds"].astype(int), "seat utility": frame["seat_utility"],
                          "distance from 2022": frame["distance_to_history"]})
+    return reading.frame(rows)
 
 
-def class_report(root: Path, replicates: int | None = None, include_all: bool = False) -> str:
+def class_report(root: Path, replicates: int | None = None, include_all: bool = False,
+                 level: str = "university") -> str:
     """The class debrief: every game in ``root`` pooled per scenario (see :mod:`sim.analysis.pooling`;
     ``include_all`` pools watch-only games and games with changed actors too). ``replicates``: the
     model agents' runs per distinct game setting (the first ``replicates`` of those the exports saved,
     the rest run now); ``None``: the runs the exports saved, each once (30 runs of the first game when
-    none were saved)."""
+    none were saved). ``level``: the reading level (school: :mod:`~sim.report.debrief.reading`)."""
     from sim.analysis.pooling import pool
 
     pooled = pool(root, include_all=include_all)
     total = sum(len(games.games) + len(games.apart) for games in pooled)
     kept = sum(len(games.finished) for games in pooled if len(games.games))
-    parts = [f"<h1>Class debrief: {html.escape(Path(root).name)}</h1>",
-             f"<p class='small'>{total} exported games from <code>{html.escape(str(root))}</code>, {kept} pooled "
-             "(finished games students played; the others are listed apart below, with the reason). Distances "
-             "from 2022: the mean distance of a game's agreed outcome from the status quo, as a share of each "
-             "scale (0 = nothing changed, as in 2022, when the talks ended without agreement).</p>"]
+    parts = [f"<h1>Class debrief: {html.escape(Path(root).name)}</h1>"]
+    if level == "school":
+        parts.append(f"<p class='small'>The class exported {total} games. {kept} of them are counted here: the "
+                     "finished games that students played. The others are listed apart below, with the reason. "
+                     "\"Distance from 2022\" says how far a game's deal moved the issues from where they stood "
+                     "in 2022: 0 = nothing changed, as in 2022, when the talks failed; 1 = every issue moved "
+                     "from one end of its scale to the other.</p>")
+    else:
+        parts.append(f"<p class='small'>{total} exported games from <code>{html.escape(str(root))}</code>, {kept} "
+                     "pooled (finished games students played; the others are listed apart below, with the reason). "
+                     "Distances from 2022: the mean distance of a game's agreed outcome from the status quo, as a "
+                     "share of each scale (0 = nothing changed, as in 2022, when the talks ended without "
+                     "agreement).</p>")
+    glossary = []
     for number, games in enumerate(pooled):
         if len(games.games):
             games.replicates = _model_runs(games, replicates)
-        parts += _scenario_section(games, number)
+        section = _scenario_section(games, number, level)
+        parts += section
+        glossary += section
+    if level == "school":
+        parts.append(Reading(level=level).glossary("".join(glossary)))
     return page("Class debrief", "".join(parts))
 
 
@@ -136,15 +151,17 @@ def _model_runs(games, replicates: int | None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _scenario_section(games, number: int) -> list[str]:
+def _scenario_section(games, number: int, level: str = "university") -> list[str]:
     """One scenario's games (a new page after the first): agreement rates, the seats against the model
     agent, the outcomes per issue, the games closest to and furthest from what happened."""
     parts = ["<div class='pagebreak'></div>"] if number else []
-    if not len(games.games):
-        parts.append(f"<h2>{html.escape(games.scenario)}</h2><p>No game of this scenario is pooled.</p>")
-        return parts + _apart(games)
-    config = load_config(games.folders[0] / "config.yaml")
+    config = load_config(games.folders[0] / "config.yaml") if games.folders else {}
     scenario = config.get("scenario", {})
+    reading = Reading.of(scenario, level)
+    if not len(games.games):
+        title = scenario.get("name") if reading.school and scenario.get("name") else games.scenario
+        parts.append(f"<h2>{html.escape(str(title))}</h2><p>No game of this scenario is pooled.</p>")
+        return parts + _apart(games, reading)
     note = scenario.get("classroom") or {}
     done, running = games.finished, games.games[games.games["game"] != "finished"]
     parts.append(f"<h2>{html.escape(str(scenario.get('name') or games.scenario))}</h2>")
@@ -152,37 +169,48 @@ def _scenario_section(games, number: int) -> list[str]:
     summary = pd.DataFrame([
         {"who": "the class (finished games)", "games": len(done),
          "agreement rate": "–" if np.isnan(rate) else f"{rate:.0%}"},
-        {"who": "the model agents in every seat (distinct runs)", "games": len(games.replicates),
+        {"who": "the model agents in every seat" + (" (the computer)" if reading.school else " (distinct runs)"),
+         "games": len(games.replicates),
          "agreement rate": "–" if np.isnan(model_rate) else f"{model_rate:.0%}"},
         {"who": "history (2022)", "games": 1, "agreement rate": "0%"},
     ])
     parts.append(table_html(summary, "agreement"))
     if len(running):
+        unfinished = reading.frame(running[["folder"]].rename(columns={"folder": "game"}))["game"]
         parts.append(f"<p class='small'>Not pooled (exported before the end): "
-                     f"{html.escape(', '.join(running['folder']))}.</p>")
-    parts += _apart(games)
+                     f"{html.escape(', '.join(unfinished))}.</p>")
+    parts += _apart(games, reading)
     seats = games.seats()
     if not seats.empty:
-        parts.append("<h2>The seats: the class against the model agent</h2>" + table_html(seats, "seats"))
-        parts.append(embed(_class_seats_figure(games, seats), alt="The seats' utilities"))
+        parts.append("<h2>The seats: the class against the model agent</h2>" + table_html(reading.frame(seats), "seats"))
+        parts.append(embed(_class_seats_figure(games, seats, reading), alt="The seats' utilities"))
     parts += _class_outcomes(games)
     closest, furthest = games.closest_and_furthest()
     parts.append("<h2>Closest to what happened</h2><p class='small'>Ranked by the ending first (no deal and war, "
                  "as in 2022; then no deal without war; then an agreement), then by the distance of the agreed "
-                 "outcome from the status quo.</p>" + table_html(_game_rows(closest), "closest"))
-    parts.append("<h2>Furthest from what happened</h2>" + table_html(_game_rows(furthest), "furthest"))
+                 "outcome from the status quo.</p>" + table_html(_game_rows(closest, reading), "closest"))
+    parts.append("<h2>Furthest from what happened</h2>" + table_html(_game_rows(furthest, reading), "furthest"))
     if note.get("what_happened"):
-        parts.append(f"<h2>What happened</h2><div class='note'>{html.escape(note['what_happened'])}</div>")
+        parts.append(f"<h2>What happened</h2><div class='note'>{reading.text(note['what_happened'])}</div>")
     for question in note.get("questions") or []:
-        parts.append(f"<p><b>Discuss:</b> {html.escape(question)}</p>")
+        parts.append(f"<p><b>Discuss:</b> {reading.text(question)}</p>")
     return parts
 
 
-def _apart(games) -> list[str]:
+def _apart(games, reading: Reading | None = None) -> list[str]:
     """The exports set apart from the class's figures, each with the reason."""
     if not len(games.apart):
         return []
-    table = games.apart.rename(columns={"folder": "game", "why": "not pooled: why"})
+    reading = reading or Reading()
+    apart = games.apart
+    if reading.school:  # the reasons without overrides or folder names
+        from sim.analysis.pooling import CHANGED, DUPLICATE, WATCH_ONLY
+
+        apart = apart.assign(why=[
+            "nobody played a seat: the computer played every seat" if why == WATCH_ONLY
+            else "the actors were changed (Tune the actors)" if why.startswith(CHANGED)
+            else "the same game, exported again" if why.startswith(DUPLICATE) else why for why in apart["why"]])
+    table = reading.frame(apart.rename(columns={"folder": "game", "why": "not pooled: why"}))
     return ["<p class='small'>Listed apart, not in the class's figures:</p>" + table_html(table, "apart")]
 
 

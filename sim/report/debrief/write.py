@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.domain.config import check_level
 from sim.domain.errors import ConfigError
 from sim.report.debrief.game import report
 from sim.report.debrief.pooled import class_report
@@ -15,7 +16,7 @@ RUN_FILES = ("runs.parquet", "issues.parquet", "config.yaml")  # what a results 
 
 
 def write_debrief(folder: Path | None = None, class_folder: Path | None = None, out: Path | None = None,
-                  replicates: int | None = None, include_all: bool = False) -> Path:
+                  replicates: int | None = None, include_all: bool = False, level: str = "university") -> Path:
     """Write the debrief of one results folder (``folder``: <folder>/report.html) or the class debrief
     of a class folder (``class_folder``: <class folder>/class-debrief.html), or into ``out``; returns
     the file written.
@@ -25,11 +26,13 @@ def write_debrief(folder: Path | None = None, class_folder: Path | None = None, 
             none; None = 30); for a class, per distinct game setting (None = the runs the exports saved;
             :func:`~sim.report.debrief.pooled.class_report`).
         include_all: the class debrief pools watch-only games and games with changed actors too.
+        level: the reading level, school or university (:mod:`~sim.report.debrief.reading`).
 
     Raises:
         ConfigError: a negative ``replicates``, neither or both folders, a class folder without
-            exported games, or a folder that is not a run folder.
+            exported games, a folder that is not a run folder, or a ``level`` that is not a reading level.
     """
+    level = check_level(level)
     if replicates is not None and replicates < 0:
         raise ConfigError("command line", "--replicates", f"{replicates}; must be >= 0")
     if (folder is None) == (class_folder is None):
@@ -42,12 +45,12 @@ def write_debrief(folder: Path | None = None, class_folder: Path | None = None, 
                               "runs.parquet, issues.parquet, config.yaml, manifest.json); export from the "
                               "app with make classroom CLASS=<name>")
         out = out or class_folder / "class-debrief.html"
-        write_text(out, class_report(class_folder, replicates=replicates, include_all=include_all))
+        write_text(out, class_report(class_folder, replicates=replicates, include_all=include_all, level=level))
         return out
     needed = [n for n in RUN_FILES if not (folder / n).exists()]
     if needed:
         raise FolderError(folder, f"not a run folder (missing {', '.join(needed)}); give a folder written by "
                                   "python -m experiments.run")
     out = out or folder / "report.html"
-    write_text(out, report(folder, replicates=30 if replicates is None else replicates))
+    write_text(out, report(folder, replicates=30 if replicates is None else replicates, level=level))
     return out
