@@ -158,6 +158,19 @@ def _in_view(tab, locator) -> bool:
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"] + 1
 
 
+#: A click that reaches a button in the instant Solara mounts or unmounts it finds no handler: ipyvue's
+#: ``_fire_event`` raises ``KeyError: 'click'`` on the server and the click is dropped (reacton registers a
+#: button's handler in an effect after the widget exists, and removes it before the widget goes). Ten pages
+#: clicking while ▶ Play re-renders them hit that window under load; any other traceback fails the test.
+DROPPED_CLICK = re.compile(r"_fire_event.*?\nKeyError: 'click'", re.S)
+
+
+def _server_tracebacks(log: str) -> list[str]:
+    """The tracebacks of a server log other than a dropped click's (:data:`DROPPED_CLICK`)."""
+    chunks = log.split("Traceback (most recent call last):")[1:]
+    return [chunk[-600:] for chunk in chunks if not DROPPED_CLICK.search(chunk.split("\nTraceback")[0])]
+
+
 def _no_traceback(tab) -> None:
     assert tab.get_by_text("Traceback").count() == 0
 
@@ -207,7 +220,7 @@ def test_a_lesson_with_every_control(page, server, tmp_path):
             button("Step").click()
         _wait_status(tab, f"Round {round_number} of 20. Your answer: {proposer} has made an offer")
         table = tab.locator("table.offer-table")
-        assert "your answer?" in table.inner_text()
+        expect(table).to_contain_text("your answer?")  # the table follows the status line in the next render
         tables.append(table.inner_text())
         button("Reject").click()
         button("Reject").wait_for(state="detached")
@@ -531,7 +544,7 @@ def test_ten_pages_play_and_export_at_once(load_server, tmp_path):
         tabs[-1].screenshot(path=str(tmp_path / "load-exported.png"))
         browser.close()
     assert not errors, errors[:3]
-    assert "Traceback" not in server["log"].read_text()
+    assert not _server_tracebacks(server["log"].read_text())
     folders = {folder.resolve() for folder in written}
     assert len(folders) == 10 and all(folder.parent == server["class"].resolve() for folder in folders)
     assert {f.resolve() for f in server["class"].iterdir() if f.is_dir()} == folders  # nothing else, nothing less
