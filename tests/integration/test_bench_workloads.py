@@ -36,3 +36,13 @@ def test_the_previous_folder_key_reads_every_file(tmp_path):
 def test_the_scenario_batch_gives_the_same_rows_both_ways():
     batch = workloads.bench_scenario_batch(files=20, asked=2, replicates=2)  # raises if the rows differ
     assert batch["asked"] == 2 and batch["previous"] > 0 and batch["new"] > 0
+
+
+def test_the_nash_workload_times_both_paths_and_compares_them():
+    rows = workloads.bench_nash(sizes=(6,), issues=3)
+    assert rows[0]["previous"] > 0 and rows[0]["new"] > 0 and rows[0]["difference"] <= 1e-3
+
+
+def test_the_protocol_scaling_stops_growing_a_protocol_past_its_budget():
+    rows = workloads.bench_protocol_scaling(sizes=(3, 4), issues=2, stop_after=0.0)
+    assert [(r["protocol"], r["actors"]) for r in rows] == [("eu", 3), ("offers", 3), ("exchange", 3)]
