@@ -203,4 +203,5 @@ def _ratio_test(matrix, y: np.ndarray, step: np.ndarray, row_side: np.ndarray, c
     longest = min(1.0, min(float(r.min(initial=np.inf)) for _, r, _ in ratios))
     if longest >= 1.0:
         return 1.0, []
-    return longest, [(kind, int(j), sign) for kind, r, sign in ratios for j in np.flatnonzero(r <= longest + 1e-12)]
+    return longest, [(kind, int(j), sign) for kind, r, sign in ratios
+                     for j in np.flatnonzero(r <= longest + 1e-12)]

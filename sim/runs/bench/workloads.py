@@ -226,7 +226,8 @@ def _previous_nash():
     return mock.patch.object(nash, "nash_exact", solvers.nash_smooth)
 
 
-def bench_nash(sizes: tuple[int, ...] = (10, 30, 100), issues: int = 11, previous_up_to: int = 100) -> list[dict]:
+def bench_nash(sizes: tuple[int, ...] = (10, 30, 100), issues: int = 11,
+               previous_up_to: int = 100) -> list[dict]:
     """CPU seconds of the Nash reference (:func:`sim.kernels.solutions.nash_solution`, the u* programs
     included, every cache emptied first) on random scenarios of N actors x ``issues`` with d = 0 (every
     actor gains: the hard case), previous path and new; the bundles must agree to 1e-3 of the scale."""
@@ -285,7 +286,8 @@ def bench_protocol_scaling(sizes: tuple[int, ...] = (4, 10, 30, 100), issues: in
         for protocol in ("eu", "offers", "exchange"):
             for n in sizes:
                 clear_all()
-                spec = RunSpec(scenarios[n], protocol, rounds=20, seed=0, record_rounds=False, record_events=False)
+                spec = RunSpec(scenarios[n], protocol, rounds=20, seed=0, record_rounds=False,
+                               record_events=False)
                 previous = signal.signal(signal.SIGALRM, cut)
                 signal.alarm(int(5 * stop_after))
                 start = time.process_time()
