@@ -5,7 +5,8 @@ mixed domain — the levels of discrete issues, the box on continuous ones — w
 line and package rule and values as expectations under credibility (:mod:`sim.kernels.programs`): with
 ρ_i ≥ 1 every value is concave in the bundle, so the Kalai–Smorodinsky point and the Pareto check are
 (mixed-integer) linear programs solved exactly by HiGHS, and the Nash product is maximised by tangent
-cuts on its logarithm to 1e-10.
+cuts on its logarithm, then (linear utilities) Newton's method on the optimum's face
+(:mod:`sim.kernels.programs.nash`).
 """
 
 from __future__ import annotations

@@ -51,3 +51,13 @@ def test_the_offers_diagnostics_count_highs_runs():
     share = workloads.offers_highs_share(per_point=1)
     assert share["previous"]["highs_runs_per_run"] > share["new"]["highs_runs_per_run"] > 0  # the skip skips
     assert 0 < share["new"]["highs_share"] < 1
+
+
+def test_the_nash_workload_times_both_paths_and_compares_them():
+    rows = workloads.bench_nash(sizes=(6,), issues=3)
+    assert rows[0]["previous"] > 0 and rows[0]["new"] > 0 and rows[0]["difference"] <= 1e-3
+
+
+def test_the_protocol_scaling_stops_growing_a_protocol_past_its_budget():
+    rows = workloads.bench_protocol_scaling(sizes=(3, 4), issues=2, stop_after=0.0)
+    assert [(r["protocol"], r["actors"]) for r in rows] == [("eu", 3), ("offers", 3), ("exchange", 3)]

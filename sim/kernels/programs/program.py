@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.domain.cache import BoundedCache, content_digest
 from sim.domain.scenario import Scenario
-from sim.kernels.programs import solvers
+from sim.kernels.programs import nash, solvers
 from sim.kernels.programs.builder import Goal, level_combinations
 from sim.kernels.programs.values import Consent, Solution, ValueModel
 
@@ -85,19 +85,21 @@ class Program:
         """argmax Σ_i α_i log(V_i − d_i) over actors with α_i > 0 (the others only kept at their
         floors): the asymmetric Nash bargaining solution.
 
-        Per level combination of the discrete issues: an interior start from two linear programs (the
-        most every gainer can gain at once; then the weighted values with half that gain kept), then
-        SLSQP on the smooth concave log-product over the epigraph polytope (with ρ > 1 the true convex
-        losses of the epigraph variables). With consent binaries or too many combinations, tangent cuts
-        on the logarithm (Kelley's method)."""
+        Per level combination of the discrete issues, with linear utilities (ρ = 1): tangent cuts on
+        the logarithms in one warm linear program, then Newton's method on the optimum's face
+        (:mod:`sim.kernels.programs.nash`; sparse, fast at 100 actors). With ρ > 1: an interior start
+        from two linear programs, then SLSQP on the smooth concave log-product over the epigraph
+        polytope with the true convex losses. With consent binaries or too many combinations, tangent
+        cuts on the logarithm (Kelley's method) in a mixed-integer program."""
         alpha, d = np.asarray(alpha, dtype=float), np.asarray(disagreement, dtype=float)
         combinations = level_combinations(self)
         if combinations == [None]:
             n = self.scenario.n_actors
             return solvers.maximise(self, Goal(np.zeros(n), np.zeros(n), np.zeros(n, bool), nash=(alpha, d)), False)
+        smooth = nash.nash_exact if np.all(self.values.rho == 1.0) else solvers.nash_smooth
         best: tuple[float, Solution] | None = None
         for fixed in combinations:
-            found = solvers.nash_smooth(self, alpha, d, fixed)
+            found = smooth(self, alpha, d, fixed)
             if found is not None and (best is None or found[0] > best[0] + 1e-12):
                 best = found
         return None if best is None else best[1]

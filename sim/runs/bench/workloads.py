@@ -358,4 +358,153 @@ def bench_workloads(quick: bool = False) -> str:
          ">= 3x",
          verdict(offers["new"] >= 3 * offers["previous"])],
     ]
+    return (markdown_table(["workload", "previous path", "this code", "ratio", "target", "verdict"], rows)
+            + "\n\n" + scale_table(quick))
+
+
+# --------------------------------------------------------------------------------------------------
+# Scale: the Nash reference at large N, one run of each protocol as N grows, a perturbation sweep
+# --------------------------------------------------------------------------------------------------
+
+
+def _previous_nash():
+    """The Nash reference's previous path for linear utilities: SLSQP on the dense matrix per level
+    combination (:func:`sim.kernels.programs.solvers.nash_smooth`, still the path for ρ > 1)."""
+    from unittest import mock
+
+    from sim.kernels.programs import nash, solvers
+
+    return mock.patch.object(nash, "nash_exact", solvers.nash_smooth)
+
+
+def bench_nash(sizes: tuple[int, ...] = (10, 30, 100), issues: int = 11,
+               previous_up_to: int = 100) -> list[dict]:
+    """CPU seconds of the Nash reference (:func:`sim.kernels.solutions.nash_solution`, the u* programs
+    included, every cache emptied first) on random scenarios of N actors x ``issues`` with d = 0 (every
+    actor gains: the hard case), previous path and new; the bundles must agree to 1e-3 of the scale."""
+    from sim.domain.cache import clear_all
+    from sim.kernels.solutions import nash_solution
+    from sim.runs.bench.timing import random_scenario
+
+    out = []
+    for n in sizes:
+        scenario = random_scenario(n, issues, 1)
+        d = np.zeros(n)
+        row: dict[str, Any] = {"actors": n}
+        bundles = {}
+        names = ("previous", "new") if n <= previous_up_to else ("new",)
+        for name in names:
+            clear_all()
+            if name == "previous":
+                with _previous_nash():
+                    row[name] = _cpu(lambda: bundles.setdefault(name, nash_solution(scenario, d)))
+            else:
+                row[name] = _cpu(lambda: bundles.setdefault(name, nash_solution(scenario, d)))
+        if "previous" in bundles:
+            row["difference"] = float(np.abs(bundles["previous"] - bundles["new"]).max())
+            if row["difference"] > 1e-3:
+                raise AssertionError(f"the Nash points differ by {row['difference']} at N={n}")
+        out.append(row)
+    return out
+
+
+def bench_protocol_scaling(sizes: tuple[int, ...] = (4, 10, 30, 100), issues: int = 11,
+                           stop_after: float = 30.0) -> list[dict]:
+    """CPU seconds of one run (20-round limit, every reference column) of ``eu``, ``offers`` and ``exchange``
+    on :func:`scenario_yaml`'s N-actor scenarios, caches emptied first; a protocol's N stops growing once a
+    run takes over ``stop_after`` seconds (a run is cut at 5x that: reported as over)."""
+    import signal
+
+    from sim.domain.cache import clear_all
+    from sim.domain.scenario import scenario_from_config
+    from sim.runs import configs
+    from sim.runs.batch import run_block
+    from sim.runs.spec import RunSpec
+
+    class Cut(Exception):
+        pass
+
+    def cut(*_):
+        raise Cut
+
+    out = []
+    with tempfile.TemporaryDirectory() as folder:
+        scenarios = {}
+        for n in sizes:
+            path = Path(folder) / f"random{n}.yaml"
+            path.write_text(scenario_yaml(n, issues))
+            scenarios[n] = scenario_from_config(configs.load_group("scenario", path), source=str(path))
+        for protocol in ("eu", "offers", "exchange"):
+            for n in sizes:
+                clear_all()
+                spec = RunSpec(scenarios[n], protocol, rounds=20, seed=0, record_rounds=False,
+                               record_events=False)
+                previous = signal.signal(signal.SIGALRM, cut)
+                signal.alarm(int(5 * stop_after))
+                start = time.process_time()
+                try:
+                    run_block(spec, [0])
+                    seconds, over = time.process_time() - start, False
+                except Cut:
+                    seconds, over = time.process_time() - start, True
+                finally:
+                    signal.alarm(0)
+                    signal.signal(signal.SIGALRM, previous)
+                out.append({"protocol": protocol, "actors": n, "seconds": seconds, "cut": over})
+                if over or seconds > stop_after:
+                    break
+    return out
+
+
+def bench_perturbation(replicates: int = 8) -> dict[str, Any]:
+    """Runs per CPU second of ``sweep=perturbation`` (``eu`` on jan2022 with every input perturbed: every run
+    a new scenario, so its reference solutions are computed anew), one worker, previous Nash path and new."""
+    from sim.domain.cache import clear_all
+    from sim.runs.bench.sweeps import timed_sweep
+
+    overrides = ["sweep=perturbation", f"sweep.replicates={replicates}"]
+    out: dict[str, Any] = {}
+    for name in ("previous", "new"):
+        clear_all()
+        if name == "previous":
+            with _previous_nash():
+                found = timed_sweep(overrides)
+        else:
+            found = timed_sweep(overrides)
+        out[name] = found["runs"] / sum(found["cpu"])
+        out["runs"] = found["runs"]
+    return out
+
+
+def scale_table(quick: bool = False) -> str:
+    """The scale workloads' table: the Nash reference against SLSQP, protocols against N, the perturbation sweep."""
+    import sys
+
+    from sim.runs.bench.timing import load_average
+
+    print(f"load average before the scale workloads: {load_average()}", file=sys.stderr)
+    nash = bench_nash(previous_up_to=30 if quick else 100)
+    print(f"nash: {nash}", file=sys.stderr)
+    scaling = bench_protocol_scaling(stop_after=10.0 if quick else 30.0)
+    print(f"protocols: {scaling}", file=sys.stderr)
+    sweep = bench_perturbation(4 if quick else 8)
+    print(f"perturbation: {sweep}", file=sys.stderr)
+    rows = []
+    for row in nash:
+        previous = row.get("previous")
+        met = row["new"] < 3.0 if row["actors"] == 100 else None
+        rows.append([f"Nash reference, {row['actors']} actors x 11 issues, d = 0 (CPU s; max bundle difference "
+                     f"{row.get('difference', float('nan')):.1e})",
+                     "-" if previous is None else f"{previous:.2f}", f"{row['new']:.2f}",
+                     "-" if previous is None else f"{previous / row['new']:.0f}x",
+                     "< 3 s" if row["actors"] == 100 else "-", "-" if met is None else verdict(met)])
+    for protocol in ("eu", "offers", "exchange"):
+        found = [r for r in scaling if r["protocol"] == protocol]
+        cells = ", ".join(f"N={r['actors']}: {'over ' if r['cut'] else ''}{r['seconds']:.2f}" for r in found)
+        over = [r["actors"] for r in found if r["cut"] or r["seconds"] > 10.0]
+        rows.append([f"one `{protocol}` run, N actors x 11 issues, 20 rounds, every reference (CPU s)", "-", cells,
+                     "-", "say where over 10 s", f"over 10 s from N={over[0]}" if over
+                     else f"under 10 s up to N={found[-1]['actors']}"])
+    rows.append([f"`sweep=perturbation` ({sweep['runs']} runs, 1 worker: runs per CPU s)", f"{sweep['previous']:.2f}",
+                 f"{sweep['new']:.2f}", f"{sweep['new'] / sweep['previous']:.2f}x", "-", "-"])
     return markdown_table(["workload", "previous path", "this code", "ratio", "target", "verdict"], rows)
