@@ -12,9 +12,12 @@ exactly the rows that running each seed alone gives (``spec.with_seed(s).build()
   are of this kind.
 - **Protocols that advance runs together** (``advances_runs``: eu) step the block's seeds on a leading
   runs axis: one kernel call per round for the whole block, each run with its own generator drawing
-  what it would draw alone, each stopping where it would stop alone. The rows are then read off one
-  model restored to each run's final state. (When the protocol's settings say every run draws —
-  ``Protocol.draws`` — no seed is first run alone to check.)
+  what it would draw alone, each stopping where it would stop alone. The outcome rows are then built
+  for the whole chunk at once (:func:`block_rows`: the protocol's outcomes on the runs axis, values
+  once per round, scores against the record as arrays), the same rows value for value; a caller that
+  reads something else off each model (``read``) gets one model restored to each run's final state.
+  (When the protocol's settings say every run draws — ``Protocol.draws`` — no seed is first run alone
+  to check.)
 - Everything else (belief noise or random recognition under offers, round or event recording) runs one
   seed at a time.
 """
