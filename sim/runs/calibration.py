@@ -383,8 +383,8 @@ class _Counted:
 
 
 class _Ahead:
-    """Simulations computed ahead of pyabc's loop, in ``workers`` processes forked from this one (they inherit
-    its imports and caches, and die with it). During a replay (:meth:`replay`) the model answers known
+    """Simulations computed ahead of pyabc's loop, in ``workers`` processes: this one and ``workers - 1`` forked
+    from it (they inherit its imports and caches, and die with it). During a replay (:meth:`replay`) the model answers known
     parameters with their computed statistics and notes the others (answering them with an infinite distance:
     a replay's sample is thrown away unless it met none); :meth:`compute` then computes the noted ones, in
     order, across the workers."""
@@ -424,11 +424,15 @@ class _Ahead:
         import os
         from concurrent.futures import ProcessPoolExecutor
 
-        if self.pool is None:
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+        if self.pool is None:  # this process is one of the workers: workers - 1 more
+            self.pool = ProcessPoolExecutor(self.workers - 1, mp_context=multiprocessing.get_context("fork"),
                                             initializer=_ahead_worker, initargs=(self.simulator, os.getpid()))
-        chunk = max(1, len(wanted) // (4 * self.workers))
-        for values, result in zip(wanted, self.pool.map(_ahead_simulate, wanted, chunksize=chunk)):
+        there = len(wanted) * (self.workers - 1) // self.workers  # the first ones there, the rest here meanwhile
+        chunk = max(1, there // (4 * (self.workers - 1)))
+        futures = self.pool.map(_ahead_simulate, wanted[:there], chunksize=chunk)
+        for values in wanted[there:]:
+            self.known[tuple(values.values())] = self.simulator.simulate(values)
+        for values, result in zip(wanted[:there], futures):
             self.known[tuple(values.values())] = result
 
     def close(self) -> None:
