@@ -36,3 +36,12 @@ def test_the_previous_folder_key_reads_every_file(tmp_path):
 def test_the_scenario_batch_gives_the_same_rows_both_ways():
     batch = workloads.bench_scenario_batch(files=20, asked=2, replicates=2)  # raises if the rows differ
     assert batch["asked"] == 2 and batch["previous"] > 0 and batch["new"] > 0
+
+
+def test_the_eu_block_rows_workload_times_both_paths_on_equal_rows():
+    """bench_eu_block_rows raises if the block's rows differ from the rows read off each restored model."""
+    from sim.runs.bench.workloads import bench_eu_block_rows, eu_block_rows
+
+    found = bench_eu_block_rows(600)  # two chunks (sim.runs.batch.CHUNK = 512)
+    assert found["runs"] == 600 and found["previous"] > 0 and found["new"] > 0
+    assert "600 runs" in eu_block_rows(found)[0][0]
