@@ -220,9 +220,11 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
             cpu: dict[int, float] | None = None) -> tuple[int, int]:
     """Run the given shards, in this process or in ``workers`` processes. Returns (done, failed).
 
-    With several workers the first two shards run here first, timed: workers are started only if the
-    time they would save on the rest (at the faster probe's speed) exceeds what starting them costs:
-    :data:`POOL_WORTH` plus the cold start the slower probe showed (each worker pays it again).
+    With several workers the first two shards run at once, the first here and the second in the first
+    worker (started as the sweep starts). If that worker is not up when the first shard is done, the second
+    runs here too, timed, and workers are used only if the time they would save on the rest (at the faster
+    probe's speed) exceeds what starting them costs: :data:`POOL_WORTH` plus the cold start the slower probe
+    showed. Workers started after the first get this process's memoised answers (:func:`_warm_caches`).
     The workers then take the rest heaviest first (:func:`shard_costs`), so that expensive points do not
     all land at the end with one worker busy and the other idle. The runs table is the same either way:
     seeds belong to run indices, not to processes. ``cpu``, when given, receives the CPU seconds each
