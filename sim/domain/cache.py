@@ -130,6 +130,32 @@ def caches() -> dict[str, BoundedCache]:
     return dict(_REGISTRY)
 
 
+def snapshot() -> dict[str, list]:
+    """Every registered cache's entries (key, answer), oldest first, by cache name: what this process has
+    computed, for another process to start with (:func:`load`; a sweep's workers)."""
+    out = {}
+    for name, cache in list(_REGISTRY.items()):
+        with cache._lock:
+            if cache._entries:
+                out[name] = list(cache._entries.items())
+    return out
+
+
+def load(entries: dict[str, list]) -> None:
+    """Put :func:`snapshot`'s entries into the caches of the same names in this process (names it does not
+    have are skipped: their module is not imported here, so nothing would ask for them)."""
+    for name, items in entries.items():
+        cache = _REGISTRY.get(name)
+        if cache is None:
+            continue
+        with cache._lock:
+            for key, value in items:
+                cache._entries[key] = value
+                cache._entries.move_to_end(key)
+            while len(cache._entries) > cache.maxsize:
+                cache._entries.popitem(last=False)
+
+
 def clear_all() -> None:
     """Forget every memoised answer in every registered cache."""
     for cache in list(_REGISTRY.values()):

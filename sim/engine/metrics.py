@@ -3,7 +3,7 @@ reference table that figures mark."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,7 @@ from sim.kernels.utility import (scenario_utilities, scenario_values, status_quo
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.engine.model import BargainingModel
+    from sim.engine.protocols.base import ProtocolOutcome
     from sim.domain.scenario import Scenario
 
 
@@ -182,6 +183,134 @@ def outcome(model: "BargainingModel", seed: Any = None, config_hash: str = "",
         gap = scenario_deal_gap(scenario, model.protocol.deal_consent(), alternatives=0)
         row.update({"deal_gap": gap.gap, "deal_gap_rules": gap.rules})
     return row
+
+
+def outcome_rows(model: "BargainingModel", results: "Sequence[ProtocolOutcome]", rounds: np.ndarray,
+                 seeds: Sequence[Any], config_hash: str = "",
+                 references: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+    """The :func:`outcome` rows of many finished runs of one specification at once: run r ended with
+    ``results[r]`` (its protocol's outcome) after ``rounds[r]`` rounds, seeded ``seeds[r]``; ``model`` is
+    one model of the specification (its scenario, protocol and settings; its state is not read). Each row
+    is, value for value and in the same column order, what :func:`outcome` gives on that run's model
+    (``tests/integration/test_batch.py``): what depends only on the round talks ended in (the ending and
+    its reason, the disagreement and war values) is computed once per round, what depends only on the
+    specification (the reference solutions of the disagreement point, the deal gap) once, and the rest
+    (values of agreements, red lines crossed, distances) for all runs as arrays."""
+    wanted = set(REFERENCES) if references is None else set(references)
+    scenario = model.negotiation
+    runs = len(results)
+    if runs == 0:
+        return []
+    rounds = np.asarray(rounds, dtype=int)
+    rounds_at = np.array([int(rounds[r]) if res.round_index is None else int(res.round_index)
+                          for r, res in enumerate(results)], dtype=int)
+    agreement = np.array([bool(res.agreement) for res in results])
+    table = np.array([np.asarray(res.bundle, dtype=float) for res in results]).reshape(runs, scenario.n_issues)
+    d = model.disagreement
+    describe = model.describe()
+    issues, actors = list(scenario.issue_ids), list(scenario.actor_ids)
+
+    by_round: dict[tuple[int, bool], dict[str, Any]] = {}  # what the round and agreement decide
+
+    def at(t: int, agreed: bool) -> dict[str, Any]:
+        key = (t, agreed)
+        if key not in by_round:
+            end = ending(scenario, agreed, t)
+            war = war_values(scenario, t)
+            by_round[key] = {"end": end, "reason": ending_reason(scenario, agreed, t),
+                             "d_now": model.disagreement_at(t),
+                             "war": {f"war_value_{a}": float(v) for a, v in zip(actors, war) if not np.isnan(v)}}
+        return by_round[key]
+
+    shared = [at(int(t), bool(a)) for t, a in zip(rounds_at, agreement)]
+    war_end = np.array([s["end"] == "war" for s in shared])
+    # The bundle each row reports: the agreement, else the status quo (NaN after a war).
+    bundle = np.where(agreement[:, None], table, np.where(war_end[:, None], np.nan, scenario.status_quo))
+    values = np.empty((runs, scenario.n_actors))
+    for t in np.unique(rounds_at[agreement]):  # values of agreements, one call per round (bundles (M, K))
+        chosen = np.flatnonzero(agreement & (rounds_at == t))
+        values[chosen] = scenario_values(scenario, table[chosen], int(t)).T
+    for r in np.flatnonzero(~agreement):
+        values[r] = shared[r]["d_now"]
+    crossed = _crossed_red_lines(scenario, table)
+    nash_products = np.zeros(runs)
+    for r in np.flatnonzero(agreement):
+        nash_products[r] = nash_product(values[r], shared[r]["d_now"], scenario.capabilities)
+    if "nash" in wanted:
+        nash = nash_solution(scenario, d)
+        no_gain = ",".join(no_gain_actors(scenario, d))
+        if nash is not None:
+            distances = np.sqrt(np.mean(((bundle - nash) / scenario.spans) ** 2, axis=-1))
+    if "pareto" in wanted:
+        checks = {}  # by bundle: agreements repeat, breakdowns all report the status quo
+        pareto = []
+        for r in range(runs):
+            if war_end[r]:
+                pareto.append((False, np.nan))
+                continue
+            key = bundle[r].tobytes()
+            if key not in checks:
+                check = pareto_check(scenario, bundle[r])
+                checks[key] = (bool(check.efficient), float(check.distance))
+            pareto.append(checks[key])
+    if "range" in wanted:
+        ranges = (bargaining_range(scenario, d), bargaining_range_empty(scenario, d))
+    if "deal_gap" in wanted:
+        gap = scenario_deal_gap(scenario, model.protocol.deal_consent(), alternatives=0)
+    outcome_names = [f"outcome_{issue}" for issue in issues]
+    bundle_names = [f"bundle_{issue}" for issue in issues]
+    utility_names = [f"utility_{actor}" for actor in actors]
+    disagreement = {f"disagreement_{actor}": float(v) for actor, v in zip(actors, d)}
+    bundle_list, table_list, value_list = bundle.tolist(), table.tolist(), values.tolist()
+    rows = []
+    for r, result in enumerate(results):
+        here = shared[r]
+        row: dict[str, Any] = {
+            **describe,
+            "seed": seeds[r],
+            "config_hash": config_hash,
+            "agreement": bool(agreement[r]),
+            "ending": here["end"],
+            "ending_reason": here["reason"],
+            "rounds": int(rounds[r]),
+            "breakdown_cause": result.breakdown_cause,
+            "breakdown_causes": "; ".join(result.causes),
+            "red_lines_crossed": crossed[r],
+        }
+        row.update(zip(outcome_names, bundle_list[r]))
+        row.update(zip(bundle_names, table_list[r]))
+        row.update(zip(utility_names, value_list[r]))
+        row.update(disagreement)
+        row.update(here["war"])
+        row["nash_product"] = float(nash_products[r])
+        row.update(REFERENCES["nash"])
+        row.update(REFERENCES["pareto"])
+        row.update(REFERENCES["range"])
+        row.update(REFERENCES["deal_gap"])
+        if "nash" in wanted:
+            row["distance_to_nash"] = np.nan if nash is None or war_end[r] else float(distances[r])
+            row["nash_no_gain"] = no_gain
+        if "pareto" in wanted:
+            row["pareto_efficient"], row["distance_to_pareto"] = pareto[r]
+        if "range" in wanted:
+            row["bargaining_range"], row["bargaining_range_empty"] = ranges
+        if "deal_gap" in wanted:
+            row.update({"deal_gap": gap.gap, "deal_gap_rules": gap.rules})
+        rows.append(row)
+    return rows
+
+
+def _crossed_red_lines(scenario: "Scenario", bundles: np.ndarray) -> list[str]:
+    """``scenario.crossed_red_lines`` of every bundle (M, K), joined by commas, from one mask."""
+    if not any(actor.red_lines for actor in scenario.actors):
+        return [""] * len(bundles)
+    mask = scenario.red_line_mask(bundles)  # (N, M, K)
+    names = np.array([[f"{a}.{k}" for k in scenario.issue_ids] for a in scenario.actor_ids], dtype=object)
+    out = []
+    for m in range(len(bundles)):
+        crossed = ~mask[:, m, :]
+        out.append(",".join(names[crossed]) if crossed.any() else "")
+    return out
 
 
 def reference_table(scenario: "Scenario", disagreement: np.ndarray | None = None) -> pd.DataFrame:

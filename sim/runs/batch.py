@@ -12,9 +12,12 @@ exactly the rows that running each seed alone gives (``spec.with_seed(s).build()
   are of this kind.
 - **Protocols that advance runs together** (``advances_runs``: eu) step the block's seeds on a leading
   runs axis: one kernel call per round for the whole block, each run with its own generator drawing
-  what it would draw alone, each stopping where it would stop alone. The rows are then read off one
-  model restored to each run's final state. (When the protocol's settings say every run draws —
-  ``Protocol.draws`` — no seed is first run alone to check.)
+  what it would draw alone, each stopping where it would stop alone. The outcome rows are then built
+  for the whole chunk at once (:func:`block_rows`: the protocol's outcomes on the runs axis, values
+  once per round, scores against the record as arrays), the same rows value for value; a caller that
+  reads something else off each model (``read``) gets one model restored to each run's final state.
+  (When the protocol's settings say every run draws — ``Protocol.draws`` — no seed is first run alone
+  to check.)
 - Everything else (belief noise or random recognition under offers, round or event recording) runs one
   seed at a time.
 """
@@ -87,6 +90,9 @@ def _together(spec: "RunSpec", seeds: Sequence[int], read: Reader = _row) -> lis
         chunk = seeds[start:start + CHUNK]
         template = spec.with_seed(chunk[0]).build()  # unstepped; restore() then replaces its state run by run
         state = template.protocol.advance_runs([np.random.default_rng(s) for s in chunk])
+        if read is _row and hasattr(template.protocol, "outcomes"):  # the rows of the chunk at once
+            rows += block_rows(spec, template, state, chunk)
+            continue
         for index, seed in enumerate(chunk):
             template.protocol.restore(state, index)
             rows.append(read(spec.with_seed(seed), template))
@@ -94,6 +100,29 @@ def _together(spec: "RunSpec", seeds: Sequence[int], read: Reader = _row) -> lis
         # (its agents point back to it), freed only by a full garbage collection: drop the views now, or a
         # long sweep holds every chunk's history for a while.
         template.position_history = []
+    return rows
+
+
+def block_rows(spec: "RunSpec", template: Any, state: Any, seeds: Sequence[int]) -> list[dict[str, Any]]:
+    """The rows :meth:`RunSpec.row` reads off each run of ``state`` restored into ``template`` (run r
+    seeded ``seeds[r]``), built for all runs at once: the protocol's outcomes on the runs axis
+    (``outcomes(state)``), then :func:`sim.engine.metrics.outcome_rows` and
+    :func:`sim.runs.scoring.score_columns_of_runs`. The same rows, value for value and column for column
+    (``tests/integration/test_batch.py``)."""
+    from sim.engine.metrics import outcome_rows
+    from sim.runs.scoring import score_columns_of_runs
+    from sim.runs.spec import check_seed
+
+    seeds = [check_seed(s) for s in seeds]
+    rows = outcome_rows(template, template.protocol.outcomes(state), state.rounds, seeds,
+                        config_hash=spec.config_hash, references=spec.references)
+    spec_hash = spec.hash
+    for row in rows:
+        row["spec_hash"] = spec_hash
+    if spec.scoring is not None:
+        scores = score_columns_of_runs(template, rows, np.stack(state.history), state.rounds, spec.scoring)
+        for row, score in zip(rows, scores):
+            row.update(score)
     return rows
 
 

@@ -240,8 +240,8 @@ def is_calibration(folder: Path) -> bool:
 
 
 def reproduce_calibration(folder: Path, sample: int | None) -> list[TableCheck]:
-    """A calibration's folder: what can be re-run exactly. pyabc's sampler is not re-run (with several
-    workers its proposals are not bit-for-bit reproducible, and a history takes minutes): every particle of
+    """A calibration's folder: what can be re-run exactly. pyabc's sampler is not re-run (a history takes
+    minutes): every particle of
     the last generation (``sample`` of them, or all) is re-simulated from its recorded seeds and must give its
     recorded summary statistics and distance; and the posterior-predictive runs are re-run from the saved
     posterior and compared with predictive_runs.parquet."""

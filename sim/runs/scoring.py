@@ -468,6 +468,63 @@ def _history_mae(history: np.ndarray, record: ObservedRecord, mapping: Mapping[i
     return overall, per_issue
 
 
+def score_columns_of_runs(model: "BargainingModel", rows: list[Mapping[str, Any]], history: np.ndarray,
+                          rounds: np.ndarray, observed: Any) -> list[dict[str, Any]]:
+    """:func:`score_columns` of many finished runs of one specification at once, value for value: run r's
+    outcome row ``rows[r]``, its positions after every round ``history[:rounds[r] + 1, r]`` (``history``
+    (T + 1, R, N, K); ``model``: one model of the specification). The errors at the observed points are
+    taken for all runs as arrays, summed per issue point by point in the order :func:`_history_mae` sums
+    them (so the sums are the same numbers); what depends only on the outcome class is computed once per
+    class."""
+    settings = observed if isinstance(observed, tuple) else observed_settings(observed)
+    if settings is None or not covers(settings[0], model.negotiation):
+        return [{} for _ in rows]
+    record, mapping = settings
+    scenario = model.negotiation
+    obs_rounds, actors, issues, observed_positions, spans = _observation_index(record, mapping, scenario)
+    runs = len(rows)
+    rounds = np.asarray(rounds, dtype=int)
+    simulated = history[np.minimum(obs_rounds[None, :], rounds[:, None]), np.arange(runs)[:, None],
+                        actors[None, :], issues[None, :]]  # (R, points)
+    errors = np.abs(simulated - observed_positions) / spans * 100.0
+    overall = errors.mean(axis=-1) if errors.shape[1] else np.full(runs, np.nan)
+    per_issue = np.full((runs, scenario.n_issues), np.nan)
+    for k in range(scenario.n_issues):
+        points = np.flatnonzero(issues == k)
+        if points.size:
+            total = np.zeros(runs)
+            for p in points:  # one point at a time, as np.bincount adds them
+                total += errors[:, p]
+            per_issue[:, k] = total / points.size
+    overall_list, per_issue_list = overall.tolist(), per_issue.tolist()
+    found = baseline_scores(record, mapping, scenario, fast=True)
+    baselines = {f"score_mae_{name}": value for name, value in found.items()}
+    no_change = found["no_change"]
+    target = end_round(record, mapping)
+    mae_names = [f"score_mae_{issue}" for issue in scenario.issue_ids]
+    by_class: dict[tuple, tuple] = {}
+    out = []
+    for r, row in enumerate(rows):
+        agreement, cause, end = bool(row["agreement"]), str(row.get("breakdown_cause") or ""), str(row.get("ending", ""))
+        key = (agreement, cause, end)
+        if key not in by_class:
+            by_class[key] = (outcome_label(agreement, cause), outcome_class_of(agreement, end),
+                             outcome_matches(agreement, cause, end, record))
+        label, kind, matches = by_class[key]
+        score: dict[str, Any] = {"score_mae": overall_list[r]}
+        score.update(zip(mae_names, per_issue_list[r]))
+        score.update(baselines)
+        score.update({
+            "score_skill": skill(overall_list[r], no_change),
+            "score_outcome": label,
+            "score_outcome_class": kind,
+            "score_outcome_match": matches,
+            "score_end_round_error": float("nan") if target is None else float(abs(int(row["rounds"]) - target)),
+        })
+        out.append(score)
+    return out
+
+
 _INDEX: dict[tuple, tuple[np.ndarray, ...]] = {}
 
 

@@ -46,6 +46,42 @@ def test_a_block_gives_the_rows_of_one_run_at_a_time(protocol, params, scenario)
         assert len(alone.filter(like="bundle_").drop_duplicates()) > 1
 
 
+OBSERVED = {"path": "data/jan2022_observed.yaml", "rounds": {1: "2022-02-17", 2: "2022-02-24"}}
+
+#: Scenarios whose rows take every path of the block's rows (sim.runs.batch.block_rows): breakdowns in war and
+#: at the status quo, agreements (no red lines, several rounds), red lines and packages, power shifts (values and
+#: outside options that change with the round talks end in), credibility.
+BLOCK_SCENARIOS = [
+    ("jan2022", {}),
+    ("jan2022_no_red_lines", {}),
+    ("jan2022", {"rules.power_shift": True, "rules.credibility": True}),
+    ("jan2022_no_red_lines", {"rules.power_shift": True}),
+    ("jan2022_extended", {}),
+    ("jan2022_core", {}),
+]
+
+
+@pytest.mark.parametrize("references", [None, (), ("pareto", "nash")])
+@pytest.mark.parametrize("params", [{}, {"shock_probability": 0.3, "q": 0.6, "t": 0.4, "convergence": 0.2}],
+                         ids=["default", "shocks"])
+def test_block_rows_are_the_rows_of_one_run_at_a_time_in_every_column(params, references):
+    """The eu block builds its rows for all runs at once (outcomes on the runs axis, values per round, scores
+    against the record as arrays): every column equal, bitwise, to the row of each run alone, scores included."""
+    seeds = [int(s) for s in run_seeds(6, 31)]
+    seen = set()
+    for name, overrides in BLOCK_SCENARIOS:
+        spec = RunSpec(load_scenario(name, overrides), "eu", params=build_params("eu", params), rounds=6, seed=0,
+                       record_rounds=False, record_events=False, observed=OBSERVED, references=references)
+        alone = pd.DataFrame([one_run(spec, seed) for seed in seeds])
+        together = pd.DataFrame(run_block(spec, seeds))
+        pd.testing.assert_frame_equal(together, alone, check_exact=True)
+        assert list(together.columns) == list(alone.columns)
+        seen |= set(alone["ending"]) | {f"rounds={r}" for r in alone["rounds"]}
+        if name.startswith("jan2022") and name != "jan2022_core":
+            assert "score_mae" in alone.columns
+    assert {"agreement", "war", "status_quo", "rounds=6", "rounds=4"} <= seen, seen
+
+
 def test_a_block_larger_than_a_chunk_gives_the_rows_of_one_run_at_a_time(monkeypatch):
     """Blocks advance in chunks (sim.runs.batch.CHUNK runs): every chunk starts from the scenario, not from
     where the previous chunk's runs ended."""

@@ -61,3 +61,12 @@ def test_the_nash_workload_times_both_paths_and_compares_them():
 def test_the_protocol_scaling_stops_growing_a_protocol_past_its_budget():
     rows = workloads.bench_protocol_scaling(sizes=(3, 4), issues=2, stop_after=0.0)
     assert [(r["protocol"], r["actors"]) for r in rows] == [("eu", 3), ("offers", 3), ("exchange", 3)]
+
+
+def test_the_eu_block_rows_workload_times_both_paths_on_equal_rows():
+    """bench_eu_block_rows raises if the block's rows differ from the rows read off each restored model."""
+    from sim.runs.bench.workloads import bench_eu_block_rows, eu_block_rows
+
+    found = bench_eu_block_rows(600)  # two chunks (sim.runs.batch.CHUNK = 512)
+    assert found["runs"] == 600 and found["previous"] > 0 and found["new"] > 0
+    assert "600 runs" in eu_block_rows(found)[0][0]

@@ -213,3 +213,25 @@ def test_spec_refuses_bad_priors_and_weights():
                           (dict(parameters={}), "at least one parameter")):
         with pytest.raises(ConfigError, match=words):
             calibration.spec_from_config({**good, **change}, "f")
+
+
+@pytest.mark.subprocess  # pyabc asks git for the commit it stores with the history
+def test_two_workers_give_the_one_worker_posterior_bit_for_bit(tmp_path):
+    """The workers only compute ahead what pyabc's single-core loop asks for (sim.runs.calibration._sampler):
+    every generation, its particles, weights, distances and seeds are those of one worker."""
+    from omegaconf import OmegaConf
+
+    from sim.runs.configs import base_config, compose_config
+
+    cfg = compose_config(["calibrate=jan2022_resolve", "calibrate.population=10", "calibrate.generations=2",
+                          "calibrate.replicates=1", "calibrate.predictive=0"])
+    spec = calibration.spec_from_config(OmegaConf.to_container(cfg.calibrate, resolve=True), "calibrate")
+    base = base_config(cfg, also=("calibrate",))
+    tables = []
+    for workers in (1, 2):
+        history = calibration.calibrate(tmp_path / str(workers), spec, base, workers=workers)
+        assert history.max_t == 1
+        tables.append((calibration.posterior_table(history, spec),
+                       calibration.populations_table(history)[["t", "epsilon", "samples", "particles"]]))
+    pd.testing.assert_frame_equal(tables[0][0], tables[1][0], check_exact=True)
+    pd.testing.assert_frame_equal(tables[0][1], tables[1][1], check_exact=True)

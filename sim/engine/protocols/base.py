@@ -98,6 +98,34 @@ def agreement_failures(model: ModelView, bundle: np.ndarray, needed: np.ndarray,
     return causes
 
 
+def agreement_failures_of_runs(model: ModelView, bundles: np.ndarray, rounds: np.ndarray) -> list[list[str]]:
+    """:func:`agreement_failures` of many runs of one model's specification at once, every actor's consent
+    needed: run r proposes ``bundles[r]`` (M, K) after ``rounds[r]`` rounds (the round whose values and
+    outside options apply). The same causes in the same order as run by run (red lines and values
+    computed for all runs as arrays, values once per round)."""
+    from sim.kernels.utility import scenario_values
+
+    scenario = model.negotiation
+    bundles = np.asarray(bundles, dtype=float)
+    rounds = np.asarray(rounds, dtype=int)
+    causes: list[list[str]] = [[] for _ in range(len(bundles))]
+    if scenario.rules.red_lines:
+        mask = scenario.red_line_mask(bundles)  # (N, M, K)
+        names = [[f"red_line:{a}.{k}" for k in scenario.issue_ids] for a in scenario.actor_ids]
+        for i, m, k in zip(*np.nonzero(~mask)):  # for each run, in (actor, issue) order as run by run
+            causes[m].append(names[i][k])
+    if scenario.rules.package:
+        for m, bundle in enumerate(bundles):
+            causes[m] += [f"package:{a}" for a in scenario.broken_packages(bundle)]
+    for t in np.unique(rounds):
+        chosen = np.flatnonzero(rounds == t)
+        values = scenario_values(scenario, bundles[chosen], int(t)).T  # (M, N)
+        short = values < model.disagreement_at(int(t)) - 1e-9
+        for m, below in zip(chosen, short):
+            causes[m] += [f"not_individually_rational:{scenario.actor_ids[i]}" for i in np.flatnonzero(below)]
+    return causes
+
+
 class Protocol(ABC):
     """A bargaining protocol. Subclasses set ``name`` (= its config file name) and ``Params``
     (a dataclass: the schema of ``configs/protocol/<name>.yaml``)."""

@@ -14,7 +14,7 @@ from typing import ClassVar, Sequence
 import numpy as np
 
 from sim.domain.protocol_params import EUParams
-from sim.engine.protocols.base import ModelView, Protocol, ProtocolOutcome
+from sim.engine.protocols.base import ModelView, Protocol, ProtocolOutcome, agreement_failures_of_runs
 from sim.kernels.eu import KIND_CONFLICT, KIND_NONE, VARIANTS, RoundResult, eu_round, normalise
 from sim.kernels.layout import canonical_layout
 from sim.kernels.solutions import weighted_median
@@ -142,6 +142,24 @@ class EUProtocol(Protocol):
         self.model.restore(state.positions[run], state.saliences[run], count,
                            [state.history[i][run] for i in range(count + 1)], state.risk[run])
         self.done = bool(state.done[run])
+
+    def outcomes(self, state: "RunsState") -> list[ProtocolOutcome]:
+        """The :meth:`outcome` of every run of ``state`` (what ``restore(state, r)`` then ``outcome()``
+        gives, value for value), computed for all runs at once: the weighted medians on the runs axis,
+        the agreement rule by :func:`~sim.engine.protocols.base.agreement_failures_of_runs`."""
+        scenario = self.model.negotiation
+        weight = scenario.capabilities[:, None] * state.saliences
+        median = scenario.snap(weighted_median(state.positions, weight, axis=-2))  # (R, K)
+        spread = np.abs(state.positions - median[:, None, :]).max(axis=1) / scenario.spans
+        converged = np.all(spread <= self.params.convergence, axis=-1)
+        failures = agreement_failures_of_runs(self.model, median, state.rounds)
+        out = []
+        for r, bundle in enumerate(median):
+            causes = ([] if converged[r] else ["not_converged"]) + failures[r]
+            out.append(ProtocolOutcome(bundle=bundle.copy(), agreement=not causes,
+                                       breakdown_cause=causes[0] if causes else "", causes=tuple(causes),
+                                       round_index=int(state.rounds[r])))
+        return out
 
     def _record(self, result: RoundResult, x: np.ndarray) -> None:
         """Events: every offer with the response, and every conflict with its winner (in units)."""

@@ -92,23 +92,24 @@ def timed_limit(overrides: list[str]) -> tuple[int, float, float]:
     """(runs, wall seconds, of which outcome rows) of :func:`sim.runs.batch.run_block` on the one design point
     of an eu sweep, all its seeds as one block, after a two-run warm-up (the scenario's reference
     solutions, computed once per process, are not the block's cost): the floor under the sweep, without
-    folder or shards. The rows (:meth:`~sim.runs.spec.RunSpec.row`: outcome, reference distances, scores against
-    the observed record) are built run by run after the block has advanced; their share is timed apart."""
+    folder or shards. The rows (:func:`sim.runs.batch.block_rows`: outcome, reference distances, scores against
+    the observed record, built for a whole chunk of runs at once) come after the chunk has advanced; their
+    share is timed apart."""
+    import sim.runs.batch
     from sim.runs.batch import run_block
-    from sim.runs.spec import RunSpec
 
     (spec, seeds), = point_groups(compose_sweep(overrides)(REPO))
     run_block(spec, seeds[:2])
-    spent, row = [0.0], RunSpec.row
+    spent, rows = [0.0], sim.runs.batch.block_rows
 
-    def timed_row(self, model):
+    def timed_rows(*args):
         start = time.perf_counter()
         try:
-            return row(self, model)
+            return rows(*args)
         finally:
             spent[0] += time.perf_counter() - start
 
-    RunSpec.row = timed_row  # this process only (a fresh one: in_fresh_process)
+    sim.runs.batch.block_rows = timed_rows  # this process only (a fresh one: in_fresh_process)
     start = time.perf_counter()
     run_block(spec, seeds)
     return len(seeds), time.perf_counter() - start, spent[0]

@@ -358,6 +358,11 @@ def bench_workloads(quick: bool = False) -> str:
          ">= 3x",
          verdict(offers["new"] >= 3 * offers["previous"])],
     ]
+    rows += eu_block_rows(bench_eu_block_rows(1000 if quick else 10_000))
+    print("eu block rows: done", file=sys.stderr)
+    sweep, calibration = bench_sweep_workers(), bench_calibration_workers()
+    print(f"workers: sweep {sweep}, calibration {calibration}", file=sys.stderr)
+    rows += workers_rows(sweep, calibration)
     return (markdown_table(["workload", "previous path", "this code", "ratio", "target", "verdict"], rows)
             + "\n\n" + scale_table(quick))
 
@@ -508,3 +513,129 @@ def scale_table(quick: bool = False) -> str:
     rows.append([f"`sweep=perturbation` ({sweep['runs']} runs, 1 worker: runs per CPU s)", f"{sweep['previous']:.2f}",
                  f"{sweep['new']:.2f}", f"{sweep['new'] / sweep['previous']:.2f}x", "-", "-"])
     return markdown_table(["workload", "previous path", "this code", "ratio", "target", "verdict"], rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# Workers that pay on real sweeps and calibrations (issue 25, point 6), and eu blocks (point 5)
+# --------------------------------------------------------------------------------------------------
+
+
+def timed_calibration(workers: int, population: int = 30, generations: int = 2) -> dict[str, Any]:
+    """``calibrate=jan2022_resolve`` with ``population`` and ``generations`` (no predictive runs, no figures:
+    :func:`sim.runs.calibration.calibrate` itself) in a temporary folder: wall seconds, CPU seconds of this
+    process and of its workers, and the posterior table (to compare across worker counts)."""
+    import resource
+
+    from omegaconf import OmegaConf
+
+    from sim.runs import calibration
+    from sim.runs.configs import base_config, compose_config
+
+    cfg = compose_config(["calibrate=jan2022_resolve", f"calibrate.population={population}",
+                          f"calibrate.generations={generations}", "calibrate.predictive=0"])
+    spec = calibration.spec_from_config(OmegaConf.to_container(cfg.calibrate, resolve=True), "calibrate")
+    base = base_config(cfg, also=("calibrate",))
+    with tempfile.TemporaryDirectory() as folder:
+        start, own = time.perf_counter(), time.process_time()
+        history = calibration.calibrate(Path(folder) / "out", spec, base, workers=workers)
+        seconds, own = time.perf_counter() - start, time.process_time() - own
+        posterior = calibration.posterior_table(history, spec)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"seconds": seconds, "cpu": own, "workers_cpu": children.ru_utime + children.ru_stime,
+            "posterior": posterior}
+
+
+def bench_calibration_workers(population: int = 30, generations: int = 2) -> dict[str, Any]:
+    """:func:`timed_calibration` with 1 and then 2 workers, each in a fresh process; the posteriors must be
+    equal, bit for bit."""
+    from sim.runs.bench.timing import in_fresh_process, load_average
+
+    load = load_average()
+    one = in_fresh_process(timed_calibration, 1, population, generations)
+    two = in_fresh_process(timed_calibration, 2, population, generations)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(one.pop("posterior"), two.pop("posterior"), check_exact=True)
+    return {"one": one, "two": two, "load": load}
+
+
+def bench_sweep_workers(overrides: tuple[str, ...] = ("sweep=mechanisms",)) -> dict[str, Any]:
+    """A whole sweep (plan, shards, runs.parquet: :func:`sim.runs.bench.sweeps.timed_sweep`) with 1 and then 2
+    workers, each in a fresh process: wall and CPU seconds per process."""
+    from sim.runs.bench.sweeps import timed_sweep
+    from sim.runs.bench.timing import in_fresh_process, load_average
+
+    load = load_average()
+    one = in_fresh_process(timed_sweep, list(overrides), 1)
+    two = in_fresh_process(timed_sweep, list(overrides), 2)
+    return {"one": one, "two": two, "load": load}
+
+
+def workers_rows(sweep: dict[str, Any], calibration: dict[str, Any]) -> list[list[str]]:
+    """The workers' rows of the workloads table (1 worker is the previous path, 2 this one)."""
+    def cpu(result: dict[str, Any]) -> str:
+        return "; ".join(f"{s:.1f}" for s in result["cpu"])
+
+    over_sweep = sweep["one"]["seconds"] / sweep["two"]["seconds"]
+    over_calibration = calibration["one"]["seconds"] / calibration["two"]["seconds"]
+    return [
+        [f"`sweep=mechanisms`, 2 workers against 1 (wall s; CPU s per process: {cpu(sweep['one'])} / "
+         f"{cpu(sweep['two'])}; load {sweep['load']})", f"{sweep['one']['seconds']:.1f}",
+         f"{sweep['two']['seconds']:.1f}", f"{over_sweep:.2f}x", ">= 1.7x", verdict(over_sweep >= 1.7)],
+        [f"calibration `jan2022_resolve`, population 30, 2 generations, 2 workers against 1 (wall s; CPU s "
+         f"main {calibration['one']['cpu']:.1f} / main {calibration['two']['cpu']:.1f} + workers "
+         f"{calibration['two']['workers_cpu']:.1f}; load {calibration['load']}; posteriors equal)",
+         f"{calibration['one']['seconds']:.1f}", f"{calibration['two']['seconds']:.1f}", f"{over_calibration:.2f}x",
+         ">= 1.8x", verdict(over_calibration >= 1.8)],
+    ]
+
+
+def bench_eu_block_rows(runs: int = 10_000) -> dict[str, Any]:
+    """CPU seconds of the outcome rows of one ``eu`` block of ``runs`` runs (the sweep benchmark's eu design:
+    jan2022, 20-round limit, scored against the record): built for the whole block
+    (:func:`sim.runs.batch.block_rows`, this code) against read off one restored model run by run
+    (:meth:`sim.runs.spec.RunSpec.row`, the previous path), on the same advanced chunks; the rows must be equal."""
+    from sim.runs.batch import CHUNK, block_rows
+    from sim.runs.bench.sweeps import Sizes, compose_sweep, point_groups
+    from sim.runs.bench.timing import REPO
+
+    sizes = Sizes.of(False)
+    (spec, seeds), = point_groups(compose_sweep(sizes.eu + [f"sweep.replicates={runs}"])(REPO))
+    from sim.runs.batch import run_block
+
+    run_block(spec, seeds[:2])  # the scenario's reference solutions, once per process, out of the timings
+    spec.with_seed(seeds[0]).row(spec.with_seed(seeds[0]).build().run())
+    times = {"previous": 0.0, "new": 0.0}
+    for start in range(0, len(seeds), CHUNK):
+        chunk = seeds[start:start + CHUNK]
+        template = spec.with_seed(chunk[0]).build()
+        state = template.protocol.advance_runs([np.random.default_rng(s) for s in chunk])
+        began = time.process_time()
+        new = block_rows(spec, template, state, chunk)
+        times["new"] += time.process_time() - began
+        began = time.process_time()
+        previous = []
+        for index, seed in enumerate(chunk):
+            template.protocol.restore(state, index)
+            previous.append(spec.with_seed(seed).row(template))
+        times["previous"] += time.process_time() - began
+        if previous != new and not _same_rows(previous, new):
+            raise AssertionError("the block's rows differ from the rows run by run")
+    return times | {"runs": len(seeds)}
+
+
+def _same_rows(a: list[dict], b: list[dict]) -> bool:
+    """Equal rows, NaN equal to NaN (``==`` on dicts holding NaN is False)."""
+    import pandas as pd
+
+    try:
+        pd.testing.assert_frame_equal(pd.DataFrame(a), pd.DataFrame(b), check_exact=True)
+    except AssertionError:
+        return False
+    return True
+
+
+def eu_block_rows(found: dict[str, Any]) -> list[list[str]]:
+    return [[f"outcome rows of an `eu` block of {found['runs']} runs (jan2022, 20 rounds, scored; CPU s)",
+             f"{found['previous']:.2f}", f"{found['new']:.2f}", f"{found['previous'] / found['new']:.0f}x",
+             "(part of: `eu` sweep >= 20x `batch_run`)", "-"]]

@@ -220,9 +220,11 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
             cpu: dict[int, float] | None = None) -> tuple[int, int]:
     """Run the given shards, in this process or in ``workers`` processes. Returns (done, failed).
 
-    With several workers the first two shards run here first, timed: workers are started only if the
-    time they would save on the rest (at the faster probe's speed) exceeds what starting them costs:
-    :data:`POOL_WORTH` plus the cold start the slower probe showed (each worker pays it again).
+    With several workers the first two shards run at once, the first here and the second in the first
+    worker (started as the sweep starts). If that worker is not up when the first shard is done, the second
+    runs here too, timed, and workers are used only if the time they would save on the rest (at the faster
+    probe's speed) exceeds what starting them costs: :data:`POOL_WORTH` plus the cold start the slower probe
+    showed. Workers started after the first get this process's memoised answers (:func:`_warm_caches`).
     The workers then take the rest heaviest first (:func:`shard_costs`), so that expensive points do not
     all land at the end with one worker busy and the other idle. The runs table is the same either way:
     seeds belong to run indices, not to processes. ``cpu``, when given, receives the CPU seconds each
@@ -248,33 +250,116 @@ def execute(context: SweepContext, shards: Sequence[int], workers: int = 1,
         if workers <= 1 or len(shards) <= 1:
             here(shards)
             return counts[0], counts[1]
-        # Probe two shards here. A shard that meets a scenario or protocol for the first time pays this
-        # process's cold start (the caches of its programs and reference solutions); each worker would
-        # pay it again, on top of starting an interpreter. So: the faster probe estimates the rest, the
-        # slower one what a worker's start costs.
-        probes = []
-        for index in shards[:2]:
-            started = time.perf_counter()
-            here([index])
-            probes.append(time.perf_counter() - started)
-        rest = shards[2:]
-        saved = min(probes) * len(rest) * (1 - 1 / workers)
-        if saved < POOL_WORTH + max(probes):
-            here(rest)
-            return counts[0], counts[1]
-        costs = shard_costs(context, rest)
+        # Probe two shards at once: the first here, the second in the first worker, started now (its server
+        # imports what a shard needs while the first probe runs). If that worker is not up by the time the
+        # first probe ends (a sweep of tiny shards), the second probe runs here too. A shard that meets a
+        # scenario or protocol for the first time pays this process's cold start (the caches of its programs
+        # and reference solutions); a worker started later receives this process's caches, warm
+        # (:func:`_warm_caches`), so it does not pay it again.
         server = _worker_context()
+        pool = _Pool(server, replace(context, runs=context.runs.iloc[:0]))
+        starter = _Starter(pool, shards[1], _shard_runs(context, shards[1]))
+        started = time.perf_counter()
+        here([shards[0]])
+        probes = [time.perf_counter() - started]
+        rest = shards[2:]
+        if not starter.claim():  # the worker was not up in time: the second probe here as well
+            started = time.perf_counter()
+            here([shards[1]])
+            probes.append(time.perf_counter() - started)
+            # The faster probe estimates the rest; the slower one what a worker's start costs.
+            saved = min(probes) * len(rest) * (1 - 1 / workers)
+            if saved < POOL_WORTH + max(probes):
+                starter.discard()  # closes its worker once up, without making this sweep wait for it
+                here(rest)
+                return counts[0], counts[1]
+        costs = shard_costs(context, rest)
+        starter.join()
     except KeyboardInterrupt:
+        if "starter" in locals():
+            starter.discard(stop=True)
         raise Interrupted(*counts) from None
-    _in_pool(context, rest, costs, workers, server, counts, cpu, progress)
+    _in_pool(context, rest, costs, workers, server, counts, cpu, progress, pool)
     return counts[0], counts[1]
 
 
+def _shard_runs(context: SweepContext, index: int) -> pd.DataFrame:
+    return context.runs.iloc[slice(*shard_ranges(len(context.runs), context.spec.shard_size)[index])]
+
+
+class _Starter:
+    """Starts the first worker in a thread (starting blocks until the worker server has imported what a shard
+    needs) and gives it ``shard``, unless this process claimed that shard first (:meth:`claim`)."""
+
+    def __init__(self, pool: "_Pool", shard: int, runs: pd.DataFrame):
+        import threading
+
+        self.pool, self.shard, self.runs = pool, shard, runs
+        self.lock = threading.Lock()
+        self.taken_by: str | None = None  # "worker" or "here"
+        self.unwanted = False
+        self.slot: "_Slot | None" = None
+        self.thread = threading.Thread(target=self._start, name="sweep-worker-start", daemon=True)
+        self.thread.start()
+
+    def _start(self) -> None:
+        try:
+            slot = self.pool.start(warm=False)
+        except Exception:  # noqa: BLE001 - no worker: the sweep runs the shard here (claim) or starts others later
+            return
+        with self.lock:
+            self.slot = slot
+            if self.unwanted:
+                self.pool.close()
+                return
+            if self.taken_by is None:
+                self.taken_by = "worker"
+                self.pool.assign(slot, self.shard, self.runs)
+
+    def claim(self) -> bool:
+        """True when the worker has the second probe; else this process takes it (False)."""
+        with self.lock:
+            if self.taken_by is None:
+                self.taken_by = "here"
+            return self.taken_by == "worker"
+
+    def join(self) -> None:
+        """Wait until the first worker is started (it is in the pool from then on)."""
+        self.thread.join()
+
+    def discard(self, stop: bool = False) -> None:
+        """No pool after all: the worker is closed once it is up (``stop``: stopped, whatever it runs); this
+        sweep does not wait for it to start."""
+        with self.lock:
+            self.unwanted = True
+            if self.slot is not None:
+                self.pool.stop() if stop else self.pool.close()
+
+
+def _warm_caches() -> dict[str, bytes]:
+    """This process's memoised answers (:mod:`sim.domain.cache`: scenarios' reference solutions, the offers
+    programs' answers, records...), for a worker to start with: computed once in the sweep's process, not
+    again in every worker."""
+    import pickle
+
+    from sim.domain.cache import snapshot
+
+    out = {}
+    for name, items in snapshot().items():
+        try:
+            out[name] = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - an answer that does not pickle: that cache starts cold
+            continue
+    return out
+
+
 def _in_pool(context: SweepContext, rest: Sequence[int], costs: dict[int, float], workers: int, server: Any,
-             counts: list[int], cpu: dict[int, float], progress: Callable[[int, int], None] | None) -> None:
+             counts: list[int], cpu: dict[int, float], progress: Callable[[int, int], None] | None,
+             pool: "_Pool | None" = None) -> None:
     """The pool part of :func:`execute`: the shards ``rest``, heaviest first (``costs``), in ``workers``
     processes forked from ``server`` (:func:`_worker_context`), one shard at a time each; ``counts`` (done,
-    failed) and ``cpu`` grow as shards finish.
+    failed) and ``cpu`` grow as shards finish. ``pool``: workers already started (one may be running a
+    shard not in ``rest``: it is counted when it ends); new ones start with this process's caches.
 
     A worker that dies (killed by a signal, out of memory) costs only its own shard: that shard is run again
     once, in a fresh worker; if its worker dies again, its runs are recorded in ``failures/`` with the cause
@@ -290,7 +375,7 @@ def _in_pool(context: SweepContext, rest: Sequence[int], costs: dict[int, float]
     light = replace(context, runs=context.runs.iloc[:0])  # each task carries only its own rows
     queue = deque(sorted(rest, key=lambda i: (-costs[i], i)))
     deaths: dict[int, int] = {}
-    pool = _Pool(server, light)
+    pool = _Pool(server, light) if pool is None else pool
     try:
         while queue or pool.busy:
             while queue and len(pool.workers) < workers and len(pool.idle()) < len(queue):
@@ -380,10 +465,11 @@ class _Pool:
     def busy(self) -> bool:
         return any(slot.shard is not None for slot in self.workers)
 
-    def start(self) -> "_Slot":
-        """A new worker, idle."""
+    def start(self, warm: bool = True) -> "_Slot":
+        """A new worker, idle; ``warm``: it starts with this process's memoised answers (:func:`_warm_caches`)."""
         mine, theirs = self.server.Pipe()
-        process = self.server.Process(target=_serve, args=(theirs, self.context, os.getpid()), daemon=True)
+        caches = _warm_caches() if warm else None
+        process = self.server.Process(target=_serve, args=(theirs, self.context, os.getpid(), caches), daemon=True)
         process.start()
         theirs.close()
         self.workers.append(_Slot(process, mine))
@@ -459,10 +545,16 @@ class _Slot:
         self.process, self.conn, self.shard = process, conn, None
 
 
-def _serve(conn: Any, context: SweepContext, sweep: int) -> None:
-    """A worker's life: shards from ``conn`` until told to stop (None) or the sweep (pid ``sweep``) ends."""
+def _serve(conn: Any, context: SweepContext, sweep: int, caches: dict[str, bytes] | None = None) -> None:
+    """A worker's life: shards from ``conn`` until told to stop (None) or the sweep (pid ``sweep``) ends;
+    ``caches``: the sweep's memoised answers to start with (:func:`_warm_caches`)."""
+    from sim.domain.cache import load
     from sim.runs.lifeline import die_with_parent, watch
 
+    if caches:
+        import pickle
+
+        load({name: pickle.loads(items) for name, items in caches.items()})
     _ignore_interrupts()
     die_with_parent()  # its parent is the forkserver: when that ends, so does this worker
     watch(sweep)  # and when the sweep ends, however it ends
