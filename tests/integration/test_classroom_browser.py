@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,29 +31,14 @@ import pytest
 
 from tests.support import REPO as ROOT
 from tests.support import experiment
+from tests.support.browser import ARGS, CHROMIUM, free_port, require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.subprocess]  # a Solara server, and Chromium
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 VIEWPORT = {"width": 1366, "height": 768}
 CLASS = "e2e-class"
 WARMUP = "Classroom warm-up: two actors, two issues, crossed saliences"  # the menu's titles
 JAN2022 = "Classroom: Russia vs U.S./NATO/Ukraine, Jan 2022 (4 parties, 11 issues)"
-
-
-def _missing() -> str:
-    assets = os.environ.get("SOLARA_ASSETS_PROXY_CACHE_DIR", "")
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} not installed (apt-get install chromium)"
-    if not assets or not (Path(assets) / "@widgetti" / "solara-vuetify-app@10.1.1").exists():
-        return "Solara assets missing: run via `make test` (tools/fetch-solara-assets)"
-    try:
-        import playwright  # noqa: F401  (is it installed?)
-    except ImportError:
-        return "playwright not installed"
-    return ""
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +54,8 @@ def load_server(tmp_path_factory):
 
 def _serve(tmp_path_factory, class_name: str):
     """apps.serve on a free port of 127.0.0.1, as ``make classroom CLASS=<class_name>`` starts it."""
-    reason = _missing()
-    if reason:
-        if os.environ.get("CLASSROOM_BROWSER_TEST") == "required":
-            pytest.fail(f"browser test required but {reason}")
-        pytest.skip(reason)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    require_browser()
+    port = free_port()
     results = tmp_path_factory.mktemp("classroom-results")
     log_path = tmp_path_factory.mktemp("classroom-log") / "server.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSROOM_CLASS": class_name, "CLASSROOM_RESULTS": str(results),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import REPO as ROOT
-from tests.integration.test_classroom_browser import ARGS, CHROMIUM, _missing
+from tests.support.browser import ARGS, CHROMIUM, free_port, require_browser
 
 
 def _tree(folder: Path) -> dict[str, str]:
@@ -79,16 +78,10 @@ def test_make_classroom_passes_level_to_the_app_and_make_help_names_it():
 @pytest.mark.browser
 @pytest.mark.subprocess
 def test_requests_for_asset_directories_change_nothing_and_a_new_tab_renders(tmp_path):
-    reason = _missing()
-    if reason:
-        if os.environ.get("CLASSROOM_BROWSER_TEST") == "required":
-            pytest.fail(f"browser test required but {reason}")
-        pytest.skip(reason)
+    require_browser()
     assets = Path(os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"])
     before = _tree(assets)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     log_path = tmp_path / "server.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSROOM_CLASS": "3ème-B", "CLASSROOM_RESULTS": str(tmp_path),
            "SOLARA_THEME_SHOW_BANNER": "false"}
@@ -159,18 +152,12 @@ def test_sessions_whose_pages_dropped_are_freed_after_the_cull_timeout(tmp_path)
     asleep, a laptop lid shut). Their sessions stay while a reconnect could come (Solara's own default:
     24 hours), then go: the server's session count drops to 0 after the timeout, and its memory stops
     growing from one class of pages to the next."""
-    reason = _missing()
-    if reason:
-        if os.environ.get("CLASSROOM_BROWSER_TEST") == "required":
-            pytest.fail(f"browser test required but {reason}")
-        pytest.skip(reason)
+    require_browser()
     import re
 
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     log_path = tmp_path / "server.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSROOM_CLASS": "cull", "CLASSROOM_RESULTS": str(tmp_path),
            "SOLARA_THEME_SHOW_BANNER": "false"}

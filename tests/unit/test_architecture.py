@@ -79,3 +79,18 @@ def test_import_sim_is_quick_and_loads_no_heavy_package():
         if best < 0.1:
             break
     assert best < 0.1, f"import sim takes {best:.3f} s at best"
+
+
+def test_no_test_module_imports_another():
+    """Tests share code through tests/support (and conftest.py), never by importing a test module: imports at
+    any depth, inside functions too."""
+    import ast
+
+    found = []
+    for path in sorted((REPO / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            found += [f"{path.relative_to(REPO)}:{node.lineno} imports {name}" for name in names
+                      if re.match(r"tests\.(unit|integration)(\.|$)", name)]
+    assert not found, found
