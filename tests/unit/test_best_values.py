@@ -102,6 +102,18 @@ def test_an_empty_range_stays_empty():
     assert solutions.bargaining_range_empty(scenario, np.full(5, 0.99))
 
 
+def test_each_actor_is_free_of_its_own_floor_only():
+    """u1 + u2 = 1 and both floors at 0.7: no bundle keeps both, yet each actor's own program (the other at
+    0.7) has an answer, 0.3; the warm path relaxes only the actor's own floor row, as the cold one leaves it out."""
+    from tests.support import make_scenario
+
+    scenario = make_scenario([[0], [100]], [[1], [1]], [1, 1], status_quo=[50])
+    d = np.array([0.7, 0.7])
+    np.testing.assert_allclose(_agree(scenario, d), [0.3, 0.3], atol=1e-12)
+    d = np.array([0.7, 0.2])  # both floors met by some bundle: 0.8 and 0.3
+    np.testing.assert_allclose(_agree(scenario, d), [0.8, 0.3], atol=1e-12)
+
+
 def test_the_program_is_passed_to_highs_once_for_every_actor():
     """The point of the warm path: one model for all N actors (the cold path passes one per actor)."""
     scenario = random_scenario(12, 4, 3)
