@@ -25,8 +25,8 @@ from sim.kernels.programs.builder import level_combinations
 from sim.kernels.utility import disagreement_values, status_quo_values
 from sim.runs.bench.timing import random_problem, random_scenario
 
-SHIPPED = ["ec_emissions", "jan2022", "jan2022_core", "jan2022_extended", "jan2022_no_red_lines", "pie_majority",
-           "pie_two", "classroom/united_vs_divided_west"]
+SHIPPED = ["ec_emissions", "jan2022", "jan2022_core", "jan2022_extended", "jan2022_no_red_lines",
+           "pie_majority", "pie_two", "classroom/united_vs_divided_west"]
 TOLERANCE = 1e-12
 
 
@@ -80,7 +80,8 @@ def test_shipped_scenarios_best_values_agree_with_the_cold_programs(name):
 @pytest.mark.parametrize("seed", range(6))
 def test_random_scenarios_best_values_agree_with_the_cold_programs(seed):
     scenario = random_scenario(3 + seed, 2 + seed % 4, seed)
-    for d in (disagreement_values(scenario), np.full(scenario.n_actors, 0.2), np.full(scenario.n_actors, 0.9)):
+    n = scenario.n_actors
+    for d in (disagreement_values(scenario), np.full(n, 0.2), np.full(n, 0.9)):
         _agree(scenario, d)
 
 
@@ -104,7 +105,8 @@ def test_an_empty_range_stays_empty():
 
 def test_each_actor_is_free_of_its_own_floor_only():
     """u1 + u2 = 1 and both floors at 0.7: no bundle keeps both, yet each actor's own program (the other at
-    0.7) has an answer, 0.3; the warm path relaxes only the actor's own floor row, as the cold one leaves it out."""
+    0.7) has an answer, 0.3; the warm path relaxes only the actor's own floor row, as the cold one leaves it
+    out."""
     from tests.support import make_scenario
 
     scenario = make_scenario([[0], [100]], [[1], [1]], [1, 1], status_quo=[50])

@@ -414,11 +414,11 @@ def bench_nash(sizes: tuple[int, ...] = (10, 30, 100), issues: int = 11,
 
 
 def bench_nash_own_outside(sizes: tuple[int, ...] = (10, 30, 100), issues: int = 11) -> list[dict]:
-    """CPU seconds of the best values u* alone and of the whole Nash reference (u* included, every cache emptied
-    first) on :func:`scenario_yaml`'s N-actor scenarios with d = each actor's own outside option (most actors
-    gain nothing there: the no-gain test is the u* programs), previous path (one cold program per actor,
-    ``solutions.COLD_BEST``) and new (one model re-solved warm); the u* must agree to 1e-12 and the Nash
-    points bitwise (the no-gain actors are the same)."""
+    """CPU seconds of the best values u* alone and of the whole Nash reference (u* included, every cache
+    emptied first) on :func:`scenario_yaml`'s N-actor scenarios with d = each actor's own outside option
+    (most actors gain nothing there: the no-gain test is the u* programs), previous path (one cold program
+    per actor, ``solutions.COLD_BEST``) and new (one model re-solved warm); the u* must agree to 1e-12 and
+    the Nash points bitwise (the no-gain actors are the same)."""
     from unittest import mock
 
     from sim.domain.cache import clear_all
@@ -456,14 +456,74 @@ def bench_nash_own_outside(sizes: tuple[int, ...] = (10, 30, 100), issues: int =
     return out
 
 
+def best_values_differences(big: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+    """The largest difference between the best values u* of the warm model and of the cold programs
+    (``solutions.COLD_BEST``): the shipped scenarios with d = their own outside options, the status quo's
+    values and 0; :func:`random_scenario` of 3-10 actors; :func:`scenario_yaml` of 5-50 actors (own, status
+    quo, 0); and 100 actors (own, 0) for each seed in ``big``. Also counts the cases that are not bitwise
+    equal and those where the feasibility or the no-gain actors differ (none may)."""
+    from unittest import mock
+
+    import sim
+    from sim.domain.cache import clear_all
+    from sim.domain.scenario import scenario_from_config
+    from sim.kernels import solutions
+    from sim.kernels.utility import disagreement_values, status_quo_values
+    from sim.runs import configs
+    from sim.runs.bench.timing import random_scenario
+
+    def from_yaml(n: int, seed: int):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "random.yaml"
+            path.write_text(scenario_yaml(n, 11, seed))
+            return scenario_from_config(configs.load_group("scenario", path), source=str(path))
+
+    cases = []
+    for name in ("ec_emissions", "jan2022", "jan2022_core", "jan2022_extended", "jan2022_no_red_lines",
+                 "pie_majority", "pie_two", "classroom/arms_control_first", "classroom/deadline_pressure",
+                 "classroom/jan2022", "classroom/neutral_ukraine", "classroom/united_vs_divided_west",
+                 "classroom/warmup_two_by_two"):
+        s = sim.load_scenario(name)
+        cases += [(name, s, d) for d in (disagreement_values(s), status_quo_values(s), np.zeros(s.n_actors))]
+    for seed in range(8):
+        s = random_scenario(3 + seed, 2 + seed % 4, seed)
+        cases += [(f"random {seed}", s, d) for d in (disagreement_values(s), status_quo_values(s),
+                                                     np.full(s.n_actors, 0.2))]
+    for n, seed in ((5, 1), (10, 2), (25, 3), (30, 4), (50, 5)):
+        s = from_yaml(n, seed)
+        cases += [(f"scenario_yaml {n}", s, d) for d in (disagreement_values(s), status_quo_values(s), np.zeros(n))]
+    for seed in big:
+        s = from_yaml(100, seed)
+        cases += [(f"scenario_yaml 100 seed {seed}", s, d) for d in (disagreement_values(s), np.zeros(100))]
+    out: dict[str, Any] = {"cases": len(cases), "largest": 0.0, "where": "", "not_bitwise": 0, "flips": 0}
+    for name, s, d in cases:
+        found = {}
+        for cold in (True, False):
+            clear_all()
+            with mock.patch.object(solutions, "COLD_BEST", cold):
+                found[cold] = solutions.best_values(s, d)
+        clear_all()
+        old, new = found[True], found[False]
+        finite = np.isfinite(old)
+        if not np.array_equal(finite, np.isfinite(new)) or not np.array_equal(
+                old <= d + solutions.GAIN_TOLERANCE, new <= d + solutions.GAIN_TOLERANCE):
+            out["flips"] += 1
+        out["not_bitwise"] += int(not np.array_equal(old, new))
+        difference = float(np.abs(old[finite] - new[finite]).max()) if finite.any() else 0.0
+        if difference > out["largest"]:
+            out["largest"], out["where"] = difference, name
+    return out
+
+
 def nash_own_outside_rows(own: list[dict]) -> list[list[str]]:
     """The rows of :func:`bench_nash_own_outside` in the scale table (target: under 3 s at 100 actors)."""
     rows = []
     for row in own:
         met = row["new"] < 3.0 if row["actors"] == 100 else None
-        rows.append([f"Nash reference, {row['actors']} actors x 11 issues, d = own outside options ({row['no_gain']} "
-                     f"gain nothing; CPU s, the u* programs alone in brackets; max u* difference "
-                     f"{row['difference']:.1e})", f"{row['previous']:.2f} ({row['previous_best']:.2f})",
+        rows.append([f"Nash reference, {row['actors']} actors x 11 issues, d = own outside options "
+                     f"({row['no_gain']} gain nothing; CPU s, the u* programs alone in brackets; "
+                     f"max u* difference {row['difference']:.1e})",
+                     f"{row['previous']:.2f} ({row['previous_best']:.2f})",
                      f"{row['new']:.2f} ({row['new_best']:.2f})", f"{row['previous'] / row['new']:.1f}x",
                      "< 3 s" if row["actors"] == 100 else "-", "-" if met is None else verdict(met)])
     return rows
