@@ -491,7 +491,8 @@ def best_values_differences(big: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
                                                      np.full(s.n_actors, 0.2))]
     for n, seed in ((5, 1), (10, 2), (25, 3), (30, 4), (50, 5)):
         s = from_yaml(n, seed)
-        cases += [(f"scenario_yaml {n}", s, d) for d in (disagreement_values(s), status_quo_values(s), np.zeros(n))]
+        cases += [(f"scenario_yaml {n}", s, d)
+                  for d in (disagreement_values(s), status_quo_values(s), np.zeros(n))]
     for seed in big:
         s = from_yaml(100, seed)
         cases += [(f"scenario_yaml 100 seed {seed}", s, d) for d in (disagreement_values(s), np.zeros(100))]
