@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.domain.cache import memo
 from sim.kernels.programs import Consent, Program, value_model
+from sim.kernels.programs.best import best_values as warm_best_values
 from sim.domain.scenario import Scenario
 from sim.kernels.utility import disagreement_values, utilities
 
@@ -219,10 +220,25 @@ def best_values(scenario: Scenario, disagreement: np.ndarray) -> np.ndarray:
     return np.array(_best_cached(scenario, tuple(disagreement)))
 
 
+#: Solve the N best-value programs one by one, each built and solved cold (:func:`_best_cold`): the previous
+#: path, kept for the benchmark (``python -m experiments.bench workloads``) and the equality tests.
+COLD_BEST = False
+
+
 # Memoised by content: the scenario's digest and the numbers asked about (sweeps repeat scenarios).
 @memo(256, key=lambda scenario, d: (scenario.digest, d))
 def _best_cached(scenario: Scenario, d: tuple) -> tuple:
     d_arr = np.array(d)
+    if COLD_BEST or not np.all(scenario.risk_exponents == 1.0):  # ρ > 1: cuts change the rows per actor
+        return _best_cold(scenario, d_arr)
+    # One model with every floor; per actor its value as the objective and its own floor row relaxed,
+    # re-solved warm (sim.kernels.programs.best).
+    best = warm_best_values(_program(scenario, d_arr))
+    return tuple([-np.inf] * scenario.n_actors) if best is None else tuple(best)
+
+
+def _best_cold(scenario: Scenario, d_arr: np.ndarray) -> tuple:
+    """u* by one program per actor, each built and solved cold."""
     best = []
     for i in range(scenario.n_actors):
         floors = d_arr.copy()

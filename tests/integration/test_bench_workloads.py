@@ -70,3 +70,10 @@ def test_the_eu_block_rows_workload_times_both_paths_on_equal_rows():
     found = bench_eu_block_rows(600)  # two chunks (sim.runs.batch.CHUNK = 512)
     assert found["runs"] == 600 and found["previous"] > 0 and found["new"] > 0
     assert "600 runs" in eu_block_rows(found)[0][0]
+
+
+def test_the_nash_workload_on_own_outside_options_times_both_best_value_paths():
+    rows = workloads.bench_nash_own_outside(sizes=(10,), issues=3)
+    row = rows[0]
+    assert row["previous"] > 0 and row["new"] > 0 and row["previous_best"] > 0 and row["new_best"] > 0
+    assert row["difference"] <= 1e-12 and 0 <= row["no_gain"] <= 10

@@ -23,7 +23,8 @@ Modules: :mod:`~sim.kernels.programs.values` (value functions, consent, solution
 :mod:`~sim.kernels.programs.program` (:class:`Program` and the memo of its answers),
 :mod:`~sim.kernels.programs.builder` (the program as rows and columns),
 :mod:`~sim.kernels.programs.solvers` (level combinations, warm starts, cuts, Nash by SLSQP for ρ > 1),
-:mod:`~sim.kernels.programs.nash` (Nash with linear utilities: warm tangent cuts, then Newton on the face) and
+:mod:`~sim.kernels.programs.nash` (Nash with linear utilities: warm tangent cuts, then Newton on the face),
+:mod:`~sim.kernels.programs.best` (every actor's best value u* from one model, re-solved warm) and
 :mod:`~sim.kernels.programs.highs` (the HiGHS instance of each thread).
 """
 

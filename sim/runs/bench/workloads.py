@@ -413,6 +413,123 @@ def bench_nash(sizes: tuple[int, ...] = (10, 30, 100), issues: int = 11,
     return out
 
 
+def bench_nash_own_outside(sizes: tuple[int, ...] = (10, 30, 100), issues: int = 11) -> list[dict]:
+    """CPU seconds of the best values u* alone and of the whole Nash reference (u* included, every cache
+    emptied first) on :func:`scenario_yaml`'s N-actor scenarios with d = each actor's own outside option
+    (most actors gain nothing there: the no-gain test is the u* programs), previous path (one cold program
+    per actor, ``solutions.COLD_BEST``) and new (one model re-solved warm); the u* must agree to 1e-12 and
+    the Nash points bitwise (the no-gain actors are the same)."""
+    from unittest import mock
+
+    from sim.domain.cache import clear_all
+    from sim.domain.scenario import scenario_from_config
+    from sim.kernels import solutions
+    from sim.kernels.utility import disagreement_values
+    from sim.runs import configs
+
+    out = []
+    with tempfile.TemporaryDirectory() as folder:
+        for n in sizes:
+            path = Path(folder) / f"random{n}.yaml"
+            path.write_text(scenario_yaml(n, issues))
+            scenario = scenario_from_config(configs.load_group("scenario", path), source=str(path))
+            d = disagreement_values(scenario)
+            row: dict[str, Any] = {"actors": n}
+            found: dict[str, Any] = {}
+            for name, cold in (("previous", True), ("new", False)):
+                with mock.patch.object(solutions, "COLD_BEST", cold):
+                    clear_all()
+                    row[f"{name}_best"] = _cpu(lambda: found.setdefault(f"{name}_best",
+                                                                        solutions.best_values(scenario, d)))
+                    clear_all()
+                    row[name] = _cpu(lambda: found.setdefault(name, solutions.nash_solution(scenario, d)))
+            clear_all()
+            old, new = found["previous_best"], found["new_best"]
+            row["no_gain"] = int(np.sum(new <= d + solutions.GAIN_TOLERANCE))
+            row["difference"] = float(np.abs(old - new).max()) if np.all(np.isfinite(old)) else 0.0
+            if not np.array_equal(np.isfinite(old), np.isfinite(new)) or row["difference"] > 1e-12:
+                raise AssertionError(f"the best values differ by {row['difference']} at N={n}")
+            if (found["previous"] is None) != (found["new"] is None) or (
+                    found["new"] is not None and not np.array_equal(found["previous"], found["new"])):
+                raise AssertionError(f"the Nash points differ at N={n}")
+            out.append(row)
+    return out
+
+
+def best_values_differences(big: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+    """The largest difference between the best values u* of the warm model and of the cold programs
+    (``solutions.COLD_BEST``): the shipped scenarios with d = their own outside options, the status quo's
+    values and 0; :func:`random_scenario` of 3-10 actors; :func:`scenario_yaml` of 5-50 actors (own, status
+    quo, 0); and 100 actors (own, 0) for each seed in ``big``. Also counts the cases that are not bitwise
+    equal and those where the feasibility or the no-gain actors differ (none may)."""
+    from unittest import mock
+
+    import sim
+    from sim.domain.cache import clear_all
+    from sim.domain.scenario import scenario_from_config
+    from sim.kernels import solutions
+    from sim.kernels.utility import disagreement_values, status_quo_values
+    from sim.runs import configs
+    from sim.runs.bench.timing import random_scenario
+
+    def from_yaml(n: int, seed: int):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "random.yaml"
+            path.write_text(scenario_yaml(n, 11, seed))
+            return scenario_from_config(configs.load_group("scenario", path), source=str(path))
+
+    cases = []
+    for name in ("ec_emissions", "jan2022", "jan2022_core", "jan2022_extended", "jan2022_no_red_lines",
+                 "pie_majority", "pie_two", "classroom/arms_control_first", "classroom/deadline_pressure",
+                 "classroom/jan2022", "classroom/neutral_ukraine", "classroom/united_vs_divided_west",
+                 "classroom/warmup_two_by_two"):
+        s = sim.load_scenario(name)
+        cases += [(name, s, d) for d in (disagreement_values(s), status_quo_values(s), np.zeros(s.n_actors))]
+    for seed in range(8):
+        s = random_scenario(3 + seed, 2 + seed % 4, seed)
+        cases += [(f"random {seed}", s, d) for d in (disagreement_values(s), status_quo_values(s),
+                                                     np.full(s.n_actors, 0.2))]
+    for n, seed in ((5, 1), (10, 2), (25, 3), (30, 4), (50, 5)):
+        s = from_yaml(n, seed)
+        cases += [(f"scenario_yaml {n}", s, d)
+                  for d in (disagreement_values(s), status_quo_values(s), np.zeros(n))]
+    for seed in big:
+        s = from_yaml(100, seed)
+        cases += [(f"scenario_yaml 100 seed {seed}", s, d) for d in (disagreement_values(s), np.zeros(100))]
+    out: dict[str, Any] = {"cases": len(cases), "largest": 0.0, "where": "", "not_bitwise": 0, "flips": 0}
+    for name, s, d in cases:
+        found = {}
+        for cold in (True, False):
+            clear_all()
+            with mock.patch.object(solutions, "COLD_BEST", cold):
+                found[cold] = solutions.best_values(s, d)
+        clear_all()
+        old, new = found[True], found[False]
+        finite = np.isfinite(old)
+        if not np.array_equal(finite, np.isfinite(new)) or not np.array_equal(
+                old <= d + solutions.GAIN_TOLERANCE, new <= d + solutions.GAIN_TOLERANCE):
+            out["flips"] += 1
+        out["not_bitwise"] += int(not np.array_equal(old, new))
+        difference = float(np.abs(old[finite] - new[finite]).max()) if finite.any() else 0.0
+        if difference > out["largest"]:
+            out["largest"], out["where"] = difference, name
+    return out
+
+
+def nash_own_outside_rows(own: list[dict]) -> list[list[str]]:
+    """The rows of :func:`bench_nash_own_outside` in the scale table (target: under 3 s at 100 actors)."""
+    rows = []
+    for row in own:
+        met = row["new"] < 3.0 if row["actors"] == 100 else None
+        rows.append([f"Nash reference, {row['actors']} actors x 11 issues, d = own outside options "
+                     f"({row['no_gain']} gain nothing; CPU s, the u* programs alone in brackets; "
+                     f"max u* difference {row['difference']:.1e})",
+                     f"{row['previous']:.2f} ({row['previous_best']:.2f})",
+                     f"{row['new']:.2f} ({row['new_best']:.2f})", f"{row['previous'] / row['new']:.1f}x",
+                     "< 3 s" if row["actors"] == 100 else "-", "-" if met is None else verdict(met)])
+    return rows
+
+
 def bench_protocol_scaling(sizes: tuple[int, ...] = (4, 10, 30, 100), issues: int = 11,
                            stop_after: float = 30.0) -> list[dict]:
     """CPU seconds of one run (20-round limit, every reference column) of ``eu``, ``offers`` and ``exchange``
@@ -490,6 +607,8 @@ def scale_table(quick: bool = False) -> str:
     print(f"load average before the scale workloads: {load_average()}", file=sys.stderr)
     nash = bench_nash(previous_up_to=30 if quick else 100)
     print(f"nash: {nash}", file=sys.stderr)
+    own = bench_nash_own_outside()
+    print(f"nash, own outside options: {own}", file=sys.stderr)
     scaling = bench_protocol_scaling(stop_after=10.0 if quick else 30.0)
     print(f"protocols: {scaling}", file=sys.stderr)
     sweep = bench_perturbation(4 if quick else 8)
@@ -503,6 +622,7 @@ def scale_table(quick: bool = False) -> str:
                      "-" if previous is None else f"{previous:.2f}", f"{row['new']:.2f}",
                      "-" if previous is None else f"{previous / row['new']:.0f}x",
                      "< 3 s" if row["actors"] == 100 else "-", "-" if met is None else verdict(met)])
+    rows += nash_own_outside_rows(own)
     for protocol in ("eu", "offers", "exchange"):
         found = [r for r in scaling if r["protocol"] == protocol]
         cells = ", ".join(f"N={r['actors']}: {'over ' if r['cut'] else ''}{r['seconds']:.2f}" for r in found)
