@@ -57,6 +57,9 @@ def test_the_offers_row_comparison_reports_a_change_beyond_the_tolerance():
         "compared": 1, "differ": 1, "columns": None, "exact_columns": [], "within": True}
     assert not workloads.compare_offers_rows(rows, far)["within"]
     assert workloads.compare_offers_rows(rows, flipped)["exact_columns"] == ["ending"]
+    infinite = [{**rows[0], "utility_a": float("-inf")}]
+    assert workloads.compare_offers_rows(infinite, infinite)["differ"] == 0
+    assert not workloads.compare_offers_rows(rows, infinite)["within"]
     assert workloads.compare_offers_rows(rows, rows) == {"compared": 1, "differ": 0, "columns": {},
                                                          "exact_columns": [], "within": True}
 

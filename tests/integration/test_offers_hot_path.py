@@ -11,6 +11,7 @@ from __future__ import annotations
 from unittest import mock
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -108,3 +109,18 @@ def test_hot_answers_match_the_warm_answers_program_by_program():
                     assert abs(warm.shortfall - hot.shortfall) <= solvers.HOT_TOLERANCE
                     compared += 1
     assert compared > 20
+
+
+def test_a_run_gives_the_same_row_alone_or_after_others():
+    """Every call of the hot path starts from its passed model (no basis carried between calls), so a run's
+    rows and events do not depend on what the process solved before: a sweep's row is the row its run gives
+    alone (``python -m experiments.reproduce``, any number of workers)."""
+    rules = MECHANISMS[0]
+    scenario = sim.load_scenario("jan2022", rules)
+    after = [sim.run(scenario, "offers", protocol_params=NOISY, seed=s, rounds=20, record_events=True)
+             for s in range(4)][-1]
+    clear_all()
+    alone = sim.run(sim.load_scenario("jan2022", rules), "offers", protocol_params=NOISY, seed=3, rounds=20,
+                    record_events=True)
+    pd.testing.assert_frame_equal(after.runs, alone.runs, check_exact=True)
+    pd.testing.assert_frame_equal(after.events, alone.events, check_exact=True)

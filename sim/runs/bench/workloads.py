@@ -267,8 +267,9 @@ def compare_offers_rows(previous: list[dict], new: list[dict], tolerance: float 
         x, y = a[column], b[column]
         if x.dtype.kind == "f":
             xv, yv = x.to_numpy(float), y.to_numpy(float)
-            both_nan = np.isnan(xv) & np.isnan(yv)
-            gap = np.where(both_nan, 0.0, np.abs(xv - yv))
+            same = (xv == yv) | (np.isnan(xv) & np.isnan(yv))  # infinities equal to themselves
+            with np.errstate(invalid="ignore"):
+                gap = np.where(same, 0.0, np.abs(xv - yv))
             gap = np.where(np.isnan(gap), np.inf, gap)
             changed = gap > 0
             if changed.any():
