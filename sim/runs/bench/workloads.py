@@ -350,7 +350,7 @@ def offers_path_dependence(per_point: int = 3) -> dict[str, float]:
 
     from unittest import mock
 
-    with mock.patch.object(solvers, "solve_warm", recording):
+    with mock.patch.object(solvers, "solve_warm", recording), offers_path("warm"):
         for spec, seeds in groups:
             run_block(spec, seeds)
 
