@@ -113,9 +113,7 @@ def solve_hot(program: "Program", goal: Goal, shortfall: bool, combinations: lis
     - With the shortfall slack: the least slack of every combination first, then the best value only for
       the combinations that can still win the lexicographic choice (:func:`_better`); one whose least
       slack exceeds the least of all by more than the 1e-9 steps of that choice can add up to never wins.
-    - Without: the combinations in decreasing order of a bound on their objective (each actor's value
-      with only the fixed levels' losses), a combination skipped once its bound is below the best value
-      found (it cannot win); the choice among those solved is then made in the given order, as before.
+    - Without: every combination, in turn.
     """
     key = ("hot", goal.weight.tobytes(), goal.tie.tobytes(), goal.own.tobytes(), shortfall,
            np.isfinite(program.floors).tobytes())
@@ -133,9 +131,7 @@ def solve_hot(program: "Program", goal: Goal, shortfall: bool, combinations: lis
     solver.passModel(lp)
     slack = parts.slack
     if slack is None:
-        bounds = _objective_bounds(program, goal, parts, combinations)
-        order = sorted(range(len(combinations)), key=lambda c: -bounds[c])
-        candidates = [(c, 0.0) for c in order]
+        candidates = [(c, 0.0) for c in range(len(combinations))]
     else:
         candidates = []  # (combination, least slack)
         for c, fixed in enumerate(combinations):
@@ -148,11 +144,8 @@ def solve_hot(program: "Program", goal: Goal, shortfall: bool, combinations: lis
         least = min(value for _, value in candidates)
         candidates = [(c, value) for c, value in candidates if value <= least + len(candidates) * 1e-9]
         solver.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
-    solved = {}
-    top = -np.inf
+    best: tuple | None = None
     for c, slack_value in candidates:
-        if slack is None and bounds[c] < top - 1e-9:
-            break  # this one and every later one cannot win: see above
         _fix(solver, parts, combinations[c])
         if slack is not None:
             solver.changeColBounds(int(slack), 0.0, slack_value + 1e-9)
@@ -161,36 +154,13 @@ def solve_hot(program: "Program", goal: Goal, shortfall: bool, combinations: lis
         if x is None:
             continue
         value = -float(costs @ x)
-        solved[c] = (x, slack_value, value)
-        top = max(top, value)
-    best: tuple | None = None
-    for c in sorted(solved):
-        if _better(solved[c][1], solved[c][2], best):
-            best = solved[c]
+        if _better(slack_value, value, best):
+            best = (x, slack_value, value)
     if best is None:
         return None
     x, slack_value, _ = best
     bundle = clean(program, np.array([x[col] for col in parts.z]), parts)
     return Solution(bundle=bundle, values=program.values(bundle), shortfall=slack_value)
-
-
-def _objective_bounds(program: "Program", goal: Goal, parts: Parts, combinations: list[dict]) -> list[float]:
-    """An upper bound on the objective at each level combination: every valued actor's value with no loss
-    but on the fixed issues (a renegotiation cap only lowers a value); +inf when a weight is negative."""
-    weights = {i: float(goal.weight[i] + goal.tie[i]) for i in parts.expressions}
-    if any(w < 0 for w in weights.values()):
-        return [np.inf] * len(combinations)
-    v = program.values
-    bounds = []
-    for fixed in combinations:
-        total = 0.0
-        for i, w in weights.items():
-            if w:
-                loss = sum(float(v.weight[i, j]) / float(v.span[j]) * abs(float(point) - float(v.ideal[i, j]))
-                           for j, point in fixed.items() if v.weight[i, j] > 0)
-                total += w * (1.0 - float(v.offset[i]) - loss)
-        bounds.append(total)
-    return bounds
 
 
 def _fix(solver, parts: Parts, fixed: dict) -> None:
