@@ -34,8 +34,8 @@ def rows(path: str, rules: dict, params: dict, seeds) -> list[dict]:
     clear_all()  # each path solves its own programs (the answers are memoised by content)
     scenario = sim.load_scenario("jan2022", rules)
     with offers_path(path):
-        return [row for s in seeds
-                for row in sim.run(scenario, "offers", protocol_params=params, seed=s, rounds=20).runs.to_dict("records")]
+        results = [sim.run(scenario, "offers", protocol_params=params, seed=s, rounds=20) for s in seeds]
+    return [row for result in results for row in result.runs.to_dict("records")]
 
 
 def assert_within_tolerance(rules: dict, params: dict, seeds) -> dict:

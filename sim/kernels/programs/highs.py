@@ -62,8 +62,9 @@ def optimum(highs: highspy.Highs) -> np.ndarray | None:
 
 
 def hot_solver() -> highspy.Highs:
-    """The thread's second HiGHS instance, presolve off (on these small programs it costs more than it saves),
-    and devex pricing (cheaper per iteration at this size), for :func:`sim.kernels.programs.solvers.solve_hot`; the first keeps the previous path's options."""
+    """The thread's second HiGHS instance, for :func:`sim.kernels.programs.solvers.solve_hot`: presolve off
+    (on these small programs it costs more than it saves) and devex pricing (cheaper per iteration at this
+    size). The first instance (:func:`solver`) keeps its options, so every other program is solved as before."""
     highs = getattr(_LOCAL, "hot", None)
     if highs is None:
         highs = _LOCAL.hot = highspy.Highs()

@@ -95,9 +95,10 @@ def solve_warm(program: "Program", goal: Goal, shortfall: bool, combinations: li
 HOT = True
 
 #: Two answers of :func:`solve_hot` and :func:`solve_warm` to the same program agree to this in every
-#: bundle entry, relative to the issue's span (and so in every value: values are Lipschitz in the bundle,
-#: with constant 1 per unit of span); documented in docs/performance.md, "Random offers", and stated by the
-#: equality tests. A different basis path ends on the same optimal vertex, up to rounding.
+#: bundle entry, relative to the issue's span, and the rows of a run on either path in every number,
+#: relative to the larger of 1 and its column's scale (a different basis path ends on the same optimal
+#: vertex, up to rounding); documented in docs/performance.md, "Random offers", and stated by the equality
+#: tests (tests/integration/test_offers_hot_path.py) and the benchmark.
 HOT_TOLERANCE = 1e-8
 
 

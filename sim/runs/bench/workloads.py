@@ -24,12 +24,13 @@ Timings alternate previous / new, and each cell is the median of ``repeats``; CP
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -215,7 +216,8 @@ def bench_offers_mechanisms(per_point: int = 20, repeats: int = 3) -> dict[str, 
             | compare_offers_rows(rows["previous"], rows["new"]))
 
 
-def offers_path(name: str):
+@contextlib.contextmanager
+def offers_path(name: str) -> Iterator[None]:
     """The random-offers code path ``name`` for the duration of a ``with``: "previous" (before issue 25's
     offers work: the acceptable bundle asked first, every program built afresh, each level combination
     solved in turn by :func:`~sim.kernels.programs.solvers.solve_warm`), "warm" (the doomed question skipped
@@ -226,21 +228,11 @@ def offers_path(name: str):
     from sim.engine.protocols.offers import OffersProtocol
     from sim.kernels.programs import solvers
 
-    settings = {"previous": (False, True, False), "warm": (True, False, False), "new": (True, False, True)}[name]
-    skip, rebuild, hot = settings
-    patches = [mock.patch.object(OffersProtocol, "skip_doomed", skip), mock.patch.object(solvers, "REBUILD", rebuild),
-               mock.patch.object(solvers, "HOT", hot)]
-
-    class _Both:
-        def __enter__(self):
-            for patch in patches:
-                patch.start()
-
-        def __exit__(self, *exc):
-            for patch in reversed(patches):
-                patch.stop()
-
-    return _Both()
+    skip, rebuild, hot = {"previous": (False, True, False), "warm": (True, False, False),
+                          "new": (True, False, True)}[name]
+    with mock.patch.object(OffersProtocol, "skip_doomed", skip), mock.patch.object(solvers, "REBUILD", rebuild), \
+            mock.patch.object(solvers, "HOT", hot):
+        yield
 
 
 def compare_offers_rows(previous: list[dict], new: list[dict], tolerance: float | None = None) -> dict[str, Any]:
