@@ -42,9 +42,26 @@ def test_the_random_offers_workload_times_both_paths():
     from sim.engine.protocols.offers import OffersProtocol
     from sim.kernels.programs import solvers
 
-    result = workloads.bench_offers_mechanisms(per_point=1, repeats=1)  # raises if the rows differ
+    result = workloads.bench_offers_mechanisms(per_point=1, repeats=1)
     assert result["runs"] == 7 and result["previous"] > 0 and result["new"] > 0
-    assert OffersProtocol.skip_doomed and not solvers.REBUILD  # this code's path restored afterwards
+    assert result["compared"] == 7 and result["within"] and not result["exact_columns"]
+    assert OffersProtocol.skip_doomed and not solvers.REBUILD and solvers.HOT  # this code's path restored
+
+
+def test_the_offers_row_comparison_reports_a_change_beyond_the_tolerance():
+    rows = [{"agreement": False, "ending": "deadline", "bundle_x": 50.0, "utility_a": 0.5}]
+    close = [{**rows[0], "bundle_x": 50.0 + 1e-7}]  # 1e-7 <= 1e-8 x 50
+    far = [{**rows[0], "bundle_x": 50.0 + 1e-5}]
+    flipped = [{**rows[0], "ending": "agreement"}]
+    assert workloads.compare_offers_rows(rows, close) | {"columns": None} == {
+        "compared": 1, "differ": 1, "columns": None, "exact_columns": [], "within": True}
+    assert not workloads.compare_offers_rows(rows, far)["within"]
+    assert workloads.compare_offers_rows(rows, flipped)["exact_columns"] == ["ending"]
+    infinite = [{**rows[0], "utility_a": float("-inf")}]
+    assert workloads.compare_offers_rows(infinite, infinite)["differ"] == 0
+    assert not workloads.compare_offers_rows(rows, infinite)["within"]
+    assert workloads.compare_offers_rows(rows, rows) == {"compared": 1, "differ": 0, "columns": {},
+                                                         "exact_columns": [], "within": True}
 
 
 def test_the_offers_diagnostics_count_highs_runs():

@@ -1,7 +1,8 @@
-"""Random offers on the fast path give the previous path's results bit for bit (docs/performance.md, "Random
+"""Random offers on the warm path give the previous path's results bit for bit (docs/performance.md, "Random
 offers"): the proposer asks for the least-short bundle first when its last offer found nothing acceptable
 (``OffersProtocol.skip_doomed``), and a program's rows are built once and re-bounded at other floors
-(``sim.kernels.programs.solvers.REBUILD``)."""
+(``sim.kernels.programs.solvers.REBUILD``), each level combination solved in turn (``solvers.HOT = False``).
+The default hot path agrees with it to a stated tolerance: tests/integration/test_offers_hot_path.py."""
 
 from __future__ import annotations
 
@@ -29,14 +30,17 @@ MECHANISMS = [  # points of sweep=mechanisms: none of the four mechanisms, red l
 
 @contextmanager
 def previous_path():
-    with mock.patch.object(OffersProtocol, "skip_doomed", False), mock.patch.object(solvers, "REBUILD", True):
+    with mock.patch.object(OffersProtocol, "skip_doomed", False), mock.patch.object(solvers, "REBUILD", True), \
+            mock.patch.object(solvers, "HOT", False):
         yield
 
 
 def runs(rules: dict, params: dict, seeds: range) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The runs with ``solvers.HOT`` off: the warm path, or the previous path inside :func:`previous_path`."""
     clear_all()  # each path solves its own programs (the answers are memoised by content)
     scenario = sim.load_scenario("jan2022", rules)
-    results = [sim.run(scenario, "offers", protocol_params=params, seed=s, rounds=20) for s in seeds]
+    with mock.patch.object(solvers, "HOT", False):
+        results = [sim.run(scenario, "offers", protocol_params=params, seed=s, rounds=20) for s in seeds]
     return (pd.concat([r.runs for r in results], ignore_index=True),
             pd.concat([r.events for r in results], ignore_index=True))
 

@@ -24,24 +24,34 @@ def solve(b: Builder, cost: np.ndarray) -> np.ndarray | None:
 
 def load(b: Builder, cost: np.ndarray) -> highspy.Highs:
     """Pass the program to the process's HiGHS instance (to be run, or changed and re-run warm)."""
+    highs = solver()
+    highs.passModel(model(b, cost))
+    return highs
+
+
+def model(b: Builder, cost: np.ndarray) -> highspy.HighsLp:
+    """The program as a HiGHS model."""
     n, m = len(b.lower), len(b.cols)
     starts, rows, values = b.columns()
-    highs = solver()
-    model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = n, m
-    model.col_cost_ = np.asarray(cost, dtype=float)
-    model.col_lower_ = np.asarray(b.lower, dtype=float)
-    model.col_upper_ = np.asarray(b.upper, dtype=float)
-    model.row_lower_ = np.asarray(b.row_lo, dtype=float)
-    model.row_upper_ = np.asarray(b.row_hi, dtype=float)
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_ = starts
-    model.a_matrix_.index_ = rows
-    model.a_matrix_.value_ = values
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, m
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_ = np.asarray(b.lower, dtype=float)
+    lp.col_upper_ = np.asarray(b.upper, dtype=float)
+    lp.row_lower_ = np.asarray(b.row_lo, dtype=float)
+    lp.row_upper_ = np.asarray(b.row_hi, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = rows
+    lp.a_matrix_.value_ = values
     if any(b.integer):
-        model.integrality_ = [_INTEGER if flag else _CONTINUOUS for flag in b.integer]
-    highs.passModel(model)
-    return highs
+        lp.integrality_ = [_INTEGER if flag else _CONTINUOUS for flag in b.integer]
+    return lp
+
+
+def optimal(highs: highspy.Highs) -> bool:
+    """Did the last run end optimal?"""
+    return highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
 
 def optimum(highs: highspy.Highs) -> np.ndarray | None:
@@ -49,6 +59,20 @@ def optimum(highs: highspy.Highs) -> np.ndarray | None:
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     return np.array(highs.getSolution().col_value)
+
+
+def hot_solver() -> highspy.Highs:
+    """The thread's second HiGHS instance, for :func:`sim.kernels.programs.solvers.solve_hot`: presolve off
+    (on these small programs it costs more than it saves) and devex pricing (cheaper per iteration at this
+    size). The first instance (:func:`solver`) keeps its options, so every other program is solved as before."""
+    highs = getattr(_LOCAL, "hot", None)
+    if highs is None:
+        highs = _LOCAL.hot = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.setOptionValue("threads", 1)
+        highs.setOptionValue("presolve", "off")
+        highs.setOptionValue("simplex_dual_edge_weight_strategy", 1)  # devex
+    return highs
 
 
 def solver() -> highspy.Highs:

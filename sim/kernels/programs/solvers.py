@@ -33,6 +33,8 @@ def maximise(program: "Program", goal: Goal, shortfall: bool) -> Solution | None
         program.structures["levels"] = level_combinations(program)
     combinations = program.structures["levels"]
     if len(combinations) > 1 and goal.nash is None and np.all(program.values.rho == 1.0):
+        if HOT and not REBUILD and goal.ray is None:
+            return solve_hot(program, goal, shortfall, combinations)
         return solve_warm(program, goal, shortfall, combinations)
     best: tuple | None = None
     for fixed in combinations:
@@ -85,6 +87,110 @@ def solve_warm(program: "Program", goal: Goal, shortfall: bool, combinations: li
     x, slack_value, _ = best
     bundle = clean(program, np.array([x[col] for col in parts.z]), parts)
     return Solution(bundle=bundle, values=program.values(bundle), shortfall=slack_value)
+
+
+#: Solve the level combinations of a linear program on kept HiGHS models, hot (:func:`solve_hot`); False:
+#: :func:`solve_warm`, the path whose answers are bitwise those of before (kept for the benchmark and the
+#: equality tests: ``python -m experiments.bench workloads``, tests/integration/test_offers_hot_path.py).
+HOT = True
+
+#: Two answers of :func:`solve_hot` and :func:`solve_warm` to the same program agree to this in every
+#: bundle entry, relative to the issue's span, and the rows of a run on either path in every number,
+#: relative to the larger of 1 and its column's scale (a different basis path ends on the same optimal
+#: vertex, up to rounding); documented in docs/performance.md, "Random offers", and stated by the equality
+#: tests (tests/integration/test_offers_hot_path.py) and the benchmark.
+HOT_TOLERANCE = 1e-8
+
+
+def solve_hot(program: "Program", goal: Goal, shortfall: bool, combinations: list[dict]) -> Solution | None:
+    """:func:`solve_warm`'s answer (to :data:`HOT_TOLERANCE`), with fewer and cheaper HiGHS runs.
+
+    - The model is made once per program structure (the
+      :meth:`~sim.kernels.programs.program.Program.with_floors` twins share it) and passed again with the
+      floors on its floor rows, to a HiGHS instance with presolve off and devex pricing (on these small
+      programs both cost less), re-solved from the previous combination's basis as the levels change.
+      Every call starts from the passed model (no basis kept between calls), so an answer depends on the
+      program alone, not on what was solved before.
+    - With the shortfall slack: the least slack of every combination first, then the best value only for
+      the combinations that can still win the lexicographic choice (:func:`_better`); one whose least
+      slack exceeds the least of all by more than the 1e-9 steps of that choice can add up to never wins.
+    - Without: every combination, in turn.
+    """
+    key = ("hot", goal.weight.tobytes(), goal.tie.tobytes(), goal.own.tobytes(), shortfall,
+           np.isfinite(program.floors).tobytes())
+    if key not in program.structures:
+        program.structures[key] = _hot_model(program, goal, shortfall, combinations[0])
+    model = program.structures[key]
+    if model is None:
+        return None
+    lp, parts, costs, first, base, rows, actors, constants, bought = model
+    row_lower = base.copy()
+    row_lower[rows] = program.floors[actors] - constants - bought
+    lp.row_lower_ = row_lower
+    lp.col_cost_ = costs if first is None else first
+    solver = highs.hot_solver()
+    solver.passModel(lp)
+    slack = parts.slack
+    if slack is None:
+        candidates = [(c, 0.0) for c in range(len(combinations))]
+    else:
+        candidates = []  # (combination, least slack)
+        for c, fixed in enumerate(combinations):
+            _fix(solver, parts, fixed)
+            solver.run()
+            if highs.optimal(solver):
+                candidates.append((c, float(solver.getObjectiveValue())))  # the slack: its cost is 1, the others 0
+        if not candidates:
+            return None
+        least = min(value for _, value in candidates)
+        candidates = [(c, value) for c, value in candidates if value <= least + len(candidates) * 1e-9]
+        solver.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
+    best: tuple | None = None
+    for c, slack_value in candidates:
+        _fix(solver, parts, combinations[c])
+        if slack is not None:
+            solver.changeColBounds(int(slack), 0.0, slack_value + 1e-9)
+        solver.run()
+        x = highs.optimum(solver)
+        if x is None:
+            continue
+        value = -float(costs @ x)
+        if _better(slack_value, value, best):
+            best = (x, slack_value, value)
+    if best is None:
+        return None
+    x, slack_value, _ = best
+    bundle = clean(program, np.array([x[col] for col in parts.z]), parts)
+    return Solution(bundle=bundle, values=program.values(bundle), shortfall=slack_value)
+
+
+def _fix(solver, parts: Parts, fixed: dict) -> None:
+    """Pin the fixed issues at the combination's levels (and free the slack again)."""
+    for j, point in fixed.items():
+        solver.changeColBounds(int(parts.z[j]), float(point), float(point))
+    if parts.slack is not None:
+        solver.changeColBounds(int(parts.slack), 0.0, BIG_VALUE)
+
+
+def _hot_model(program: "Program", goal: Goal, shortfall: bool, fixed: dict) -> tuple | None:
+    """A structure's model for :func:`solve_hot`: (HiGHS model, parts, costs, the slack's costs or None,
+    the rows' lower bounds, the floor rows, their actors, their constants, BIG_VALUE where a consent binary
+    relaxes the floor); None when infeasible on its face."""
+    built = build(program, goal, shortfall, {}, fixed)
+    if built is None:
+        return None
+    b, parts = built
+    costs = cost(goal, len(b.lower), parts)
+    first = None
+    if parts.slack is not None:
+        first = np.zeros(len(costs))
+        first[parts.slack] = 1.0
+    lp = highs.model(b, costs)
+    rows = np.array([row for row, _, _, _ in parts.floor_rows], dtype=np.int64)
+    actors = np.array([i for _, i, _, _ in parts.floor_rows], dtype=np.int64)
+    constants = np.array([const for _, _, const, _ in parts.floor_rows], dtype=float)
+    bought = np.array([BIG_VALUE if flag else 0.0 for _, _, _, flag in parts.floor_rows])
+    return lp, parts, costs, first, np.asarray(b.row_lo, dtype=float), rows, actors, constants, bought
 
 
 #: Build each program afresh instead of reusing a twin's rows (:func:`built_at_floors`): the previous path,
