@@ -109,10 +109,17 @@ def check_key(key: Any) -> None:
                         "use a digest (Scenario.digest, content_digest)")
 
 
-def content_digest(*parts: Any) -> bytes:
+def content_digest(*parts: Any, start: "hashlib._Hash | None" = None) -> bytes:
     """SHA-256 of the parts' content: strings and numbers by their text, arrays by dtype, shape and
-    bytes, None as itself. Equal content, equal digest, whichever objects hold it."""
-    digest = hashlib.sha256()
+    bytes, None as itself. Equal content, equal digest, whichever objects hold it. ``start``: a
+    :func:`content_hash` of the leading parts (not changed): the digest of those parts followed by these."""
+    return content_hash(*parts, start=start).digest()
+
+
+def content_hash(*parts: Any, start: "hashlib._Hash | None" = None) -> "hashlib._Hash":
+    """:func:`content_digest`'s SHA-256 object after ``parts`` (continuing a copy of ``start``), to be
+    continued by later parts."""
+    digest = hashlib.sha256() if start is None else start.copy()
     for part in parts:
         if part is None:
             digest.update(b"|none")
@@ -122,7 +129,7 @@ def content_digest(*parts: Any) -> bytes:
             digest.update(array.tobytes())
         else:
             digest.update(f"|{type(part).__name__}:{part!r}".encode())
-    return digest.digest()
+    return digest
 
 
 def caches() -> dict[str, BoundedCache]:

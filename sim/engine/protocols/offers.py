@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.engine.agents import acceptances
+from sim.domain.cache import BoundedCache
 from sim.domain.errors import ConfigError
 from sim.kernels.programs import Consent, Program, Solution, ValueModel, value_model
 from sim.engine.protocols.base import ModelView, Protocol, ProtocolOutcome, agreement_failures
@@ -93,6 +94,7 @@ class OffersProtocol(Protocol):
         self._expected: dict[tuple, float] = {}  # best_expected answers of this run, by question
         self._acceptable_last: dict[int, bool] = {}  # proposer -> did its last offer find one acceptable
         self._programs: dict[tuple, Program] = {}  # actor's program by walked-out actors and caps (_program)
+        self._rounds: dict[int, dict] = {}  # what depends only on the round (_round): thresholds, caps, ...
         self.last_offer: np.ndarray | None = None
         self.current_proposer = 0
         self.seat_bundle: np.ndarray | None = None
@@ -271,8 +273,32 @@ class OffersProtocol(Protocol):
 
     def thresholds(self, t: int) -> np.ndarray:
         """The least value each actor accepts in round t: max(aspiration, outside option)."""
-        d = self.model.disagreement_at(t)
-        return np.maximum([a.aspiration(t, self.deadline) for a in self.model.actors], d)
+        return self._round(t, "thresholds").copy()
+
+    def _round(self, t: int, name: str) -> np.ndarray:
+        """What depends only on round t of this run's scenario, computed once per round (a walk-out test
+        and an offer ask for them many times): ``thresholds`` (:meth:`thresholds`), ``caps``
+        (:func:`~sim.kernels.utility.renegotiation_caps`), ``fights``
+        (:func:`~sim.kernels.utility.war_preferred`) and ``floors`` (the least each actor will ever ask,
+        :meth:`best_expected`). Callers copy what they may change."""
+        scenario = self.model.negotiation
+        memo = self._rounds.get(t)
+        if memo is None or memo["scenario"] is not scenario:
+            memo = self._rounds[t] = {"scenario": scenario}
+        if name not in memo:
+            model = self.model
+            if name == "thresholds":
+                d = model.disagreement_at(t)
+                memo[name] = np.maximum([a.aspiration(t, self.deadline) for a in model.actors], d)
+            elif name == "caps":
+                memo[name] = renegotiation_caps(scenario, t)
+            elif name == "fights":
+                memo[name] = war_preferred(scenario, t)
+            else:  # floors
+                d = model.disagreement_at(t)
+                memo[name] = np.maximum([min(a.aspiration(s, self.deadline) for s in (t, self.deadline - 1))
+                                         for a in model.actors], d)
+        return memo[name]
 
     def _threshold(self, i: int, t: int) -> float:
         """The lowest value actor i accepts now: max(aspiration, disagreement)."""
@@ -282,14 +308,14 @@ class OffersProtocol(Protocol):
 
     def _beliefs_at(self, observer: int, t: int) -> ValueModel:
         """Observer's value functions in round t (a deal's value capped where power shifts)."""
-        return self.beliefs[observer].with_cap(renegotiation_caps(self.model.negotiation, t))
+        return self.beliefs[observer].with_cap(self._round(t, "caps").copy())
 
     # ---- the proposer's optimisation ---------------------------------------------------------------------
     def _program(self, p: int, floors: np.ndarray, t: int) -> Program:
         """Actor p's program at these floors: a twin (:meth:`Program.with_floors`) of the one it had with the
         same walked-out actors and renegotiation caps, so its rows are built once."""
         scenario = self.model.negotiation
-        caps = renegotiation_caps(scenario, t)
+        caps = self._round(t, "caps").copy()
         key = (p, id(scenario), self.active.tobytes(), caps.tobytes())
         base = self._programs.get(key)
         if base is not None:
@@ -349,14 +375,12 @@ class OffersProtocol(Protocol):
         that every needed actor accepts at the least it will ever ask (min of its aspiration now and
         at the deadline, not below its outside option), with everyone's rules; -inf if none.
         ``scenario``: a counterfactual variant (a rule removed) instead of the model's."""
-        d = self.model.disagreement_at(t)
-        floor = np.maximum([min(a.aspiration(s, self.deadline) for s in (t, self.deadline - 1))
-                            for a in self.model.actors], d)
+        floor = self._round(t, "floors").copy()
         floor[i] = -np.inf
         objective = np.zeros(self.n)
         objective[i] = 1.0
         if scenario is None:
-            key = (i, floor.tobytes(), self.active.tobytes(), renegotiation_caps(self.model.negotiation, t).tobytes())
+            key = (i, floor.tobytes(), self.active.tobytes(), self._round(t, "caps").tobytes())
             if key not in self._expected:  # the same question every round unless power shifts
                 solution = self._program(i, floor, t).maximise(objective)
                 self._expected[key] = -np.inf if solution is None else float(solution.values[i])
@@ -373,23 +397,19 @@ class OffersProtocol(Protocol):
         (red lines, package rules) whose removal alone would leave a deal it prefers to its outside
         option, else credibility or the power shift if switching that off would, else its outside
         option itself (e.g. optimism: the deal it can get is worth less than war)."""
-        from dataclasses import replace
-
         scenario = self.model.negotiation
         d = float(self.model.disagreement_at(t)[i])
         variants: list[tuple[str, object]] = []
         for j, actor in enumerate(scenario.actors):
             if scenario.rules.package and actor.package is not None:
-                variants.append((f"package:{actor.id}", _without(scenario, j, package=None)))
+                variants.append((f"package:{actor.id}", _variant(scenario, ("package", j))))
             if scenario.rules.red_lines:
                 for issue in actor.red_lines:
-                    lines = {k: v for k, v in actor.red_lines.items() if k != issue}
-                    variants.append((f"red_line:{actor.id}.{issue}", _without(scenario, j, red_lines=lines)))
+                    variants.append((f"red_line:{actor.id}.{issue}", _variant(scenario, ("red_line", j, issue))))
         if scenario.credibilities[i].min() < 1.0 or scenario.credibilities.min() < 1.0:
-            variants.append(("credibility", replace(scenario, rules=replace(scenario.rules, credibility=False))))
+            variants.append(("credibility", _variant(scenario, ("off", "credibility"))))
         if scenario.shifts[i] < 0:
-            variants.append((f"power_shift:{scenario.actor_ids[i]}",
-                             replace(scenario, rules=replace(scenario.rules, power_shift=False))))
+            variants.append((f"power_shift:{scenario.actor_ids[i]}", _variant(scenario, ("off", "power_shift"))))
         reasons = [name for name, variant in variants if self.best_expected(i, t, variant) >= d - 1e-9]
         if reasons:
             return reasons
@@ -399,15 +419,15 @@ class OffersProtocol(Protocol):
         for mechanism in ("package", "red_lines", "credibility", "power_shift"):
             if not getattr(variant.rules, mechanism):
                 continue
-            variant = replace(variant, rules=replace(variant.rules, **{mechanism: False}))
             removed.append(mechanism)
+            variant = _variant(scenario, ("off", *removed))
             if self.best_expected(i, t, variant) >= d - 1e-9:
                 break
         else:
             return [f"outside_option:{scenario.actor_ids[i]}"]
         for mechanism in list(removed):  # keep only the ones needed
             kept = [m for m in removed if m != mechanism]
-            trial = replace(scenario, rules=replace(scenario.rules, **{m: False for m in kept}))
+            trial = _variant(scenario, ("off", *kept))
             if self.best_expected(i, t, trial) >= d - 1e-9:
                 removed = kept
         return ["+".join(removed)]
@@ -424,7 +444,7 @@ class OffersProtocol(Protocol):
         status quo: :func:`sim.kernels.utility.war_preferred`)."""
         model = self.model
         d = model.disagreement_at(t)
-        fights = war_preferred(model.negotiation, t)
+        fights = self._round(t, "fights")
         leaving: list[tuple[float, int, float]] = []
         for i in np.flatnonzero(self.active):
             kind = model.negotiation.actors[i].outside_option.kind
@@ -538,6 +558,33 @@ class OffersProtocol(Protocol):
         return ProtocolOutcome(bundle=table.copy(), agreement=False, breakdown_cause=cause, causes=causes,
                                round_index=(self.walkout_round if self.walkout_round is not None
                                             else min(self.model.round, max(self.deadline - 1, 0))))
+
+
+#: The counterfactual scenarios of :meth:`OffersProtocol._why_leave`, by the scenario's content and the change:
+#: the same variants serve every walk-out of every run of a scenario (each variant object then computes its
+#: digest and derived arrays once).
+_VARIANTS = BoundedCache("sim.engine.protocols.offers.variants", 512)
+
+
+def _variant(scenario: "Scenario", change: tuple) -> "Scenario":
+    """``scenario`` with one change: ("package", j) actor j's package rule removed, ("red_line", j, issue)
+    one red line of actor j removed, ("off", mechanism, ...) those mechanisms of the rules switched off (in
+    that order; ("off",) is the scenario itself)."""
+    from dataclasses import replace
+
+    def make() -> "Scenario":
+        if change[0] == "package":
+            return _without(scenario, change[1], package=None)
+        if change[0] == "red_line":
+            j, issue = change[1], change[2]
+            lines = {k: v for k, v in scenario.actors[j].red_lines.items() if k != issue}
+            return _without(scenario, j, red_lines=lines)
+        variant = scenario
+        for mechanism in change[1:]:
+            variant = replace(variant, rules=replace(variant.rules, **{mechanism: False}))
+        return variant
+
+    return _VARIANTS.get_or_compute((scenario.digest, *change), make)
 
 
 def _without(scenario: "Scenario", index: int, **changes) -> "Scenario":

@@ -9,7 +9,7 @@ import copy
 
 import numpy as np
 
-from sim.domain.cache import BoundedCache, content_digest
+from sim.domain.cache import BoundedCache, content_digest, content_hash
 from sim.domain.scenario import Scenario
 from sim.kernels.programs import nash, solvers
 from sim.kernels.programs.builder import Goal, level_combinations
@@ -108,11 +108,16 @@ class Program:
 def content_key(program: Program, goal: Goal, shortfall: bool) -> bytes:
     """Everything a program's answer depends on: the scenario's content, the value functions (true or
     believed), consent, floors, rules and objective."""
-    v, c = program.values, program.consent
-    return content_digest(program.scenario.digest, c.mode, c.votes, program.binding, shortfall,
-                          v.ideal, v.weight, v.offset, v.rho, v.span, v.cap, v.delta, c.required, c.eligible,
-                          c.vetoes, c.weights, c.thresholds, program.floors, program.rule_actors,
-                          program.follows_rules, goal.weight, goal.tie)
+    # The parts a program shares with its with_floors twins are hashed once per structure (the hash's state
+    # after them is kept and copied): the same digest as hashing every part each time.
+    prefix = program.structures.get(("content", shortfall))
+    if prefix is None:
+        v, c = program.values, program.consent
+        prefix = program.structures[("content", shortfall)] = content_hash(
+            program.scenario.digest, c.mode, c.votes, program.binding, shortfall, v.ideal, v.weight, v.offset,
+            v.rho, v.span, v.cap, v.delta, c.required, c.eligible, c.vetoes, c.weights, c.thresholds)
+    return content_digest(program.floors, program.rule_actors, program.follows_rules, goal.weight, goal.tie,
+                          start=prefix)
 
 
 def _copy(solution: Solution | None) -> Solution | None:

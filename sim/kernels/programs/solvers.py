@@ -8,6 +8,7 @@ floors, rules) and the :class:`~sim.kernels.programs.builder.Goal` it maximises.
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -199,31 +200,39 @@ REBUILD = False
 
 
 def built_at_floors(program: "Program", goal: Goal, shortfall: bool,
-                    fixed: dict) -> tuple["Builder", Parts] | None:
-    """:func:`build` of a linear program (ρ = 1, no cuts) at ``fixed`` levels, reusing the rows and columns
-    built for a :meth:`~sim.kernels.programs.program.Program.with_floors` twin at other floors (the same
-    scenario, values, consent and rules): only the floor rows' bounds are set anew, as :func:`build` sets
-    them, so HiGHS is passed the same arrays."""
+                    fixed: dict | None, copy_bounds: bool = False) -> tuple["Builder", Parts] | None:
+    """:func:`build` of a linear program (ρ = 1, no cuts) at ``fixed`` levels (None: none fixed), reusing the
+    rows and columns built for a :meth:`~sim.kernels.programs.program.Program.with_floors` twin at other
+    floors (the same scenario, values, consent and rules): only the floor rows' bounds are set anew, as
+    :func:`build` sets them, so HiGHS is passed the same arrays. ``copy_bounds``: the caller changes the
+    column bounds it gets (:func:`solve`), so they are copied."""
     if REBUILD or goal.ray is not None or goal.nash is not None:
         return build(program, goal, shortfall, {}, fixed)
-    key = (goal.weight.tobytes(), goal.tie.tobytes(), goal.own.tobytes(), shortfall, tuple(fixed.items()),
-           np.isfinite(program.floors).tobytes())
-    if key not in program.structures:
+    key = (goal.weight.tobytes(), goal.tie.tobytes(), goal.own.tobytes(), shortfall,
+           None if fixed is None else tuple(fixed.items()), np.isfinite(program.floors).tobytes())
+    fresh = key not in program.structures
+    if fresh:
         program.structures[key] = build(program, goal, shortfall, {}, fixed)
-        return program.structures[key]
     built = program.structures[key]
     if built is None:  # infeasible on its face: the rules and levels, not the floors, decide that
         return None
     b, parts = built
-    return b.at_floors(program.floors, parts), parts
+    twin = b if fresh and not copy_bounds else copy.copy(b) if fresh else b.at_floors(program.floors, parts)
+    if copy_bounds:
+        twin.lower, twin.upper = list(b.lower), list(b.upper)
+    return twin, parts
 
 
 def solve(program: "Program", goal: Goal, shortfall: bool,
           fixed: dict | None) -> tuple[Solution, float, float] | None:
     """(solution, shortfall, objective) of one (mixed-integer) linear program, cuts included."""
     cuts: dict = {}
+    linear = goal.ray is None and goal.nash is None and bool(np.all(program.values.rho == 1.0))
     for _ in range(200):
-        built = build(program, goal, shortfall, cuts, fixed)
+        # A linear program needs no cuts (one pass): its rows are built once per structure and re-bounded at
+        # these floors (the same arrays, :func:`built_at_floors`), with its own copy of the column bounds.
+        built = built_at_floors(program, goal, shortfall, fixed, copy_bounds=True) if linear else \
+            build(program, goal, shortfall, cuts, fixed)
         if built is None:
             return None
         b, parts = built
