@@ -356,32 +356,64 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles: list[
 
 
 def predictive_runs(posterior: pd.DataFrame, spec: CalibrationSpec, base: Mapping[str, Any],
-                    relocated: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    relocated: Mapping[str, str] | None = None, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Posterior-predictive check: ``spec.predictive`` particles drawn by weight, each simulated with a fresh
     seed (children of the master seed) and its rounds recorded. Returns (runs, rounds), both with a ``draw``
     column; runs carry the parameter values and the score columns. ``relocated``: where a file the config
-    names is read from now (reproduce: the folder's copies)."""
-    from omegaconf import OmegaConf
-
-    from sim.runs.runner import run_config
-    from sim.runs.sweep import point_config
-
+    names is read from now (reproduce: the folder's copies). ``workers`` > 1: the draws are run on that many
+    processes forked from this one (the same tables: each draw is its own run, put back in order)."""
     if spec.predictive == 0 or posterior.empty:
         return pd.DataFrame(), pd.DataFrame()
     draw_seed, run_seed = np.random.SeedSequence(spec.seed, spawn_key=(1,)).spawn(2)
     picks = np.random.default_rng(draw_seed).choice(len(posterior), size=spec.predictive,
                                                     p=posterior["weight"].to_numpy())
     seeds = [int(s.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for s in run_seed.spawn(spec.predictive)]
-    context = sweep_context(spec, base, Path("."))
-    runs, rounds = [], []
-    for draw, (index, seed) in enumerate(zip(picks, seeds)):
-        values = {p.column: float(posterior[p.column].iloc[index]) for p in spec.parameters}
-        config = point_config(base, context.spec, values)
-        config.update(seed=seed, record={**dict(config.get("record") or {}), "rounds": True, "events": False})
-        result = run_config(OmegaConf.create(config), relocated=relocated)
-        runs.append(result.runs.assign(draw=draw, **values))
-        rounds.append(result.rounds.assign(draw=draw))
+    draws = [({p.column: float(posterior[p.column].iloc[index]) for p in spec.parameters}, seed)
+             for index, seed in zip(picks, seeds)]
+    job = _Predictive(spec, dict(base), dict(relocated) if relocated is not None else None)
+    if workers > 1 and len(draws) > 1:
+        import multiprocessing
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+
+        from sim.runs.lifeline import die_with
+
+        # (its workers die with the calibration, however it ends: no orphans after kill -9)
+        with ProcessPoolExecutor(min(workers, len(draws)), mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with, initargs=(os.getpid(),)) as pool:
+            results = list(pool.map(job, draws, chunksize=max(1, len(draws) // (4 * workers))))
+    else:
+        results = [job(draw) for draw in draws]
+    runs = [result.runs.assign(draw=draw, **values) for draw, ((values, _), result) in enumerate(zip(draws, results))]
+    rounds = [result.rounds.assign(draw=draw) for draw, result in enumerate(results)]
     return pd.concat(runs, ignore_index=True), pd.concat(rounds, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class _Predictive:
+    """One posterior-predictive run: (parameter values, seed) -> its result (runs and rounds tables)."""
+
+    spec: CalibrationSpec
+    base: dict[str, Any]
+    relocated: dict[str, str] | None
+
+    def __call__(self, draw: tuple[dict[str, float], int]) -> Any:
+        from omegaconf import OmegaConf
+
+        from sim.runs.runner import run_config
+        from sim.runs.sweep import point_config
+
+        values, seed = draw
+        config = point_config(self.base, sweep_context(self.spec, self.base, Path(".")).spec, values)
+        config.update(seed=seed, record={**dict(config.get("record") or {}), "rounds": True, "events": False})
+        result = run_config(OmegaConf.create(config), relocated=self.relocated)
+        return _Tables(result.runs, result.rounds)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    runs: pd.DataFrame
+    rounds: pd.DataFrame
 
 
 def populations_table(history: Any) -> pd.DataFrame:
