@@ -10,7 +10,8 @@ record; the kept draws of the last generation approximate the posterior. Here:
 * one simulation is one sweep run (:func:`sim.runs.sweep.execute_run`: the same model building, seeding and
   score columns as a sweep); its distance is :func:`sim.runs.scoring.combined_distance` (trajectory MAE in
   0-100 points, outcome class, end round), and its rows compute no reference solution (:func:`sweep_context`);
-* a particle is simulated ``replicates`` times; each run's seed is a child of the master seed keyed by the
+* a particle is simulated ``replicates`` times, as one block (:func:`sim.runs.sweep.execute_block`: the rows
+  of one run at a time, computed together); each run's seed is a child of the master seed keyed by the
   particle's parameter values and the replicate (:func:`simulation_seed`), stored with its summary
   statistics in the history; the distance is the mean over the replicates;
 * the history is pyabc's SQLite database ``abc.db`` in the results folder: re-running on the folder loads
@@ -19,7 +20,8 @@ record; the kept draws of the last generation approximate the posterior. Here:
 pyabc's own draws (proposals) use numpy's global generator, seeded at every generation from the master seed
 and the generation (:func:`generation_seed`): a calibration is the same history every time, killed and
 resumed at any generation or not, and with any number of workers: pyabc's single-core loop always decides,
-in this process; workers only compute ahead the simulations it is going to ask for (:func:`_sampler`).
+in this process; workers only compute ahead the simulations it is going to ask for
+(:mod:`sim.runs.calibration_sampler`, which also makes pyabc's draws without its per-call overhead).
 """
 
 from __future__ import annotations

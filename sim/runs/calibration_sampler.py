@@ -236,7 +236,7 @@ class Stream:
             return None
         index, self.asked = self.asked, self.asked + 1
         self._ahead(index + 1 + self.window)
-        if list(self.listed[index].items()) != list(values.items()):
+        if index >= len(self.listed) or list(self.listed[index].items()) != list(values.items()):
             self.off = True
             self.diverged += 1
             self.wasted += self.pool.new_generation() if self.pool is not None else 0
@@ -250,7 +250,7 @@ class Stream:
             self._list(count - len(self.listed) + self.window)
         if self.pool is None:
             self.pool = Workers(self.simulator, self.workers)
-        while self.sent < count:
+        while self.sent < min(count, len(self.listed)):
             self.pool.send(self.sent, self.listed[self.sent])
             self.sent += 1
 
