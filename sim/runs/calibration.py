@@ -282,9 +282,10 @@ def calibrate(folder: Path, spec: CalibrationSpec, base: Mapping[str, Any], work
                                                         "population, distance or base config differ); choose another out=")
     prior = pyabc.Distribution(**{p.column: p.rv() for p in spec.parameters})
     simulator = Simulator(sweep_context(spec, base, folder), spec)
-    rejected = {name: float("inf") if name == "distance" else 0.0 for name in SUMMARY}
-    sampler = calibration_sampler.sampler(lambda t: generation_seed(spec.seed, t), workers, simulator, rejected | {
-        f"seed_{r}": 0.0 for r in range(spec.replicates)})
+    # (what the model answers for a proposal it only notes: rejected, and dropped by pyabc)
+    rejected = {f"seed_{r}": 0.0 for r in range(spec.replicates)}
+    rejected |= {name: float("inf") if name == "distance" else 0.0 for name in SUMMARY}
+    sampler = calibration_sampler.sampler(lambda t: generation_seed(spec.seed, t), workers, simulator, rejected)
     epsilon = pyabc.epsilon.ListEpsilon(list(spec.epsilons)) if spec.epsilons else pyabc.epsilon.MedianEpsilon()
     abc = pyabc.ABCSMC(simulator, prior, summary_distance, model_prior=calibration_sampler.model_prior(),
                        transitions=calibration_sampler.transition(), population_size=spec.population,

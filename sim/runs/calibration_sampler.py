@@ -2,15 +2,16 @@
 without pyabc's per-call overhead, and its simulations computed ahead by worker processes.
 
 * **Seeded.** numpy's global generator, from which pyabc draws every proposal, is seeded at the start of each
-  generation from the master seed and the generation (:func:`sim.runs.calibration.generation_seed`): a calibration is the same
-  history every time, killed and resumed at any generation or not.
-* **The same draws, cheaper** (:func:`prior`, :func:`transition`, :func:`model_prior`). pyabc's defaults
-  spend most of a proposal's time outside the draws themselves: scipy's generic argument handling for each
-  prior density (three per proposal), a pandas row and a pandas addition for each perturbation. These
-  subclasses make the same calls on numpy's generator in the same order (``np.random.choice`` with the
-  weights, ``np.random.multivariate_normal`` with the covariance) and compute the densities with scipy's
-  own formulas on the same arrays, so every proposal, weight and stored value is the same bit for bit
-  (``tests/unit/test_calibration_sampler.py`` compares them with pyabc's and scipy's).
+  generation from the master seed and the generation (:func:`sim.runs.calibration.generation_seed`): a
+  calibration is the same history every time, killed and resumed at any generation or not.
+* **The same draws, cheaper** (:func:`random_variable`, :func:`model_prior`, :func:`transition`). pyabc's
+  defaults spend most of a proposal's time outside the draws themselves: scipy's generic argument handling
+  for each prior density (three per proposal) and the model prior's mass, an SVD and a PSD check of the
+  covariance, a validation of the weights and a pandas row for each perturbation. These subclasses draw the
+  same numbers from numpy's generator in the same order (one uniform for the particle, standard normals for
+  the perturbation) and compute the values with numpy's and scipy's own formulas, the fixed parts once per
+  fit, so every proposal, weight and stored value is the same bit for bit (a fit checks its first draws
+  against numpy's; ``tests/unit/test_calibration_sampler.py`` compares with pyabc's and scipy's).
 * **Workers** (:func:`sampler` with ``workers`` > 1, :class:`Stream`). pyabc's single-core loop still runs
   in this process and decides everything: which proposals, which are accepted, when the generation ends.
   Its proposals do not depend on the simulations' results, so a copy of its generator, run ahead of it
