@@ -200,7 +200,7 @@ class Stream:
     differs (pyabc's loop, drawing nothing that depends on a result, makes none) is simulated in this
     process, as is every later one of that generation (``diverged`` counts such generations)."""
 
-    def __init__(self, simulator: Any, workers: int, rejected: dict[str, float], depth: int = 3):
+    def __init__(self, simulator: Any, workers: int, rejected: dict[str, float], depth: int = 6):
         self.simulator, self.workers, self.rejected = simulator, int(workers), rejected
         self.window = depth * self.workers
         self.pool: Workers | None = None
@@ -213,7 +213,7 @@ class Stream:
         self.off = False  # this generation's requests left the listing: simulated here
         self.diverged = 0  # generations whose requests left the listing
         self.computed = 0  # simulations the workers computed and the loop used
-        self.wasted = 0  # simulations the workers computed past the end of a generation
+        self.dropped = 0  # simulations sent but not used (past the end of a generation; most never started)
 
     def begin(self, simulate_one: Any) -> None:
         self.simulate_one, self.listing = simulate_one, np.random.get_state()
@@ -223,7 +223,7 @@ class Stream:
 
     def end(self) -> None:
         if self.pool is not None:
-            self.wasted += self.pool.new_generation()
+            self.dropped += self.pool.new_generation()
         self.simulate_one = self.listing = None
         self.listed = []
 
@@ -240,7 +240,7 @@ class Stream:
         if index >= len(self.listed) or list(self.listed[index].items()) != list(values.items()):
             self.off = True
             self.diverged += 1
-            self.wasted += self.pool.new_generation() if self.pool is not None else 0
+            self.dropped += self.pool.new_generation() if self.pool is not None else 0
             return None
         self.computed += 1
         return self.pool.result(index)
@@ -286,10 +286,11 @@ class Workers:
 
         context = multiprocessing.get_context("fork")
         parent = os.getpid()
+        self.current = context.RawValue("q", 0)  # the generation whose tasks are worth computing
         self.connections, self.processes = [], []
         for _ in range(int(count)):
             here, there = context.Pipe()
-            process = context.Process(target=_work, args=(simulator, there, parent), daemon=True)
+            process = context.Process(target=_work, args=(simulator, there, parent, self.current), daemon=True)
             process.start()
             there.close()
             self.connections.append(here)
@@ -326,9 +327,11 @@ class Workers:
             self.results[index] = (ok, value)
 
     def new_generation(self) -> int:
-        """Drop what is in flight (it is read and discarded as it arrives); returns how many were dropped."""
+        """Drop what is in flight: a worker skips the tasks of an earlier generation it has not started, and
+        what arrives of them is discarded. Returns how many were in flight."""
         dropped = sum(1 for flight in self.flight for g, _ in flight if g == self.generation)
         self.generation += 1
+        self.current.value = self.generation
         self.owner, self.results = {}, {}
         return dropped
 
@@ -346,11 +349,16 @@ class Workers:
             connection.close()
 
 
-def _work(simulator: Any, connection: Any, parent: int) -> None:
-    """A worker of :class:`Workers`: simulate what is sent, send back (generation, index, ok, result)."""
+def _work(simulator: Any, connection: Any, parent: int, current: Any) -> None:
+    """A worker of :class:`Workers`: simulate what is sent, send back (generation, index, ok, result); a task
+    of a generation that is over (``current``) is answered at once, unsimulated."""
     from sim.runs.lifeline import die_with_parent
 
     die_with_parent(parent)
+    try:  # below the calibration's process, whose turn every result waits for: it goes first when it wakes
+        os.nice(2)
+    except OSError:
+        pass
     while True:
         try:
             task = connection.recv()
@@ -359,6 +367,9 @@ def _work(simulator: Any, connection: Any, parent: int) -> None:
         if task is None:
             return
         generation, index, values = task
+        if generation != current.value:
+            connection.send((generation, index, False, None))
+            continue
         try:
             reply = (generation, index, True, simulator.simulate(values))
         except Exception as error:  # noqa: BLE001 - sent to the calibration, which raises it
