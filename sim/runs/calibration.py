@@ -10,7 +10,8 @@ record; the kept draws of the last generation approximate the posterior. Here:
 * one simulation is one sweep run (:func:`sim.runs.sweep.execute_run`: the same model building, seeding and
   score columns as a sweep); its distance is :func:`sim.runs.scoring.combined_distance` (trajectory MAE in
   0-100 points, outcome class, end round), and its rows compute no reference solution (:func:`sweep_context`);
-* a particle is simulated ``replicates`` times; each run's seed is a child of the master seed keyed by the
+* a particle is simulated ``replicates`` times, as one block (:func:`sim.runs.sweep.execute_block`: the rows
+  of one run at a time, computed together); each run's seed is a child of the master seed keyed by the
   particle's parameter values and the replicate (:func:`simulation_seed`), stored with its summary
   statistics in the history; the distance is the mean over the replicates;
 * the history is pyabc's SQLite database ``abc.db`` in the results folder: re-running on the folder loads
@@ -19,7 +20,8 @@ record; the kept draws of the last generation approximate the posterior. Here:
 pyabc's own draws (proposals) use numpy's global generator, seeded at every generation from the master seed
 and the generation (:func:`generation_seed`): a calibration is the same history every time, killed and
 resumed at any generation or not, and with any number of workers: pyabc's single-core loop always decides,
-in this process; workers only compute ahead the simulations it is going to ask for (:func:`_sampler`).
+in this process; workers only compute ahead the simulations it is going to ask for
+(:mod:`sim.runs.calibration_sampler`, which also makes pyabc's draws without its per-call overhead).
 """
 
 from __future__ import annotations
@@ -57,11 +59,13 @@ class Prior:
         return column_name(self.key)
 
     def rv(self) -> Any:
-        import pyabc
+        """pyabc's random variable of the prior (its density at a point computed without scipy's overhead:
+        :func:`sim.runs.calibration_sampler.random_variable`, the same values)."""
+        from sim.runs.calibration_sampler import random_variable
 
         if self.kind == "loguniform":
-            return pyabc.RV("loguniform", self.low, self.high)
-        return pyabc.RV("uniform", self.low, self.high - self.low)
+            return random_variable("loguniform", self.low, self.high)
+        return random_variable("uniform", self.low, self.high - self.low)
 
 
 @dataclass(frozen=True)
@@ -222,7 +226,7 @@ class Simulator:
 
     def __init__(self, context: Any, spec: CalibrationSpec):
         self.context, self.spec = context, spec
-        self.ahead: _Ahead | None = None  # simulations computed ahead by workers (_sampler)
+        self.ahead: Any = None  # simulations computed ahead by workers (sim.runs.calibration_sampler.Stream)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "ahead": None}
@@ -233,17 +237,15 @@ class Simulator:
         return self.simulate(values) if known is None else known
 
     def simulate(self, values: Mapping[str, float]) -> dict[str, float]:
-        """The summary statistics of one particle (``values``: parameter column -> value)."""
-        from sim.runs.sweep import execute_run
+        """The summary statistics of one particle (``values``: parameter column -> value). Its replicates run
+        as one block (:func:`sim.runs.sweep.execute_block`: the rows of one run at a time, computed together)."""
+        from sim.runs.sweep import execute_block
 
         vector = np.array(list(values.values()))
-        out: dict[str, float] = {}
-        rows = []
-        for replicate in range(self.spec.replicates):
-            seed = simulation_seed(self.spec.seed, vector, replicate)
-            rows.append(execute_run(self.context, {"run_index": 0, "point": 0, "replicate": replicate,
-                                                   "seed": seed, **values}))
-            out[f"seed_{replicate}"] = float(seed)
+        seeds = [simulation_seed(self.spec.seed, vector, replicate) for replicate in range(self.spec.replicates)]
+        rows = execute_block(self.context, [{"run_index": 0, "point": 0, "replicate": replicate, "seed": seed,
+                                             **values} for replicate, seed in enumerate(seeds)])
+        out: dict[str, float] = {f"seed_{replicate}": float(seed) for replicate, seed in enumerate(seeds)}
         out.update({
             "distance": float(np.mean([combined_distance(row, self.spec.weights) for row in rows])),
             "agreement": float(np.mean([row["agreement"] for row in rows])),
@@ -268,6 +270,8 @@ def calibrate(folder: Path, spec: CalibrationSpec, base: Mapping[str, Any], work
     """
     import pyabc
 
+    from sim.runs import calibration_sampler
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     identity = spec.identity(base)
@@ -278,10 +282,14 @@ def calibrate(folder: Path, spec: CalibrationSpec, base: Mapping[str, Any], work
                                                         "population, distance or base config differ); choose another out=")
     prior = pyabc.Distribution(**{p.column: p.rv() for p in spec.parameters})
     simulator = Simulator(sweep_context(spec, base, folder), spec)
-    sampler = _sampler(workers, spec.seed, simulator)
+    # (what the model answers for a proposal it only notes: rejected, and dropped by pyabc)
+    rejected = {f"seed_{r}": 0.0 for r in range(spec.replicates)}
+    rejected |= {name: float("inf") if name == "distance" else 0.0 for name in SUMMARY}
+    sampler = calibration_sampler.sampler(lambda t: generation_seed(spec.seed, t), workers, simulator, rejected)
     epsilon = pyabc.epsilon.ListEpsilon(list(spec.epsilons)) if spec.epsilons else pyabc.epsilon.MedianEpsilon()
-    abc = pyabc.ABCSMC(simulator, prior, summary_distance,
-                       population_size=spec.population, sampler=sampler, eps=epsilon)
+    abc = pyabc.ABCSMC(simulator, prior, summary_distance, model_prior=calibration_sampler.model_prior(),
+                       transitions=calibration_sampler.transition(), population_size=spec.population,
+                       sampler=sampler, eps=epsilon)
     url = f"sqlite:///{database.resolve()}"
     existing = pyabc.History(url).id if database.exists() else None
     if existing is not None:
@@ -307,155 +315,6 @@ def generation_seed(master: int, t: int) -> int:
     child of ``SeedSequence(master)``, so that each generation's draws depend on the master seed and the
     generations stored before it only, not on where a run started or was resumed."""
     return int(np.random.SeedSequence(master, spawn_key=(2, t + 1)).generate_state(1)[0])
-
-
-def _sampler(workers: int, seed: int, simulator: "Simulator | None" = None) -> Any:
-    """pyabc's sampler, seeded per generation (:func:`generation_seed`): the same history every time, resumed
-    or not, and whatever the number of workers. With several (``simulator``: the calibration's model), the
-    single-core sampler's own loop runs in this process and the simulations it asks for are computed ahead,
-    in parallel, by ``workers`` processes (:class:`_Ahead`): pyabc's proposals are drawn from numpy's global
-    generator and do not depend on the simulations' results, so the loop can be replayed to learn which
-    parameters it will ask for next. The history is then bit for bit the one-worker history."""
-    import pyabc
-
-    class Seeded(pyabc.sampler.SingleCoreSampler):
-        def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
-            np.random.seed(generation_seed(seed, t))
-            return super().sample_until_n_accepted(n, simulate_one, t, **kwargs)
-
-    if workers <= 1 or simulator is None:
-        return Seeded()
-
-    class Ahead(pyabc.sampler.SingleCoreSampler):
-        def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
-            ahead = simulator.ahead
-            counted = _Counted(simulate_one)
-            ahead.counted = counted
-            limit = n
-            while True:
-                np.random.seed(generation_seed(seed, t))
-                counted.reset()
-                ahead.replay(limit)
-                try:
-                    sample = super().sample_until_n_accepted(n, counted, t, **kwargs)
-                except _Enough:
-                    sample = None
-                wanted = ahead.stop()
-                if not wanted:  # every simulation it asked for was known: the single-core sample itself
-                    return sample
-                ahead.compute(wanted)
-                # Next, as many proposals beyond the known ones as the acceptance rate so far says are needed
-                # (at most 2 n at once: an early rate is a rough guess, and what is computed past the last
-                # acceptance is thrown away).
-                missing = max(n - counted.accepted_known, 1)
-                if counted.accepted_known:
-                    guess = missing * counted.known / counted.accepted_known * 1.1
-                else:
-                    guess = 2 * n
-                limit = max(min(int(np.ceil(guess)), 2 * n), ahead.workers)
-
-    simulator.ahead = _Ahead(simulator, workers)
-    return Ahead()
-
-
-class _Enough(Exception):
-    """Raised by the model when a replay has met as many unknown parameters as will be computed at once."""
-
-
-class _Counted:
-    """pyabc's ``simulate_one``, counting the particles whose simulation was known (and of those, the accepted)."""
-
-    def __init__(self, simulate_one: Any):
-        self.simulate_one = simulate_one
-        self.known = self.accepted_known = 0
-        self.flag: list[bool] = [False]
-
-    def reset(self) -> None:
-        self.known = self.accepted_known = 0
-
-    def __call__(self) -> Any:
-        self.flag[0] = False
-        particle = self.simulate_one()
-        if not self.flag[0]:  # the model answered from a computed simulation
-            self.known += 1
-            self.accepted_known += bool(particle.accepted)
-        return particle
-
-
-class _Ahead:
-    """Simulations computed ahead of pyabc's loop, in ``workers`` processes: this one and ``workers - 1`` forked
-    from it (they inherit its imports and caches, and die with it). During a replay (:meth:`replay`) the model answers known
-    parameters with their computed statistics and notes the others (answering them with an infinite distance:
-    a replay's sample is thrown away unless it met none); :meth:`compute` then computes the noted ones, in
-    order, across the workers."""
-
-    def __init__(self, simulator: "Simulator", workers: int):
-        self.simulator, self.workers = simulator, int(workers)
-        self.known: dict[tuple, dict[str, float]] = {}
-        self.wanted: list[dict[str, float]] | None = None
-        self.limit = 0
-        self.counted: _Counted | None = None
-        self.pool: Any = None
-
-    def replay(self, limit: int) -> None:
-        self.wanted, self.limit = [], int(limit)
-
-    def stop(self) -> list[dict[str, float]]:
-        wanted, self.wanted = self.wanted or [], None
-        return wanted
-
-    def answer(self, values: dict[str, float]) -> dict[str, float] | None:
-        """The statistics of ``values`` during a replay (None: not replaying, simulate here)."""
-        if self.wanted is None:
-            return None
-        key = tuple(values.values())
-        if key in self.known:
-            return self.known[key]
-        if len(self.wanted) >= self.limit:
-            raise _Enough()
-        self.wanted.append(values)
-        if self.counted is not None:
-            self.counted.flag[0] = True
-        out = {f"seed_{r}": 0.0 for r in range(self.simulator.spec.replicates)}
-        return out | {name: float("inf") if name == "distance" else 0.0 for name in SUMMARY}
-
-    def compute(self, wanted: list[dict[str, float]]) -> None:
-        import multiprocessing
-        import os
-        from concurrent.futures import ProcessPoolExecutor
-
-        if self.pool is None:  # this process is one of the workers: workers - 1 more
-            self.pool = ProcessPoolExecutor(self.workers - 1, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_ahead_worker, initargs=(self.simulator, os.getpid()))
-        there = len(wanted) * (self.workers - 1) // self.workers  # the first ones there, the rest here meanwhile
-        chunk = max(1, there // (4 * (self.workers - 1)))
-        futures = self.pool.map(_ahead_simulate, wanted[:there], chunksize=chunk)
-        for values in wanted[there:]:
-            self.known[tuple(values.values())] = self.simulator.simulate(values)
-        for values, result in zip(wanted[:there], futures):
-            self.known[tuple(values.values())] = result
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-
-
-_AHEAD_SIMULATOR: "Simulator | None" = None
-
-
-def _ahead_worker(simulator: "Simulator", parent: int) -> None:
-    """A worker of :class:`_Ahead`: forked from the calibration, it dies with it."""
-    from sim.runs.lifeline import die_with_parent
-
-    global _AHEAD_SIMULATOR
-    die_with_parent(parent)
-    _AHEAD_SIMULATOR = simulator
-
-
-def _ahead_simulate(values: dict[str, float]) -> dict[str, float]:
-    assert _AHEAD_SIMULATOR is not None
-    return _AHEAD_SIMULATOR.simulate(values)
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
@@ -500,32 +359,64 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, quantiles: list[
 
 
 def predictive_runs(posterior: pd.DataFrame, spec: CalibrationSpec, base: Mapping[str, Any],
-                    relocated: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    relocated: Mapping[str, str] | None = None, workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Posterior-predictive check: ``spec.predictive`` particles drawn by weight, each simulated with a fresh
     seed (children of the master seed) and its rounds recorded. Returns (runs, rounds), both with a ``draw``
     column; runs carry the parameter values and the score columns. ``relocated``: where a file the config
-    names is read from now (reproduce: the folder's copies)."""
-    from omegaconf import OmegaConf
-
-    from sim.runs.runner import run_config
-    from sim.runs.sweep import point_config
-
+    names is read from now (reproduce: the folder's copies). ``workers`` > 1: the draws are run on that many
+    processes forked from this one (the same tables: each draw is its own run, put back in order)."""
     if spec.predictive == 0 or posterior.empty:
         return pd.DataFrame(), pd.DataFrame()
     draw_seed, run_seed = np.random.SeedSequence(spec.seed, spawn_key=(1,)).spawn(2)
     picks = np.random.default_rng(draw_seed).choice(len(posterior), size=spec.predictive,
                                                     p=posterior["weight"].to_numpy())
     seeds = [int(s.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for s in run_seed.spawn(spec.predictive)]
-    context = sweep_context(spec, base, Path("."))
-    runs, rounds = [], []
-    for draw, (index, seed) in enumerate(zip(picks, seeds)):
-        values = {p.column: float(posterior[p.column].iloc[index]) for p in spec.parameters}
-        config = point_config(base, context.spec, values)
-        config.update(seed=seed, record={**dict(config.get("record") or {}), "rounds": True, "events": False})
-        result = run_config(OmegaConf.create(config), relocated=relocated)
-        runs.append(result.runs.assign(draw=draw, **values))
-        rounds.append(result.rounds.assign(draw=draw))
+    draws = [({p.column: float(posterior[p.column].iloc[index]) for p in spec.parameters}, seed)
+             for index, seed in zip(picks, seeds)]
+    job = _Predictive(spec, dict(base), dict(relocated) if relocated is not None else None)
+    if workers > 1 and len(draws) > 1:
+        import multiprocessing
+        import os
+        from concurrent.futures import ProcessPoolExecutor
+
+        from sim.runs.lifeline import die_with
+
+        # (its workers die with the calibration, however it ends: no orphans after kill -9)
+        with ProcessPoolExecutor(min(workers, len(draws)), mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with, initargs=(os.getpid(),)) as pool:
+            results = list(pool.map(job, draws, chunksize=max(1, len(draws) // (4 * workers))))
+    else:
+        results = [job(draw) for draw in draws]
+    runs = [result.runs.assign(draw=draw, **values) for draw, ((values, _), result) in enumerate(zip(draws, results))]
+    rounds = [result.rounds.assign(draw=draw) for draw, result in enumerate(results)]
     return pd.concat(runs, ignore_index=True), pd.concat(rounds, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class _Predictive:
+    """One posterior-predictive run: (parameter values, seed) -> its result (runs and rounds tables)."""
+
+    spec: CalibrationSpec
+    base: dict[str, Any]
+    relocated: dict[str, str] | None
+
+    def __call__(self, draw: tuple[dict[str, float], int]) -> Any:
+        from omegaconf import OmegaConf
+
+        from sim.runs.runner import run_config
+        from sim.runs.sweep import point_config
+
+        values, seed = draw
+        config = point_config(self.base, sweep_context(self.spec, self.base, Path(".")).spec, values)
+        config.update(seed=seed, record={**dict(config.get("record") or {}), "rounds": True, "events": False})
+        result = run_config(OmegaConf.create(config), relocated=self.relocated)
+        return _Tables(result.runs, result.rounds)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    runs: pd.DataFrame
+    rounds: pd.DataFrame
 
 
 def populations_table(history: Any) -> pd.DataFrame:

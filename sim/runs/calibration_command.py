@@ -135,7 +135,7 @@ def calibration_tables(job: CalibrationJob) -> CalibrationTables:
     write_parquet(populations, folder / "populations.parquet")
     diagnoses = diagnostics.diagnose(posterior, spec, job.base, float(populations["epsilon"].iloc[-1]), job.workers)
     write_parquet(diagnostics.diagnostics_table(diagnoses), folder / "diagnostics.parquet")
-    runs, rounds = calibration.predictive_runs(posterior, spec, job.base)
+    runs, rounds = calibration.predictive_runs(posterior, spec, job.base, workers=job.workers)
     if not runs.empty:
         write_parquet(runs, folder / "predictive_runs.parquet")
         write_parquet(rounds, folder / "predictive_rounds.parquet")

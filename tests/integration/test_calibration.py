@@ -215,23 +215,73 @@ def test_spec_refuses_bad_priors_and_weights():
             calibration.spec_from_config({**good, **change}, "f")
 
 
-@pytest.mark.subprocess  # pyabc asks git for the commit it stores with the history
-def test_two_workers_give_the_one_worker_posterior_bit_for_bit(tmp_path):
-    """The workers only compute ahead what pyabc's single-core loop asks for (sim.runs.calibration._sampler):
-    every generation, its particles, weights, distances and seeds are those of one worker."""
+def small_resolve() -> tuple:
     from omegaconf import OmegaConf
 
     from sim.runs.configs import base_config, compose_config
 
     cfg = compose_config(["calibrate=jan2022_resolve", "calibrate.population=10", "calibrate.generations=2",
-                          "calibrate.replicates=1", "calibrate.predictive=0"])
+                          "calibrate.replicates=2", "calibrate.predictive=0"])
     spec = calibration.spec_from_config(OmegaConf.to_container(cfg.calibrate, resolve=True), "calibrate")
-    base = base_config(cfg, also=("calibrate",))
+    return spec, base_config(cfg, also=("calibrate",))
+
+
+def history_tables(history, spec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (calibration.posterior_table(history, spec),
+            calibration.populations_table(history)[["t", "epsilon", "samples", "particles"]])
+
+
+def streams_of(monkeypatch) -> list:
+    """The sampler streams (sim.runs.calibration_sampler.Stream) the calibrations of a test create."""
+    from sim.runs import calibration_sampler
+
+    streams, init = [], calibration_sampler.Stream.__init__
+
+    def record(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        streams.append(self)
+
+    monkeypatch.setattr(calibration_sampler.Stream, "__init__", record)
+    return streams
+
+
+@pytest.mark.subprocess  # pyabc asks git for the commit it stores with the history
+def test_two_workers_give_the_one_worker_history_bit_for_bit(tmp_path, monkeypatch):
+    """The workers only compute what pyabc's single-core loop asks for, listed ahead of it
+    (sim.runs.calibration_sampler.Stream): every generation, its particles, weights, distances and seeds are
+    those of one worker, and the workers, not this process, computed every simulation the loop used."""
+    spec, base = small_resolve()
+    streams = streams_of(monkeypatch)
     tables = []
     for workers in (1, 2):
         history = calibration.calibrate(tmp_path / str(workers), spec, base, workers=workers)
         assert history.max_t == 1
-        tables.append((calibration.posterior_table(history, spec),
-                       calibration.populations_table(history)[["t", "epsilon", "samples", "particles"]]))
-    pd.testing.assert_frame_equal(tables[0][0], tables[1][0], check_exact=True)
-    pd.testing.assert_frame_equal(tables[0][1], tables[1][1], check_exact=True)
+        tables.append(history_tables(history, spec))
+    for one, two in zip(*tables):
+        pd.testing.assert_frame_equal(one, two, check_exact=True)
+    (stream,) = streams
+    simulations = int(tables[1][1]["samples"].sum()) + spec.population  # and pyabc's calibration sample
+    assert stream.computed == simulations and stream.diverged == 0 and stream.pool is None
+
+
+@pytest.mark.subprocess
+def test_a_request_off_the_listing_is_simulated_here_with_the_same_history(tmp_path, monkeypatch):
+    """Were the listing wrong (a proposal the loop does not make), the loop's own request is simulated in
+    this process and the generation goes on without the workers: the history does not depend on the listing."""
+    from sim.runs import calibration_sampler
+
+    spec, base = small_resolve()
+    one = history_tables(calibration.calibrate(tmp_path / "1", spec, base, workers=1), spec)
+    streams = streams_of(monkeypatch)
+    carry = calibration_sampler.Stream._list
+
+    def wrong(self, count):
+        carry(self, count)
+        if len(self.listed) > 3:  # the fourth listed proposal of every generation is not the loop's
+            self.listed[3] = {key: value + 1e-9 for key, value in self.listed[3].items()}
+
+    monkeypatch.setattr(calibration_sampler.Stream, "_list", wrong)
+    two = history_tables(calibration.calibrate(tmp_path / "2", spec, base, workers=2), spec)
+    for a, b in zip(one, two):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert streams[0].diverged == 3  # the calibration sample and both generations

@@ -85,7 +85,7 @@ SKIP: dict[str, str] = {
     "python -m experiments.score results/sweeps/retrodiction": "reads the retrodiction sweep's folder (skipped); "
                                                                "score on a run folder is run (results/run/all)",
     "python -m experiments.calibrate calibrate=jan2022_resolve calibrate.out=results/calibrate/jan2022_resolve":
-        "a calibration (~3 min); a small one with own files: tests/integration/test_own_files.py",
+        "a calibration (~20 s); a small one with own files: tests/integration/test_own_files.py",
     "python -m experiments.calibrate calibrate=jan2022_walkout calibrate.out=results/calibrate/jan2022_walkout":
         "a calibration (minutes); tests/integration/test_calibration*.py",
     "python -m experiments.sweep sweep=belief_noise_sobol sweep.out=results/sweeps/bns":

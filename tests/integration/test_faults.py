@@ -181,8 +181,8 @@ def test_kill_9_of_a_calibration_leaves_none_of_pyabcs_workers(tmp_path):
                                                   f"calibrate.out={folder}"),
                                cwd=REPO, env=checkout_environment(), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
-    # Two workers: the calibration itself and one worker it forks (sim.runs.calibration._Ahead), once it has
-    # simulations to compute ahead.
+    # Two workers, forked by the calibration (sim.runs.calibration_sampler.Workers) once it has simulations to
+    # compute ahead.
     def python_children() -> list[int]:  # not pyabc's passing `git` call
         def command(pid: int) -> str:
             try:

@@ -698,10 +698,11 @@ def scale_table(quick: bool = False) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def timed_calibration(workers: int, population: int = 30, generations: int = 2) -> dict[str, Any]:
-    """``calibrate=jan2022_resolve`` with ``population`` and ``generations`` (no predictive runs, no figures:
-    :func:`sim.runs.calibration.calibrate` itself) in a temporary folder: wall seconds, CPU seconds of this
-    process and of its workers, and the posterior table (to compare across worker counts)."""
+def timed_calibration(workers: int, population: int | None = None, generations: int | None = None) -> dict[str, Any]:
+    """``calibrate=jan2022_resolve`` as shipped (or with ``population`` and ``generations``), without predictive
+    runs or figures (:func:`sim.runs.calibration.calibrate` itself), in a temporary folder: wall seconds, CPU
+    seconds of this process and of its workers, and the posterior and populations (to compare across worker
+    counts)."""
     import resource
 
     from omegaconf import OmegaConf
@@ -709,8 +710,10 @@ def timed_calibration(workers: int, population: int = 30, generations: int = 2) 
     from sim.runs import calibration
     from sim.runs.configs import base_config, compose_config
 
-    cfg = compose_config(["calibrate=jan2022_resolve", f"calibrate.population={population}",
-                          f"calibrate.generations={generations}", "calibrate.predictive=0"])
+    overrides = ["calibrate=jan2022_resolve", "calibrate.predictive=0"]
+    overrides += [f"calibrate.population={population}"] if population else []
+    overrides += [f"calibrate.generations={generations}"] if generations else []
+    cfg = compose_config(overrides)
     spec = calibration.spec_from_config(OmegaConf.to_container(cfg.calibrate, resolve=True), "calibrate")
     base = base_config(cfg, also=("calibrate",))
     with tempfile.TemporaryDirectory() as folder:
@@ -718,14 +721,16 @@ def timed_calibration(workers: int, population: int = 30, generations: int = 2) 
         history = calibration.calibrate(Path(folder) / "out", spec, base, workers=workers)
         seconds, own = time.perf_counter() - start, time.process_time() - own
         posterior = calibration.posterior_table(history, spec)
+        populations = calibration.populations_table(history)[["t", "epsilon", "samples", "particles"]]
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"seconds": seconds, "cpu": own, "workers_cpu": children.ru_utime + children.ru_stime,
-            "posterior": posterior}
+            "simulations": int(populations["samples"].sum()) + spec.population, "population": spec.population,
+            "generations": len(populations), "posterior": posterior, "populations": populations}
 
 
-def bench_calibration_workers(population: int = 30, generations: int = 2) -> dict[str, Any]:
-    """:func:`timed_calibration` with 1 and then 2 workers, each in a fresh process; the posteriors must be
-    equal, bit for bit."""
+def bench_calibration_workers(population: int | None = None, generations: int | None = None) -> dict[str, Any]:
+    """:func:`timed_calibration` with 1 and then 2 workers, each in a fresh process; the posteriors and the
+    populations must be equal, bit for bit."""
     from sim.runs.bench.timing import in_fresh_process, load_average
 
     load = load_average()
@@ -733,7 +738,8 @@ def bench_calibration_workers(population: int = 30, generations: int = 2) -> dic
     two = in_fresh_process(timed_calibration, 2, population, generations)
     import pandas as pd
 
-    pd.testing.assert_frame_equal(one.pop("posterior"), two.pop("posterior"), check_exact=True)
+    for name in ("posterior", "populations"):
+        pd.testing.assert_frame_equal(one.pop(name), two.pop(name), check_exact=True)
     return {"one": one, "two": two, "load": load}
 
 
@@ -760,9 +766,11 @@ def workers_rows(sweep: dict[str, Any], calibration: dict[str, Any]) -> list[lis
         [f"`sweep=mechanisms`, 2 workers against 1 (wall s; CPU s per process: {cpu(sweep['one'])} / "
          f"{cpu(sweep['two'])}; load {sweep['load']})", f"{sweep['one']['seconds']:.1f}",
          f"{sweep['two']['seconds']:.1f}", f"{over_sweep:.2f}x", ">= 1.7x", verdict(over_sweep >= 1.7)],
-        [f"calibration `jan2022_resolve`, population 30, 2 generations, 2 workers against 1 (wall s; CPU s "
-         f"main {calibration['one']['cpu']:.1f} / main {calibration['two']['cpu']:.1f} + workers "
-         f"{calibration['two']['workers_cpu']:.1f}; load {calibration['load']}; posteriors equal)",
+        [f"calibration `jan2022_resolve`, population {calibration['one']['population']}, "
+         f"{calibration['one']['generations']} generations, {calibration['one']['simulations']} simulations, "
+         f"2 workers against 1 (wall s; CPU s main {calibration['one']['cpu']:.1f} / main "
+         f"{calibration['two']['cpu']:.1f} + workers {calibration['two']['workers_cpu']:.1f}; load "
+         f"{calibration['load']}; histories equal)",
          f"{calibration['one']['seconds']:.1f}", f"{calibration['two']['seconds']:.1f}", f"{over_calibration:.2f}x",
          ">= 1.8x", verdict(over_calibration >= 1.8)],
     ]
