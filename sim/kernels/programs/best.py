@@ -29,7 +29,7 @@ def best_values(program: "Program") -> list[float] | None:
     :meth:`~sim.kernels.programs.program.Program.maximise` of actor i's value with its own floor at -inf
     would give it; None when some actor's program has no feasible bundle. Linear utilities (ρ = 1) only:
     the cuts of ρ > 1 change the rows between solves."""
-    from sim.kernels.programs.solvers import _better, clean
+    from sim.kernels.programs.solvers import clean, run_and_keep
 
     if not np.all(program.values.rho == 1.0):
         raise ValueError("warm best values need linear utilities (rho = 1)")
@@ -56,13 +56,7 @@ def best_values(program: "Program") -> list[float] | None:
         for fixed in combinations:
             for j, point in (fixed or {}).items():
                 solver.changeColBounds(int(parts.z[j]), float(point), float(point))
-            solver.run()
-            x = highs.optimum(solver)
-            if x is None:
-                continue
-            value = -float(costs @ x)
-            if _better(0.0, value, best):
-                best = (x, 0.0, value)
+            best = run_and_keep(solver, costs, 0.0, best)
         if i in floor_rows:
             row, lo, hi = floor_rows[i]
             solver.changeRowBounds(row, lo, hi)

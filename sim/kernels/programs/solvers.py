@@ -76,13 +76,23 @@ def solve_warm(program: "Program", goal: Goal, shortfall: bool, combinations: li
             slack_value = float(x[slack])
             solver.changeColBounds(int(slack), 0.0, slack_value + 1e-9)
             solver.changeColsCost(len(costs), everything, costs)
-        solver.run()
-        x = highs.optimum(solver)
-        if x is None:
-            continue
-        value = -float(costs @ x)
-        if _better(slack_value, value, best):
-            best = (x, slack_value, value)
+        best = run_and_keep(solver, costs, slack_value, best)
+    return solution_of(program, parts, best)
+
+
+def run_and_keep(solver, costs: np.ndarray, slack_value: float, best: tuple | None) -> tuple | None:
+    """Run the loaded model and keep its optimum if it beats ``best`` (:func:`_better`): (x, shortfall,
+    objective), or ``best`` unchanged when this one is infeasible or no better."""
+    solver.run()
+    x = highs.optimum(solver)
+    if x is None:
+        return best
+    value = -float(costs @ x)
+    return (x, slack_value, value) if _better(slack_value, value, best) else best
+
+
+def solution_of(program: "Program", parts: Parts, best: tuple | None) -> Solution | None:
+    """The kept optimum as a :class:`Solution` (its bundle cleaned), or None when nothing was feasible."""
     if best is None:
         return None
     x, slack_value, _ = best
@@ -151,18 +161,8 @@ def solve_hot(program: "Program", goal: Goal, shortfall: bool, combinations: lis
         _fix(solver, parts, combinations[c])
         if slack is not None:
             solver.changeColBounds(int(slack), 0.0, slack_value + 1e-9)
-        solver.run()
-        x = highs.optimum(solver)
-        if x is None:
-            continue
-        value = -float(costs @ x)
-        if _better(slack_value, value, best):
-            best = (x, slack_value, value)
-    if best is None:
-        return None
-    x, slack_value, _ = best
-    bundle = clean(program, np.array([x[col] for col in parts.z]), parts)
-    return Solution(bundle=bundle, values=program.values(bundle), shortfall=slack_value)
+        best = run_and_keep(solver, costs, slack_value, best)
+    return solution_of(program, parts, best)
 
 
 def _fix(solver, parts: Parts, fixed: dict) -> None:
