@@ -45,7 +45,8 @@ def test_the_random_offers_workload_times_both_paths():
     result = workloads.bench_offers_mechanisms(per_point=1, repeats=1)
     assert result["runs"] == 7 and result["previous"] > 0 and result["new"] > 0
     assert result["compared"] == 7 and result["within"] and not result["exact_columns"]
-    assert OffersProtocol.skip_doomed and not solvers.REBUILD and solvers.HOT  # this code's path restored
+    assert OffersProtocol.skip_doomed and not solvers.REBUILD and not solvers.HOT  # this code's path restored
+    assert result["differ"] == 0  # the default path: bitwise the previous answers
 
 
 def test_the_offers_row_comparison_reports_a_change_beyond_the_tolerance():

@@ -1,5 +1,6 @@
-"""Random offers on the default hot path (``sim.kernels.programs.solvers.solve_hot``: one model per program
-structure, presolve off, the combinations that cannot win skipped) agree with the previous path to the
+"""Random offers on the hot path (``sim.kernels.programs.solvers.solve_hot``: one model per program
+structure, presolve off, the combinations that cannot win skipped; an option, not the default: see
+``solvers.HOT`` and the near-tie below) agree with the previous path to the
 stated tolerance (docs/performance.md, "Random offers"): every run ends the same way (agreement, ending,
 rounds, cause, the Pareto verdict and every other column that is not a float, bit for bit), and every float
 column is within ``solvers.HOT_TOLERANCE`` (1e-8) times its scale (bundles on their 0-100 scales: 1e-6;
@@ -39,7 +40,7 @@ def rows(path: str, rules: dict, params: dict, seeds) -> list[dict]:
 
 
 def assert_within_tolerance(rules: dict, params: dict, seeds) -> dict:
-    found = compare_offers_rows(rows("previous", rules, params, seeds), rows("new", rules, params, seeds))
+    found = compare_offers_rows(rows("previous", rules, params, seeds), rows("hot", rules, params, seeds))
     assert found["compared"] == len(seeds)
     assert not found["exact_columns"], found  # same ending, agreement, rounds, cause for every run
     assert found["within"], found  # every number within HOT_TOLERANCE of its column's scale
@@ -61,7 +62,7 @@ def test_the_paths_differ_at_all_somewhere():
     """The tolerance is not idle: on these runs the hot path's last digits move (or the test above would
     prove nothing about the tolerance it states)."""
     found = compare_offers_rows(rows("previous", MECHANISMS[0], NOISY, range(8)),
-                                rows("new", MECHANISMS[0], NOISY, range(8)))
+                                rows("hot", MECHANISMS[0], NOISY, range(8)))
     assert found["within"] and found["differ"] > 0
     assert max(found["columns"].values()) < solvers.HOT_TOLERANCE  # far inside it: ~1e-10 of a 0-100 scale
 
@@ -79,7 +80,7 @@ def test_a_wrong_hot_path_fails_the_comparison():
 
     with mock.patch.object(solvers, "solve_hot", wrong):
         found = compare_offers_rows(rows("previous", MECHANISMS[0], NOISY, range(3)),
-                                    rows("new", MECHANISMS[0], NOISY, range(3)))
+                                    rows("hot", MECHANISMS[0], NOISY, range(3)))
     assert not found["within"]
 
 
@@ -124,3 +125,36 @@ def test_a_run_gives_the_same_row_alone_or_after_others():
                     record_events=True)
     pd.testing.assert_frame_equal(after.runs, alone.runs, check_exact=True)
     pd.testing.assert_frame_equal(after.events, alone.events, check_exact=True)
+
+
+SHIPPED = ["jan2022", "jan2022_core", "jan2022_extended", "jan2022_no_red_lines", "ec_emissions",
+           "classroom/arms_control_first", "classroom/deadline_pressure", "classroom/neutral_ukraine",
+           "classroom/united_vs_divided_west", "classroom/warmup_two_by_two"]
+
+
+def events(path: str, name: str) -> list[dict]:
+    clear_all()
+    with offers_path(path):
+        result = sim.run(sim.load_scenario(name), "offers", seed=3, rounds=20, record_events=True)
+    return result.events.to_dict("records")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_offer_of_a_shipped_scenario_is_the_previous_one_on_the_default_path(name):
+    """Every offer made (the event log: each round's bundle, responses and values), not only the outcome row:
+    the default path gives the previous path's, bit for bit."""
+    found = compare_offers_rows(events("previous", name), events("new", name))
+    assert found["compared"] > 0 and found["differ"] == 0, found
+
+
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=(
+    "a near-tie: in round 9 the U.S. is indifferent between inspections and drills and the others' values "
+    "(the 1e-6 tie-break) tell the two vertices apart by 3.5e-8 of the objective, inside HiGHS's optimality "
+    "tolerance (1e-7); the hot model offers the one worse for NATO and Ukraine, 15.25 points away")))
+    if name == "jan2022_core" else name for name in SHIPPED])
+def test_every_offer_of_a_shipped_scenario_within_the_tolerance_on_the_hot_path(name):
+    """Why the hot path is not the default (solvers.HOT): on jan2022_core one offer differs beyond rounding."""
+    found = compare_offers_rows(events("previous", name), events("hot", name))
+    assert found["compared"] > 0
+    assert not found["exact_columns"], found
+    assert found["within"], found

@@ -221,15 +221,16 @@ def offers_path(name: str) -> Iterator[None]:
     """The random-offers code path ``name`` for the duration of a ``with``: "previous" (before issue 25's
     offers work: the acceptable bundle asked first, every program built afresh, each level combination
     solved in turn by :func:`~sim.kernels.programs.solvers.solve_warm`), "warm" (the doomed question skipped
-    and programs re-bounded, still bitwise the previous answers) or "new" (this code's default:
-    :func:`~sim.kernels.programs.solvers.solve_hot`)."""
+    and programs re-bounded, still bitwise the previous answers), "hot" (the hot models of
+    :func:`~sim.kernels.programs.solvers.solve_hot`: answers to a tolerance, not the default) or "new" (this
+    code's default: ``solvers.HOT``)."""
     from unittest import mock
 
     from sim.engine.protocols.offers import OffersProtocol
     from sim.kernels.programs import solvers
 
     skip, rebuild, hot = {"previous": (False, True, False), "warm": (True, False, False),
-                          "new": (True, False, True)}[name]
+                          "new": (True, False, solvers.HOT), "hot": (True, False, True)}[name]
     with mock.patch.object(OffersProtocol, "skip_doomed", skip), mock.patch.object(solvers, "REBUILD", rebuild), \
             mock.patch.object(solvers, "HOT", hot):
         yield
