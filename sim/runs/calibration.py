@@ -268,10 +268,6 @@ def calibrate(folder: Path, spec: CalibrationSpec, base: Mapping[str, Any], work
     Raises:
         ConfigError: the folder holds a different calibration.
     """
-    import pyabc
-
-    from sim.runs import calibration_sampler
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     identity = spec.identity(base)
@@ -280,33 +276,46 @@ def calibrate(folder: Path, spec: CalibrationSpec, base: Mapping[str, Any], work
     if stamp.exists() and json.loads(stamp.read_text()).get("identity") != identity:
         raise ConfigError(str(folder), "calibrate.out", "this folder holds a different calibration (priors, seed, "
                                                         "population, distance or base config differ); choose another out=")
-    prior = pyabc.Distribution(**{p.column: p.rv() for p in spec.parameters})
     simulator = Simulator(sweep_context(spec, base, folder), spec)
-    # (what the model answers for a proposal it only notes: rejected, and dropped by pyabc)
-    rejected = {f"seed_{r}": 0.0 for r in range(spec.replicates)}
-    rejected |= {name: float("inf") if name == "distance" else 0.0 for name in SUMMARY}
-    sampler = calibration_sampler.sampler(lambda t: generation_seed(spec.seed, t), workers, simulator, rejected)
-    epsilon = pyabc.epsilon.ListEpsilon(list(spec.epsilons)) if spec.epsilons else pyabc.epsilon.MedianEpsilon()
-    abc = pyabc.ABCSMC(simulator, prior, summary_distance, model_prior=calibration_sampler.model_prior(),
-                       transitions=calibration_sampler.transition(), population_size=spec.population,
-                       sampler=sampler, eps=epsilon)
-    url = f"sqlite:///{database.resolve()}"
-    existing = pyabc.History(url).id if database.exists() else None
-    if existing is not None:
-        history = abc.load(url, existing)
-    else:
-        history = abc.new(url, {"distance": 0.0})
-    _write_json(stamp, {"identity": identity, "abc_id": history.id, "spec": spec.to_dict()})
-    remaining = spec.generations - (history.max_t + 1)
-    if existing is not None:
-        print(f"resuming: {history.max_t + 1} of {spec.generations} generations already done", file=sys.stderr)
+    pool = None
+    if workers > 1:  # forked before pyabc is imported: they warm up (a first simulation) while it loads
+        from sim.runs.calibration_workers import Workers
+
+        pool = Workers(simulator, workers, warm={p.column: p.low for p in spec.parameters})
     try:
+        import pyabc
+
+        from sim.runs import calibration_sampler
+
+        prior = pyabc.Distribution(**{p.column: p.rv() for p in spec.parameters})
+        # (what the model answers for a proposal it only notes: rejected, and dropped by pyabc)
+        rejected = {f"seed_{r}": 0.0 for r in range(spec.replicates)}
+        rejected |= {name: float("inf") if name == "distance" else 0.0 for name in SUMMARY}
+        sampler = calibration_sampler.sampler(lambda t: generation_seed(spec.seed, t), workers, simulator, rejected,
+                                              pool=pool)
+        epsilon = pyabc.epsilon.ListEpsilon(list(spec.epsilons)) if spec.epsilons else pyabc.epsilon.MedianEpsilon()
+        abc = pyabc.ABCSMC(simulator, prior, summary_distance, model_prior=calibration_sampler.model_prior(),
+                           transitions=calibration_sampler.transition(), population_size=spec.population,
+                           sampler=sampler, eps=epsilon)
+        url = f"sqlite:///{database.resolve()}"
+        existing = pyabc.History(url).id if database.exists() else None
+        if existing is not None:
+            history = abc.load(url, existing)
+        else:
+            history = abc.new(url, {"distance": 0.0})
+        _write_json(stamp, {"identity": identity, "abc_id": history.id, "spec": spec.to_dict()})
+        remaining = spec.generations - (history.max_t + 1)
+        if existing is not None:
+            print(f"resuming: {history.max_t + 1} of {spec.generations} generations already done", file=sys.stderr)
         if remaining > 0:
-            history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=remaining,
-                              max_total_nr_simulations=spec.max_simulations or np.inf)
+            with calibration_sampler.kept_open(history):
+                history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=remaining,
+                                  max_total_nr_simulations=spec.max_simulations or np.inf)
     finally:
         if simulator.ahead is not None:
             simulator.ahead.close()
+        elif pool is not None:
+            pool.close()
     return history
 
 

@@ -22,12 +22,14 @@ without pyabc's per-call overhead, and its simulations computed ahead by worker 
 
 from __future__ import annotations
 
-import os
-from typing import Any, Callable
+import contextlib
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pyabc
 from pyabc.parameters import Parameter
+
+from sim.runs.calibration_workers import Workers
 
 # --------------------------------------------------------------------------------------------------
 # The same draws and densities as pyabc's defaults, without their per-call overhead
@@ -149,18 +151,40 @@ def transition() -> FastTransition:
     return FastTransition()
 
 
+@contextlib.contextmanager
+def kept_open(history: Any) -> Iterator[None]:
+    """pyabc's ``History`` with one database engine and session for the duration of a ``with`` (a run of
+    generations), closed after. Without, each access makes an engine and a session, checks the schema and
+    closes them again, a dozen times between two generations, while the workers wait: 0.6 s of a 12 s
+    two-worker ``jan2022_resolve``. The same queries and commits run on the kept session (one commit per
+    generation, as before), so the history is the same, and one killed mid-run resumes as before. (pyabc keeps
+    its in-memory databases open this way; its ``_make_session`` and ``_close_session`` are private, so a
+    history without them, or already open, is left as it is.)"""
+    if getattr(history, "_session", True) is not None or getattr(history, "_engine", True) is not None \
+            or not hasattr(history, "_make_session") or not hasattr(history, "_close_session"):
+        yield
+        return
+    history._make_session()
+    try:
+        yield
+    finally:
+        history._close_session()
+
+
 # --------------------------------------------------------------------------------------------------
 # The sampler: seeded, and with workers that compute ahead
 # --------------------------------------------------------------------------------------------------
 
 
 def sampler(seeds: Callable[[int], int], workers: int = 1, simulator: Any = None,
-            rejected: dict[str, float] | None = None) -> Any:
+            rejected: dict[str, float] | None = None, pool: Workers | None = None) -> Any:
     """pyabc's sampler, numpy's global generator seeded with ``seeds(t)`` at the start of generation ``t``
     (:func:`sim.runs.calibration.generation_seed`). With ``workers`` > 1 and
     ``simulator`` (the calibration's model, with a ``simulate(values)`` method and an ``ahead`` attribute
     it asks before simulating), ``workers`` processes compute the simulations ahead (:class:`Stream`);
-    ``rejected``: the statistics the model answers while the proposals are listed (an infinite distance)."""
+    ``rejected``: the statistics the model answers while the proposals are listed (an infinite distance);
+    ``pool``: the workers, already forked (:class:`~sim.runs.calibration_workers.Workers`; None: forked when
+    the first proposals are listed)."""
     class Seeded(pyabc.sampler.SingleCoreSampler):
         def sample_until_n_accepted(self, n, simulate_one, t, **kwargs):
             np.random.seed(seeds(t))
@@ -179,7 +203,7 @@ def sampler(seeds: Callable[[int], int], workers: int = 1, simulator: Any = None
             finally:
                 stream.end()
 
-    simulator.ahead = Stream(simulator, workers, dict(rejected or {"distance": float("inf")}))
+    simulator.ahead = Stream(simulator, workers, dict(rejected or {"distance": float("inf")}), pool=pool)
     return Streamed()
 
 
@@ -200,10 +224,11 @@ class Stream:
     differs (pyabc's loop, drawing nothing that depends on a result, makes none) is simulated in this
     process, as is every later one of that generation (``diverged`` counts such generations)."""
 
-    def __init__(self, simulator: Any, workers: int, rejected: dict[str, float], depth: int = 6):
+    def __init__(self, simulator: Any, workers: int, rejected: dict[str, float], depth: int = 6,
+                 pool: Workers | None = None):
         self.simulator, self.workers, self.rejected = simulator, int(workers), rejected
         self.window = depth * self.workers
-        self.pool: Workers | None = None
+        self.pool: Workers | None = pool
         self.simulate_one: Any = None
         self.listing: Any = None  # numpy's global generator state of the listing (None: not in a generation)
         self.noting = False
@@ -272,112 +297,3 @@ class Stream:
         if self.pool is not None:
             self.pool.close()
             self.pool = None
-
-
-class Workers:
-    """``count`` processes forked from this one (they inherit its imports and caches, and die with it: the
-    parent-death signal, :func:`sim.runs.lifeline.die_with_parent`), each computing ``simulator.simulate``
-    on what it is sent, in order, over its own pipe. A task is sent to the worker with the fewest in flight;
-    results are read as they are needed. :meth:`new_generation` drops what is still in flight (its results
-    are read and discarded when they arrive)."""
-
-    def __init__(self, simulator: Any, count: int):
-        import multiprocessing
-
-        context = multiprocessing.get_context("fork")
-        parent = os.getpid()
-        self.current = context.RawValue("q", 0)  # the generation whose tasks are worth computing
-        self.connections, self.processes = [], []
-        for _ in range(int(count)):
-            here, there = context.Pipe()
-            process = context.Process(target=_work, args=(simulator, there, parent, self.current), daemon=True)
-            process.start()
-            there.close()
-            self.connections.append(here)
-            self.processes.append(process)
-        self.generation = 0
-        self.flight: list[list[tuple[int, int]]] = [[] for _ in self.connections]  # (generation, index) per worker
-        self.owner: dict[int, int] = {}
-        self.results: dict[int, tuple[bool, Any]] = {}
-
-    def send(self, index: int, values: dict[str, float]) -> None:
-        worker = min(range(len(self.connections)), key=lambda w: len(self.flight[w]))
-        self.connections[worker].send((self.generation, index, values))
-        self.flight[worker].append((self.generation, index))
-        self.owner[index] = worker
-
-    def result(self, index: int) -> Any:
-        """The simulation of task ``index`` of this generation (raises what the worker raised)."""
-        while index not in self.results:
-            self._receive(self.owner[index])
-        self.owner.pop(index)
-        ok, value = self.results.pop(index)
-        if not ok:
-            raise value
-        return value
-
-    def _receive(self, worker: int) -> None:
-        try:
-            generation, index, ok, value = self.connections[worker].recv()
-        except (EOFError, OSError):
-            raise RuntimeError(f"a calibration worker (pid {self.processes[worker].pid}) ended "
-                               f"(exit code {self.processes[worker].exitcode})") from None
-        self.flight[worker].remove((generation, index))
-        if generation == self.generation:
-            self.results[index] = (ok, value)
-
-    def new_generation(self) -> int:
-        """Drop what is in flight: a worker skips the tasks of an earlier generation it has not started, and
-        what arrives of them is discarded. Returns how many were in flight."""
-        dropped = sum(1 for flight in self.flight for g, _ in flight if g == self.generation)
-        self.generation += 1
-        self.current.value = self.generation
-        self.owner, self.results = {}, {}
-        return dropped
-
-    def close(self) -> None:
-        for connection in self.connections:
-            try:
-                connection.send(None)
-            except OSError:
-                pass
-        for process, connection in zip(self.processes, self.connections):
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
-                process.join()
-            connection.close()
-
-
-def _work(simulator: Any, connection: Any, parent: int, current: Any) -> None:
-    """A worker of :class:`Workers`: simulate what is sent, send back (generation, index, ok, result); a task
-    of a generation that is over (``current``) is answered at once, unsimulated."""
-    from sim.runs.lifeline import die_with_parent
-
-    die_with_parent(parent)
-    try:  # below the calibration's process, whose turn every result waits for: it goes first when it wakes
-        os.nice(2)
-    except OSError:
-        pass
-    while True:
-        try:
-            task = connection.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        generation, index, values = task
-        if generation != current.value:
-            connection.send((generation, index, False, None))
-            continue
-        try:
-            reply = (generation, index, True, simulator.simulate(values))
-        except Exception as error:  # noqa: BLE001 - sent to the calibration, which raises it
-            reply = (generation, index, False, error)
-        try:
-            connection.send(reply)
-        except (OSError, EOFError):  # the calibration is gone
-            return
-        except Exception as error:  # noqa: BLE001 - an error that does not pickle: its text
-            connection.send((generation, index, False, RuntimeError(f"{type(reply[3]).__name__}: {reply[3]} "
-                                                                    f"({type(error).__name__} sending it)")))

@@ -3,10 +3,12 @@ data the model made, resume after SIGKILL, and bad input in one line."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -285,3 +287,37 @@ def test_a_request_off_the_listing_is_simulated_here_with_the_same_history(tmp_p
     for a, b in zip(one, two):
         pd.testing.assert_frame_equal(a, b, check_exact=True)
     assert streams[0].diverged == 3  # the calibration sample and both generations
+
+
+@pytest.mark.subprocess
+def test_the_history_keeps_one_database_session_for_the_whole_run(tmp_path, monkeypatch):
+    """pyabc's History makes an engine and a session (and checks the schema) for each access unless one is
+    open; the calibration keeps one open for the run (calibration_sampler.kept_open), so a second generation
+    makes none, and the history is that of a calibration without it."""
+    import pyabc
+
+    from sim.runs import calibration_sampler
+
+    spec, base = small_resolve()
+    made = []
+    make = pyabc.History._make_session
+
+    def counted(self):
+        made.append(self.db)
+        return make(self)
+
+    monkeypatch.setattr(pyabc.History, "_make_session", counted)
+    counts = {}
+    for generations in (1, 2):
+        made.clear()
+        calibration.calibrate(tmp_path / str(generations), replace(spec, generations=generations), base)
+        counts[generations] = len(made)
+    assert counts[2] == counts[1]
+    kept = history_tables(calibration.calibrate(tmp_path / "kept", spec, base), spec)
+    with monkeypatch.context() as m:  # the previous way: a session per access
+        m.setattr(calibration_sampler, "kept_open", lambda history: contextlib.nullcontext())
+        made.clear()
+        opened = history_tables(calibration.calibrate(tmp_path / "each", spec, base), spec)
+        assert len(made) > counts[2] + 10
+    for a, b in zip(kept, opened):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
