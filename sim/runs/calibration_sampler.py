@@ -155,8 +155,8 @@ def transition() -> FastTransition:
 def kept_open(history: Any) -> Iterator[None]:
     """pyabc's ``History`` with one database engine and session for the duration of a ``with`` (a run of
     generations), closed after. Without, each access makes an engine and a session, checks the schema and
-    closes them again, a dozen times between two generations, while the workers wait: 0.6 s of a 12 s
-    two-worker ``jan2022_resolve``. The same queries and commits run on the kept session (one commit per
+    closes them again, a dozen times between two generations, while the workers wait: 0.6 of the 3.0 s of CPU
+    this process spent in a two-worker ``jan2022_resolve`` (docs/performance.md, "The calibration's workers"). The same queries and commits run on the kept session (one commit per
     generation, as before), so the history is the same, and one killed mid-run resumes as before. (pyabc keeps
     its in-memory databases open this way; its ``_make_session`` and ``_close_session`` are private, so a
     history without them, or already open, is left as it is.)"""
