@@ -367,11 +367,22 @@ def bargaining_range(scenario: Scenario, disagreement: np.ndarray | None = None,
     return _range_cached(scenario, tuple(d), tuple(mask), count)
 
 
+#: How far below its outside option an actor's best value u*_i may be read and the range still count as
+#: not empty: HiGHS's primal feasibility tolerance (1e-7), on values of scale 1.
+RANGE_TOLERANCE = 1e-7
+
+
 def bargaining_range_empty(scenario: Scenario, disagreement: np.ndarray | None = None) -> bool:
     """Exactly: is there no bundle that every actor prefers (weakly) to its outside option, within
-    every switched-on rule? (A program, not the sample.)"""
+    every switched-on rule? (A program, not the sample.)
+
+    u*_i (:func:`best_values`) is the most actor i can get with every *other* actor at least at its d and
+    every rule kept; its own floor is not in its program. So the range is empty when no such bundle exists
+    (u* = -inf) and also when one does but gives i less than d_i: with u1 + u2 = 1 and d = (0.7, 0.7) each
+    u*_i is 0.3. Some bundle gives everyone at least d exactly when every u*_i >= d_i."""
     d = disagreement_values(scenario) if disagreement is None else np.asarray(disagreement, float)
-    return not np.all(np.isfinite(best_values(scenario, d)))
+    best = best_values(scenario, d)
+    return not (np.all(np.isfinite(best)) and np.all(best >= d - RANGE_TOLERANCE))
 
 
 @memo(1024, key=lambda scenario, d, mask, count: (scenario.digest, d, mask, count))

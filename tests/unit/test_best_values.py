@@ -116,6 +116,21 @@ def test_each_actor_is_free_of_its_own_floor_only():
     np.testing.assert_allclose(_agree(scenario, d), [0.8, 0.3], atol=1e-12)
 
 
+def test_the_range_is_empty_when_an_actors_best_falls_short_of_its_own_outside_option():
+    """u1 + u2 = 1: the range {u >= d} is empty exactly when d1 + d2 > 1, although each actor's best value (the
+    other kept at its d) is finite there; Nash and Kalai-Smorodinsky, which need a bundle in the range, agree."""
+    from tests.support import make_scenario
+
+    scenario = make_scenario([[0], [100]], [[1], [1]], [1, 1], status_quo=[50])
+    for d, empty in (((0.7, 0.7), True), ((0.7, 0.31), True), ((0.7, 0.3), False), ((0.5, 0.5), False),
+                     ((0.7, 0.2), False), ((0.0, 0.0), False)):
+        d = np.array(d)
+        assert np.all(np.isfinite(solutions.best_values(scenario, d)))
+        assert solutions.bargaining_range_empty(scenario, d) is empty, d
+        assert (solutions.nash_solution(scenario, d) is None) is empty, d
+        assert (solutions.kalai_smorodinsky(scenario, d) is None) is empty, d
+
+
 def test_the_program_is_passed_to_highs_once_for_every_actor():
     """The point of the warm path: one model for all N actors (the cold path passes one per actor)."""
     scenario = random_scenario(12, 4, 3)
