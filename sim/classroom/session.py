@@ -279,9 +279,11 @@ class Session:
 
     def export(self) -> Path | None:
         """Write the game's results folder and report into the class folder. A second Export of the same
-        game state (a double click) writes nothing and returns the first one's report."""
+        game state at the same reading level (a double click) writes nothing and returns the first one's
+        report; at another level it writes the game again with a report in that level's words (the class
+        debrief counts the two as one game: :func:`sim.analysis.pooling.fingerprint`)."""
         def act() -> Path:
-            state = self.game_state()
+            state = (self.game_state(), self.level)
             if self.exported is not None and state == self._exported_state and self.exported.exists():
                 self.message = f"This game, as it stands, is already written to {self.exported}."
                 return self.exported

@@ -11,6 +11,7 @@ import threading
 import pandas as pd
 import pytest
 
+from sim.analysis.pooling import DUPLICATE, pool
 from sim.classroom.exports import check_class_name, class_folder
 from sim.classroom.session import Session
 from sim.domain.errors import ConfigError
@@ -78,6 +79,19 @@ def test_a_double_click_writes_one_game_and_a_new_move_a_new_one(tmp_path):
     assert third != first and len(list((tmp_path / "monday-3rd").iterdir())) == 2
     session.reset()  # a new game at round 0 is not the first game at round 1
     assert session.export() not in (first, third)
+
+
+def test_an_export_after_a_change_of_reading_level_is_written_in_the_new_words(tmp_path):
+    session = Session(class_name="monday-3rd", root=tmp_path, replicates=0)
+    session.step()
+    university = session.export()
+    session.choose("level", "school")
+    school = session.export()  # the same game state: before, the university report came back
+    assert school != university and "already written" not in session.message
+    assert school.read_text() != university.read_text()
+    assert session.export() == school and "already written" in session.message  # a double click, as before
+    (games,) = pool(tmp_path / "monday-3rd", include_all=True)  # the class debrief: one game, one set apart
+    assert len(games.games) == 1 and list(games.apart["why"].str.startswith(DUPLICATE)) == [True]
 
 
 def test_class_names_a_teacher_types_are_folders_and_paths_are_not(tmp_path):
