@@ -259,6 +259,15 @@ def test_a_lesson_with_every_control(page, server, tmp_path):
     _no_traceback(tab)
     button("Export report").click()
     tab.get_by_text("Report of the finished game written to").wait_for(timeout=60_000)
+    button("Export report").click()  # the same game again (a double click): nothing new
+    tab.get_by_text("This game, as it stands, is already written to").wait_for(timeout=60_000)
+    _choose(tab, "Reading level", "school")  # then at school level: the game again, in school words
+    button("Export report").click()
+    tab.get_by_text("Report of the finished game written to").wait_for(timeout=60_000)
+    finished = sorted(p.read_text() for p in (server["results"] / CLASS).glob("*_nobody_*/report.html"))
+    assert len(finished) == 2 and ["Words to know" in text for text in finished].count(True) == 1
+    _shoot(tab, tmp_path, "classroom_school_export.png")
+    _choose(tab, "Reading level", "university")
     button("Reset").click()
     _wait_status(tab, "Round 1 of 8.")
     expect(button("▶ Play")).to_be_enabled()
