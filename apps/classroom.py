@@ -113,6 +113,7 @@ CSS = """
 .classroom-side-projector .v-text-field input { padding: 6px 0; }
 .classroom-side-projector .v-btn:not(.v-btn--icon) { font-size: 18px; }
 .classroom-side-projector .v-input__slider .v-input__slot { flex-wrap: wrap; }  /* the label above its slider */
+.classroom-side-projector .v-input__slider { margin-top: 14px; }  /* and clear of the Seed field above it */
 .classroom-side-projector .v-input__slider .v-label { flex: 1 1 100%; margin: 0 0 4px 0; }
 .classroom-side-projector span, .classroom-side-projector div.solara-text,
 .classroom-side-projector .v-alert__content { font-size: 18px !important; line-height: 1.35; }
@@ -448,15 +449,16 @@ def sidebar(session: Session, bump, playing: bool, set_playing, exporting: bool 
                       on_value=lambda v: (session.choose("level", v), bump()))
     with solara.Card("Export"):
         where = f"class {session.class_name}" if session.class_name else "no class folder set"
-        solara.Text(f"Writes the game's report ({where}).", style={"font-size": "13px"})
-        # written in a thread (Page's export task): the button is greyed and spins until the report is written
-        solara.Button("Export report", color="primary", disabled=exporting, loading=exporting,
-                      on_click=start_export or (lambda: (session.export(), bump())))
-        if exporting:
-            solara.Text("Writing the report (a few seconds)…", style={"font-size": "13px"})
-        if session.exported is not None and Path(session.exported).exists():
-            solara.FileDownload(Path(session.exported).read_bytes(), filename="debrief.html",
-                                label="Download the report")
+        with solara.Column(gap="8px", align="start"):  # one line each (a Text is inline: the button wrapped beside it)
+            solara.Text(f"Writes the game's report ({where}).", style={"font-size": "13px"})
+            # written in a thread (Page's export task): the button is greyed and spins until the report is written
+            solara.Button("Export report", color="primary", disabled=exporting, loading=exporting,
+                          on_click=start_export or (lambda: (session.export(), bump())))
+            if exporting:
+                solara.Text("Writing the report (a few seconds)…", style={"font-size": "13px"})
+            if session.exported is not None and Path(session.exported).exists():
+                solara.FileDownload(Path(session.exported).read_bytes(), filename="debrief.html",
+                                    label="Download the report")
 
 
 # ---- the page ----------------------------------------------------------------------------------------

@@ -351,10 +351,12 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
         tab.on("pageerror", lambda e: errors.append(str(e)))
         tab.goto(server["url"])
         button = lambda name: tab.get_by_role("button", name=name, exact=True)  # noqa: E731
+        phone = screen == "phone"
+        if phone:  # the first render, before the page knows its width, has Reset/Step/Play in the sidebar too
+            tab.locator(".classroom-narrow").wait_for(timeout=90_000)
         button("Step").wait_for(timeout=90_000)
         _wait_status(tab, "Round 1 of 20.")
         drawer = tab.locator(".v-navigation-drawer")
-        phone = screen == "phone"
 
         def sidebar(open_: bool) -> None:
             """On a phone the sidebar is a menu: open it with the app bar's button, close it by tapping beside it."""
@@ -448,6 +450,12 @@ def test_every_control_of_the_lesson_plan_on_every_screen(server, tmp_path, scre
         tab.get_by_text("Report of the game in progress at round 5 written to").wait_for(timeout=90_000)
         tab.get_by_text("Download the report").wait_for()
         shoot("exported")
+        # the sidebar's lines do not run into each other (the Export button wrapped beside its sentence, and on
+        # the projector the Round limit label touched the Seed field)
+        gap = lambda upper, lower: lower.bounding_box()["y"] - sum(upper.bounding_box()[k] for k in ("y", "height"))  # noqa: E731
+        assert gap(tab.get_by_text("Writes the game's report"), button("Export report")) >= 0, screen
+        seed_gap = gap(tab.locator(".v-input").filter(has_text="Seed (same seed"), tab.get_by_text("Round limit:"))
+        assert seed_gap >= 4, (screen, seed_gap)  # 6 px on a phone and a laptop, 14 on the projector (it was 0)
         sidebar(False)
         _press(tab, button("Reset"), size)
         tab.get_by_text("New game started.").wait_for()
