@@ -30,12 +30,8 @@ def seat_comparison(folder: Path, runs: pd.DataFrame, replicates: int, reading: 
     if str(row.get("game", "finished")) == "in progress":
         return (f"<h2>Your seat: {html.escape(seat)}</h2><p>The game was exported {html.escape(str(row['breakdown_cause']))}: "
                 "an unfinished game is not compared with the model agent. Export again when the game is over.</p>")
-    saved = folder / "replicates.parquet"
-    if saved.exists():
-        model = pd.read_parquet(saved)
-    elif replicates > 0:
-        model = model_replicates(folder, runs, replicates)
-    else:
+    model = _model_runs(folder, runs, replicates)
+    if model is None:
         return ""
     human = float(row[f"utility_{seat}"])
     values = model[f"utility_{seat}"].to_numpy(dtype=float)
@@ -64,6 +60,8 @@ def seat_comparison(folder: Path, runs: pd.DataFrame, replicates: int, reading: 
 
 
 def _model_runs(folder: Path, runs: pd.DataFrame, replicates: int) -> pd.DataFrame | None:
+    """The model agents' runs the seat is compared with: the export's ``replicates.parquet``, else
+    ``replicates`` new runs (None: neither)."""
     saved = folder / "replicates.parquet"
     if saved.exists():
         return pd.read_parquet(saved)
