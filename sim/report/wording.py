@@ -153,13 +153,14 @@ PROTOCOL_NAMES = {
     "all": "All three, side by side",
 }
 
-_SOURCE_NOTE = re.compile(r"\s*\((?=[^()]*(?:draft|Art\.|reply|sources?\b|non-paper|\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|"
-                          r"Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b))[^()]*\)")
+# a bracket that names a source; one that only holds a date is the story's ("rejected the package (17 Feb)")
+_SOURCE_NOTE = re.compile(r"\s*\((?=[^()]*(?:draft|Art\.|reply|sources?\b|non-paper))[^()]*\)")
 
 
 def school_text(text: str) -> str:
     """A text for school students: without the notes saying where a number comes from ("(RU drafts;
-    17 Feb)", "sources:"), and True/False as yes/no."""
+    17 Feb)", "sources:"), and True/False as yes/no. Dates in brackets that name no source stay: "Russia
+    rejected the package (17 Feb), recognised the DPR/LPR (21 Feb) and invaded (24 Feb)"."""
     text = _SOURCE_NOTE.sub("", text)
     text = re.sub(r"^\s*sources:\s*", "", text)
     text = re.sub(r"\bTrue\b", "yes", re.sub(r"\bFalse\b", "no", text))

@@ -160,3 +160,16 @@ def test_unknown_actor_raises():
     scenario, comments = _load("jan2022")
     with pytest.raises(KeyError):
         role_card(scenario, "atlantis", comments)
+
+
+def test_school_text_drops_source_notes_and_keeps_the_story_s_dates():
+    from sim.report.wording import school_text
+
+    record = "Sequence: Russia rejected the package (17 Feb), recognised the DPR/LPR (21 Feb) and invaded (24 Feb)."
+    assert school_text(record) == record  # the dates are the story, not a source
+    assert school_text("the Istanbul model (the Istanbul model of 29 Mar 2022)") == \
+        "the Istanbul model (the Istanbul model of 29 Mar 2022)"
+    assert school_text("binding end to enlargement (RU drafts; 17 Feb)") == "binding end to enlargement"
+    assert school_text("withdraw all forces (RU NATO draft Art. 4; 17 Feb) now") == "withdraw all forces now"
+    assert school_text("sources: 50 is the U.S. reply (U.S. reply, 26 Jan)") == "50 is the U.S. reply"
+    assert school_text("agreed: True, war: False") == "agreed: yes, war: no"
